@@ -1,0 +1,22 @@
+// Tests run on the TypeScript sources (compiled on the fly by SWC); `npm run typecheck`
+// type-checks them, and `npm test` builds the packages first so the packaging tests see
+// the real dist output.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/examples'],
+  testMatch: ['**/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/browser/'],
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', {
+      jsc: {parser: {syntax: 'typescript'}, target: 'es2020'},
+      module: {type: 'commonjs'},
+    }],
+  },
+  moduleNameMapper: {
+    '^@deepspline/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testTimeout: 120000,
+  maxWorkers: 2,
+};

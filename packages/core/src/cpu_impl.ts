@@ -1,0 +1,74 @@
+/**
+ * The spline kernels on plain typed arrays: the single source of the per-element rule for
+ * JavaScript. Used by the cpu backend's kernels; other backends implement the same rule.
+ *
+ * Per element (spline-math.md), with `K` coefficients `c`, knots `t_k = start + k * step`:
+ * ```
+ * u = (x - start) / step
+ * k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)   // NaN compares false: k = 0, never out of range
+ * s = (c[k+1] - c[k]) / step                      // slope of the segment
+ * y = s == 0 ? (x is NaN ? NaN : c[k]) : c[k] + (x - t_k) * s
+ * ```
+ * `c[k] + (x - t_k) s` equals the reference's `c[k] + f (c[k+1] - c[k])` with `f = u - k`;
+ * written this way it stays finite for huge finite `x` wherever the true value is finite, and
+ * a flat end segment gives its end value for `x = ±Inf` (instead of `Inf * 0 = NaN`).
+ * Backward: `dx = s dy` (NaN where x is NaN); with `g = (x - t_k) dy / step` (= `f dy`),
+ * `dc[k+1] += g`, `dc[k] += dy - g` (= `(1 - f) dy`).
+ *
+ * Arithmetic is float64 (JavaScript numbers); results are rounded once to float32 when stored.
+ */
+
+/**
+ * Forward pass. `x` holds `n` values whose last axis has `channels` entries; `c` is `[C, K]`
+ * row-major with `C = channels` or `C = 1`.
+ */
+export function linearSplineForwardImpl(
+    x: Float32Array, c: Float32Array, C: number, K: number, start: number, step: number,
+    out: Float32Array = new Float32Array(x.length)): Float32Array {
+  const n = x.length;
+  const km2 = K - 2;
+  const channels = C === 1 ? 1 : C;
+  for (let row = 0; row < n; row += channels) {
+    for (let ch = 0; ch < channels; ++ch) {
+      const i = row + ch;
+      const v = x[i];
+      const u = (v - start) / step;
+      const k = u >= km2 ? km2 : (u >= 0 ? Math.floor(u) : 0);
+      const b = ch * K + k;
+      const c0 = c[b];
+      const s = (c[b + 1] - c0) / step;
+      out[i] = s === 0 ? (v === v ? c0 : NaN) : c0 + (v - (start + k * step)) * s;
+    }
+  }
+  return out;
+}
+
+/**
+ * Backward pass: writes `dx` (same length as `x`) and returns `dc` (`[C, K]`), accumulating
+ * the coefficient gradient in float64.
+ */
+export function linearSplineGradImpl(
+    dy: Float32Array, x: Float32Array, c: Float32Array, C: number, K: number, start: number,
+    step: number, dx: Float32Array = new Float32Array(x.length)):
+    {dx: Float32Array, dc: Float32Array} {
+  const n = x.length;
+  const km2 = K - 2;
+  const channels = C === 1 ? 1 : C;
+  const acc = new Float64Array(C * K);
+  for (let row = 0; row < n; row += channels) {
+    for (let ch = 0; ch < channels; ++ch) {
+      const i = row + ch;
+      const v = x[i];
+      const g0 = dy[i];
+      const u = (v - start) / step;
+      const k = u >= km2 ? km2 : (u >= 0 ? Math.floor(u) : 0);
+      const b = ch * K + k;
+      const s = (c[b + 1] - c[b]) / step;
+      dx[i] = v === v ? s * g0 : NaN;
+      const g = (v - (start + k * step)) * g0 / step;
+      acc[b] += g0 - g;
+      acc[b + 1] += g;
+    }
+  }
+  return {dx, dc: Float32Array.from(acc)};
+}

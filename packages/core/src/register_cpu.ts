@@ -1,0 +1,58 @@
+/** Registers the fused {@link LinearSpline} and {@link LinearSplineGrad} kernels for `cpu`. */
+import {registerKernel} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {linearSplineForwardImpl, linearSplineGradImpl} from './cpu_impl.js';
+import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
+import type {LinearSplineAttrs} from './kernel_names.js';
+import {checkSplineArgs} from './validate.js';
+
+/** The part of tfjs's `MathBackendCPU` these kernels use. */
+interface CpuBackendLike {
+  data: {get(dataId: object): {values: unknown}};
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+function values(backend: CpuBackendLike, t: TensorInfo): Float32Array {
+  return backend.data.get(t.dataId).values as Float32Array;
+}
+
+function attrsOf(attrs: unknown): LinearSplineAttrs {
+  return (attrs ?? {}) as LinearSplineAttrs;
+}
+
+const forward: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, coefficients} = inputs as {x: TensorInfo, coefficients: TensorInfo};
+  const {start, step} = attrsOf(attrs);
+  const {C, K} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
+    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step});
+  const cpu = backend as unknown as CpuBackendLike;
+  const out = linearSplineForwardImpl(values(cpu, x), values(cpu, coefficients), C, K, start, step);
+  return cpu.makeTensorInfo(x.shape.slice(), 'float32', out);
+};
+
+const backward: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
+  const {start, step} = attrsOf(attrs);
+  const {C, K} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
+    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step},
+    'linearSpline gradient');
+  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
+    throw new Error(`linearSpline gradient: expected dy of shape [${x.shape}], got [${dy.shape}]`);
+  }
+  const cpu = backend as unknown as CpuBackendLike;
+  const {dx, dc} = linearSplineGradImpl(values(cpu, dy), values(cpu, x),
+    values(cpu, coefficients), C, K, start, step);
+  return [cpu.makeTensorInfo(x.shape.slice(), 'float32', dx),
+    cpu.makeTensorInfo([C, K], 'float32', dc)];
+};
+
+/** Kernel config of the cpu forward kernel. */
+export const linearSplineCpuConfig: KernelConfig =
+    {kernelName: LinearSpline, backendName: 'cpu', kernelFunc: forward};
+/** Kernel config of the cpu backward kernel. */
+export const linearSplineGradCpuConfig: KernelConfig =
+    {kernelName: LinearSplineGrad, backendName: 'cpu', kernelFunc: backward};
+
+for (const config of [linearSplineCpuConfig, linearSplineGradCpuConfig]) {
+  registerKernel(config);
+}

@@ -1,0 +1,187 @@
+/**
+ * Derived quantities of spline activations, on coefficient tensors `[C, K]` (spline-math.md,
+ * "Derived quantities"). Every function returns new tensors; the caller disposes them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import {linearSpline} from './op.js';
+import type {LinearSplineGrid} from './op.js';
+import {checkFinite, checkInteger, checkPositive, describe} from './validate.js';
+
+function check2d(c: Tensor, context: string): [number, number] {
+  if (!(c instanceof tf.Tensor) || c.rank !== 2 || c.dtype !== 'float32' || c.shape[1]! < 3) {
+    const what = c instanceof tf.Tensor ? `a ${c.dtype} tensor of shape [${c.shape}]` : describe(c);
+    throw new Error(`${context}: expected float32 coefficients of shape [C, K] with K >= 3, got ${what}`);
+  }
+  return c.shape as [number, number];
+}
+
+function checkGrid(grid: LinearSplineGrid, context: string): void {
+  if (grid == null || typeof grid !== 'object') {
+    throw new Error(`${context}: expected grid {start, step}, got ${describe(grid)}`);
+  }
+  checkFinite('start', grid.start, context);
+  checkPositive('step', grid.step, context);
+}
+
+/** The knots `start + k * step`, `k = 0 .. K-1`, as a float32 `[K]` tensor. */
+export function splineKnots(size: number, grid: LinearSplineGrid): Tensor1D {
+  checkInteger('size', size, 3, 'splineKnots');
+  checkGrid(grid, 'splineKnots');
+  const v = new Float32Array(size);
+  for (let k = 0; k < size; ++k) v[k] = grid.start + k * grid.step;
+  return tf.tensor1d(v, 'float32');
+}
+
+/**
+ * ReLU slopes at the inner knots: `a_k = (c[k-1] - 2 c[k] + c[k+1]) / T`, `k = 1 .. K-2`,
+ * so that `sigma(x) = b0 + b1 x + sum_k a_k ReLU(x - t_k)` on the grid. Shape `[C, K-2]`.
+ */
+export function reluSlopes(coefficients: Tensor2D, step: number): Tensor2D {
+  const [C, K] = check2d(coefficients, 'reluSlopes');
+  checkPositive('step', step, 'reluSlopes');
+  return tf.tidy(() => {
+    const left = tf.slice(coefficients, [0, 0], [C, K - 2]);
+    const mid = tf.slice(coefficients, [0, 1], [C, K - 2]);
+    const right = tf.slice(coefficients, [0, 2], [C, K - 2]);
+    return tf.div(tf.add(tf.sub(left, tf.mul(mid, 2)), right), step) as Tensor2D;
+  });
+}
+
+/** Second-order total variation per spline: `TV2 = sum_k |a_k|`. Shape `[C]`. */
+export function tv2(coefficients: Tensor2D, step: number): Tensor1D {
+  return tf.tidy(() => tf.sum(tf.abs(reluSlopes(coefficients, step)), 1) as Tensor1D);
+}
+
+/**
+ * Second-order bounded variation as the reference defines it:
+ * `BV2 = TV2 + |sigma(0)| + |sigma(1)|`. Shape `[C]`.
+ */
+export function bv2(coefficients: Tensor2D, grid: LinearSplineGrid): Tensor1D {
+  const [C] = check2d(coefficients, 'bv2');
+  checkGrid(grid, 'bv2');
+  return tf.tidy(() => {
+    const at = tf.concat([tf.zeros([1, C]), tf.ones([1, C])], 0);
+    const values = linearSpline(at, coefficients, grid);
+    return tf.add(tv2(coefficients, grid.step), tf.sum(tf.abs(values), 0)) as Tensor1D;
+  });
+}
+
+/**
+ * Exact Lipschitz constant of each spline over all of R: `max_k |c[k+1] - c[k]| / T`
+ * (the end segments extend to infinity). Shape `[C]`.
+ */
+export function splineLipschitz(coefficients: Tensor2D, step: number): Tensor1D {
+  const [C, K] = check2d(coefficients, 'splineLipschitz');
+  checkPositive('step', step, 'splineLipschitz');
+  return tf.tidy(() => {
+    const d = tf.sub(tf.slice(coefficients, [0, 1], [C, K - 1]),
+      tf.slice(coefficients, [0, 0], [C, K - 1]));
+    return tf.div(tf.max(tf.abs(d), 1), step) as Tensor1D;
+  });
+}
+
+/** Number of active knots per spline: the `k` with `|a_k| > threshold`. Int32 `[C]`. */
+export function activeKnots(coefficients: Tensor2D, step: number, threshold = 0): Tensor1D {
+  checkFinite('threshold', threshold, 'activeKnots');
+  if (threshold < 0) throw new Error(`activeKnots: expected threshold >= 0, got ${threshold}`);
+  return tf.tidy(() => tf.sum(tf.cast(
+    tf.greater(tf.abs(reluSlopes(coefficients, step)), threshold), 'int32'), 1) as Tensor1D);
+}
+
+/** Rebuilds coefficients from the anchors `c[0]`, `c[1]` and ReLU slopes `a` (`[C, K-2]`). */
+function fromSlopes(c01: Tensor2D, a: Tensor2D, step: number): Tensor2D {
+  const [C] = c01.shape;
+  const c0 = tf.slice(c01, [0, 0], [C, 1]);
+  const d0 = tf.div(tf.sub(tf.slice(c01, [0, 1], [C, 1]), c0), step);
+  const d = tf.concat([d0, tf.add(d0, tf.cumsum(a, 1))], 1);  // segment slopes [C, K-1]
+  return tf.concat([c0, tf.add(c0, tf.mul(tf.cumsum(d, 1), step))], 1) as Tensor2D;
+}
+
+/**
+ * Sparsification: sets every ReLU slope with `|a_k| <= threshold` to 0 and rebuilds the
+ * coefficients from the sparsified slopes, keeping `c[0]` and `c[1]` (as the reference).
+ * `threshold = 0` removes only exactly-zero slopes and leaves the function unchanged.
+ */
+export function sparsifyCoefficients(coefficients: Tensor2D, step: number, threshold: number):
+    Tensor2D {
+  const [C] = check2d(coefficients, 'sparsifyCoefficients');
+  checkFinite('threshold', threshold, 'sparsifyCoefficients');
+  if (threshold < 0) {
+    throw new Error(`sparsifyCoefficients: expected threshold >= 0, got ${threshold}`);
+  }
+  return tf.tidy(() => {
+    const a = reluSlopes(coefficients, step);
+    const kept = tf.where(tf.greater(tf.abs(a), threshold), a, tf.zerosLike(a)) as Tensor2D;
+    return fromSlopes(tf.slice(coefficients, [0, 0], [C, 2]), kept, step);
+  });
+}
+
+/**
+ * Slope clipping to `maxSlope` (makes every spline `maxSlope`-Lipschitz):
+ * `d_k = clamp((c[k+1] - c[k]) / T, -s, s)`, coefficients rebuilt by cumulative sum, then
+ * shifted so that `mean(c)` per spline is unchanged. Differentiable.
+ */
+export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: number): Tensor2D {
+  const [C, K] = check2d(coefficients, 'clipSlopes');
+  checkPositive('step', step, 'clipSlopes');
+  checkFinite('maxSlope', maxSlope, 'clipSlopes');
+  if (maxSlope < 0) throw new Error(`clipSlopes: expected maxSlope >= 0, got ${maxSlope}`);
+  return tf.tidy(() => {
+    const diff = tf.sub(tf.slice(coefficients, [0, 1], [C, K - 1]),
+      tf.slice(coefficients, [0, 0], [C, K - 1]));
+    const d = tf.clipByValue(tf.div(diff, step), -maxSlope, maxSlope);
+    const rebuilt = tf.concat([tf.zeros([C, 1]), tf.cumsum(tf.mul(d, step), 1)], 1);
+    const shift = tf.sub(tf.mean(coefficients, 1, true), tf.mean(rebuilt, 1, true));
+    return tf.add(rebuilt, shift) as Tensor2D;
+  });
+}
+
+/**
+ * Coefficients `[channels, size]` whose spline interpolates `fn` at the knots. `fn` may take
+ * the channel index as its second argument (e.g. different initial functions per channel).
+ */
+export function coefficientsFromFunction(fn: (x: number, channel: number) => number,
+    size: number, grid: LinearSplineGrid, channels = 1): Tensor2D {
+  if (typeof fn !== 'function') {
+    throw new Error(`coefficientsFromFunction: expected a function (x: number) => number, got ${describe(fn)}`);
+  }
+  checkInteger('size', size, 3, 'coefficientsFromFunction');
+  checkInteger('channels', channels, 1, 'coefficientsFromFunction');
+  checkGrid(grid, 'coefficientsFromFunction');
+  const v = new Float32Array(channels * size);
+  for (let ch = 0; ch < channels; ++ch) {
+    for (let k = 0; k < size; ++k) {
+      const t = grid.start + k * grid.step;
+      const y = fn(t, ch);
+      if (typeof y !== 'number' || !Number.isFinite(y)) {
+        throw new Error(`coefficientsFromFunction: the function returned ${describe(y)} at ` +
+          `x = ${t} (channel ${ch}); expected a finite number`);
+      }
+      v[ch * size + k] = y;
+    }
+  }
+  return tf.tensor2d(v, [channels, size], 'float32');
+}
+
+/**
+ * Samples every spline on `numPoints` equally spaced points over the grid widened by
+ * `margin` knot spacings on each side, for plotting. Returns `x` `[numPoints]` and
+ * `y` `[C, numPoints]`.
+ */
+export function splineCurves(coefficients: Tensor2D, grid: LinearSplineGrid, numPoints = 201,
+    margin = 1): {x: Tensor1D, y: Tensor2D} {
+  const [C, K] = check2d(coefficients, 'splineCurves');
+  checkGrid(grid, 'splineCurves');
+  checkInteger('numPoints', numPoints, 2, 'splineCurves');
+  checkFinite('margin', margin, 'splineCurves');
+  if (margin < 0) throw new Error(`splineCurves: expected margin >= 0, got ${margin}`);
+  const lo = grid.start - margin * grid.step;
+  const hi = grid.start + (K - 1 + margin) * grid.step;
+  return tf.tidy(() => {
+    const x = tf.linspace(lo, hi, numPoints) as Tensor1D;
+    const xs = tf.tile(tf.reshape(x, [numPoints, 1]), [1, C]);
+    const y = tf.transpose(linearSpline(xs, coefficients, grid)) as Tensor2D;
+    return {x, y};
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Weight constraints during `fit`. tfjs's optimizers update variables directly, so the
+ * `constraint` of a layer weight is never applied by `model.fit` (tfjs-layers applies it
+ * only in `LayerVariable.write`). This module applies them after every batch.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Logs} from '@tensorflow/tfjs-layers';
+import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import * as tf from '@tensorflow/tfjs-core';
+
+interface ConstrainedVariable {
+  constraint?: Constraint | null;
+  read(): tf.Tensor;
+  write(value: tf.Tensor): unknown;
+}
+
+/** Anything with layers: a `LayersModel`, `Sequential` or a container layer. */
+export interface HasWeights {
+  weights: ConstrainedVariable[] | unknown[];
+}
+
+/**
+ * Projects every weight of `model` that has a constraint (on any layer, ours or tfjs's) onto
+ * its constraint. Returns the number of weights projected.
+ */
+export function applyConstraints(model: HasWeights): number {
+  let count = 0;
+  for (const w of model.weights as ConstrainedVariable[]) {
+    if (w.constraint == null) continue;
+    const projected = tf.tidy(() => w.constraint!.apply(w.read()));
+    w.write(projected);  // a new tensor: write assigns it (and re-applies the constraint)
+    projected.dispose();
+    ++count;
+  }
+  return count;
+}
+
+/**
+ * A callback that applies every weight constraint of the model after each training batch,
+ * which tfjs's `fit` does not do by itself.
+ *
+ * @example
+ * ```ts
+ * await model.fit(xs, ys, {epochs: 5, callbacks: [constraintCallback()]});
+ * ```
+ */
+export class ConstraintCallback extends tfl.Callback {
+  override async onBatchEnd(_batch: number, _logs?: Logs): Promise<void> {
+    if (this.model != null) applyConstraints(this.model as unknown as HasWeights);
+  }
+}
+
+/** Creates a {@link ConstraintCallback}. */
+export function constraintCallback(): ConstraintCallback {
+  return new ConstraintCallback();
+}

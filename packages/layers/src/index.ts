@@ -1,0 +1,14 @@
+/**
+ * `@deepspline/layers`: the `SplineActivation` layer of deep spline networks for
+ * TensorFlow.js, registered for serialization, and the constraint callback that `fit` needs.
+ *
+ * @packageDocumentation
+ */
+export {SplineActivation, splineActivation} from './spline_activation.js';
+export type {SplineActivationArgs, SplineGridConsumer} from './spline_activation.js';
+export {SPLINE_INIT_NAMES, namedInit} from './inits.js';
+export type {SplineInit, SplineInitName} from './inits.js';
+export {applyConstraints, ConstraintCallback, constraintCallback} from './constraints.js';
+export type {HasWeights} from './constraints.js';
+export {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
+export type {SerializedObject} from './serialization.js';

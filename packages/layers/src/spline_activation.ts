@@ -1,0 +1,257 @@
+/** The `SplineActivation` layer: one learnable linear spline per channel (or one shared). */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
+import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+import type {LayerVariable} from '@tensorflow/tfjs-layers';
+import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
+import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import {activeKnots, bv2, checkFinite, clipSlopes, coefficientsFromFunction, describe, linearSpline,
+  reluSlopes, sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz,
+  tv2} from '@deepspline/core';
+import type {SplineGrid} from '@deepspline/core';
+import {checkInit, namedInit} from './inits.js';
+import type {SplineInit} from './inits.js';
+import {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
+import type {SerializedObject} from './serialization.js';
+
+/**
+ * A regularizer that needs the knot spacing of the layer it regularizes (TV(2) and BV(2)
+ * do). The layer calls `setSplineGrid` before it creates its weight.
+ */
+export interface SplineGridConsumer {
+  setSplineGrid(grid: SplineGrid): void;
+}
+
+/** Arguments of {@link splineActivation}. */
+export interface SplineActivationArgs extends LayerArgs {
+  /** Coefficients per spline, an integer >= 3 (odd puts a knot at 0). Default 21. */
+  size?: number;
+  /** One-sided range `r > 0` of the knots, from `-r` to `r`. Default 2. Exclusive with `grid`. */
+  range?: number;
+  /** Knot spacing `T > 0` instead of `range` (then `range = T (size - 1) / 2`). */
+  grid?: number;
+  /**
+   * Initial activation: `'leaky_relu'` (default, slope 0.01), `'relu'`, `'identity'`, `'abs'`,
+   * `'even_odd'`, `'softplus'`, `'tanh'`, a function `(x: number) => number` sampled at the
+   * knots, or the `size` initial coefficients.
+   */
+  init?: SplineInit;
+  /** One spline shared by every channel (`[1, size]` coefficients). Default false. */
+  shared?: boolean;
+  /** Regularizer of the coefficients, e.g. `tv2({lambda: 1e-4})` from `@deepspline/lipschitz`. */
+  coefficientsRegularizer?: Regularizer | string | SerializedObject;
+  /**
+   * Constraint of the coefficients. tfjs's `fit` does not apply weight constraints by
+   * itself: add {@link constraintCallback} to `fit`'s callbacks.
+   */
+  coefficientsConstraint?: Constraint | string | SerializedObject;
+  /**
+   * When set, the layer evaluates with slope-clipped coefficients (every segment's slope in
+   * `[-maxSlope, maxSlope]`), so the activation is `maxSlope`-Lipschitz at every step.
+   * Differentiable; the stored weights are unchanged.
+   */
+  maxSlope?: number;
+}
+
+const CONTEXT = 'splineActivation';
+
+/**
+ * A layer of learnable linear-spline activations (deep spline networks, Aziznejad et al.
+ * 2020). Each channel of the last axis gets its own spline (or one shared spline), with
+ * coefficients on a uniform grid of knots, trained with the rest of the model.
+ *
+ * The single weight `coefficients` has shape `[C, size]`; `coefficients[n][k]` is the value
+ * of channel n's activation at knot `-range + k * step`. Outside the grid the end segments
+ * extend linearly.
+ */
+export class SplineActivation extends tfl.layers.Layer {
+  /** Class name used for serialization. */
+  static className = 'SplineActivation';
+
+  /** Coefficients per spline. */
+  readonly size: number;
+  /** The resolved knot grid. */
+  readonly grid: SplineGrid;
+  /** Whether one spline is shared by every channel. */
+  readonly shared: boolean;
+  /** The initial activation. */
+  readonly init: SplineInit;
+  /** Slope bound applied inside `call`, or `undefined`. */
+  readonly maxSlope: number | undefined;
+  /** The coefficient regularizer, if any. */
+  readonly coefficientsRegularizer: Regularizer | undefined;
+  /** The coefficient constraint, if any (applied by {@link constraintCallback}). */
+  readonly coefficientsConstraint: Constraint | undefined;
+  private readonly gridSpec: {range?: number, grid?: number};
+  private coefficients: LayerVariable | null = null;
+
+  constructor(args: SplineActivationArgs = {}) {
+    super(args);
+    if (args == null || typeof args !== 'object') {
+      throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
+    }
+    const size = args.size ?? 21;
+    const hasGrid = args.grid != null;
+    const range = args.range ?? (hasGrid ? undefined : 2);
+    this.grid = splineGrid({size, range, grid: args.grid ?? undefined}, CONTEXT);
+    this.gridSpec = hasGrid ? {grid: this.grid.step} : {range: this.grid.range};
+    this.size = this.grid.size;
+    this.shared = args.shared ?? false;
+    if (typeof this.shared !== 'boolean') {
+      throw new Error(`${CONTEXT}: expected shared to be a boolean, got ${describe(args.shared)}`);
+    }
+    this.init = checkInit(args.init ?? 'leaky_relu', this.size);
+    if (args.maxSlope !== undefined && args.maxSlope !== null) {
+      checkFinite('maxSlope', args.maxSlope, CONTEXT);
+      if (args.maxSlope <= 0) {
+        throw new Error(`${CONTEXT}: expected maxSlope > 0, got ${describe(args.maxSlope)}`);
+      }
+      this.maxSlope = args.maxSlope;
+    }
+    this.coefficientsRegularizer = resolveRegularizer(args.coefficientsRegularizer, CONTEXT);
+    this.coefficientsConstraint = resolveConstraint(args.coefficientsConstraint, CONTEXT);
+    const consumer = this.coefficientsRegularizer as Partial<SplineGridConsumer> | undefined;
+    if (consumer != null && typeof consumer.setSplineGrid === 'function') {
+      consumer.setSplineGrid(this.grid);
+    }
+    this.supportsMasking = true;
+    this.inputSpec = [{minNDim: 2}];
+  }
+
+  /** Knot spacing `T`. */
+  get step(): number { return this.grid.step; }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const last = shape[shape.length - 1];
+    if (!this.shared && (last == null || !(last > 0))) {
+      throw new Error(`${CONTEXT} '${this.name}': the last axis of the input (channels) must ` +
+        `have a known size unless shared is true; got input shape ${describe(shape)}`);
+    }
+    const channels = this.shared ? 1 : (last as number);
+    this.coefficients = this.addWeight('coefficients', [channels, this.size], 'float32',
+      tfl.initializers.zeros(), this.coefficientsRegularizer, true, this.coefficientsConstraint);
+    const init = tf.tidy(() => this.initialCoefficients(channels));
+    this.coefficients.write(init);
+    init.dispose();
+    if (!this.shared) this.inputSpec = [{minNDim: 2, axes: {[-1]: channels}}];
+    this.built = true;
+  }
+
+  private initialCoefficients(channels: number): Tensor2D {
+    const init = this.init;
+    if (Array.isArray(init)) {
+      return tf.tile(tf.tensor2d(init, [1, this.size], 'float32'), [channels, 1]) as Tensor2D;
+    }
+    const fn = typeof init === 'function' ? (x: number) => init(x) :
+      (x: number, ch: number) => namedInit(init, ch, channels)(x);
+    return coefficientsFromFunction(fn, this.size, this.grid, channels);
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      return linearSpline(x, this.effectiveCoefficients(), this.grid);
+    });
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const init = typeof this.init === 'function' ?
+      tf.tidy(() => Array.from(this.initialCoefficients(1).dataSync())) : this.init;
+    const config: tf.serialization.ConfigDict = {
+      size: this.size,
+      ...this.gridSpec,
+      init,
+      shared: this.shared,
+      coefficientsRegularizer: serializeObject(this.coefficientsRegularizer) as
+        tf.serialization.ConfigDict | null,
+      coefficientsConstraint: serializeObject(this.coefficientsConstraint) as
+        tf.serialization.ConfigDict | null,
+    };
+    if (this.maxSlope !== undefined) config.maxSlope = this.maxSlope;
+    return {...super.getConfig(), ...config};
+  }
+
+  private weight(): LayerVariable {
+    if (this.coefficients == null) {
+      throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an ` +
+        `input or build its model first`);
+    }
+    return this.coefficients;
+  }
+
+  /**
+   * The coefficients the layer evaluates with, `[C, size]`: the weight, slope-clipped when
+   * `maxSlope` is set. The caller disposes the result.
+   */
+  effectiveCoefficients(): Tensor2D {
+    const c = this.weight().read() as Tensor2D;
+    return this.maxSlope === undefined ? tf.clone(c) : clipSlopes(c, this.step, this.maxSlope);
+  }
+
+  private withCoefficients<T>(f: (c: Tensor2D) => T): T {
+    const c = this.effectiveCoefficients();
+    try { return f(c); } finally { c.dispose(); }
+  }
+
+  /** The knots `[size]`. */
+  knots(): Tensor1D { return splineKnots(this.size, this.grid); }
+  /** ReLU slopes at the inner knots, `[C, size - 2]`. */
+  reluSlopes(): Tensor2D { return this.withCoefficients((c) => reluSlopes(c, this.step)); }
+  /** TV(2) of each spline, `[C]`. */
+  tv2(): Tensor1D { return this.withCoefficients((c) => tv2(c, this.step)); }
+  /** BV(2) of each spline (reference definition), `[C]`. */
+  bv2(): Tensor1D { return this.withCoefficients((c) => bv2(c, this.grid)); }
+  /** Exact Lipschitz constant of each spline, `[C]`. */
+  lipschitz(): Tensor1D { return this.withCoefficients((c) => splineLipschitz(c, this.step)); }
+  /** Active knots per spline (`|a_k| > threshold`), int32 `[C]`. */
+  activeKnots(threshold = 0): Tensor1D {
+    return this.withCoefficients((c) => activeKnots(c, this.step, threshold));
+  }
+  /**
+   * Every spline sampled on `numPoints` points over the grid widened by `margin` spacings:
+   * `x` `[numPoints]`, `y` `[C, numPoints]`. For plotting.
+   */
+  curves(numPoints = 201, margin = 1): {x: Tensor1D, y: Tensor2D} {
+    return this.withCoefficients((c) => splineCurves(c, this.grid, numPoints, margin));
+  }
+
+  /**
+   * Removes every knot with `|a_k| <= threshold` from the stored coefficients (keeping
+   * `c[0]`, `c[1]`). `threshold = 0` changes nothing. Returns the active knots after.
+   */
+  sparsify(threshold: number): number {
+    const w = this.weight();
+    const next = sparsifyCoefficients(w.read() as Tensor2D, this.step, threshold);
+    w.write(next);
+    next.dispose();
+    const active = this.activeKnots(0);
+    const total = tf.sum(active).arraySync() as number;
+    active.dispose();
+    return total;
+  }
+}
+
+tf.serialization.registerClass(SplineActivation);
+
+/**
+ * Creates a {@link SplineActivation} layer.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({layers: [
+ *   tf.layers.dense({units: 16, inputShape: [2]}),
+ *   splineActivation({size: 21, range: 1}),
+ *   tf.layers.dense({units: 1}),
+ * ]});
+ * ```
+ */
+export function splineActivation(args: SplineActivationArgs = {}): SplineActivation {
+  return new SplineActivation(args);
+}
