@@ -17,6 +17,7 @@ module.exports = {
     '^@deepspline/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  setupFiles: ['<rootDir>/test/jest.setup.cjs'],
   testTimeout: 120000,
   maxWorkers: 2,
 };

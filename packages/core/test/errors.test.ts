@@ -1,0 +1,78 @@
+/** Bad input to the op and the math gets a clear error naming the value and what was expected. */
+import * as tf from '@tensorflow/tfjs-core';
+import {clipSlopes, coefficientsFromFunction, linearSpline, setSplineImplementation, splineGrid,
+  tv2} from '@deepspline/core';
+import {IMPLS, useCpu, withImpl} from './helpers';
+
+beforeAll(useCpu);
+
+describe.each(IMPLS)('linearSpline (%s)', (impl) => {
+  const x = tf.tensor2d([[0.5, -0.5]]);
+  const c = tf.tensor2d([[0, 1, 2], [1, 0, 1]]);
+  const call = (xx: unknown, cc: unknown, grid: unknown) => () => withImpl(impl,
+    () => linearSpline(xx as tf.Tensor, cc as tf.Tensor, grid as {start: number, step: number}));
+  afterAll(() => tf.dispose([x, c]));
+
+  test('non-float x', () => {
+    const xi = tf.tensor2d([[1, 2]], [1, 2], 'int32');
+    expect(call(xi, c, {start: -1, step: 1})).toThrow(
+      'linearSpline: expected x to be a float32 tensor, got dtype "int32"');
+    xi.dispose();
+  });
+  test('non-float coefficients', () => {
+    const ci = tf.tensor2d([[0, 1, 2]], [1, 3], 'int32');
+    expect(call(x, ci, {start: -1, step: 1})).toThrow(/expected coefficients to be a float32 tensor, got dtype "int32"/);
+    ci.dispose();
+  });
+  test('coefficients not of rank 2', () => {
+    const c1 = tf.tensor1d([0, 1, 2]);
+    expect(call(x, c1, {start: -1, step: 1})).toThrow(
+      /expected coefficients of rank 2 \(\[C, K\]\), got shape \[3\]/);
+    c1.dispose();
+  });
+  test('C not matching the last axis', () => {
+    const c3 = tf.zeros([3, 5]);
+    expect(call(x, c3, {start: -1, step: 1})).toThrow(
+      /coefficients of shape \[3,5\] do not match x of shape \[1,2\]: expected \[2, K\].*or \[1, K\]/);
+    c3.dispose();
+  });
+  test('fewer than 3 coefficients', () => {
+    const c2 = tf.zeros([2, 2]);
+    expect(call(x, c2, {start: -1, step: 1})).toThrow(/K >= 3\), got coefficients of shape \[2,2\]/);
+    c2.dispose();
+  });
+  test.each([[0], [-1], [NaN], [Infinity], ['1']])('step %p', (step) => {
+    expect(call(x, c, {start: -1, step})).toThrow(/expected step (> 0|to be a finite number), got/);
+  });
+  test.each([[NaN], [-Infinity], [undefined]])('start %p', (start) => {
+    expect(call(x, c, {start, step: 1})).toThrow(/expected start to be a finite number, got/);
+  });
+  test('missing grid', () => {
+    expect(call(x, c, undefined)).toThrow('linearSpline: expected grid {start, step}, got undefined');
+  });
+  test('not a tensor', () => {
+    expect(call('abc', c, {start: 0, step: 1})).toThrow(/expected x to be a tensor or an array of numbers, got "abc"/);
+  });
+});
+
+test('splineGrid', () => {
+  expect(() => splineGrid({size: 2, range: 1})).toThrow('splineGrid: expected size to be an integer >= 3, got 2');
+  expect(() => splineGrid({size: 20.5, range: 1})).toThrow(/integer >= 3, got 20.5/);
+  expect(() => splineGrid({size: 21, range: 0})).toThrow('splineGrid: expected range > 0, got 0');
+  expect(() => splineGrid({size: 21, range: Infinity})).toThrow(/range to be a finite number, got Infinity/);
+  expect(() => splineGrid({size: 21, grid: -0.1})).toThrow(/grid > 0, got -0.1/);
+  expect(() => splineGrid({size: 21, range: 1, grid: 0.1})).toThrow(/either range or grid, not both/);
+  expect(() => splineGrid({size: 21})).toThrow(/expected range or grid, got neither/);
+});
+
+test('math functions check their arguments', () => {
+  const c = tf.tensor2d([[0, 1, 2]]);
+  expect(() => tv2(tf.tensor1d([1, 2, 3]) as unknown as tf.Tensor2D, 1)).toThrow(
+    /tv2|reluSlopes: expected float32 coefficients of shape \[C, K\] with K >= 3, got a float32 tensor of shape \[3\]/);
+  expect(() => tv2(c, 0)).toThrow(/expected step > 0, got 0/);
+  expect(() => clipSlopes(c, 1, -1)).toThrow(/expected maxSlope >= 0, got -1/);
+  expect(() => coefficientsFromFunction(() => NaN, 3, {start: 0, step: 1})).toThrow(
+    /the function returned NaN at x = 0 \(channel 0\); expected a finite number/);
+  expect(() => setSplineImplementation('gpu' as 'kernel')).toThrow(/expected 'kernel', 'fallback' or null, got "gpu"/);
+  c.dispose();
+});
