@@ -1,0 +1,216 @@
+/**
+ * Hand-written SVG pictures: decision regions with the true boundary, learned activations
+ * with their knots, and the lambda sweep. No dependencies; every file is a standalone SVG 1.1
+ * document.
+ */
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  .replace(/"/g, '&quot;');
+const f = (v) => (Math.round(v * 100) / 100).toString();
+
+function doc(width, height, body, title) {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">\n` +
+    `<title>${esc(title)}</title>\n<rect width="${width}" height="${height}" fill="white"/>\n` +
+    body + `</svg>\n`;
+}
+
+/** The true class boundary of a dataset as SVG path data, in data coordinates mapped by `m`. */
+function truthPath(dataset, m) {
+  const pts = [];
+  if (dataset === 'circle') {
+    const r = Math.sqrt(2 / Math.PI);
+    for (let i = 0; i <= 180; ++i) {
+      const a = (2 * Math.PI * i) / 180;
+      pts.push([r * Math.cos(a), r * Math.sin(a)]);
+    }
+    return 'M' + pts.map(([x, y]) => `${f(m.x(x))},${f(m.y(y))}`).join(' L') + ' Z';
+  }
+  // s_shape: 0.4 sin(-5y) - 0.3 < x < 0.4 sin(-5y) + 0.3 and |y| < 0.8, clipped to [-1, 1]^2.
+  const clip = (v) => Math.max(-1, Math.min(1, v));
+  const left = [];
+  const right = [];
+  for (let i = 0; i <= 160; ++i) {
+    const y = -0.8 + (1.6 * i) / 160;
+    const c = 0.4 * Math.sin(-5 * y);
+    left.push([clip(c - 0.3), y]);
+    right.push([clip(c + 0.3), y]);
+  }
+  const ring = [...left, ...right.reverse()];
+  return 'M' + ring.map(([x, y]) => `${f(m.x(x))},${f(m.y(y))}`).join(' L') + ' Z';
+}
+
+/**
+ * The predicted class regions on the test grid (run-length encoded rows of cells), the true
+ * boundary as a dashed line, and a legend.
+ * @param {{probabilities: Float32Array, side: number, dataset: string, title: string,
+ *   accuracy: number}} args
+ */
+export function decisionRegionSvg({probabilities, side, dataset, title, accuracy}) {
+  const size = 400;
+  const pad = 40;
+  const cell = size / side;
+  const m = {x: (x) => pad + ((x + 1) / 2) * size, y: (y) => pad + ((1 - y) / 2) * size};
+  let body = `<text x="${pad}" y="20" font-size="14">${esc(title)}</text>\n`;
+  body += `<g shape-rendering="crispEdges">\n<rect x="${pad}" y="${pad}" width="${size}" height="${size}" fill="#dbe7f3"/>\n`;
+  for (let i = 0; i < side; ++i) {          // row i holds y = centre i (bottom to top)
+    let j = 0;
+    while (j < side) {
+      if (!(probabilities[i * side + j] > 0.5)) { ++j; continue; }
+      const j0 = j;
+      while (j < side && probabilities[i * side + j] > 0.5) ++j;
+      const yTop = pad + (side - 1 - i) * cell;
+      body += `<rect x="${f(pad + j0 * cell)}" y="${f(yTop)}" width="${f((j - j0) * cell)}" ` +
+        `height="${f(cell)}" fill="#f4b183"/>\n`;
+    }
+  }
+  body += `</g>\n<path d="${truthPath(dataset, m)}" fill="none" stroke="black" stroke-width="1.5" ` +
+    `stroke-dasharray="5,3"/>\n`;
+  body += `<rect x="${pad}" y="${pad}" width="${size}" height="${size}" fill="none" stroke="#444"/>\n`;
+  for (const v of [-1, -0.5, 0, 0.5, 1]) {
+    body += `<text x="${f(m.x(v))}" y="${pad + size + 15}" text-anchor="middle">${v}</text>\n`;
+    body += `<text x="${pad - 6}" y="${f(m.y(v) + 4)}" text-anchor="end">${v}</text>\n`;
+  }
+  const ly = pad + size + 32;
+  body += `<rect x="${pad}" y="${ly - 10}" width="12" height="12" fill="#f4b183"/>` +
+    `<text x="${pad + 16}" y="${ly}">predicted 1</text>\n` +
+    `<rect x="${pad + 100}" y="${ly - 10}" width="12" height="12" fill="#dbe7f3" stroke="#999"/>` +
+    `<text x="${pad + 116}" y="${ly}">predicted 0</text>\n` +
+    `<line x1="${pad + 200}" y1="${ly - 4}" x2="${pad + 230}" y2="${ly - 4}" stroke="black" ` +
+    `stroke-width="1.5" stroke-dasharray="5,3"/><text x="${pad + 236}" y="${ly}">true boundary</text>\n`;
+  if (accuracy != null) {
+    body += `<text x="${pad + size}" y="20" text-anchor="end">test accuracy ${(100 * accuracy).toFixed(2)}%</text>\n`;
+  }
+  return doc(size + 2 * pad, size + 2 * pad + 10, body, title);
+}
+
+function niceTicks(lo, hi, count = 4) {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / count;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((s) => s * mag).find((s) => s >= raw) ?? raw;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) ticks.push(Number(v.toPrecision(6)));
+  return ticks;
+}
+
+/**
+ * A grid of small panels, one per activation: the curve, every knot as a dot (filled red
+ * when active, i.e. |a_k| > threshold; hollow grey otherwise) and the grid range shaded.
+ * @param {{title: string, rows: {label: string, panels: {label: string, x: number[],
+ *   y: number[], knots: {x: number, y: number, active: boolean}[], range?: number}[]}[]}} args
+ */
+export function activationsSvg({title, rows, note}) {
+  const pw = 170;
+  const ph = 140;
+  const gap = 18;
+  const left = 80;
+  const top = 46;
+  const cols = Math.max(1, ...rows.map((r) => r.panels.length));
+  const width = left + cols * (pw + gap) + 10;
+  const height = top + rows.length * (ph + gap + 14) + 20;
+  let body = `<text x="10" y="20" font-size="14">${esc(title)}</text>\n`;
+  if (note) body += `<text x="10" y="36" font-size="11" fill="#555">${esc(note)}</text>\n`;
+  rows.forEach((row, r) => {
+    const y0 = top + r * (ph + gap + 14);
+    body += `<text x="10" y="${y0 + ph / 2}" font-size="12">${esc(row.label)}</text>\n`;
+    row.panels.forEach((p, c) => {
+      const x0 = left + c * (pw + gap);
+      const xmin = Math.min(...p.x);
+      const xmax = Math.max(...p.x);
+      let ymin = Math.min(...p.y, ...p.knots.map((k) => k.y));
+      let ymax = Math.max(...p.y, ...p.knots.map((k) => k.y));
+      if (!(ymax - ymin > 1e-6)) { ymin -= 0.5; ymax += 0.5; }
+      const py = 0.08 * (ymax - ymin);
+      ymin -= py; ymax += py;
+      const X = (v) => x0 + ((v - xmin) / (xmax - xmin)) * pw;
+      const Y = (v) => y0 + ph - ((v - ymin) / (ymax - ymin)) * ph;
+      body += `<g>\n<rect x="${x0}" y="${y0}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#999"/>\n`;
+      if (p.range != null) {
+        body += `<rect x="${f(X(-p.range))}" y="${y0}" width="${f(X(p.range) - X(-p.range))}" ` +
+          `height="${ph}" fill="#eef3fa"/>\n`;
+      }
+      if (ymin < 0 && ymax > 0) body += `<line x1="${x0}" x2="${x0 + pw}" y1="${f(Y(0))}" y2="${f(Y(0))}" stroke="#ccc"/>\n`;
+      if (xmin < 0 && xmax > 0) body += `<line y1="${y0}" y2="${y0 + ph}" x1="${f(X(0))}" x2="${f(X(0))}" stroke="#ccc"/>\n`;
+      body += `<polyline fill="none" stroke="#1f5fa8" stroke-width="1.6" points="` +
+        p.x.map((v, i) => `${f(X(v))},${f(Y(p.y[i]))}`).join(' ') + `"/>\n`;
+      for (const k of p.knots) {
+        body += k.active ?
+          `<circle cx="${f(X(k.x))}" cy="${f(Y(k.y))}" r="2.6" fill="#c0392b"/>\n` :
+          `<circle cx="${f(X(k.x))}" cy="${f(Y(k.y))}" r="2" fill="none" stroke="#999"/>\n`;
+      }
+      body += `<text x="${x0 + pw / 2}" y="${y0 + ph + 13}" text-anchor="middle" font-size="11">${esc(p.label)}</text>\n`;
+      body += `<text x="${x0 + 2}" y="${y0 + 11}" font-size="9" fill="#666">y ${f(ymax - py)}</text>` +
+        `<text x="${x0 + 2}" y="${y0 + ph - 3}" font-size="9" fill="#666">y ${f(ymin + py)}</text>` +
+        `<text x="${x0 + pw - 2}" y="${y0 + ph - 3}" font-size="9" fill="#666" text-anchor="end">x ${f(xmin)}..${f(xmax)}</text>\n</g>\n`;
+    });
+  });
+  return doc(width, height, body, title);
+}
+
+/**
+ * Three stacked panels (test accuracy, active knots, Lipschitz bound) against lambda on a
+ * log axis; lambda = 0 is drawn at a separate "0" position left of a break.
+ * @param {{title: string, series: {dataset: string, points: {lambda: number,
+ *   testAccuracy: number, activeKnots: number, lipschitzBound: number}[]}[]}} args
+ */
+export function sweepSvg({title, series}) {
+  const pw = 460;
+  const ph = 150;
+  const left = 80;
+  const top = 40;
+  const gap = 40;
+  const colors = ['#1f5fa8', '#c0392b', '#27ae60', '#8e44ad'];
+  const lambdas = [...new Set(series.flatMap((s) => s.points.map((p) => p.lambda)))].filter((l) => l > 0);
+  const lmin = Math.log10(Math.min(...lambdas));
+  const lmax = Math.log10(Math.max(...lambdas));
+  const hasZero = series.some((s) => s.points.some((p) => p.lambda === 0));
+  const zeroW = hasZero ? 50 : 0;
+  const X = (l) => (l === 0 ? left + 10 : left + zeroW + ((Math.log10(l) - lmin) / Math.max(1e-9, lmax - lmin)) * (pw - zeroW - 10));
+  const panels = [
+    {key: 'testAccuracy', label: 'test accuracy'},
+    {key: 'activeKnots', label: 'active knots'},
+    {key: 'lipschitzBound', label: 'Lipschitz bound (operator)'},
+  ];
+  let body = `<text x="10" y="20" font-size="14">${esc(title)}</text>\n`;
+  panels.forEach((panel, r) => {
+    const y0 = top + r * (ph + gap);
+    const vals = series.flatMap((s) => s.points.map((p) => p[panel.key])).filter(Number.isFinite);
+    let lo = Math.min(...vals);
+    let hi = Math.max(...vals);
+    if (!(hi - lo > 1e-9)) { lo -= 0.5 * Math.abs(lo || 1) * 0.1 + 0.01; hi += 0.5 * Math.abs(hi || 1) * 0.1 + 0.01; }
+    const pad = 0.08 * (hi - lo);
+    lo -= pad; hi += pad;
+    const Y = (v) => y0 + ph - ((v - lo) / (hi - lo)) * ph;
+    body += `<rect x="${left}" y="${y0}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#999"/>\n`;
+    body += `<text x="${left - 60}" y="${y0 - 6}" font-size="12">${esc(panel.label)}</text>\n`;
+    for (const t of niceTicks(lo, hi)) {
+      body += `<line x1="${left}" x2="${left + pw}" y1="${f(Y(t))}" y2="${f(Y(t))}" stroke="#e4e4e4"/>` +
+        `<text x="${left - 5}" y="${f(Y(t) + 4)}" text-anchor="end" font-size="10">${t}</text>\n`;
+    }
+    if (hasZero) {
+      const xb = left + zeroW - 12;
+      body += `<line x1="${xb}" x2="${xb}" y1="${y0}" y2="${y0 + ph}" stroke="#bbb" stroke-dasharray="3,3"/>\n`;
+    }
+    const ticks = [...(hasZero ? [0] : []), ...lambdas.sort((a, b) => a - b)];
+    for (const l of ticks) {
+      const text = l === 0 ? '0' : `1e${Math.round(Math.log10(l))}`;
+      body += `<text x="${f(X(l))}" y="${y0 + ph + 14}" text-anchor="middle" font-size="10">${text}</text>\n`;
+    }
+    series.forEach((s, i) => {
+      const pts = s.points.filter((p) => Number.isFinite(p[panel.key])).sort((a, b) => a.lambda - b.lambda);
+      const color = colors[i % colors.length];
+      body += `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="` +
+        pts.map((p) => `${f(X(p.lambda))},${f(Y(p[panel.key]))}`).join(' ') + `"/>\n`;
+      for (const p of pts) body += `<circle cx="${f(X(p.lambda))}" cy="${f(Y(p[panel.key]))}" r="3" fill="${color}"/>\n`;
+    });
+  });
+  const ly = top + 3 * (ph + gap) - 10;
+  body += `<text x="${left + pw / 2}" y="${ly - 8}" text-anchor="middle">lambda (TV(2) weight, log scale; 0 at the left)</text>\n`;
+  series.forEach((s, i) => {
+    body += `<rect x="${left + i * 120}" y="${ly + 2}" width="12" height="12" fill="${colors[i % colors.length]}"/>` +
+      `<text x="${left + 16 + i * 120}" y="${ly + 12}">${esc(s.dataset)}</text>\n`;
+  });
+  return doc(left + pw + 20, ly + 24, body, title);
+}
