@@ -231,10 +231,7 @@ export class SplineActivation extends tfl.layers.Layer {
     const next = sparsifyCoefficients(w.read() as Tensor2D, this.step, threshold);
     w.write(next);
     next.dispose();
-    const active = this.activeKnots(0);
-    const total = tf.sum(active).arraySync() as number;
-    active.dispose();
-    return total;
+    return tf.tidy(() => tf.sum(this.activeKnots(0)).arraySync() as number);
   }
 }
 
