@@ -1,0 +1,68 @@
+/**
+ * The parts of tfjs-backend-wasm's `BackendWasm` (4.22) the kernels use, and how to reach the
+ * backend's `WebAssembly.Memory`:
+ * - single-threaded builds export their memory: `backend.wasm.asm.memory` (emscripten's
+ *   `Module.asm` is the instance's exports; newer emscripten names it `wasmExports`);
+ * - the multi-threaded build creates a shared memory in JS: `backend.wasm.wasmMemory`.
+ * A candidate is accepted only if its buffer is the one behind `backend.wasm.HEAPU8` (which
+ * emscripten refreshes after every growth), so a wrong object is never used.
+ */
+import type {DataType, TensorInfo} from '@tensorflow/tfjs-core';
+
+/** The emscripten module of the wasm backend, as far as we use it. */
+export interface EmscriptenModuleLike {
+  HEAPU8?: Uint8Array;
+  wasmMemory?: unknown;
+  asm?: Record<string, unknown>;
+  wasmExports?: Record<string, unknown>;
+  _malloc?: (bytes: number) => number;
+  _free?: (ptr: number) => void;
+}
+
+/** The part of `BackendWasm` the kernels use. */
+export interface WasmBackendLike {
+  wasm: EmscriptenModuleLike;
+  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
+  makeOutput(shape: number[], dtype: DataType, memoryOffset?: number,
+    values?: Float32Array): TensorInfo;
+  readSync(dataId: object): unknown;
+}
+
+/**
+ * The `WebAssembly.Memory` of a wasm backend, or `null` when it cannot be reached (unusual
+ * build) or the backend lacks `_malloc`/`_free` for the kernels' scratch space.
+ */
+export function backendMemory(backend: unknown): WebAssembly.Memory | null {
+  const module = (backend as Partial<WasmBackendLike> | null)?.wasm;
+  if (module == null || typeof module !== 'object') return null;
+  if (typeof module._malloc !== 'function' || typeof module._free !== 'function') return null;
+  const heap = module.HEAPU8?.buffer;
+  const candidates = [module.wasmMemory, module.asm?.['memory'], module.wasmExports?.['memory']];
+  for (const candidate of candidates) {
+    if (candidate instanceof WebAssembly.Memory && (heap === undefined || candidate.buffer === heap)) {
+      return candidate;
+    }
+  }
+  return null;
+}
+
+/** The byte offset of a tensor's data in the backend's heap (read fresh: never cached). */
+export function memoryOffset(backend: WasmBackendLike, t: TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (data == null) throw new Error('@deepspline/wasm: tensor data is not on the wasm backend');
+  return data.memoryOffset >>> 0;
+}
+
+/** Allocates `bytes` of scratch space in the backend's heap (free with {@link free}). */
+export function malloc(backend: WasmBackendLike, bytes: number): number {
+  const ptr = backend.wasm._malloc!(bytes) >>> 0;
+  if (ptr === 0) {
+    throw new Error(`@deepspline/wasm: the wasm backend could not allocate ${bytes} bytes of scratch space`);
+  }
+  return ptr;
+}
+
+/** Frees scratch space from {@link malloc}. */
+export function free(backend: WasmBackendLike, ptr: number): void {
+  backend.wasm._free!(ptr);
+}

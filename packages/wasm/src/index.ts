@@ -1,0 +1,86 @@
+/**
+ * `@deepspline/wasm`: WebAssembly kernels of the linear-spline activation for the tfjs `wasm`
+ * backend. They run in place on the backend's own memory (no copies), from an f64x2 SIMD
+ * binary where the engine supports SIMD, else from a scalar binary; both are embedded in
+ * this package (no files to serve). Results equal the cpu kernel's.
+ *
+ * Importing this package registers the `LinearSpline` and `LinearSplineGrad` kernels for the
+ * `wasm` backend; `await ready()` finishes the asynchronous part. It works whether imported
+ * before or after `tf.setBackend('wasm')`. Where the backend's memory cannot be reached, the
+ * kernels unregister themselves with one warning and `linearSpline` uses its fallback.
+ *
+ * @packageDocumentation
+ */
+import {engine, getKernel, registerKernel} from '@tensorflow/tfjs-core';
+import {attach, kernelsDisabled, linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
+import {backendMemory} from './backend.js';
+import {compileModuleAsync, isSharedMemory, simdSupported, wasmBinary} from './binary.js';
+import type {WasmBinary} from './binary.js';
+
+export {linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
+export {setWasmBinary, simdSupported, wasmBinary, wasmBinaryBytes} from './binary.js';
+export type {WasmBinary} from './binary.js';
+
+for (const config of [linearSplineWasmConfig, linearSplineGradWasmConfig]) {
+  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
+}
+
+/** The wasm backend if it is already initialized (never starts its initialization). */
+function initializedWasmBackend(): object | null {
+  const registry = (engine() as unknown as {registry?: Record<string, object>}).registry;
+  return registry?.['wasm'] ?? null;
+}
+
+// Imported after `tf.setBackend('wasm')`: the kernels' setupFunc will not run for this backend,
+// so attach now (also detects an unreachable memory before the op picks the kernels).
+{
+  const backend = initializedWasmBackend();
+  if (backend !== null) attach(backend);
+}
+
+/** What {@link wasmKernelInfo} reports. */
+export interface WasmKernelInfo {
+  /** Whether the fused kernels are registered for `wasm` (false after a fallback warning). */
+  registered: boolean;
+  /** The binary kernel calls use now. */
+  binary: WasmBinary;
+  /** Whether the engine supports WebAssembly SIMD. */
+  simd: boolean;
+  /** Whether an initialized wasm backend uses a shared (multi-threaded) memory; `null`: none yet. */
+  sharedMemory: boolean | null;
+}
+
+/** Which binary runs and whether the kernels are active, for diagnostics. */
+export function wasmKernelInfo(): WasmKernelInfo {
+  const backend = initializedWasmBackend();
+  const memory = backend === null ? null : backendMemory(backend);
+  return {
+    registered: !kernelsDisabled() && getKernel(linearSplineWasmConfig.kernelName, 'wasm') != null,
+    binary: wasmBinary(),
+    simd: simdSupported(),
+    sharedMemory: memory === null ? null : isSharedMemory(memory),
+  };
+}
+
+/**
+ * Finishes the asynchronous part of the set-up: compiles the binary this engine will use
+ * without blocking (browsers restrict synchronous compilation on the main thread) and, if the
+ * wasm backend is already initialized, instantiates the kernels on its memory. Calling it is
+ * optional in Node; in browsers call it once before the first spline op.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import {ready} from '@deepspline/wasm';
+ * await tf.setBackend('wasm');
+ * await ready();
+ * ```
+ */
+export async function ready(): Promise<void> {
+  const backend = initializedWasmBackend();
+  const memory = backend === null ? null : backendMemory(backend);
+  const shared = memory !== null && isSharedMemory(memory);
+  await compileModuleAsync(wasmBinary(), shared);
+  if (backend !== null) attach(backend);
+}

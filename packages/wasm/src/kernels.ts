@@ -1,0 +1,150 @@
+/**
+ * The `LinearSpline` / `LinearSplineGrad` kernels of the `wasm` backend: they run the
+ * AssemblyScript kernels in place on the backend's heap (inputs read at their memoryOffset,
+ * outputs allocated with `makeOutput`, scratch with the backend's `_malloc`/`_free`).
+ */
+import {unregisterKernel, util} from '@tensorflow/tfjs-core';
+import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
+import {checkSplineArgs, linearSplineForwardImpl, linearSplineGradImpl, LinearSpline,
+  LinearSplineGrad} from '@deepspline/core';
+import type {LinearSplineAttrs} from '@deepspline/core';
+import {backendMemory, free, malloc, memoryOffset} from './backend.js';
+import type {WasmBackendLike} from './backend.js';
+import {instanceOn} from './binary.js';
+import type {SplineExports} from './binary.js';
+
+let warned = false;
+let disabled = false;
+const attached = new WeakMap<object, WebAssembly.Memory>();
+
+/** Unregisters both kernels (the op then uses its fallback) and warns once. */
+export function disableKernels(reason: string): void {
+  disabled = true;
+  for (const name of [LinearSpline, LinearSplineGrad]) {
+    try { unregisterKernel(name, 'wasm'); } catch { /* not registered */ }
+  }
+  if (!warned) {
+    warned = true;
+    console.warn(`@deepspline/wasm: ${reason}; linearSpline uses the composite fallback on the ` +
+      'wasm backend instead of the fused kernels');
+  }
+}
+
+/** Whether {@link disableKernels} ran (the kernels are no longer registered). */
+export function kernelsDisabled(): boolean {
+  return disabled;
+}
+
+/**
+ * Instantiates the kernels on the backend's memory (cached). Returns `null` after disabling
+ * the kernels with one warning when the memory cannot be reached or instantiation fails.
+ */
+export function attach(backend: object): SplineExports | null {
+  let memory = attached.get(backend) ?? null;
+  if (memory === null) {
+    memory = backendMemory(backend);
+    if (memory === null) {
+      disableKernels("the wasm backend's WebAssembly.Memory (or its _malloc/_free) cannot be reached");
+      return null;
+    }
+  }
+  try {
+    const exports = instanceOn(memory);
+    attached.set(backend, memory);
+    return exports;
+  } catch (e) {
+    disableKernels(`the kernels could not be instantiated on the wasm backend's memory ` +
+      `(${(e as Error).message})`);
+    return null;
+  }
+}
+
+function attrsOf(attrs: unknown): LinearSplineAttrs {
+  return (attrs ?? {}) as LinearSplineAttrs;
+}
+
+function checkArgs(x: TensorInfo, coefficients: TensorInfo, attrs: LinearSplineAttrs,
+    context?: string) {
+  return checkSplineArgs({xShape: x.shape, xDtype: x.dtype, coefficientsShape: coefficients.shape,
+    coefficientsDtype: coefficients.dtype, start: attrs.start, step: attrs.step}, context);
+}
+
+function heapValues(backend: WasmBackendLike, t: TensorInfo): Float32Array {
+  return backend.readSync(t.dataId) as Float32Array;
+}
+
+const forward: KernelFunc = ({inputs, backend, attrs}) => {
+  const {x, coefficients} = inputs as {x: TensorInfo, coefficients: TensorInfo};
+  const a = attrsOf(attrs);
+  const {C, K, channels} = checkArgs(x, coefficients, a);
+  const b = backend as unknown as WasmBackendLike;
+  const n = util.sizeFromShape(x.shape);
+  if (n === 0) return b.makeOutput(x.shape.slice(), 'float32');
+  const kernels = attach(b);
+  if (kernels === null) {
+    // Only reachable when the kernel is run directly after it was disabled: same rule in JS.
+    return b.makeOutput(x.shape.slice(), 'float32', undefined, linearSplineForwardImpl(
+      heapValues(b, x), heapValues(b, coefficients), C, K, a.start, a.step));
+  }
+  // Allocate everything first, then read offsets (malloc may grow the heap; offsets stay valid,
+  // views would not, and none are kept).
+  const out = b.makeOutput(x.shape.slice(), 'float32');
+  const tab = malloc(b, C * K * 16);
+  try {
+    kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.step);
+    kernels.forward(memoryOffset(b, x), tab, memoryOffset(b, out), n, C, channels, K, a.start,
+      a.step);
+  } finally {
+    free(b, tab);
+  }
+  return out;
+};
+
+const backward: KernelFunc = ({inputs, backend, attrs}) => {
+  const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
+  const a = attrsOf(attrs);
+  const {C, K, channels} = checkArgs(x, coefficients, a, 'linearSpline gradient');
+  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
+    throw new Error(`linearSpline gradient: expected dy of shape [${x.shape}], got [${dy.shape}]`);
+  }
+  if (dy.dtype !== 'float32') {
+    throw new Error(`linearSpline gradient: expected dy to be a float32 tensor, got dtype "${dy.dtype}"`);
+  }
+  const b = backend as unknown as WasmBackendLike;
+  const n = util.sizeFromShape(x.shape);
+  const kernels = attach(b);
+  if (kernels === null) {
+    const {dx, dc} = linearSplineGradImpl(heapValues(b, dy), heapValues(b, x),
+      heapValues(b, coefficients), C, K, a.start, a.step);
+    return [b.makeOutput(x.shape.slice(), 'float32', undefined, dx),
+      b.makeOutput([C, K], 'float32', undefined, dc)];
+  }
+  const dx = b.makeOutput(x.shape.slice(), 'float32');
+  const dc = b.makeOutput([C, K], 'float32');
+  const scratch = malloc(b, C * K * 24);  // (c, slope) table: 16 bytes, f64 accumulator: 8
+  try {
+    const tab = scratch;
+    const acc = scratch + C * K * 16;
+    kernels.clear(acc, C * K);
+    if (n > 0) {
+      kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.step);
+      kernels.backward(memoryOffset(b, dy), memoryOffset(b, x), tab, memoryOffset(b, dx), acc, n,
+        C, channels, K, a.start, a.step);
+    }
+    kernels.round(acc, memoryOffset(b, dc), C * K);
+  } finally {
+    free(b, scratch);
+  }
+  return [dx, dc];
+};
+
+function setup(backend: object): void {
+  attach(backend);
+}
+
+/** Kernel config of the wasm forward kernel. */
+export const linearSplineWasmConfig: KernelConfig =
+    {kernelName: LinearSpline, backendName: 'wasm', kernelFunc: forward, setupFunc: setup};
+/** Kernel config of the wasm backward kernel. */
+export const linearSplineGradWasmConfig: KernelConfig =
+    {kernelName: LinearSplineGrad, backendName: 'wasm', kernelFunc: backward, setupFunc: setup};

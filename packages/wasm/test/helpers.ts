@@ -1,0 +1,52 @@
+/** Shared helpers of the @deepspline/wasm tests. */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+
+/** Makes `wasm` the active backend (its .wasm binary loads from node_modules, offline). */
+export async function useWasm(): Promise<void> {
+  const ok = await tf.setBackend('wasm');
+  if (!ok || tf.getBackend() !== 'wasm') throw new Error('could not initialize the wasm backend');
+}
+
+/** A deterministic pseudo-random generator (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Max over i of |a - b| / max(|b|, floor): the relative error, NaN/±Inf required to match. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number,
+    what: string, floor: ArrayLike<number> | number = 1e-30): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; ++i) {
+    const a = actual[i];
+    const e = expected[i];
+    if (!Number.isFinite(e) || !Number.isFinite(a)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) {
+        throw new Error(`${what}[${i}]: got ${a}, expected ${e}`);
+      }
+      continue;
+    }
+    const f = typeof floor === 'number' ? floor : floor[i];
+    const tol = rel * Math.max(Math.abs(e), f);
+    if (!(Math.abs(a - e) <= tol)) {
+      throw new Error(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
+    }
+  }
+}
+
+/** Whether two float32 arrays are bitwise equal (any NaN equals any NaN). */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; ++i) {
+    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  }
+  return true;
+}
