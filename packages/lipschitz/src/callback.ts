@@ -1,0 +1,254 @@
+/**
+ * A `fit`/`fitDataset` callback that monitors the Lipschitz bound of the model, or holds it
+ * under a target by projecting the weights after every batch.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Logs} from '@tensorflow/tfjs-layers';
+import type {Tensor2D} from '@tensorflow/tfjs-core';
+import type {LayerVariable} from '@tensorflow/tfjs-layers';
+import {checkFinite, checkInteger, clipSlopes, describe} from '@deepspline/core';
+import {SplineActivation} from '@deepspline/layers';
+import {boundWithEntries} from './bound.js';
+import type {BoundMethod, FactorEntry} from './bound.js';
+import {checkNorm, PowerIterationState} from './linalg.js';
+import type {Norm} from './linalg.js';
+
+/** Arguments of {@link lipschitzCallback}. */
+export interface LipschitzCallbackArgs {
+  /**
+   * `'monitor'` (default): compute the bound and write it to the logs. `'constrain'`: after
+   * every batch, project the weights so that the operator bound is <= `target`.
+   */
+  mode?: 'monitor' | 'constrain';
+  /** The target bound for `'constrain'` (a finite number > 0). */
+  target?: number;
+  /** The vector norm: 1, 2 (default) or Infinity. */
+  norm?: number;
+  /** Bound method for `'monitor'` (default `'operator'`); `'constrain'` always uses `'operator'`. */
+  method?: BoundMethod;
+  /**
+   * Monitor mode: also compute the bound every `everyBatches` batches (written to the batch
+   * logs and to {@link LipschitzCallback.records}). Default: only at the end of each epoch.
+   */
+  everyBatches?: number;
+  /** Print the bound at the end of every epoch. Default false. */
+  verbose?: boolean;
+  /** Key written to the logs (and so to `history.history`). Default `'lipschitz'`. */
+  logKey?: string;
+  /**
+   * Constrain mode: maximum warm-started power iterations per operator and batch. Default 50
+   * (the vectors are kept between batches, so a few iterations usually suffice).
+   */
+  powerIterations?: number;
+  /** Where `verbose` prints. Default `console.log`. */
+  print?: (message: string) => void;
+}
+
+/** One measurement of the bound during training. */
+export interface LipschitzRecord {
+  /** Epoch (0-based). */
+  epoch: number;
+  /** Batch within the epoch (0-based), or -1 for an end-of-epoch measurement. */
+  batch: number;
+  /** The bound (after projection in constrain mode). */
+  bound: number;
+}
+
+const CONTEXT = 'lipschitzCallback';
+
+function kernelsToScale(layer: tfl.layers.Layer): LayerVariable[] {
+  const l = layer as unknown as {kernel?: LayerVariable, depthwiseKernel?: LayerVariable};
+  switch (layer.getClassName()) {
+    case 'Dense': case 'Conv1D': case 'Conv2D': return [l.kernel!];
+    case 'DepthwiseConv2D': case 'SeparableConv2D': return [l.depthwiseKernel!];
+    default: throw new Error(`${CONTEXT}: cannot rescale layer '${layer.name}' (${layer.getClassName()})`);
+  }
+}
+
+function writeScaled(v: LayerVariable, r: number): void {
+  const next = tf.tidy(() => tf.mul(v.read(), r));
+  v.write(next);
+  next.dispose();
+}
+
+function splineWeight(layer: SplineActivation): LayerVariable {
+  const w = layer.weights.find((v) => v.originalName.endsWith('coefficients')) ?? layer.weights[0];
+  if (w == null) throw new Error(`${CONTEXT}: the spline layer '${layer.name}' is not built`);
+  return w;
+}
+
+/**
+ * Watches, or limits, the Lipschitz bound of the model during `fit` / `fitDataset`.
+ *
+ * **Monitor** (`mode: 'monitor'`): at the end of every epoch computes
+ * `lipschitzBound(model, {norm, method})` and writes it to `logs[logKey]` (default
+ * `'lipschitz'`), so it appears in `history.history.lipschitz`; optionally also every
+ * `everyBatches` batches.
+ *
+ * **Constrain** (`mode: 'constrain'`, `target`): after every batch, if the operator bound
+ * `B` exceeds `target`, the excess is split evenly (geometrically) across the `n` adjustable
+ * layers: every dense/convolution kernel is multiplied by `r = (target / B)^(1/n)` (its
+ * operator norm, from power iterations warm-started with the vectors of the previous batch,
+ * scales by `r`), and every spline layer's slopes are clipped to `r` times its current
+ * Lipschitz constant (`clipSlopes`). Fixed factors (activations, pooling, batch norm with
+ * its current statistics) keep their values and are part of `B`. For a chain of layers one
+ * projection gives exactly `B = target`; with `Add` merges the bound is not homogeneous and
+ * the projection repeats (at most 20 times). Layers that are already small keep their
+ * relative share: the allocation follows the current factors, it does not reset them.
+ *
+ * @example
+ * ```ts
+ * const history = await model.fit(xs, ys, {epochs: 10, callbacks: [
+ *   lipschitzCallback({mode: 'constrain', target: 1}),
+ * ]});
+ * console.log(history.history.lipschitz);
+ * ```
+ */
+export class LipschitzCallback extends tfl.Callback {
+  /** The mode. */
+  readonly mode: 'monitor' | 'constrain';
+  /** The target bound (constrain mode). */
+  readonly target: number | undefined;
+  /** The vector norm. */
+  readonly norm: Norm;
+  /** The bound method used for monitoring. */
+  readonly method: BoundMethod;
+  /** Every measurement made during training. */
+  readonly records: LipschitzRecord[] = [];
+  private readonly everyBatches: number | undefined;
+  private readonly verbose: boolean;
+  private readonly logKey: string;
+  private readonly powerIterations: number;
+  private readonly print: (message: string) => void;
+  private readonly state = new PowerIterationState();
+  private epochIndex = 0;
+  private batchCount = 0;
+  private warned = false;
+
+  constructor(args: LipschitzCallbackArgs = {}) {
+    super();
+    if (args == null || typeof args !== 'object') {
+      throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
+    }
+    this.mode = args.mode ?? 'monitor';
+    if (this.mode !== 'monitor' && this.mode !== 'constrain') {
+      throw new Error(`${CONTEXT}: expected mode 'monitor' or 'constrain', got ${describe(args.mode)}`);
+    }
+    this.norm = checkNorm(args.norm ?? 2, CONTEXT);
+    this.method = args.method ?? 'operator';
+    if (this.method !== 'operator' && this.method !== 'paper') {
+      throw new Error(`${CONTEXT}: expected method 'operator' or 'paper', got ${describe(args.method)}`);
+    }
+    if (this.mode === 'constrain') {
+      if (args.target === undefined) throw new Error(`${CONTEXT}: mode 'constrain' needs a target`);
+      checkFinite('target', args.target, CONTEXT);
+      if (args.target <= 0) throw new Error(`${CONTEXT}: expected target > 0, got ${describe(args.target)}`);
+      if (this.method !== 'operator') {
+        throw new Error(`${CONTEXT}: mode 'constrain' uses the 'operator' bound, got method ${describe(args.method)}`);
+      }
+      this.target = args.target;
+    } else if (args.target !== undefined) {
+      throw new Error(`${CONTEXT}: target is only used with mode 'constrain' (got mode 'monitor')`);
+    }
+    if (args.everyBatches !== undefined) this.everyBatches = checkInteger('everyBatches', args.everyBatches, 1, CONTEXT);
+    this.verbose = args.verbose ?? false;
+    this.logKey = args.logKey ?? 'lipschitz';
+    if (typeof this.logKey !== 'string' || this.logKey === '') {
+      throw new Error(`${CONTEXT}: expected logKey to be a non-empty string, got ${describe(args.logKey)}`);
+    }
+    this.powerIterations = checkInteger('powerIterations', args.powerIterations ?? 50, 1, CONTEXT);
+    this.print = args.print ?? ((m: string) => console.log(m));
+  }
+
+  private layersModel(): tfl.LayersModel {
+    const model = this.model as unknown;
+    if (!(model instanceof tfl.LayersModel)) {
+      throw new Error(`${CONTEXT}: the callback is not attached to a tfjs-layers model`);
+    }
+    return model;
+  }
+
+  /** The current bound (warm-started power iterations). */
+  measure(): number {
+    return boundWithEntries(this.layersModel(), this.norm, this.method,
+      {state: this.state, maxIterations: this.mode === 'constrain' ? this.powerIterations : undefined}).bound;
+  }
+
+  /**
+   * Projects the weights so that the operator bound is <= target (see the class comment).
+   * Returns the bound after projection.
+   */
+  project(): number {
+    const target = this.target!;
+    const model = this.layersModel();
+    const options = {state: this.state, maxIterations: this.powerIterations, tolerance: 1e-9};
+    let bound = 0;
+    for (let step = 0; step < 20; ++step) {
+      const result = boundWithEntries(model, this.norm, 'operator', options);
+      bound = result.bound;
+      if (bound <= target) return bound;
+      const adjustable = result.entries.filter((e) => (e.kind === 'linear' || e.kind === 'spline') && e.factor > 0);
+      if (adjustable.length === 0) break;
+      const r = Math.pow(target * (1 - 1e-6) / bound, 1 / adjustable.length);
+      for (const e of adjustable) this.shrink(e, r);
+    }
+    if (!this.warned) {
+      this.warned = true;
+      this.print(`${CONTEXT}: could not bring the bound ${bound} under the target ${target} ` +
+        `(fixed factors such as skip connections or activations exceed it)`);
+    }
+    return bound;
+  }
+
+  private shrink(entry: FactorEntry, r: number): void {
+    if (entry.kind === 'linear') {
+      for (const v of kernelsToScale(entry.layer)) writeScaled(v, r);
+    } else {
+      const layer = entry.layer as SplineActivation;
+      const w = splineWeight(layer);
+      const next = clipSlopes(w.read() as Tensor2D, layer.step, r * entry.factor);
+      w.write(next);
+      next.dispose();
+    }
+  }
+
+  override async onTrainBegin(_logs?: Logs): Promise<void> {
+    this.epochIndex = 0;
+    this.batchCount = 0;
+    if (this.mode === 'constrain') this.project();  // start inside the constraint set
+  }
+
+  override async onEpochBegin(epoch: number, _logs?: Logs): Promise<void> {
+    this.epochIndex = epoch;
+  }
+
+  override async onBatchEnd(batch: number, logs?: Logs): Promise<void> {
+    ++this.batchCount;
+    let bound: number | undefined;
+    if (this.mode === 'constrain') {
+      bound = this.project();
+    } else if (this.everyBatches !== undefined && this.batchCount % this.everyBatches === 0) {
+      bound = this.measure();
+    }
+    if (bound !== undefined) {
+      this.records.push({epoch: this.epochIndex, batch, bound});
+      if (logs != null) logs[this.logKey] = bound;
+    }
+  }
+
+  override async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
+    const bound = this.mode === 'constrain' ?
+      boundWithEntries(this.layersModel(), this.norm, 'operator', {state: this.state}).bound : this.measure();
+    this.records.push({epoch, batch: -1, bound});
+    if (logs != null) logs[this.logKey] = bound;
+    if (this.verbose) {
+      this.print(`Epoch ${epoch + 1}: Lipschitz bound (${this.method}, norm ${this.norm}) = ${bound.toPrecision(6)}`);
+    }
+  }
+}
+
+/** Creates a {@link LipschitzCallback}. */
+export function lipschitzCallback(args: LipschitzCallbackArgs = {}): LipschitzCallback {
+  return new LipschitzCallback(args);
+}

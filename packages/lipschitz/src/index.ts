@@ -1,0 +1,22 @@
+/**
+ * `@deepspline/lipschitz`: Lipschitz control for deep spline networks in TensorFlow.js —
+ * TV(2)/BV(2) regularizers of spline activations, upper bounds (reference and operator-norm)
+ * and empirical lower bounds of a model's Lipschitz constant, a `fit` callback that monitors
+ * or constrains the bound, whole-model sparsification, and certified l2 radii.
+ *
+ * @packageDocumentation
+ */
+export {BV2Regularizer, TV2Regularizer, bv2, tv2} from './regularizers.js';
+export type {SplineRegularizerArgs} from './regularizers.js';
+export {ACTIVATION_LIPSCHITZ, lipschitzBound} from './bound.js';
+export type {BoundMethod, LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
+export {PowerIterationState, matrixNorm, tensorOpNorm} from './linalg.js';
+export type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+export {empiricalLipschitz} from './empirical.js';
+export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js';
+export {LipschitzCallback, lipschitzCallback} from './callback.js';
+export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
+export {activeKnots, sparsify, splineLayers} from './sparsity.js';
+export type {LayerKnots, ModelKnots} from './sparsity.js';
+export {certifiedRadius} from './certify.js';
+export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';

@@ -1,0 +1,154 @@
+/**
+ * TV(2) and BV(2) regularizers of spline coefficients (spline-math.md, "Derived quantities"),
+ * as real tfjs-layers `Regularizer` subclasses registered for serialization.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
+import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
+import {bv2 as bv2Of, checkFinite, describe, tv2 as tv2Of} from '@deepspline/core';
+import type {SplineGrid} from '@deepspline/core';
+import type {SplineGridConsumer} from '@deepspline/layers';
+
+/**
+ * tfjs-layers' abstract `Regularizer` base class. It is not exported from the package's
+ * entry point, so it is taken from the prototype chain of a built-in regularizer.
+ */
+const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
+  abstract new () => Regularizer;
+
+/** Arguments of {@link tv2} and {@link bv2}. */
+export interface SplineRegularizerArgs {
+  /** Weight of the penalty, a finite number >= 0. Default 1e-4. */
+  lambda?: number;
+}
+
+function checkLambda(args: SplineRegularizerArgs | undefined, context: string): number {
+  if (args != null && typeof args !== 'object') {
+    throw new Error(`${context}: expected an arguments object {lambda}, got ${describe(args)}`);
+  }
+  const lambda = args?.lambda ?? 1e-4;
+  checkFinite('lambda', lambda, context);
+  if (lambda < 0) throw new Error(`${context}: expected lambda >= 0, got ${describe(lambda)}`);
+  return lambda;
+}
+
+function sameGrid(a: SplineGrid, b: SplineGrid): boolean {
+  return a.size === b.size && a.start === b.start && a.step === b.step;
+}
+
+/** Common part of the two regularizers: lambda and the grid handed over by the layer. */
+abstract class SplineRegularizer extends RegularizerBase implements SplineGridConsumer {
+  /** Weight of the penalty. */
+  readonly lambda: number;
+  private gridValue: SplineGrid | undefined;
+
+  protected constructor(args: SplineRegularizerArgs | undefined, protected readonly context: string) {
+    super();
+    this.lambda = checkLambda(args, context);
+  }
+
+  /**
+   * Receives the knot grid of the layer this regularizer is attached to; `SplineActivation`
+   * calls it before creating its weight. One instance may serve several layers only if they
+   * share the same grid.
+   */
+  setSplineGrid(grid: SplineGrid): void {
+    if (grid == null || typeof grid !== 'object' || !(grid.step > 0) || !Number.isFinite(grid.start)) {
+      throw new Error(`${this.context}: expected a spline grid {size, range, start, step}, got ${describe(grid)}`);
+    }
+    if (this.gridValue != null && !sameGrid(this.gridValue, grid)) {
+      throw new Error(`${this.context}: this regularizer is already attached to a layer with grid ` +
+        `${describe(this.gridValue)}; it cannot also serve grid ${describe(grid)}. Create one ` +
+        `regularizer per layer.`);
+    }
+    this.gridValue = {...grid};
+  }
+
+  /** The grid set by the layer, or `undefined` before the regularizer is attached. */
+  get grid(): SplineGrid | undefined { return this.gridValue; }
+
+  protected requireGrid(x: Tensor): SplineGrid {
+    if (this.gridValue == null) {
+      throw new Error(`${this.context}: the regularizer has no spline grid; use it as the ` +
+        `coefficientsRegularizer of a splineActivation layer (the layer sets the grid), or call ` +
+        `setSplineGrid(grid) first`);
+    }
+    if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== this.gridValue.size) {
+      const what = x instanceof tf.Tensor ? `a tensor of shape [${x.shape}]` : describe(x);
+      throw new Error(`${this.context}: expected coefficients of shape [C, ${this.gridValue.size}], got ${what}`);
+    }
+    return this.gridValue;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {lambda: this.lambda};
+  }
+}
+
+/**
+ * `lambda * sum_n TV2(sigma_n)`: the second-order total variation of every spline, summed
+ * over channels, with `TV2 = sum_k |c[k-1] - 2 c[k] + c[k+1]| / T` (T = the layer's knot
+ * spacing). Promotes activations with few active knots (the paper's regularizer).
+ */
+export class TV2Regularizer extends SplineRegularizer {
+  /** Class name used for serialization. */
+  static className = 'TV2';
+
+  constructor(args?: SplineRegularizerArgs) { super(args, 'tv2'); }
+
+  /** The penalty for coefficients `[C, K]`, a scalar. */
+  apply(x: Tensor): Scalar {
+    const grid = this.requireGrid(x);
+    return tf.tidy(() => tf.mul(this.lambda, tf.sum(tv2Of(x as Tensor2D, grid.step))) as Scalar);
+  }
+
+  /** Creates an instance from its config (used by deserialization). */
+  static fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+
+/**
+ * `lambda * sum_n BV2(sigma_n)` with the reference's `BV2 = TV2 + |sigma(0)| + |sigma(1)|`
+ * (uses the layer's grid start and spacing).
+ */
+export class BV2Regularizer extends SplineRegularizer {
+  /** Class name used for serialization. */
+  static className = 'BV2';
+
+  constructor(args?: SplineRegularizerArgs) { super(args, 'bv2'); }
+
+  /** The penalty for coefficients `[C, K]`, a scalar. */
+  apply(x: Tensor): Scalar {
+    const grid = this.requireGrid(x);
+    return tf.tidy(() => tf.mul(this.lambda, tf.sum(bv2Of(x as Tensor2D, grid))) as Scalar);
+  }
+
+  /** Creates an instance from its config (used by deserialization). */
+  static fromConfig<T extends tf.serialization.Serializable>(
+      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
+    return new cls(config);
+  }
+}
+
+tf.serialization.registerClass(TV2Regularizer);
+tf.serialization.registerClass(BV2Regularizer);
+
+/**
+ * The TV(2) regularizer, for `splineActivation({coefficientsRegularizer: tv2({lambda})})`.
+ *
+ * @example
+ * ```ts
+ * const act = splineActivation({size: 21, range: 1, coefficientsRegularizer: tv2({lambda: 1e-4})});
+ * ```
+ */
+export function tv2(args?: SplineRegularizerArgs): TV2Regularizer {
+  return new TV2Regularizer(args);
+}
+
+/** The BV(2) regularizer (reference definition), used like {@link tv2}. */
+export function bv2(args?: SplineRegularizerArgs): BV2Regularizer {
+  return new BV2Regularizer(args);
+}

@@ -1,0 +1,84 @@
+/** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
+import * as tfl from '@tensorflow/tfjs-layers';
+import {checkFinite, describe} from '@deepspline/core';
+import {SplineActivation} from '@deepspline/layers';
+
+/** Active-knot count of one spline layer. */
+export interface LayerKnots {
+  /** Layer name (`outer/inner` inside nested models). */
+  name: string;
+  /** Active knots summed over the layer's channels. */
+  activeKnots: number;
+  /** Active knots of each channel. */
+  perChannel: number[];
+}
+
+/** Result of {@link activeKnots} and {@link sparsify}. */
+export interface ModelKnots {
+  /** Active knots summed over every spline layer. */
+  total: number;
+  /** Per spline layer, in model order. */
+  layers: LayerKnots[];
+}
+
+/** Every `SplineActivation` layer of `model`, recursing into nested models, with its path. */
+export function splineLayers(model: tfl.LayersModel, prefix = ''): {name: string, layer: SplineActivation}[] {
+  if (!(model instanceof tfl.LayersModel)) {
+    throw new Error(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
+  }
+  const out: {name: string, layer: SplineActivation}[] = [];
+  for (const layer of model.layers) {
+    if (layer instanceof SplineActivation) out.push({name: prefix + layer.name, layer});
+    else if (layer instanceof tfl.LayersModel) out.push(...splineLayers(layer, `${prefix}${layer.name}/`));
+  }
+  return out;
+}
+
+function checkThreshold(threshold: unknown, context: string): number {
+  checkFinite('threshold', threshold, context);
+  if ((threshold as number) < 0) {
+    throw new Error(`${context}: expected threshold >= 0, got ${describe(threshold)}`);
+  }
+  return threshold as number;
+}
+
+function count(model: tfl.LayersModel, threshold: number): ModelKnots {
+  const layers = splineLayers(model).map(({name, layer}) => {
+    const t = layer.activeKnots(threshold);
+    const perChannel = Array.from(t.dataSync());
+    t.dispose();
+    return {name, activeKnots: perChannel.reduce((a, b) => a + b, 0), perChannel};
+  });
+  return {total: layers.reduce((a, l) => a + l.activeKnots, 0), layers};
+}
+
+/**
+ * Counts the active knots (`|a_k| > threshold`, a_k the ReLU slopes of spline-math.md) of
+ * every spline layer of `model`.
+ *
+ * @example
+ * ```ts
+ * const {total, layers} = activeKnots(model, 1e-3);
+ * ```
+ */
+export function activeKnots(model: tfl.LayersModel, threshold = 0): ModelKnots {
+  return count(model, checkThreshold(threshold, 'activeKnots'));
+}
+
+/**
+ * Sparsifies every spline layer of `model` in place: each ReLU slope with
+ * `|a_k| <= threshold` is set to 0 (the coefficients are rebuilt keeping `c[0]`, `c[1]`).
+ * `threshold = 0` leaves the model's function unchanged. Returns the active knots after
+ * (at threshold 0).
+ *
+ * @example
+ * ```ts
+ * const after = sparsify(model, 1e-2);
+ * console.log(`${after.total} active knots left`);
+ * ```
+ */
+export function sparsify(model: tfl.LayersModel, threshold: number): ModelKnots {
+  checkThreshold(threshold, 'sparsify');
+  for (const {layer} of splineLayers(model)) layer.sparsify(threshold);
+  return count(model, 0);
+}
