@@ -1,0 +1,295 @@
+// The live demo: trains a 2 -> 4 -> 4 -> 1 deep spline network on the paper's 2-D data in
+// the browser, with a custom training loop (so that the TV(2) weight can change while it
+// trains), and draws the decision region, the learned activations and the history.
+// State for the browser tests is on `window.deepsplineDemo`.
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
+import type {Tensor2D} from '@tensorflow/tfjs-core';
+import {splineImplementation, tv2 as tv2Of} from '@deepspline/core';
+import {SplineActivation, splineActivation} from '@deepspline/layers';
+import {lipschitzPackage, wasmPackage, webglPackage} from 'demo:optional';
+import {label, uniformSet} from '../../examples/twod/lib/data.mjs';
+import {drawActivations, drawHistory, drawRegion} from './plots.js';
+
+const TRAIN_POINTS = 1500;
+const BATCH = 50;
+const LEARNING_RATE = 0.01;
+const REGION_SIDE = 60;
+const FRAME_BUDGET_MS = 40;
+
+/** What the browser tests read. */
+interface DemoState {
+  backend: string;
+  implementation: string;
+  steps: number;
+  losses: number[];
+  bounds: number[];
+  accuracy: number;
+  running: boolean;
+  error: string | null;
+}
+const state: DemoState = {backend: '', implementation: '', steps: 0, losses: [], bounds: [],
+  accuracy: NaN, running: false, error: null};
+(window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const datasetSelect = $<HTMLSelectElement>('dataset');
+const backendSelect = $<HTMLSelectElement>('backend');
+const lambdaInput = $<HTMLInputElement>('lambda');
+const lambdaOutput = $<HTMLOutputElement>('lambda-value');
+const toggleButton = $<HTMLButtonElement>('toggle');
+const setStat = (id: string, text: string) => { $(`stat-${id}`).textContent = text; };
+
+/** Slider position 0 turns the penalty off; 1..6 is lambda = 10^(position - 7). */
+function lambda(): number {
+  const v = Number(lambdaInput.value);
+  return v === 0 ? 0 : 10 ** (v - 7);
+}
+
+setWasmPaths(new URL('wasm/', window.location.href).href);
+
+async function useBackend(name: string): Promise<string> {
+  const order = [name, ...['wasm', 'webgl', 'cpu'].filter((b) => b !== name)];
+  for (const candidate of order) {
+    try {
+      if (await tf.setBackend(candidate)) {
+        await tf.ready();
+        if (candidate === 'wasm') await wasmPackage?.ready?.();
+        return candidate;
+      }
+    } catch (err) {
+      console.warn(`demo: backend ${candidate} unavailable (${(err as Error).message})`);
+    }
+  }
+  throw new Error('no TensorFlow.js backend could be initialized');
+}
+
+/** The spline layers' TV(2) penalty: @deepspline/lipschitz's regularizer when present. */
+function tv2Penalty(layer: SplineActivation): tf.Scalar {
+  const coefficients = layer.trainableWeights[0].read() as Tensor2D;
+  if (lipschitzPackage?.tv2) {
+    const regularizer = lipschitzPackage.tv2({lambda: 1});
+    regularizer.setSplineGrid(layer.grid);
+    return regularizer.apply(coefficients);
+  }
+  return tf.sum(tv2Of(coefficients, layer.step));
+}
+
+/** Spectral norm of a small matrix by power iteration (for the fallback bound). */
+function spectralNorm(w: number[][]): number {
+  let v = w[0].map(() => 1);
+  let sigma = 0;
+  for (let it = 0; it < 100; it++) {
+    const u = w.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
+    const next = v.map((_, j) => w.reduce((s, row, i) => s + row[j] * u[i], 0));
+    const norm = Math.hypot(...next);
+    if (norm === 0) return 0;
+    sigma = Math.sqrt(norm);
+    v = next.map((x) => x / norm);
+  }
+  return sigma;
+}
+
+async function lipschitzOf(model: tfl.Sequential, splines: SplineActivation[]): Promise<number> {
+  if (lipschitzPackage?.lipschitzBound) {
+    return (await lipschitzPackage.lipschitzBound(model, {norm: 2, method: 'operator'})).bound;
+  }
+  let bound = 1;
+  for (const layer of model.layers) {
+    if (layer instanceof SplineActivation) continue;
+    bound *= spectralNorm((await layer.getWeights()[0].array()) as number[][]);
+  }
+  for (const layer of splines) {
+    const lip = layer.lipschitz();
+    bound *= Math.max(...(await lip.data()));
+    lip.dispose();
+  }
+  return bound;
+}
+
+interface Run {
+  model: tfl.Sequential;
+  splines: SplineActivation[];
+  optimizer: tf.Optimizer;
+  xTrain: Tensor2D;
+  yTrain: Tensor2D;
+  points: {x: Float32Array, y: Float32Array};
+  grid: Tensor2D;
+  gridLabels: Float32Array;
+  dataset: string;
+}
+
+function createRun(dataset: string): Run {
+  const model = tfl.sequential({layers: [
+    tfl.layers.dense({units: 4, inputShape: [2], useBias: false}),
+    splineActivation({size: 21, range: 1}),
+    tfl.layers.dense({units: 4}),
+    splineActivation({size: 21, range: 1}),
+    tfl.layers.dense({units: 1}),
+  ]});
+  const splines = model.layers.filter((l): l is SplineActivation => l instanceof SplineActivation);
+  const points = uniformSet(dataset, TRAIN_POINTS, 1 + Math.floor(Math.random() * 1e6));
+  const cells = new Float32Array(2 * REGION_SIDE * REGION_SIDE);
+  const gridLabels = new Float32Array(REGION_SIDE * REGION_SIDE);
+  for (let r = 0; r < REGION_SIDE; r++) {
+    for (let c = 0; c < REGION_SIDE; c++) {
+      const i = r * REGION_SIDE + c;
+      const x = -1 + (2 * c + 1) / REGION_SIDE;
+      const y = 1 - (2 * r + 1) / REGION_SIDE;
+      cells[2 * i] = x;
+      cells[2 * i + 1] = y;
+      gridLabels[i] = label(dataset, x, y);
+    }
+  }
+  return {model, splines, optimizer: tf.train.adam(LEARNING_RATE), dataset, points, gridLabels,
+    xTrain: tf.tensor2d(points.x, [TRAIN_POINTS, 2]), yTrain: tf.tensor2d(points.y, [TRAIN_POINTS, 1]),
+    grid: tf.tensor2d(cells, [REGION_SIDE * REGION_SIDE, 2])};
+}
+
+function disposeRun(run: Run): void {
+  run.model.dispose();
+  run.optimizer.dispose();
+  tf.dispose([run.xTrain, run.yTrain, run.grid]);
+}
+
+function trainStep(run: Run, start: number): void {
+  const lam = lambda();
+  const variables = run.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const cost = run.optimizer.minimize(() => {
+    const xb = tf.slice(run.xTrain, [start, 0], [BATCH, 2]);
+    const yb = tf.slice(run.yTrain, [start, 0], [BATCH, 1]);
+    const logits = run.model.apply(xb, {training: true}) as Tensor2D;
+    let loss = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
+    if (lam > 0) {
+      for (const layer of run.splines) loss = tf.add(loss, tf.mul(lam, tv2Penalty(layer)));
+    }
+    return loss;
+  }, false, variables);
+  cost?.dispose();
+}
+
+let run: Run | null = null;
+let generation = 0;
+let history: {loss: number, bound: number}[] = [];
+let stepsPerSecond = 0;
+
+async function measure(current: Run): Promise<void> {
+  const [loss, probabilities, tv2] = tf.tidy(() => {
+    const logits = current.model.predict(current.xTrain) as Tensor2D;
+    const gridProbabilities = tf.sigmoid(current.model.predict(current.grid) as Tensor2D);
+    const tv = current.splines.map((l) => tf.sum(l.tv2()));
+    return [tf.losses.sigmoidCrossEntropy(current.yTrain, logits), gridProbabilities, tf.addN(tv)];
+  });
+  const [lossValue, probs, tv2Value] = await Promise.all([loss.data(), probabilities.data(), tv2.data()]);
+  tf.dispose([loss, probabilities, tv2]);
+  let correct = 0;
+  for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
+  const bound = await lipschitzOf(current.model, current.splines);
+  const knots = current.splines.map((l) => {
+    const t = l.activeKnots(1e-3);
+    const total = t.dataSync().reduce((s, v) => s + v, 0);
+    t.dispose();
+    return total;
+  }).reduce((a, b) => a + b, 0);
+  const curves = current.splines.map((l) => {
+    const {x, y} = l.curves(121, 5);
+    const slopes = l.reluSlopes();
+    const knots = l.knots();
+    const out = {x: x.dataSync() as Float32Array, y: y.arraySync() as number[][],
+      slopes: slopes.arraySync() as number[][], knots: knots.dataSync() as Float32Array};
+    tf.dispose([x, y, slopes, knots]);
+    return out;
+  });
+
+  history.push({loss: lossValue[0], bound});
+  state.losses.push(lossValue[0]);
+  state.bounds.push(bound);
+  state.accuracy = correct / probs.length;
+  setStat('steps', `${state.steps} (${(state.steps * BATCH / TRAIN_POINTS).toFixed(1)})`);
+  setStat('loss', lossValue[0].toFixed(4));
+  setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
+  setStat('tv2', tv2Value[0].toFixed(3));
+  setStat('knots', `${knots} of ${current.splines.length * 4 * 19}`);
+  setStat('lipschitz', bound.toPrecision(4));
+  setStat('speed', `${stepsPerSecond.toFixed(0)} steps/s`);
+  drawRegion($<HTMLCanvasElement>('region'), probs as Float32Array, REGION_SIDE, current.points);
+  drawActivations($('activations'), curves, 4);
+  drawHistory($<HTMLCanvasElement>('history'), history);
+}
+
+async function loop(myGeneration: number): Promise<void> {
+  let offset = 0;
+  while (generation === myGeneration) {
+    const current = run;
+    if (current == null) return;
+    if (state.running) {
+      const start = performance.now();
+      let steps = 0;
+      while (performance.now() - start < FRAME_BUDGET_MS) {
+        trainStep(current, offset);
+        offset = (offset + BATCH) % TRAIN_POINTS;
+        steps++;
+        state.steps++;
+      }
+      await tf.nextFrame();
+      stepsPerSecond = 0.8 * stepsPerSecond + 0.2 * (steps / ((performance.now() - start) / 1000));
+      if (generation !== myGeneration) return;
+      await measure(current);
+    }
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+}
+
+async function restart(): Promise<void> {
+  const myGeneration = ++generation;
+  if (run) disposeRun(run);
+  run = null;
+  history = [];
+  state.steps = 0;
+  state.losses = [];
+  state.bounds = [];
+  try {
+    state.backend = await useBackend(backendSelect.value);
+    backendSelect.value = state.backend;
+    if (myGeneration !== generation) return;
+    run = createRun(datasetSelect.value);
+    state.implementation = splineImplementation();
+    const extra = state.backend === 'webgl' && webglPackage == null ? ', @deepspline/webgl not built in' : '';
+    setStat('backend', `${state.backend} (${state.implementation}${extra})`);
+    await measure(run);
+    state.running = true;
+    toggleButton.textContent = 'Pause';
+    void loop(myGeneration).catch(fail);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function fail(err: unknown): void {
+  state.error = err instanceof Error ? err.message : String(err);
+  state.running = false;
+  const box = $('demo-error');
+  box.textContent = `The demo stopped: ${state.error}`;
+  box.hidden = false;
+  console.error(err);
+}
+
+lambdaInput.addEventListener('input', () => {
+  const lam = lambda();
+  lambdaOutput.textContent = lam === 0 ? 'off' : lam.toExponential(0);
+});
+toggleButton.addEventListener('click', () => {
+  state.running = !state.running;
+  toggleButton.textContent = state.running ? 'Pause' : 'Train';
+});
+$('reset').addEventListener('click', () => void restart());
+datasetSelect.addEventListener('change', () => void restart());
+backendSelect.addEventListener('change', () => void restart());
+
+const params = new URLSearchParams(window.location.search);
+if (params.get('backend')) backendSelect.value = params.get('backend') as string;
+if (params.get('data')) datasetSelect.value = params.get('data') as string;
+void restart();

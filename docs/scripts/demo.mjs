@@ -1,0 +1,62 @@
+// Bundles the live demo (docs/demo/main.ts) with esbuild from the workspace packages'
+// TypeScript sources, and copies the wasm backend's binaries next to it. Packages that do
+// not exist yet (the demo uses @deepspline/wasm, /webgl and /lipschitz when present) are
+// replaced by `null` through the virtual module `demo:optional`.
+import {copyFileSync, existsSync, mkdirSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {dirname, join} from 'node:path';
+import * as esbuild from 'esbuild';
+import {DOCS, ROOT} from './paths.mjs';
+
+const require = createRequire(import.meta.url);
+const OPTIONAL = ['wasm', 'webgl', 'lipschitz'];
+
+const workspaceSources = {
+  name: 'workspace-sources',
+  setup(build) {
+    build.onResolve({filter: /^@deepspline\/[a-z-]+$/}, (args) => {
+      const dir = args.path.slice('@deepspline/'.length);
+      const entry = join(ROOT, 'packages', dir, 'src', 'index.ts');
+      if (!existsSync(entry)) return {errors: [{text: `${args.path}: ${entry} does not exist`}]};
+      return {path: entry};
+    });
+    // Sources import siblings as './x.js' (TypeScript's ESM convention) while the file is x.ts.
+    build.onResolve({filter: /^\.{1,2}\/.*\.js$/}, (args) => {
+      const ts = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
+      return existsSync(ts) ? {path: ts} : undefined;
+    });
+    build.onResolve({filter: /^demo:optional$/}, () => ({path: 'optional', namespace: 'demo'}));
+    build.onLoad({filter: /.*/, namespace: 'demo'}, () => {
+      const lines = OPTIONAL.map((dir) => existsSync(join(ROOT, 'packages', dir, 'src', 'index.ts')) ?
+        `import * as ${dir} from '@deepspline/${dir}';\nexport const ${dir}Package = ${dir};` :
+        `export const ${dir}Package = null;`);
+      return {contents: lines.join('\n'), loader: 'ts', resolveDir: ROOT};
+    });
+  },
+};
+
+/** Writes demo.js (+ .map) and the wasm binaries into `outDemo`. Returns the used packages. */
+export async function buildDemo(outDemo) {
+  mkdirSync(join(outDemo, 'wasm'), {recursive: true});
+  const result = await esbuild.build({
+    entryPoints: [join(DOCS, 'demo', 'main.ts')],
+    outfile: join(outDemo, 'demo.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [workspaceSources],
+    define: {'process.env.NODE_ENV': '"production"'},
+    metafile: true,
+  });
+  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    copyFileSync(join(wasmDist, f), join(outDemo, 'wasm', f));
+  }
+  const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
+  return {optional: OPTIONAL.filter((dir) => existsSync(join(ROOT, 'packages', dir, 'src', 'index.ts'))), bytes};
+}
