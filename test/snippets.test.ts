@@ -1,0 +1,46 @@
+/**
+ * Every ```js snippet in the READMEs is a complete program and runs as written (as an ES
+ * module from the repository root, against the built packages). Fragments are written as
+ * ```ts blocks; a complete program meant for a browser starts with `// browser` and is skipped.
+ */
+import {execFileSync} from 'node:child_process';
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join, relative} from 'node:path';
+
+const root = join(__dirname, '..');
+const readmes = [join(root, 'README.md'),
+  ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d, 'README.md'))]
+  .filter(existsSync);
+
+const snippets: Array<[string, string]> = [];
+for (const file of readmes) {
+  const text = readFileSync(file, 'utf8');
+  const re = /```js\n([\s\S]*?)```/g;
+  let m: RegExpExecArray | null;
+  let i = 0;
+  while ((m = re.exec(text)) !== null) {
+    ++i;
+    const code = m[1];
+    if (/^\s*\/\/ browser/.test(code)) continue;
+    snippets.push([`${relative(root, file)} #${i}`, code]);
+  }
+}
+
+const dir = join(root, 'test', '.snippets');
+
+test('there are snippets to run', () => {
+  expect(snippets.length).toBeGreaterThan(2);
+});
+
+test.each(snippets)('%s runs', (name, code) => {
+  mkdirSync(dir, {recursive: true});
+  const file = join(dir, name.replace(/[^a-z0-9]+/gi, '_') + '.mjs');
+  writeFileSync(file, code);
+  try {
+    execFileSync(process.execPath, [file], {cwd: root, encoding: 'utf8', timeout: 120000,
+      stdio: ['ignore', 'pipe', 'pipe']});
+  } catch (e) {
+    const err = e as {stderr?: string, stdout?: string};
+    throw new Error(`${name} failed:\n${err.stderr ?? ''}\n${err.stdout ?? ''}`);
+  }
+});
