@@ -1,0 +1,28 @@
+// Browser tests (`npm run test:browser`): jest in Node drives headless Chromium
+// (scripts/chromium.mjs, WebGL through SwiftShader); each test bundles its page script with
+// esbuild from the TypeScript sources (test-browser/harness.ts). Picks up
+// packages/*/test/browser/**/*.test.ts and docs/test/browser/**/*.test.ts.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  roots: ['<rootDir>/packages', '<rootDir>/docs'],
+  testMatch: [
+    '<rootDir>/packages/*/test/browser/**/*.test.ts',
+    '<rootDir>/docs/test/browser/**/*.test.ts',
+  ],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    '^.+\\.(t|j)sx?$|^.+\\.mjs$': ['@swc/jest', {
+      jsc: {parser: {syntax: 'typescript'}, target: 'es2020'},
+      module: {type: 'commonjs'},
+    }],
+  },
+  moduleNameMapper: {
+    '^@deepspline/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testTimeout: 180000,
+  // One Chromium at a time: the machine has 2 cores.
+  maxWorkers: 1,
+};

@@ -1,0 +1,133 @@
+// Browser tests of @deepspline/webgl in headless Chromium (WebGL 2 through SwiftShader).
+// The page (page.ts) runs the kernels through the op and compares with the cpu rule of
+// @deepspline/core computed in float64 on the same inputs. Run: npm run test:browser
+import {openPage} from '../../../../test-browser/harness.mjs';
+import type {BrowserPage} from '../../../../test-browser/harness.mjs';
+
+interface Compare {maxRel: number, classMismatches: number, examples: string[]}
+interface Parity {shape: number[], C: number, K: number, y: Compare, dx: Compare, dc: Compare}
+
+const TOL = 1e-5;
+let p: BrowserPage;
+const summary: Record<string, unknown> = {};
+
+async function call<T>(name: string, ...args: unknown[]): Promise<T> {
+  return p.page.evaluate(([n, a]) => {
+    const suite = (window as unknown as {suite: Record<string, (...x: unknown[]) => unknown>}).suite;
+    return suite[n as string](...(a as unknown[]));
+  }, [name, args] as const) as Promise<T>;
+}
+
+function expectParity(r: Parity | (Parity & {rows: number}), parts: Array<'y' | 'dx' | 'dc'>) {
+  for (const part of parts) {
+    const c = r[part];
+    const where = `${part} for x of shape [${r.shape}], C=${r.C}, K=${r.K}`;
+    expect({where, mismatches: c.classMismatches, examples: c.examples})
+      .toEqual({where, mismatches: 0, examples: []});
+    if (!(c.maxRel <= TOL)) throw new Error(`${where}: max relative error ${c.maxRel} > ${TOL}`);
+  }
+}
+
+function maxOf(results: Parity[], part: 'y' | 'dx' | 'dc'): number {
+  return Math.max(...results.map((r) => r[part].maxRel));
+}
+
+beforeAll(async () => {
+  p = await openPage(require.resolve('./page.ts'));
+});
+
+afterAll(async () => {
+  // eslint-disable-next-line no-console
+  console.log(`@deepspline/webgl browser test summary:\n${JSON.stringify(summary, null, 1)}`);
+  await p?.close();
+});
+
+test('WebGL 2 is available with float32 render targets (no silent cpu fallback)', async () => {
+  const env = await call<Record<string, unknown>>('environment');
+  summary.environment = env;
+  expect(env.webgl).toBe(true);
+  expect(env.backend).toBe('webgl');
+  expect(env.WEBGL_VERSION).toBe(2);
+  expect(env.WEBGL_RENDER_FLOAT32_ENABLED).toBe(true);
+  expect(env.highpFloat).toEqual({rangeMin: 127, rangeMax: 127, precision: 23});
+  // 1 + 2^-23, 16777217 -> 16777216 etc. survive upload, the kernel and download bit-exactly
+  expect(env.identityExact).toBe(true);
+  expect(env.implementation).toBe('kernel');
+});
+
+test("import '@deepspline/webgl' makes the op run the fused kernels, not the fallback", async () => {
+  const forward = await call<string[]>('kernelsUsed', 'forward');
+  const backward = await call<string[]>('kernelsUsed', 'backward');
+  summary.kernels = {forward, backward};
+  expect(forward).toContain('LinearSpline');
+  expect(backward).toContain('LinearSplineGrad');
+  for (const fallbackKernel of ['GatherV2', 'Floor', 'UnsortedSegmentSum', 'ClipByValue']) {
+    expect(forward).not.toContain(fallbackKernel);
+    expect(backward).not.toContain(fallbackKernel);
+  }
+});
+
+test('parity with the cpu rule on random shapes (ranks 0..6, shared and per-channel)', async () => {
+  const results = [
+    ...await call<Parity[]>('parityRandom', 1),
+    ...await call<Parity[]>('parityRandom', 2),
+  ];
+  expect(results.length).toBe(30);
+  for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
+  summary.parityRandom = {cases: results.length, maxRelY: maxOf(results, 'y'),
+    maxRelDx: maxOf(results, 'dx'), maxRelDcOverSumAbsDy: maxOf(results, 'dc')};
+});
+
+test('parity on the special values: NaN, ±Inf, ±3.4e38, subnormals, ±0, knots', async () => {
+  const all = await call<Array<Parity & {got: {y: string[]}, expected: {y: string[]}}>>(
+    'paritySpecial', true);
+  for (const r of all) expectParity({...r, shape: ['specials' as unknown as number], K: 9}, ['y', 'dx']);
+  // without ±3.4e38 the coefficient gradient matches too, including NaN and ±Inf entries
+  const noHuge = await call<Parity[]>('paritySpecial', false);
+  for (const r of noHuge) expectParity({...r, shape: ['specials' as unknown as number], K: 9}, ['y', 'dx', 'dc']);
+  // spot checks of the rule itself: NaN -> NaN; +Inf on a flat end segment -> end value
+  const flat = all[1];
+  expect(flat.got.y[0]).toBe('NaN');
+  expect(flat.got.y[1]).toBe('-1');        // c[K-1] of the flat channel
+  expect(flat.got.y[2]).toBe('1');         // c[0]
+  summary.paritySpecial = {maxRelY: maxOf(all, 'y'), maxRelDx: maxOf(all, 'dx'),
+    maxRelDcWithoutHuge: maxOf(noHuge, 'dc')};
+});
+
+test('the two-stage dcoefficients reduction at its block boundaries (64 .. 30000 rows)', async () => {
+  const results = await call<Array<Parity & {rows: number, plan: unknown}>>('parityReduction');
+  for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
+  summary.parityReduction = results.map((r) => ({rows: r.rows, plan: r.plan,
+    dcMaxErrOverSumAbsDy: r.dc.maxRel}));
+});
+
+test('bad input to the kernel fails with the clear checkSplineArgs error', async () => {
+  const messages = await call<string[]>('badInput');
+  expect(messages[0]).toMatch(/coefficients of shape \[2,5\] do not match x of shape \[4,3\]/);
+  expect(messages[1]).toMatch(/K >= 3/);
+  expect(messages[2]).toMatch(/expected step > 0, got 0/);
+  expect(messages[3]).toMatch(/float32.*int32/);
+});
+
+test('no tensor or texture leaks', async () => {
+  const m = await call<{before: number, after: number, bytesBefore: number, bytesAfter: number}>('leaks');
+  expect(m.after).toBe(m.before);
+  expect(m.bytesAfter).toBe(m.bytesBefore);
+});
+
+test('a small spline network trains with fit on webgl (loss goes down)', async () => {
+  const t = await call<{backend: string, implementation: string, losses: number[],
+    accuracy: number, tensors: {mid: number, end: number}}>('train');
+  summary.train = {firstLoss: t.losses[0], lastLoss: t.losses[t.losses.length - 1],
+    epochs: t.losses.length, accuracy: t.accuracy};
+  expect(t.backend).toBe('webgl');
+  expect(t.implementation).toBe('kernel');
+  expect(t.losses.every(Number.isFinite)).toBe(true);
+  expect(t.losses[t.losses.length - 1]).toBeLessThan(0.25 * t.losses[0]);
+  expect(t.accuracy).toBeGreaterThan(0.9);
+  expect(t.tensors.end).toBe(t.tensors.mid);
+});
+
+test('the page logged no errors', () => {
+  expect(p.errors).toEqual([]);
+});
