@@ -136,39 +136,72 @@ interface ConvLike {
 
 type Conv2dPadding = 'valid' | 'same';
 
+/**
+ * The kernel of a dilated convolution as an undilated one (zeros between the taps): tfjs has
+ * no gradient for dilated convolutions, which the adjoint needs. Spatial axes come first.
+ */
+function dilateKernel(k: Tensor, rates: number[]): Tensor {
+  if (rates.every((r) => r === 1)) return tf.clone(k);
+  const data = k.dataSync();
+  const spatial = rates.length;
+  const inner = k.shape.slice(spatial).reduce((a, b) => a * b, 1);
+  const oldDims = k.shape.slice(0, spatial);
+  const newDims = oldDims.map((d, i) => (d - 1) * rates[i]! + 1);
+  const out = new Float32Array(newDims.reduce((a, b) => a * b, 1) * inner);
+  const count = oldDims.reduce((a, b) => a * b, 1);
+  for (let idx = 0; idx < count; ++idx) {
+    let rest = idx;
+    let target = 0;
+    for (let i = 0; i < spatial; ++i) {
+      const stride = oldDims.slice(i + 1).reduce((a, b) => a * b, 1);
+      const coord = Math.floor(rest / stride);
+      rest %= stride;
+      target = target * newDims[i]! + coord * rates[i]!;
+    }
+    out.set(data.subarray(idx * inner, (idx + 1) * inner), target * inner);
+  }
+  return tf.tensor(out, [...newDims, ...k.shape.slice(spatial)]);
+}
+
 function convOp(layer: tfl.layers.Layer, cls: string, inShape: number[]): {op: LinearTensorOp, dispose: () => void} {
   const c = layer as unknown as ConvLike;
   const owned: Tensor[] = [];
   const abs = (t: Tensor) => { const a = tf.abs(t); owned.push(a); return a; };
+  // tfjs-layers 4.22's DepthwiseConv2D ignores its dilationRate when called (it passes
+  // none to tf.depthwiseConv2d), so the bound follows what the layer really computes.
+  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
+  const dilated = (v: LayerVariable) => {
+    const t = dilateKernel(v.read(), rates);
+    owned.push(t);
+    return t;
+  };
   let apply: (x: Tensor, abs: boolean) => Tensor;
   if (cls === 'Conv1D') {
-    const k = c.kernel!.read() as tf.Tensor3D;
+    const k = dilated(c.kernel!) as tf.Tensor3D;
     const ka = abs(k) as tf.Tensor3D;
-    const dilation = c.dilationRate[0]!;
     const causal = c.padding === 'causal';
     apply = (x, a) => {
       let xin = x as tf.Tensor3D;
-      if (causal) xin = tf.pad(xin, [[0, 0], [(c.kernelSize[0]! - 1) * dilation, 0], [0, 0]]);
-      return tf.conv1d(xin, a ? ka : k, c.strides[0]!, causal ? 'valid' : c.padding as Conv2dPadding,
-        'NWC', dilation);
+      if (causal) xin = tf.pad(xin, [[0, 0], [k.shape[0] - 1, 0], [0, 0]]);
+      return tf.conv1d(xin, a ? ka : k, c.strides[0]!, causal ? 'valid' : c.padding as Conv2dPadding, 'NWC', 1);
     };
   } else if (cls === 'Conv2D') {
-    const k = c.kernel!.read() as tf.Tensor4D;
+    const k = dilated(c.kernel!) as tf.Tensor4D;
     const ka = abs(k) as tf.Tensor4D;
     apply = (x, a) => tf.conv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
-      c.padding as Conv2dPadding, 'NHWC', c.dilationRate as [number, number]);
+      c.padding as Conv2dPadding, 'NHWC', 1);
   } else if (cls === 'DepthwiseConv2D') {
-    const k = c.depthwiseKernel!.read() as tf.Tensor4D;
+    const k = dilated(c.depthwiseKernel!) as tf.Tensor4D;
     const ka = abs(k) as tf.Tensor4D;
     apply = (x, a) => tf.depthwiseConv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
-      c.padding as Conv2dPadding, 'NHWC', c.dilationRate as [number, number]);
+      c.padding as Conv2dPadding, 'NHWC', 1);
   } else {  // SeparableConv2D: depthwise, then pointwise 1x1
-    const dk = c.depthwiseKernel!.read() as tf.Tensor4D;
+    const dk = dilated(c.depthwiseKernel!) as tf.Tensor4D;
     const pk = c.pointwiseKernel!.read() as tf.Tensor4D;
     const dka = abs(dk) as tf.Tensor4D;
     const pka = abs(pk) as tf.Tensor4D;
     apply = (x, a) => tf.separableConv2d(x as tf.Tensor4D, a ? dka : dk, a ? pka : pk,
-      c.strides as [number, number], c.padding as Conv2dPadding, c.dilationRate as [number, number], 'NHWC');
+      c.strides as [number, number], c.padding as Conv2dPadding, 1, 'NHWC');
   }
   return {
     op: {inShape, apply: (x) => apply(x, false), applyAbs: (x) => apply(x, true)},
@@ -213,10 +246,25 @@ function poolFactor(layer: tfl.layers.Layer, cls: string, shape: (number | null)
     return p === Infinity ? 1 : Math.pow(m, 1 / p);
   }
   const inShape = knownShape(layer, shape);
-  const apply = (x: Tensor) => is1d ?
-    tf.squeeze(tf.avgPool(tf.expandDims(x, 2) as tf.Tensor4D, pool, strides, l.padding), [2]) :
-    tf.avgPool(x as tf.Tensor4D, pool, strides, l.padding);
-  return tensorOpNorm({inShape, apply, applyAbs: apply}, p, options, `${layer.name}:${inShape.join('x')}`);
+  // Average pooling as a depthwise convolution with a ones kernel, divided by the number of
+  // inputs inside the image (tfjs excludes padding from the average). Written this way
+  // because the gradient of tf.avgPool is not the exact adjoint for 'same' padding.
+  const h = inShape[0]!;
+  const w = is1d ? 1 : inShape[1]!;
+  const channels = inShape[inShape.length - 1]!;
+  const ones = tf.ones([pool[0], pool[1], channels, 1]) as tf.Tensor4D;
+  const inv = tf.tidy(() => tf.reciprocal(tf.depthwiseConv2d(tf.ones([1, h, w, 1]) as tf.Tensor4D,
+    tf.ones([pool[0], pool[1], 1, 1]) as tf.Tensor4D, strides, l.padding)));
+  const apply = (x: Tensor) => {
+    const x4 = (is1d ? tf.expandDims(x, 2) : x) as tf.Tensor4D;
+    const y = tf.mul(tf.depthwiseConv2d(x4, ones, strides, l.padding), inv);
+    return is1d ? tf.squeeze(y, [2]) : y;
+  };
+  try {
+    return tensorOpNorm({inShape, apply, applyAbs: apply}, p, options, `${layer.name}:${inShape.join('x')}`);
+  } finally {
+    tf.dispose([ones, inv]);
+  }
 }
 
 function globalPoolFactor(layer: tfl.layers.Layer, cls: string, shape: (number | null)[], p: Norm): number {
@@ -368,6 +416,7 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string): number 
         }
       } else {
         if (ins.length !== 1) {
+          if (!SUPPORTED.includes(cls)) layerFactor(layer, inputs[0]!.shape, walk.p, walk.method, walk.options);
           throw new Error(`${CONTEXT}: layer '${layer.name}' (${cls}) has ${ins.length} inputs; ` +
             `only merge layers may have several`);
         }

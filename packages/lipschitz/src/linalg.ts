@@ -19,9 +19,12 @@ export function checkNorm(norm: unknown, context: string): Norm {
 
 /** Options of the power iterations (norm 2). */
 export interface PowerIterationOptions {
-  /** Maximum iterations per operator. Default 500 (dense, float64) / 300 (convolutions). */
+  /**
+   * Maximum operator applications (`A^T A v`) per operator. Default 500 (dense, float64) /
+   * 300 (convolutions, float32).
+   */
   maxIterations?: number;
-  /** Stop when the estimate changes by less than this, relatively. Default 1e-10 / 1e-7. */
+  /** Relative Ritz residual at which the iteration stops. Default 1e-12 / 1e-7. */
   tolerance?: number;
   /**
    * Keeps the leading singular vector of every operator between calls (warm start), so that
@@ -73,12 +76,125 @@ function norm2(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
+/** Eigen-decomposition of a small symmetric matrix (row-major n x n) by cyclic Jacobi. */
+function symmetricEigen(aIn: Float64Array, n: number): {values: Float64Array, vectors: Float64Array} {
+  const a = Float64Array.from(aIn);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; ++i) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 60; ++sweep) {
+    let off = 0;
+    let diag = 0;
+    for (let p = 0; p < n; ++p) {
+      diag += a[p * n + p]! ** 2;
+      for (let q = p + 1; q < n; ++q) off += a[p * n + q]! ** 2;
+    }
+    if (off <= 1e-30 * diag || off === 0) break;
+    for (let p = 0; p < n; ++p) {
+      for (let q = p + 1; q < n; ++q) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; ++k) {
+          const akp = a[k * n + p]!, akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; ++k) {
+          const apk = a[p * n + k]!, aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; ++k) {
+          const vkp = v[k * n + p]!, vkq = v[k * n + q]!;
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; ++i) values[i] = a[i * n + i]!;
+  return {values, vectors: v};
+}
+
+/**
+ * Largest eigenvalue of a symmetric positive semi-definite operator given by `matvec`
+ * (here always `A^T A`), by restarted Lanczos with full reorthogonalization, started from
+ * `start`. Returns the eigenvalue (a Ritz value: from below) and its Ritz vector. Lanczos
+ * converges much faster than plain power iteration when the top eigenvalues are clustered,
+ * as they are for convolution operators.
+ */
+export function topEigen(matvec: (v: Float64Array) => Float64Array, n: number, start: Float64Array,
+    maxMatvecs: number, tolerance: number): {value: number, vector: Float64Array} {
+  let x: Float64Array = Float64Array.from(start);
+  let nx = norm2(x);
+  if (!(nx > 0)) { x = startVector(n); nx = norm2(x); }
+  for (let i = 0; i < n; ++i) x[i] /= nx;
+  let best = 0;
+  let used = 0;
+  const steps = Math.max(1, Math.min(n, 40));
+  while (used < maxMatvecs) {
+    const basis: Float64Array[] = [x];
+    const alpha: number[] = [];
+    const beta: number[] = [];
+    let residual = 0;
+    for (let j = 0; j < steps && used < maxMatvecs; ++j) {
+      const w = matvec(basis[j]!);
+      ++used;
+      // full reorthogonalization (twice, for float32 matvecs)
+      let a = 0;
+      for (let i = 0; i < n; ++i) a += w[i]! * basis[j]![i]!;
+      alpha.push(a);
+      for (let pass = 0; pass < 2; ++pass) {
+        for (const b of basis) {
+          let d = 0;
+          for (let i = 0; i < n; ++i) d += w[i]! * b[i]!;
+          for (let i = 0; i < n; ++i) w[i] -= d * b[i]!;
+        }
+      }
+      const nb = norm2(w);
+      residual = nb;
+      if (j === steps - 1 || !(nb > 1e-12 * Math.max(1, Math.abs(a)))) break;
+      beta.push(nb);
+      for (let i = 0; i < n; ++i) w[i] /= nb;
+      basis.push(w);
+    }
+    const m = alpha.length;
+    const t = new Float64Array(m * m);
+    for (let i = 0; i < m; ++i) {
+      t[i * m + i] = alpha[i]!;
+      if (i + 1 < m) { t[i * m + i + 1] = beta[i]!; t[(i + 1) * m + i] = beta[i]!; }
+    }
+    const {values, vectors} = symmetricEigen(t, m);
+    let top = 0;
+    for (let i = 1; i < m; ++i) if (values[i]! > values[top]!) top = i;
+    const theta = values[top]!;
+    const ritz = new Float64Array(n);
+    for (let k = 0; k < m; ++k) {
+      const y = vectors[k * m + top]!;
+      for (let i = 0; i < n; ++i) ritz[i] += y * basis[k]![i]!;
+    }
+    const nr = norm2(ritz);
+    for (let i = 0; i < n; ++i) ritz[i] /= nr;
+    // Ritz residual ||(A^T A) r - theta r|| = beta_m |y_m|
+    const lastY = Math.abs(vectors[(m - 1) * m + top]!);
+    const change = Math.abs(theta - best);
+    best = Math.max(best, theta);
+    x = ritz;
+    if (residual * lastY <= tolerance * theta || m < steps || change <= tolerance * theta * 1e-3) break;
+  }
+  return {value: best, vector: x};
+}
+
 /**
  * Operator norm of the map `x -> x W` (row vectors) for a row-major matrix `W` of shape
  * `[rows, cols]` (a tfjs dense kernel `[in, out]`), in float64:
  * - `p = 1`: the largest absolute row sum of `W` (each input feeds one row);
  * - `p = Infinity`: the largest absolute column sum of `W` (each output is one column);
- * - `p = 2`: the largest singular value, by power iteration on `W W^T`.
+ * - `p = 2`: the largest singular value, by Lanczos iteration on `W W^T`.
  */
 export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: Norm,
     options: PowerIterationOptions = {}, key = 'matrix'): number {
@@ -99,17 +215,8 @@ export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: 
     }
     return Math.max(...s);
   }
-  const maxIterations = options.maxIterations ?? 500;
-  const tolerance = options.tolerance ?? 1e-10;
-  const stored = options.state?.get(key, rows);
-  let v = stored != null ? Float64Array.from(stored) : startVector(rows);
-  let nv = norm2(v);
-  if (!(nv > 0)) { v = startVector(rows); nv = norm2(v); }
-  for (let i = 0; i < rows; ++i) v[i] /= nv;
   const u = new Float64Array(cols);
-  const next = new Float64Array(rows);
-  let sigma = 0;
-  for (let it = 0; it < maxIterations; ++it) {
+  const matvec = (v: Float64Array): Float64Array => {  // W W^T v
     u.fill(0);
     for (let i = 0; i < rows; ++i) {
       const vi = v[i]!;
@@ -117,31 +224,20 @@ export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: 
       const base = i * cols;
       for (let j = 0; j < cols; ++j) u[j] += vi * w[base + j]!;
     }
-    const nu = norm2(u);
-    if (!(nu > 0)) {
-      if (it === 0 && stored != null) {  // a stale vector in the null space: restart
-        v = startVector(rows);
-        const n0 = norm2(v);
-        for (let i = 0; i < rows; ++i) v[i] /= n0;
-        continue;
-      }
-      break;
-    }
+    const out = new Float64Array(rows);
     for (let i = 0; i < rows; ++i) {
       let s = 0;
       const base = i * cols;
       for (let j = 0; j < cols; ++j) s += w[base + j]! * u[j]!;
-      next[i] = s;
+      out[i] = s;
     }
-    const nn = norm2(next);
-    const estimate = Math.max(nu, nn / nu);  // both are lower bounds of sigma_max
-    for (let i = 0; i < rows; ++i) v[i] = next[i]! / nn;
-    const done = Math.abs(estimate - sigma) <= tolerance * estimate;
-    sigma = Math.max(sigma, estimate);
-    if (done) break;
-  }
-  options.state?.set(key, v);
-  return sigma;
+    return out;
+  };
+  const start = options.state?.get(key, rows) ?? startVector(rows);
+  const {value, vector} = topEigen(matvec, rows, start, options.maxIterations ?? 500,
+    options.tolerance ?? 1e-12);
+  options.state?.set(key, vector);
+  return Math.sqrt(Math.max(0, value));
 }
 
 /** A linear map on tensors of shape `[1, ...inShape]` and the same map with |weights|. */
@@ -184,31 +280,14 @@ export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIteratio
       return tf.max(g).dataSync()[0]!;
     });
   }
-  const maxIterations = options.maxIterations ?? 300;
-  const tolerance = options.tolerance ?? 1e-7;
-  const stored = options.state?.get(key, n);
-  let vData = stored != null ? stored : startVector(n);
-  let sigma = 0;
-  for (let it = 0; it < maxIterations; ++it) {
-    const [estimate, next] = scoped(() => {
-      const v0 = tf.tensor(Float32Array.from(vData), shape);
-      const v = tf.div(v0, tf.norm(v0));
-      const u = op.apply(v);
-      const nu = tf.norm(u).dataSync()[0]!;
-      if (!(nu > 0)) return [0, null] as const;
-      const w = tensorAdjoint(op, u, v);
-      const nw = tf.norm(w).dataSync()[0]!;
-      return [Math.max(nu, nw / nu), Float64Array.from(tf.div(w, nw).dataSync())] as const;
-    });
-    if (next == null) {
-      if (it === 0 && stored != null) { vData = startVector(n); continue; }
-      break;
-    }
-    vData = next;
-    const done = Math.abs(estimate - sigma) <= tolerance * estimate;
-    sigma = Math.max(sigma, estimate);
-    if (done) break;
-  }
-  options.state?.set(key, vData);
-  return sigma;
+  const matvec = (v: Float64Array): Float64Array => scoped(() => {  // A^T A v
+    const x = tf.tensor(Float32Array.from(v), shape);
+    const u = op.apply(x);
+    return Float64Array.from(tensorAdjoint(op, u, x).dataSync());
+  });
+  const start = options.state?.get(key, n) ?? startVector(n);
+  const {value, vector} = topEigen(matvec, n, start, options.maxIterations ?? 300,
+    options.tolerance ?? 1e-7);
+  options.state?.set(key, vector);
+  return Math.sqrt(Math.max(0, value));
 }
