@@ -89,7 +89,8 @@ async function runTypeDoc(packages, outDir, tsconfig) {
       const text = comment ? comment.summary.map((part) => part.text).join('').slice(0, 300) : '';
       entries.push({title: qualified, url, kind: ReflectionKind.singularString(refl.kind),
         context: moduleName, text});
-      if (!urls.has(qualified) || !parent) urls.set(qualified, url);
+      if (!urls.has(qualified)) urls.set(qualified, url);
+      urls.set(`${moduleName.replace(/^@deepspline\//, '')}:${qualified}`, url);
     }
     for (const child of refl.children ?? []) visit(child, moduleName);
   };

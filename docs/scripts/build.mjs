@@ -26,9 +26,13 @@ async function step(name, fn) {
   return result;
 }
 
-/** Replaces `[text](api:Name)` by a link to Name's API page, relative to a guide page. */
+/**
+ * Replaces `[text](api:Name)` by a link to Name's API page, relative to a guide page.
+ * `api:Class.member` names a member; `api:lipschitz:tv2` picks the package when several
+ * export the same name (else the first package in workspace order wins).
+ */
 function resolveApiLinks(source, urls, root, unresolved) {
-  return source.replace(/\[([^\]]+)\]\(api:([\w.$]+)\)/g, (m, text, name) => {
+  return source.replace(/\[([^\]]+)\]\(api:([\w.$:]+)\)/g, (m, text, name) => {
     const url = urls.get(name);
     if (!url) { unresolved.add(name); return text; }
     return `[${text}](${root}${url})`;
