@@ -12,3 +12,4 @@ export {applyConstraints, ConstraintCallback, constraintCallback} from './constr
 export type {HasWeights} from './constraints.js';
 export {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
 export type {SerializedObject} from './serialization.js';
+export {withSplineActivations, type WithSplineActivationsArgs} from './convert.js';
