@@ -38,10 +38,7 @@ function jacobians(model: tfl.LayersModel, x: Tensor): {rows: Float64Array[], m:
   const f = (xs: Tensor) => tf.reshape(model.apply(xs, {training: false}) as Tensor, [batch, m]);
   const rows = Array.from({length: batch}, () => new Float64Array(m * n));
   for (let j = 0; j < m; ++j) {
-    const g = tf.tidy(() => {
-      const mask = tf.oneHot(tf.fill([batch], j, 'int32') as tf.Tensor1D, m);
-      return tf.grad((xs: Tensor) => tf.sum(tf.mul(f(xs), mask)))(x);
-    });
+    const g = tf.tidy(() => tf.grad((xs: Tensor) => tf.sum(tf.slice(f(xs), [0, j], [batch, 1])))(x));
     const data = g.dataSync();
     g.dispose();
     for (let b = 0; b < batch; ++b) {

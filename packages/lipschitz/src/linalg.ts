@@ -24,7 +24,13 @@ export interface PowerIterationOptions {
    * 300 (convolutions, float32).
    */
   maxIterations?: number;
-  /** Relative Ritz residual at which the iteration stops. Default 1e-12 / 1e-7. */
+  /**
+   * Operators with at most this many matrix entries (inputs x outputs) are turned into their
+   * exact matrix (one batched call on the identity) and handled in float64; larger ones are
+   * iterated matrix-free on tensors. Default 1e6; 0 forces the matrix-free path.
+   */
+  explicitLimit?: number;
+  /** Relative Ritz residual (or change between restarts) at which the iteration stops. Default 1e-12 / 1e-6. */
   tolerance?: number;
   /**
    * Keeps the leading singular vector of every operator between calls (warm start), so that
@@ -184,7 +190,7 @@ export function topEigen(matvec: (v: Float64Array) => Float64Array, n: number, s
     const change = Math.abs(theta - best);
     best = Math.max(best, theta);
     x = ritz;
-    if (residual * lastY <= tolerance * theta || m < steps || change <= tolerance * theta * 1e-3) break;
+    if (residual * lastY <= tolerance * theta || m < steps || change <= tolerance * theta) break;
   }
   return {value: best, vector: x};
 }
@@ -271,6 +277,8 @@ export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIteratio
   const shape = [1, ...op.inShape];
   const n = op.inShape.reduce((a, b) => a * b, 1);
   if (n === 0) return 0;
+  const outSize = scoped(() => op.apply(tf.zeros(shape)).size);
+  if (outSize === 0) return 0;  // empty output
   if (p === Infinity) {
     return scoped(() => tf.max(op.applyAbs(tf.ones(shape))).dataSync()[0]!);
   }
@@ -280,6 +288,13 @@ export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIteratio
       return tf.max(g).dataSync()[0]!;
     });
   }
+  if (n * outSize <= (options.explicitLimit ?? 1e6)) {
+    // Small operator: its exact matrix W [n, out] (row i = op(e_i), one batched call), then
+    // the float64 dense routine.
+    const w = scoped(() => Float64Array.from(
+      op.apply(tf.reshape(tf.eye(n), [n, ...op.inShape])).dataSync()));
+    return matrixNorm(w, n, outSize, 2, options, key);
+  }
   const matvec = (v: Float64Array): Float64Array => scoped(() => {  // A^T A v
     const x = tf.tensor(Float32Array.from(v), shape);
     const u = op.apply(x);
@@ -287,7 +302,7 @@ export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIteratio
   });
   const start = options.state?.get(key, n) ?? startVector(n);
   const {value, vector} = topEigen(matvec, n, start, options.maxIterations ?? 300,
-    options.tolerance ?? 1e-7);
+    options.tolerance ?? 1e-6);
   options.state?.set(key, vector);
   return Math.sqrt(Math.max(0, value));
 }

@@ -91,7 +91,12 @@ describe('lipschitzBound: convolutions and pooling on the explicit operator', ()
     const bInf = lipschitzBound(model, {norm: Infinity}).bound;
     const b1 = lipschitzBound(model, {norm: 1}).bound;
     expect(tf.memory().numTensors).toBe(before);
-    expect(rel(b2, truth2)).toBeLessThan(1e-4);
+    expect(rel(b2, truth2)).toBeLessThan(1e-6);
+    // the matrix-free path (power iteration accelerated by Lanczos on tensors, adjoint by autodiff)
+    if (_name === 'conv2d same stride 2' || _name === 'avgpool2d same') {
+      const free = lipschitzBound(model, {norm: 2, powerIteration: {explicitLimit: 0}}).bound;
+      expect(rel(free, truth2)).toBeLessThan(1e-4);
+    }
     if (_name.startsWith('separable')) {  // |A B| <= |A| |B|: an upper bound for 1 and Inf
       expect(bInf).toBeGreaterThanOrEqual(inf * (1 - 1e-6));
       expect(b1).toBeGreaterThanOrEqual(one * (1 - 1e-6));
