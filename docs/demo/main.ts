@@ -19,6 +19,8 @@ const BATCH = 50;
 const LEARNING_RATE = 0.01;
 const REGION_SIDE = 60;
 const FRAME_BUDGET_MS = 50;
+/** |a_k| above which a knot counts as active (display only). */
+const KNOT_THRESHOLD = 0.01;
 const MEASURE_EVERY_MS = 400;
 
 /** What the browser tests read. */
@@ -192,8 +194,8 @@ async function measure(current: Run): Promise<void> {
   for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
   const bound = await lipschitzOf(current.model, current.splines);
   const knots = current.splines.map((l) => {
-    const t = l.activeKnots(1e-3);
-    const total = t.dataSync().reduce((s, v) => s + v, 0);
+    const t = l.activeKnots(KNOT_THRESHOLD);
+    const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
     t.dispose();
     return total;
   }).reduce((a, b) => a + b, 0);
@@ -219,7 +221,7 @@ async function measure(current: Run): Promise<void> {
   setStat('lipschitz', bound.toPrecision(4));
   setStat('speed', `${state.stepsPerSecond.toFixed(0)} steps/s`);
   drawRegion($<HTMLCanvasElement>('region'), probs as Float32Array, REGION_SIDE, current.points);
-  drawActivations($('activations'), curves, 4);
+  drawActivations($('activations'), curves, 4, KNOT_THRESHOLD);
   drawHistory($<HTMLCanvasElement>('history'), history);
   state.measureMs = performance.now() - started;
 }

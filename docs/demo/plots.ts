@@ -46,7 +46,8 @@ interface Curves {
 }
 
 /** One small canvas per spline (channels of each layer on one row). */
-export function drawActivations(container: HTMLElement, layers: Curves[], perRow: number): void {
+export function drawActivations(container: HTMLElement, layers: Curves[], perRow: number,
+    threshold: number): void {
   const total = layers.reduce((s, l) => s + l.y.length, 0);
   while (container.children.length < total) {
     const canvas = document.createElement('canvas');
@@ -58,14 +59,14 @@ export function drawActivations(container: HTMLElement, layers: Curves[], perRow
   for (const layer of layers) {
     for (let ch = 0; ch < layer.y.length; ch++) {
       const canvas = container.children[index++] as HTMLCanvasElement;
-      plotSpline(canvas, layer.x, layer.y[ch], layer.knots, layer.slopes[ch]);
+      plotSpline(canvas, layer.x, layer.y[ch], layer.knots, layer.slopes[ch], threshold);
     }
   }
   container.style.gridTemplateColumns = `repeat(${perRow}, 1fr)`;
 }
 
 function plotSpline(canvas: HTMLCanvasElement, x: Float32Array, y: number[], knots: Float32Array,
-    slopes: number[]): void {
+    slopes: number[], threshold: number): void {
   const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
   const w = canvas.width;
   const h = canvas.height;
@@ -97,7 +98,7 @@ function plotSpline(canvas: HTMLCanvasElement, x: Float32Array, y: number[], kno
   // Active knots: the inner knots whose ReLU slope is not (numerically) zero.
   ctx.fillStyle = '#e07a00';
   for (let k = 0; k < slopes.length; k++) {
-    if (Math.abs(slopes[k]) <= 1e-3) continue;
+    if (Math.abs(slopes[k]) <= threshold) continue;
     const t = knots[k + 1];
     let i = 0;
     while (i < x.length - 1 && x[i + 1] < t) i++;

@@ -44,8 +44,14 @@ export function serve({dir = DEFAULT_OUT, port = 8080, host = '127.0.0.1'} = {})
       res.writeHead(404, {'content-type': 'text/plain; charset=utf-8'}).end(`not found: ${path}`);
       return;
     }
+    // Revalidate every time (a rebuilt site shows at once) but answer 304 when unchanged.
+    const modified = statSync(file).mtime.toUTCString();
+    if (req.headers['if-modified-since'] === modified) {
+      res.writeHead(304, {'last-modified': modified, 'cache-control': 'no-cache'}).end();
+      return;
+    }
     res.writeHead(200, {'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cache-control': 'no-cache'});
+      'cache-control': 'no-cache', 'last-modified': modified});
     createReadStream(file).pipe(res);
   });
   return new Promise((resolvePromise, reject) => {
