@@ -1,22 +1,20 @@
 /**
- * The Lipschitz tools this example uses, from `@deepspline/lipschitz`. While that package is
- * not built, a clearly marked local stand-in (lipschitz_standin.mjs) is used and a warning is
- * printed.
+ * The Lipschitz tools this example uses, from `@deepspline/lipschitz`, behind the small
+ * interface the benchmark needs.
  */
-let impl;
-let source;
-try {
-  impl = await import('@deepspline/lipschitz');
-  if (typeof impl.lipschitzBound !== 'function' || typeof impl.tv2 !== 'function' ||
-      typeof impl.lipschitzCallback !== 'function' || typeof impl.activeKnots !== 'function') {
-    throw new Error('incomplete');
-  }
-  source = '@deepspline/lipschitz';
-} catch {
-  impl = await import('./lipschitz_standin.mjs');
-  source = 'local stand-in (examples/twod/lib/lipschitz_standin.mjs)';
-}
+import * as lip from '@deepspline/lipschitz';
 
-/** Where the Lipschitz tools come from. */
-export const LIPSCHITZ_SOURCE = source;
-export const {tv2, lipschitzBound, lipschitzCallback, activeKnots} = impl;
+/** Where the Lipschitz tools come from (printed in the header). */
+export const LIPSCHITZ_SOURCE = '@deepspline/lipschitz';
+
+/** The TV(2) regularizer of spline coefficients. */
+export const tv2 = (args) => lip.tv2(args);
+
+/** The l2 Lipschitz bound of a model by a method ('operator' or 'paper'). */
+export const lipschitzBound = (model, options) => lip.lipschitzBound(model, options);
+
+/** The Lipschitz callback of `fit`. */
+export const lipschitzCallback = (args) => lip.lipschitzCallback(args);
+
+/** Total active knots (|a_k| > threshold) over every spline layer. */
+export const activeKnots = (model, threshold) => lip.activeKnots(model, threshold).total;
