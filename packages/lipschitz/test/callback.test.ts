@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor} from '@tensorflow/tfjs-core';
+import {SplineActivation, splineActivation} from '@deepspline/layers';
+import {LipschitzCallback, lipschitzBound, lipschitzCallback} from '@deepspline/lipschitz';
+import {rng, rowsOf, spectralNormJacobi, useCpu} from './helpers.js';
+
+beforeAll(useCpu);
+
+function data(n: number, seed: number): {xs: Tensor, ys: Tensor} {
+  const r = rng(seed);
+  const x = Array.from({length: n}, () => [2 * r() - 1, 2 * r() - 1]);
+  // a target with Lipschitz constant < 1 (so a 1-Lipschitz model can fit it)
+  const y = x.map(([a, b]) => [0.5 * Math.sin(1.5 * a!) + 0.3 * b!]);
+  return {xs: tf.tensor2d(x), ys: tf.tensor2d(y)};
+}
+
+function denseSplineModel(seed: number): tfl.Sequential {
+  const model = tfl.sequential({layers: [
+    tfl.layers.dense({units: 8, inputShape: [2], kernelInitializer: tfl.initializers.randomUniform({minval: -2, maxval: 2, seed})}),
+    splineActivation({size: 11, range: 1, init: 'leaky_relu'}),
+    tfl.layers.dense({units: 8, kernelInitializer: tfl.initializers.randomUniform({minval: -2, maxval: 2, seed: seed + 1})}),
+    splineActivation({size: 11, range: 1, init: 'tanh'}),
+    tfl.layers.dense({units: 1, kernelInitializer: tfl.initializers.randomUniform({minval: -2, maxval: 2, seed: seed + 2})}),
+  ]});
+  model.compile({optimizer: tf.train.adam(0.02), loss: 'meanSquaredError'});
+  return model;
+}
+
+/** Operator bound computed independently: Jacobi spectral norms and spline slopes in float64. */
+function independentBound(model: tfl.LayersModel): number {
+  let bound = 1;
+  for (const layer of model.layers) {
+    const w = layer.getWeights()[0]!;
+    if (layer instanceof SplineActivation) {
+      const step = layer.step;
+      bound *= Math.max(...rowsOf(w).map((c) => Math.max(...c.slice(1).map((v, k) => Math.abs(v - c[k]!) / step))));
+    } else {
+      bound *= spectralNormJacobi(w.dataSync(), w.shape[0]!, w.shape[1]!);
+    }
+  }
+  return bound;
+}
+
+describe('LipschitzCallback', () => {
+  test('monitor: history.history.lipschitz holds the bound after each epoch; verbose prints', async () => {
+    const model = denseSplineModel(1);
+    const {xs, ys} = data(64, 1);
+    const printed: string[] = [];
+    const after: number[] = [];
+    const cb = lipschitzCallback({verbose: true, print: (m) => printed.push(m), everyBatches: 2});
+    const probe = new tfl.CustomCallback({onEpochEnd: async () => { after.push(independentBound(model)); }});
+    const h = await model.fit(xs, ys, {epochs: 3, batchSize: 16, verbose: 0, callbacks: [cb, probe]});
+    const values = h.history.lipschitz as number[];
+    expect(values).toHaveLength(3);
+    values.forEach((v, i) => expect(Math.abs(v - after[i]!) / after[i]!).toBeLessThan(1e-5));
+    expect(values[0]).not.toBe(values[2]);  // it changes with training
+    expect(printed).toHaveLength(3);
+    expect(printed[0]).toMatch(/^Epoch 1: Lipschitz bound \(operator, norm 2\) = \d/);
+    expect(cb.records.filter((r) => r.batch >= 0)).toHaveLength(6);  // 4 batches x 3 epochs / 2
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
+  test('constrain: the bound after every batch stays <= target (1 + 1e-3) and the model learns', async () => {
+    const model = denseSplineModel(7);
+    const {xs, ys} = data(240, 2);
+    expect(independentBound(model)).toBeGreaterThan(3);  // starts well above the target
+    const initialLoss = (model.evaluate(xs, ys) as tf.Scalar);
+    const l0 = initialLoss.dataSync()[0]!;
+    initialLoss.dispose();
+    const bounds: number[] = [];
+    const probe = new tfl.CustomCallback({onBatchEnd: async () => {
+      bounds.push(Math.max(lipschitzBound(model).bound, independentBound(model)));
+    }});
+    const cb = lipschitzCallback({mode: 'constrain', target: 1});
+    const h = await model.fit(xs, ys, {epochs: 3, batchSize: 24, verbose: 0, callbacks: [cb, probe]});
+    expect(bounds).toHaveLength(30);
+    expect(Math.max(...bounds)).toBeLessThanOrEqual(1 + 1e-3);
+    expect(Math.max(...bounds)).toBeGreaterThan(0.9);  // the constraint is active, not trivial
+    const losses = h.history.loss as number[];
+    const finalLoss = (model.evaluate(xs, ys) as tf.Scalar);
+    const l1 = finalLoss.dataSync()[0]!;
+    finalLoss.dispose();
+    expect(losses[2]).toBeLessThan(losses[0]!);
+    expect(l1).toBeLessThan(0.5 * l0);
+    expect((h.history.lipschitz as number[]).every((b) => b <= 1 + 1e-3)).toBe(true);
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
+  test('works with fitDataset, and leaks no tensors over 100 batches', async () => {
+    const model = denseSplineModel(3);
+    const {xs, ys} = data(8, 3);
+    const dataset = {
+      size: null,
+      iterator: async () => ({next: async () => ({value: {xs: tf.clone(xs), ys: tf.clone(ys)}, done: false})}),  // fitDataset disposes each batch
+    } as unknown as tf.data.Dataset<{xs: Tensor, ys: Tensor}>;
+    const cbs = () => [lipschitzCallback({mode: 'constrain', target: 1}), lipschitzCallback({everyBatches: 1, logKey: 'lip2'})];
+    await model.fitDataset(dataset, {epochs: 1, batchesPerEpoch: 2, verbose: 0, callbacks: cbs()});  // warm-up (Adam slots)
+    const before = tf.memory().numTensors;
+    const h = await model.fitDataset(dataset, {epochs: 2, batchesPerEpoch: 50, verbose: 0, callbacks: cbs()});
+    expect(tf.memory().numTensors).toBe(before);
+    expect(h.history.lipschitz).toHaveLength(2);
+    expect(h.history.lip2).toHaveLength(2);
+    expect(lipschitzBound(model).bound).toBeLessThanOrEqual(1 + 1e-3);
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
+  test('bad arguments are clear errors', () => {
+    expect(() => lipschitzCallback({mode: 'constrain'})).toThrow(/mode 'constrain' needs a target/);
+    expect(() => lipschitzCallback({mode: 'constrain', target: -1})).toThrow(/expected target > 0, got -1/);
+    expect(() => lipschitzCallback({target: 1})).toThrow(/target is only used with mode 'constrain'/);
+    expect(() => lipschitzCallback({mode: 'clip' as never})).toThrow(/expected mode 'monitor' or 'constrain', got "clip"/);
+    expect(() => lipschitzCallback({norm: 3})).toThrow(/expected norm to be 1, 2 or Infinity, got 3/);
+    expect(() => lipschitzCallback({everyBatches: 0})).toThrow(/expected everyBatches to be an integer >= 1, got 0/);
+    expect(() => lipschitzCallback({mode: 'constrain', target: 1, method: 'paper'})).toThrow(/uses the 'operator' bound/);
+    expect(lipschitzCallback()).toBeInstanceOf(LipschitzCallback);
+    expect(lipschitzCallback()).toBeInstanceOf(tfl.Callback);
+  });
+});
