@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+// Benchmark of the linear-spline activation (`npm run bench`, which builds the packages first;
+// this script imports their dist builds). Not a test: it prints a table and writes
+// bench/results.json. All numbers of one table come from the same run; cases are interleaved
+// round by round (every case once per round) so that machine load drifts hit all of them
+// alike, and each figure is the median over its rounds.
+//
+//   node bench/run.mjs [--quick] [--out bench/results.json]
+//
+// 1. Elementwise op on x = 4096 x 256 float32 (1M elements), K in {5, 21, 51, 101}, per-channel
+//    coefficients [256, K], knots on [-2, 2], x uniform on [-3, 3] (some extrapolation):
+//    forward (op) and forward+backward (tf.grads with a given dy: dx and the parameter
+//    gradient), for our fused kernel, the composite fallback, tf.relu and tf.prelu (per-channel
+//    alpha), on the wasm backend and on the cpu backend.
+// 2. Training throughput (samples/s of model.fit, batch 256, Adam) of a 3-layer 256-unit MLP
+//    (256 -> 256 -> 256 -> 256 -> 10) with SplineActivation (size 21) vs relu, on wasm.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';  // also registers tfjs-core's gradients
+import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
+import {wasmKernelInfo} from '@deepspline/wasm';
+import {splineActivation} from '@deepspline/layers';
+import {mkdirSync, writeFileSync} from 'node:fs';
+import {cpus} from 'node:os';
+import {dirname, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outIndex = args.indexOf('--out');
+const here = dirname(fileURLToPath(import.meta.url));
+const outFile = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(here, 'results.json');
+function join(...p) { return resolve(...p); }
+
+const ROWS = 4096;
+const CH = 256;
+const KS = [5, 21, 51, 101];
+const RANGE = 2;
+const FAST_ROUNDS = quick ? 5 : 15;
+const SLOW_ROUNDS = quick ? 2 : 3;
+const t0 = performance.now();
+const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs `fn` (which returns tensors) once, synchronously, and disposes everything. */
+function timeOnce(fn) {
+  const start = performance.now();
+  const out = tf.tidy(fn);
+  // wasm and cpu kernels run synchronously; reading one value makes sure nothing is pending.
+  const first = Array.isArray(out) ? out[0] : out;
+  first.dataSync().length;
+  const ms = performance.now() - start;
+  tf.dispose(out);
+  return ms;
+}
+
+/** Interleaved timing: cases = [{name, fn, slow}], returns {name: medianMs}. */
+function measure(cases, label) {
+  const times = Object.fromEntries(cases.map((c) => [c.name, []]));
+  for (const c of cases) if (!c.slow) timeOnce(c.fn);  // warm-up (compilation, allocation)
+  for (const c of cases) if (c.slow) { timeOnce(c.fn); log(`${label}: warm-up ${c.name}`); }
+  for (let round = 0; round < FAST_ROUNDS; ++round) {
+    for (const c of cases) {
+      if (c.slow && round >= SLOW_ROUNDS) continue;
+      times[c.name].push(timeOnce(c.fn));
+    }
+    log(`${label}: round ${round + 1}/${FAST_ROUNDS}`);
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+function withImpl(impl, fn) {
+  return () => {
+    setSplineImplementation(impl);
+    try { return fn(); } finally { setSplineImplementation(null); }
+  };
+}
+
+function opCases(x, dy) {
+  const alpha = tf.keep(tf.fill([CH], 0.1));
+  const cases = [
+    {name: 'relu fwd', fn: () => tf.relu(x)},
+    {name: 'relu fwd+bwd', fn: () => tf.grads((a) => tf.relu(a))([x], dy)},
+    {name: 'prelu fwd', fn: () => tf.prelu(x, alpha)},
+    {name: 'prelu fwd+bwd', fn: () => tf.grads((a, b) => tf.prelu(a, b))([x, alpha], dy)},
+  ];
+  const coefficients = [];
+  for (const K of KS) {
+    const step = 2 * RANGE / (K - 1);
+    const grid = {start: -RANGE, step};
+    // A leaky-relu-like spline with a little noise (not that it matters for speed).
+    const c = tf.keep(tf.tidy(() => tf.add(
+      tf.tile(tf.reshape(tf.leakyRelu(tf.linspace(-RANGE, RANGE, K), 0.1), [1, K]), [CH, 1]),
+      tf.randomUniform([CH, K], -0.01, 0.01, 'float32', K))));
+    coefficients.push(c);
+    for (const impl of ['kernel', 'fallback']) {
+      const slow = impl === 'fallback';
+      cases.push({name: `${impl} K=${K} fwd`, slow, fn: withImpl(impl, () => linearSpline(x, c, grid))});
+      cases.push({name: `${impl} K=${K} fwd+bwd`, slow,
+        fn: withImpl(impl, () => tf.grads((a, b) => linearSpline(a, b, grid))([x, c], dy))});
+    }
+  }
+  return {cases, dispose: () => tf.dispose([alpha, ...coefficients])};
+}
+
+async function opBench(backend) {
+  await tf.setBackend(backend);
+  log(`${backend}: ${ROWS}x${CH} elements; spline implementation by default: ${splineImplementation()}`);
+  const x = tf.randomUniform([ROWS, CH], -3, 3, 'float32', 1);
+  const dy = tf.randomUniform([ROWS, CH], -1, 1, 'float32', 2);
+  const {cases, dispose} = opCases(x, dy);
+  const before = tf.memory().numTensors;
+  const ms = measure(cases, backend);
+  if (tf.memory().numTensors !== before) throw new Error(`${backend}: tensors leaked in the benchmark`);
+  dispose();
+  tf.dispose([x, dy]);
+  return ms;
+}
+
+function mlp(activation) {
+  const model = tfl.sequential();
+  for (let i = 0; i < 3; ++i) {
+    model.add(tfl.layers.dense({units: 256, inputShape: i === 0 ? [256] : undefined,
+      kernelInitializer: tfl.initializers.glorotUniform({seed: i})}));
+    if (activation === 'relu') model.add(tfl.layers.activation({activation: 'relu'}));
+    else model.add(splineActivation({size: 21, range: 2}));
+  }
+  model.add(tfl.layers.dense({units: 10, activation: 'softmax',
+    kernelInitializer: tfl.initializers.glorotUniform({seed: 9})}));
+  model.compile({optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy'});
+  return model;
+}
+
+async function trainBench() {
+  await tf.setBackend('wasm');
+  const N = quick ? 1024 : 2048;
+  const xs = tf.randomNormal([N, 256], 0, 1, 'float32', 3);
+  const ys = tf.oneHot(tf.randomUniform([N], 0, 10, 'int32', 4), 10);
+  const models = {relu: mlp('relu'), spline: mlp('spline')};
+  const variants = [['relu', 'relu', null], ['spline (wasm kernel)', 'spline', 'kernel'],
+    ['spline (fallback)', 'spline', 'fallback']];
+  const samples = Object.fromEntries(variants.map(([name]) => [name, []]));
+  const fit = async (model, impl) => {
+    setSplineImplementation(impl);
+    try {
+      const start = performance.now();
+      await model.fit(xs, ys, {batchSize: 256, epochs: 1, shuffle: false, verbose: 0});
+      return N / ((performance.now() - start) / 1000);
+    } finally {
+      setSplineImplementation(null);
+    }
+  };
+  for (const [, m, impl] of variants) await fit(models[m], impl);  // warm-up (optimizer slots)
+  const rounds = quick ? 2 : 4;
+  for (let r = 0; r < rounds; ++r) {
+    for (const [name, m, impl] of variants) samples[name].push(await fit(models[m], impl));
+    log(`training: round ${r + 1}/${rounds}`);
+  }
+  Object.values(models).forEach((m) => m.dispose());
+  tf.dispose([xs, ys]);
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+const fmt = (v, d = 2) => (v >= 100 ? v.toFixed(0) : v.toFixed(d));
+
+function opTable(backend, ms) {
+  const relu = ms['relu fwd'];
+  const reluFb = ms['relu fwd+bwd'];
+  const lines = [`${backend} backend, ${ROWS}x${CH} float32 (median ms; ratio to relu's)`,
+    '| op | K | fwd ms | fwd / relu | fwd+bwd ms | fwd+bwd / relu\'s | fallback / kernel (fwd, fwd+bwd) |',
+    '|---|---|---|---|---|---|---|'];
+  for (const op of ['relu', 'prelu']) {
+    lines.push(`| tf.${op} | - | ${fmt(ms[`${op} fwd`])} | ${fmt(ms[`${op} fwd`] / relu)}x | ` +
+      `${fmt(ms[`${op} fwd+bwd`])} | ${fmt(ms[`${op} fwd+bwd`] / reluFb)}x | |`);
+  }
+  for (const impl of ['kernel', 'fallback']) {
+    for (const K of KS) {
+      const f = ms[`${impl} K=${K} fwd`];
+      const fb = ms[`${impl} K=${K} fwd+bwd`];
+      const speedup = impl === 'kernel' ?
+        `${fmt(ms[`fallback K=${K} fwd`] / f, 1)}x, ${fmt(ms[`fallback K=${K} fwd+bwd`] / fb, 1)}x` : '';
+      lines.push(`| spline ${impl === 'kernel' ? (backend === 'wasm' ? 'wasm kernel' : 'JS kernel') : 'fallback'} ` +
+        `| ${K} | ${fmt(f)} | ${fmt(f / relu)}x | ${fmt(fb)} | ${fmt(fb / reluFb)}x | ${speedup} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const info = wasmKernelInfo();
+log(`@deepspline/wasm: ${JSON.stringify(info)}`);
+const wasm = await opBench('wasm');
+const cpu = await opBench('cpu');
+const train = await trainBench();
+
+const worst = (ms, key, ref) => Math.max(...KS.map((K) => ms[`kernel K=${K} ${key}`] / ref));
+const leastSpeedup = (ms, key) => Math.min(...KS.map((K) => ms[`fallback K=${K} ${key}`] / ms[`kernel K=${K} ${key}`]));
+const targets = [
+  {name: 'wasm forward <= 2x tf.relu (worst K)', value: worst(wasm, 'fwd', wasm['relu fwd']), target: 2, lower: true},
+  {name: 'wasm fwd+bwd <= 3x relu fwd+bwd (worst K)', value: worst(wasm, 'fwd+bwd', wasm['relu fwd+bwd']), target: 3, lower: true},
+  {name: 'wasm kernel >= 10x faster than fallback, forward (least K)', value: leastSpeedup(wasm, 'fwd'), target: 10, lower: false},
+  {name: 'wasm kernel >= 10x faster than fallback, fwd+bwd (least K)', value: leastSpeedup(wasm, 'fwd+bwd'), target: 10, lower: false},
+  {name: 'cpu JS kernel >= 5x faster than fallback, forward (least K)', value: leastSpeedup(cpu, 'fwd'), target: 5, lower: false},
+  {name: 'cpu JS kernel >= 5x faster than fallback, fwd+bwd (least K)', value: leastSpeedup(cpu, 'fwd+bwd'), target: 5, lower: false},
+  {name: 'spline MLP training >= 0.75x relu MLP samples/s (wasm)', value: train['spline (wasm kernel)'] / train.relu, target: 0.75, lower: false},
+].map((t) => ({...t, met: t.lower ? t.value <= t.target : t.value >= t.target}));
+
+const tables = [opTable('wasm', wasm), opTable('cpu', cpu),
+  ['Training, 3-layer 256-unit MLP (256-256-256-256-10), batch 256, Adam, wasm backend',
+    '| activation | samples/s | ratio to relu |', '|---|---|---|',
+    ...Object.entries(train).map(([k, v]) => `| ${k} | ${fmt(v, 0)} | ${fmt(v / train.relu)}x |`)].join('\n'),
+  ['Targets (same-run ratios of medians)', '| target | value | met |', '|---|---|---|',
+    ...targets.map((t) => `| ${t.name} | ${fmt(t.value)} | ${t.met ? 'yes' : 'NO'} |`)].join('\n')];
+console.log(tables.join('\n\n'));
+
+const results = {
+  date: new Date().toISOString(),
+  machine: {cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
+    tfjs: tf.version_core, wasmKernels: info},
+  config: {rows: ROWS, channels: CH, Ks: KS, range: RANGE, fastRounds: FAST_ROUNDS, slowRounds: SLOW_ROUNDS,
+    quick},
+  medianMs: {wasm, cpu},
+  trainingSamplesPerSecond: train,
+  targets,
+  table: tables.join('\n\n'),
+};
+mkdirSync(dirname(outFile), {recursive: true});
+writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
+log(`wrote ${outFile}`);
