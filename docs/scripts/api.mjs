@@ -80,7 +80,8 @@ async function runTypeDoc(packages, outDir, tsconfig) {
   const urls = new Map();
   const visit = (refl, moduleName) => {
     if (refl.kindOf(ReflectionKind.Module)) moduleName = refl.name;
-    else if (router.hasUrl(refl) && !refl.kindOf(ReflectionKind.Project)) {
+    // Inherited members (e.g. tfjs's Regularizer methods on TV2Regularizer) are left out.
+    else if (router.hasUrl(refl) && !refl.kindOf(ReflectionKind.Project) && !refl.inheritedFrom) {
       const url = `api/${router.getFullUrl(refl)}`;
       const parent = refl.parent && !refl.parent.kindOf(ReflectionKind.Module | ReflectionKind.Project) ?
         `${refl.parent.name}.` : '';
