@@ -1,11 +1,12 @@
 // Content generated at build time from files other engineers' scripts write: the benchmark
-// table (bench/results.json) and the reproduction of the paper's 2-D experiment
+// tables (bench/results.json, bench/webgl-results.json) and the reproduction of the paper's 2-D experiment
 // (examples/twod/reference/). Each returns Markdown; a clear note when the input is absent.
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {ROOT} from './paths.mjs';
 
 const BENCH_FILE = join(ROOT, 'bench', 'results.json');
+const WEBGL_BENCH_FILE = join(ROOT, 'bench', 'webgl-results.json');
 const REFERENCE_DIR = join(ROOT, 'examples', 'twod', 'reference');
 
 const note = (text) => `<div class="note">\n\n${text}\n\n</div>`;
@@ -24,8 +25,21 @@ function formatValue(value) {
 
 const cell = (value) => formatValue(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** A Markdown table of an array of flat objects (columns: the union of their keys). */
-export function markdownTable(rows) {
+/** `{a: {b: 1}, c: [2, 3]}` -> `{'a b': 1, c: '2×3'}`: nested objects become columns. */
+function flatten(row, prefix = '') {
+  const out = {};
+  for (const [key, value] of Object.entries(row)) {
+    const name = prefix ? `${prefix} ${key}` : key;
+    if (Array.isArray(value) && value.every((v) => typeof v !== 'object')) out[name] = value.join('×');
+    else if (value != null && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, flatten(value, name));
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** A Markdown table of an array of objects (columns: the union of their flattened keys). */
+export function markdownTable(objects) {
+  const rows = objects.map((o) => flatten(o));
   const columns = [];
   for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
   const lines = [`| ${columns.join(' | ')} |`, `| ${columns.map((c) =>
@@ -34,39 +48,65 @@ export function markdownTable(rows) {
   return lines.join('\n');
 }
 
-/** Walks a JSON value and renders every array of objects as a table, scalars as a list. */
-function jsonToMarkdown(value, heading = '###', path = []) {
-  const parts = [];
-  const scalars = [];
+/** Walks a JSON value: arrays of objects become tables, scalars a list, objects sections. */
+function jsonToMarkdown(value, heading = '####') {
   if (Array.isArray(value)) {
     if (value.length && value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
-      const flat = value.every((v) => Object.values(v).every((x) => x == null || typeof x !== 'object'));
-      if (flat) return markdownTable(value);
-      return value.map((v, i) => jsonToMarkdown(v, heading, [...path, String(i)])).join('\n\n');
+      return markdownTable(value);
     }
     return `\`${JSON.stringify(value)}\``;
   }
+  const scalars = [];
+  const parts = [];
   for (const [key, v] of Object.entries(value ?? {})) {
-    if (v != null && typeof v === 'object') {
-      parts.push(`${heading} ${key}\n\n${jsonToMarkdown(v, heading + '#', [...path, key])}`);
-    } else {
-      scalars.push(`- **${key}**: ${cell(v)}`);
-    }
+    if (v != null && typeof v === 'object') parts.push(`${heading} ${key}\n\n${jsonToMarkdown(v, heading + '#')}`);
+    else scalars.push(`- **${key}**: ${cell(v)}`);
   }
   return [scalars.join('\n'), ...parts].filter(Boolean).join('\n\n');
 }
 
-/** The benchmark section: every table in bench/results.json, or a "not yet measured" note. */
+/**
+ * A Markdown block written by a benchmark script (tables, each preceded by a caption line)
+ * with the captions turned into headings.
+ */
+function captionedTables(text) {
+  return text.split(/\n\s*\n/).map((block) => {
+    const [first, ...rest] = block.split('\n');
+    return first.startsWith('|') ? block : `#### ${first}\n\n${rest.join('\n')}`;
+  }).join('\n\n');
+}
+
+/**
+ * The benchmark section: bench/results.json (`npm run bench`: wasm and cpu backends,
+ * training throughput) and bench/webgl-results.json (`npm run bench:webgl`), each with a
+ * "not yet measured" note when absent.
+ */
 export function benchMarkdown() {
+  const parts = ['### wasm and cpu backends (`npm run bench`)'];
   if (!existsSync(BENCH_FILE)) {
-    return note('**Not yet measured.** `bench/results.json` does not exist in this checkout: run ' +
-      '`npm run bench` (it writes the file) and rebuild the site with `npm run docs` to see ' +
-      'the table here.');
+    parts.push(note('**Not yet measured.** `bench/results.json` does not exist in this ' +
+      'checkout: run `npm run bench` (it writes the file) and rebuild the site with ' +
+      '`npm run docs` to see the table here.'));
+  } else {
+    const {table, date, machine, ...rest} = JSON.parse(readFileSync(BENCH_FILE, 'utf8'));
+    if (date) {
+      parts.push(`Measured ${date}` + (machine ? ` on ${cell(machine.cpu ?? 'unknown')} ` +
+        `(${machine.cores ?? '?'} cores), Node ${machine.node ?? '?'}, tfjs ${machine.tfjs ?? '?'}` : '') + '.');
+    }
+    parts.push(typeof table === 'string' ? captionedTables(table) : jsonToMarkdown(rest));
   }
-  const results = JSON.parse(readFileSync(BENCH_FILE, 'utf8'));
-  return `The numbers below are read from \`bench/results.json\` when the site is built ` +
-    `(medians; ratios are to \`tf.relu\` in the same run on the same machine).\n\n` +
-    jsonToMarkdown(results);
+  parts.push('### webgl backend (`npm run bench:webgl`)');
+  if (!existsSync(WEBGL_BENCH_FILE)) {
+    parts.push(note('**Not yet measured.** `bench/webgl-results.json` does not exist in this ' +
+      'checkout: run `npm run bench:webgl` and rebuild the site.'));
+  } else {
+    const {results, note: text, environment, date} = JSON.parse(readFileSync(WEBGL_BENCH_FILE, 'utf8'));
+    const intro = [date ? `Measured ${date}.` : '', text ?? ''].filter(Boolean).join(' ');
+    if (intro) parts.push(intro);
+    if (environment?.renderer) parts.push(`Renderer: ${cell(environment.renderer)}.`);
+    if (Array.isArray(results)) parts.push(markdownTable(results));
+  }
+  return parts.join('\n\n');
 }
 
 /**
