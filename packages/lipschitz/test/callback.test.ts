@@ -95,7 +95,7 @@ describe('LipschitzCallback', () => {
     const dataset = {
       size: null,
       iterator: async () => ({next: async () => ({value: {xs: tf.clone(xs), ys: tf.clone(ys)}, done: false})}),  // fitDataset disposes each batch
-    } as unknown as tf.data.Dataset<{xs: Tensor, ys: Tensor}>;
+    } as unknown as Parameters<tfl.LayersModel['fitDataset']>[0];
     const cbs = () => [lipschitzCallback({mode: 'constrain', target: 1}), lipschitzCallback({everyBatches: 1, logKey: 'lip2'})];
     await model.fitDataset(dataset, {epochs: 1, batchesPerEpoch: 2, verbose: 0, callbacks: cbs()});  // warm-up (Adam slots)
     const before = tf.memory().numTensors;

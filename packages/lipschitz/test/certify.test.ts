@@ -51,7 +51,7 @@ test('no perturbation inside the certified radius changes the class (1000 random
     expect(classes(model, xd).every((c) => c === predicted[i])).toBe(true);
     xd.dispose();
     // projected gradient attack on (best other score - predicted score) inside the l2 ball
-    let z = tf.tensor2d([p]);
+    let z: Tensor = tf.tensor2d([p]);
     const obj = (v: Tensor) => tf.tidy(() => {
       const sc = model.apply(v) as Tensor;
       const mask = tf.oneHot([predicted[i]!], 3);
