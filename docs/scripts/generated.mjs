@@ -109,41 +109,55 @@ export function benchMarkdown() {
   return parts.join('\n\n');
 }
 
+/** `circle_spline_lip1_decision.svg` -> `circle · spline_lip1`. */
+function caption(file) {
+  const m = /^(circle|s_shape)_(.*?)(?:_(decision|activations))?\.svg$/.exec(file);
+  return m ? `${m[1]} · ${m[2]}` : file.replace(/\.svg$/, '');
+}
+
+function figures(files, cls = 'figures') {
+  return `<div class="${cls}">\n` + files.map((f) => `<figure><img src="reference/${f}" ` +
+    `alt="${caption(f)}" loading="lazy"><figcaption>${caption(f)}</figcaption></figure>`).join('\n') +
+    '\n</div>';
+}
+
+/** A Markdown report of the example, its headings moved below the guide's `##` level. */
+function demoted(file) {
+  return readFileSync(file, 'utf8').replace(/^(#{1,4}) /gm, (m, hashes) => `${hashes}## `);
+}
+
 /**
- * The reproduction section: examples/twod/reference/results.md (its relative image links
- * rewritten) and every SVG there, copied to `<outGuides>/reference/`.
+ * The reproduction section, from the example's committed reference run
+ * (examples/twod/reference/, or $DOCS_TWOD_REFERENCE): results.md, sweep.md when present,
+ * and the SVG pictures, copied to `<outGuides>/reference/`.
  */
 export function paperMarkdown(outGuides) {
-  if (!existsSync(REFERENCE_DIR)) {
+  const dir = process.env.DOCS_TWOD_REFERENCE || REFERENCE_DIR;
+  if (!existsSync(dir)) {
     return note('**No reference run yet.** `examples/twod/reference/` (results.json, ' +
-      'results.md and the SVG figures written by the 2-D example) is not in this checkout. ' +
-      'Run the example as described above and rebuild the site to see the table and pictures here.');
+      'results.md and the SVG pictures written by the 2-D example) is not in this checkout. ' +
+      'Run the example as shown above with `--out examples/twod/reference` and rebuild the ' +
+      'site to see the table and pictures here.');
   }
-  const files = readdirSync(REFERENCE_DIR);
-  const svgs = files.filter((f) => f.endsWith('.svg')).sort();
+  const files = readdirSync(dir).sort();
   mkdirSync(join(outGuides, 'reference'), {recursive: true});
   for (const f of files) {
-    if (/\.(svg|png|json|md)$/.test(f)) copyFileSync(join(REFERENCE_DIR, f), join(outGuides, 'reference', f));
+    if (/\.(svg|png|json|md)$/.test(f)) copyFileSync(join(dir, f), join(outGuides, 'reference', f));
   }
   const parts = [];
-  if (files.includes('results.md')) {
-    const text = readFileSync(join(REFERENCE_DIR, 'results.md'), 'utf8')
-      .replace(/^# /gm, '### ').replace(/^## /gm, '#### ')
-      .replace(/(\]\()(?!https?:|#|\/)([^)\s]+)/g, (m, open, target) =>
-        files.includes(target.replace(/^\.\//, '')) ? `${open}reference/${target.replace(/^\.\//, '')}` : m);
-    parts.push(text);
-  } else if (files.includes('results.json')) {
-    parts.push(jsonToMarkdown(JSON.parse(readFileSync(join(REFERENCE_DIR, 'results.json'), 'utf8'))));
+  if (files.includes('results.md')) parts.push(demoted(join(dir, 'results.md')));
+  else if (files.includes('results.json')) {
+    parts.push(jsonToMarkdown(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))));
   }
-  const referenced = parts.join('\n');
-  const figures = svgs.filter((f) => !referenced.includes(`reference/${f}`));
-  if (figures.length) {
-    parts.push('<div class="figures">\n' + figures.map((f) => `<figure><img src="reference/${f}" ` +
-      `alt="${f.replace(/\.svg$/, '').replace(/[_-]/g, ' ')}" loading="lazy"><figcaption>${f}</figcaption></figure>`)
-      .join('\n') + '\n</div>');
-  }
-  if (files.includes('results.json')) {
-    parts.push('The raw numbers: [results.json](reference/results.json).');
-  }
+  const svgs = files.filter((f) => f.endsWith('.svg'));
+  const decisions = svgs.filter((f) => f.endsWith('_decision.svg'));
+  const activations = svgs.filter((f) => f.endsWith('_activations.svg'));
+  const others = svgs.filter((f) => !decisions.includes(f) && !activations.includes(f));
+  if (decisions.length) parts.push('### Decision regions', figures(decisions));
+  if (activations.length) parts.push('### Learned activations', figures(activations, 'figures wide'));
+  if (files.includes('sweep.md')) parts.push(demoted(join(dir, 'sweep.md')));
+  if (others.length) parts.push(figures(others, 'figures wide'));
+  const raw = ['results.json', 'sweep.json'].filter((f) => files.includes(f));
+  if (raw.length) parts.push(`The raw numbers: ${raw.map((f) => `[${f}](reference/${f})`).join(', ')}.`);
   return parts.join('\n\n');
 }
