@@ -8,9 +8,9 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core';
-import {SplineActivation} from '@deepspline/layers';
 import {checkNorm, matrixNorm, tensorOpNorm} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+import {isLayersModel, isSplineLayer} from './guards.js';
 
 /** How {@link lipschitzBound} bounds the network. */
 export type BoundMethod = 'operator' | 'paper';
@@ -298,7 +298,7 @@ const SUPPORTED = [...IDENTITY_LIKE, ...MERGE, 'Dense', 'Conv1D', 'Conv2D', 'Dep
 function layerFactor(layer: tfl.layers.Layer, shape: (number | null)[], p: Norm,
     method: BoundMethod, options: PowerIterationOptions): {factor: number, kind: FactorKind} {
   const cls = layer.getClassName();
-  if (layer instanceof SplineActivation) {
+  if (isSplineLayer(layer)) {
     const values = method === 'paper' ? layer.bv2() : layer.lipschitz();
     try {
       const v = Array.from(values.dataSync());
@@ -379,7 +379,7 @@ function record(walk: Walk, layer: tfl.layers.Layer, prefix: string, factor: num
 }
 
 function isModel(layer: unknown): layer is tfl.LayersModel {
-  return layer instanceof tfl.LayersModel;
+  return isLayersModel(layer);
 }
 
 function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string): number {

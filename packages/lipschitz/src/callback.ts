@@ -8,11 +8,12 @@ import type {Logs} from '@tensorflow/tfjs-layers';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {checkFinite, checkInteger, clipSlopes, describe} from '@deepspline/core';
-import {SplineActivation} from '@deepspline/layers';
+import type {SplineActivation} from '@deepspline/layers';
 import {boundWithEntries} from './bound.js';
 import type {BoundMethod, FactorEntry} from './bound.js';
 import {checkNorm, PowerIterationState} from './linalg.js';
 import type {Norm} from './linalg.js';
+import {isLayersModel} from './guards.js';
 
 /** Arguments of {@link lipschitzCallback}. */
 export interface LipschitzCallbackArgs {
@@ -163,7 +164,7 @@ export class LipschitzCallback extends tfl.Callback {
 
   private layersModel(): tfl.LayersModel {
     const model = this.model as unknown;
-    if (!(model instanceof tfl.LayersModel)) {
+    if (!isLayersModel(model)) {
       throw new Error(`${CONTEXT}: the callback is not attached to a tfjs-layers model`);
     }
     return model;

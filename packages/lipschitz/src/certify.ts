@@ -4,6 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkFinite, describe} from '@deepspline/core';
 import {lipschitzBound} from './bound.js';
+import {isLayersModel} from './guards.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
@@ -41,7 +42,7 @@ const CONTEXT = 'certifiedRadius';
  */
 export function certifiedRadius(model: tfl.LayersModel, x: Tensor,
     options: CertifiedRadiusOptions = {}): CertifiedRadius {
-  if (!(model instanceof tfl.LayersModel)) {
+  if (!isLayersModel(model)) {
     throw new Error(`${CONTEXT}: expected a tfjs-layers model, got ${describe(model)}`);
   }
   if (!(x instanceof tf.Tensor) || x.rank < 2) {

@@ -5,6 +5,7 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core';
 import {checkNorm, matrixNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
+import {isLayersModel} from './guards.js';
 
 /** Options of {@link empiricalLipschitz}. */
 export interface EmpiricalLipschitzOptions {
@@ -62,7 +63,7 @@ function jacobians(model: tfl.LayersModel, x: Tensor): {rows: Float64Array[], m:
  */
 export function empiricalLipschitz(model: tfl.LayersModel, x: Tensor,
     options: EmpiricalLipschitzOptions = {}): EmpiricalLipschitz {
-  if (!(model instanceof tfl.LayersModel)) {
+  if (!isLayersModel(model)) {
     throw new Error(`${CONTEXT}: expected a tfjs-layers model, got ${describe(model)}`);
   }
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {

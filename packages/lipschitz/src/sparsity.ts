@@ -1,7 +1,8 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
 import * as tfl from '@tensorflow/tfjs-layers';
 import {checkFinite, describe} from '@deepspline/core';
-import {SplineActivation} from '@deepspline/layers';
+import type {SplineActivation} from '@deepspline/layers';
+import {isLayersModel, isSplineLayer} from './guards.js';
 
 /** Active-knot count of one spline layer. */
 export interface LayerKnots {
@@ -23,13 +24,13 @@ export interface ModelKnots {
 
 /** Every `SplineActivation` layer of `model`, recursing into nested models, with its path. */
 export function splineLayers(model: tfl.LayersModel, prefix = ''): {name: string, layer: SplineActivation}[] {
-  if (!(model instanceof tfl.LayersModel)) {
+  if (!isLayersModel(model)) {
     throw new Error(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
   }
   const out: {name: string, layer: SplineActivation}[] = [];
   for (const layer of model.layers) {
-    if (layer instanceof SplineActivation) out.push({name: prefix + layer.name, layer});
-    else if (layer instanceof tfl.LayersModel) out.push(...splineLayers(layer, `${prefix}${layer.name}/`));
+    if (isSplineLayer(layer)) out.push({name: prefix + layer.name, layer});
+    else if (isLayersModel(layer)) out.push(...splineLayers(layer, `${prefix}${layer.name}/`));
   }
   return out;
 }
