@@ -1,0 +1,72 @@
+// Smoke test of the existing-model example: runs the real script (on the BUILT packages)
+// with a tiny schedule, then converts the saved original model again from its model.json.
+import {spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+
+const root = resolve(__dirname, '../../..');
+const script = join(root, 'examples/existing-model/index.mjs');
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [script, ...args], {cwd: root, encoding: 'utf8', timeout: 90000});
+  if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Checks a saved tfjs layers model: JSON topology naming the layers, and the weight bytes. */
+function expectSavedModel(dir: string, splineLayers: number) {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  const layers = json.modelTopology.config.layers as {class_name: string}[];
+  expect(layers.filter((l) => l.class_name === 'SplineActivation').length).toBe(splineLayers);
+  const specs = json.weightsManifest[0].weights as {shape: number[], dtype: string}[];
+  const bytes = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
+  expect(statSync(join(dir, 'weights.bin')).size).toBe(bytes);
+}
+
+describe('examples/existing-model', () => {
+  let out: string;
+  beforeAll(() => {
+    for (const pkg of ['core', 'layers', 'lipschitz']) {
+      if (!existsSync(join(root, `packages/${pkg}/dist/esm/index.js`))) {
+        throw new Error(`packages/${pkg} is not built; run npm run build first (npm test does)`);
+      }
+    }
+    out = mkdtempSync(join(tmpdir(), 'existing-model-'));
+  });
+  afterAll(() => rmSync(out, {recursive: true, force: true}));
+
+  it('converts, fine-tunes, saves and reloads the built-in conv net', () => {
+    const stdout = run(['--epochs', '2', '--pretrain-epochs', '1', '--samples', '64', '--out', out]);
+    expect(stdout).toContain('Converted: 3 spline layers (conv1_spline, conv2_spline, hidden_spline)');
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.splineLayers).toEqual(['conv1_spline', 'conv2_spline', 'hidden_spline']);
+    // conv1: 8 channels, conv2: 8, hidden: 16 -> 32 splines x 21 coefficients; the first dense
+    // and both convs keep their biases.
+    expect(s.splineParams - s.originalParams).toBe(32 * 21);
+    expect(s.conversionMaxDiff).toBeLessThan(1e-5);
+    expect(s.reloadMaxDiff).toBe(0);
+    expect(s.loadedSplineLayers).toBe(3);
+    expect(s.loadedRegularizer).toBe('TV2');
+    expect(s.history.loss.length).toBe(2);
+    expect(s.history.lipschitz.length).toBe(2);
+    for (const v of s.history.lipschitz) expect(v).toBeGreaterThan(0);
+    expect(s.history.lipschitz[1]).toBeCloseTo(s.lipschitzBound, 4);
+    expect(s.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(s.testAccuracy).toBeLessThanOrEqual(1);
+    expectSavedModel(join(out, 'spline'), 3);
+    expectSavedModel(join(out, 'original'), 0);
+  });
+
+  it('converts a model loaded from a model.json (--model)', () => {
+    const out2 = join(out, 'from-json');
+    const stdout = run(['--model', join(out, 'original/model.json'), '--epochs', '1', '--samples', '32',
+      '--out', out2]);
+    expect(stdout).toContain('Loaded');
+    const s = JSON.parse(readFileSync(join(out2, 'summary.json'), 'utf8'));
+    expect(s.model).toBe('small_cnn');
+    expect(s.conversionMaxDiff).toBeLessThan(1e-5);
+    expect(s.reloadMaxDiff).toBe(0);
+    expect(s.testMse).toBeGreaterThanOrEqual(0);
+  });
+});
