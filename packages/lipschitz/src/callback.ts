@@ -214,16 +214,19 @@ export class LipschitzCallback extends tfl.Callback {
     }
   }
 
+  /** Resets the counters; in constrain mode, projects the initial weights. */
   override async onTrainBegin(_logs?: Logs): Promise<void> {
     this.epochIndex = 0;
     this.batchCount = 0;
     if (this.mode === 'constrain') this.project();  // start inside the constraint set
   }
 
+  /** Remembers the epoch index for the records. */
   override async onEpochBegin(epoch: number, _logs?: Logs): Promise<void> {
     this.epochIndex = epoch;
   }
 
+  /** Constrain mode: projects the weights; monitor mode: measures every `everyBatches` batches. */
   override async onBatchEnd(batch: number, logs?: Logs): Promise<void> {
     ++this.batchCount;
     let bound: number | undefined;
@@ -238,6 +241,7 @@ export class LipschitzCallback extends tfl.Callback {
     }
   }
 
+  /** Writes the bound to `logs[logKey]` (hence `history.history`), records and prints it. */
   override async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
     const bound = this.mode === 'constrain' ?
       boundWithEntries(this.layersModel(), this.norm, 'operator', {state: this.state}).bound : this.measure();

@@ -17,6 +17,6 @@ export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js
 export {LipschitzCallback, lipschitzCallback} from './callback.js';
 export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
 export {activeKnots, sparsify, splineLayers} from './sparsity.js';
-export type {LayerKnots, ModelKnots} from './sparsity.js';
+export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedRadius} from './certify.js';
 export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';

@@ -43,8 +43,12 @@ abstract class SplineRegularizer extends RegularizerBase implements SplineGridCo
   readonly lambda: number;
   private gridValue: SplineGrid | undefined;
 
-  protected constructor(args: SplineRegularizerArgs | undefined, protected readonly context: string) {
+  /** Name used in error messages (`'tv2'` or `'bv2'`). */
+  protected readonly context: string;
+
+  protected constructor(args: SplineRegularizerArgs | undefined, context: string) {
     super();
+    this.context = context;
     this.lambda = checkLambda(args, context);
   }
 
@@ -68,6 +72,7 @@ abstract class SplineRegularizer extends RegularizerBase implements SplineGridCo
   /** The grid set by the layer, or `undefined` before the regularizer is attached. */
   get grid(): SplineGrid | undefined { return this.gridValue; }
 
+  /** The grid, after checking that it is set and that `x` is `[C, size]` coefficients. */
   protected requireGrid(x: Tensor): SplineGrid {
     if (this.gridValue == null) {
       throw new Error(`${this.context}: the regularizer has no spline grid; use it as the ` +

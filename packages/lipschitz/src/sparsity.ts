@@ -22,12 +22,20 @@ export interface ModelKnots {
   layers: LayerKnots[];
 }
 
+/** A spline layer found in a model. */
+export interface FoundSplineLayer {
+  /** Its path: the layer name, `outer/inner` inside nested models. */
+  name: string;
+  /** The layer. */
+  layer: SplineActivation;
+}
+
 /** Every `SplineActivation` layer of `model`, recursing into nested models, with its path. */
-export function splineLayers(model: tfl.LayersModel, prefix = ''): {name: string, layer: SplineActivation}[] {
+export function splineLayers(model: tfl.LayersModel, prefix = ''): FoundSplineLayer[] {
   if (!isLayersModel(model)) {
     throw new Error(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
   }
-  const out: {name: string, layer: SplineActivation}[] = [];
+  const out: FoundSplineLayer[] = [];
   for (const layer of model.layers) {
     if (isSplineLayer(layer)) out.push({name: prefix + layer.name, layer});
     else if (isLayersModel(layer)) out.push(...splineLayers(layer, `${prefix}${layer.name}/`));
