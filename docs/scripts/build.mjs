@@ -5,7 +5,7 @@
 // TypeDoc warning, KaTeX error or broken link. A guide's `[text](api:Name)` to a symbol
 // that no package exports yet is rendered as text, with a warning.
 import {copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {join, resolve} from 'node:path';
 import {buildApi} from './api.mjs';
 import {buildDemo} from './demo.mjs';
 import {benchMarkdown, paperMarkdown} from './generated.mjs';
@@ -16,7 +16,7 @@ import {DEFAULT_OUT, DOCS, ROOT, workspacePackages} from './paths.mjs';
 
 const argv = process.argv.slice(2);
 const outIndex = argv.indexOf('--out');
-const OUT = outIndex >= 0 ? join(process.cwd(), argv[outIndex + 1]) : DEFAULT_OUT;
+const OUT = outIndex >= 0 ? resolve(argv[outIndex + 1]) : DEFAULT_OUT;
 
 const timings = [];
 async function step(name, fn) {

@@ -1,19 +1,23 @@
 /**
- * End-to-end tests of the docs site in headless Chromium: builds the site (unless
- * DOCS_SKIP_BUILD=1 and docs/dist exists), serves it with docs/scripts/serve.mjs, and checks
+ * End-to-end tests of the docs site in headless Chromium: builds the site into a temporary
+ * folder (or, with DOCS_SKIP_BUILD=1, uses an existing docs/dist), serves it with
+ * docs/scripts/serve.mjs, and checks
  * that every page loads cleanly, that the API reference documents splineActivation's
  * arguments, that the site search finds lipschitzBound, and that the demo learns.
  * Writes test-artifacts/demo.png.
  */
 import {execFileSync, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
-import {existsSync, mkdirSync, readdirSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import {join, relative} from 'node:path';
 import type {Browser, Page} from 'playwright-core';
 import {launchChromium} from '../../../scripts/chromium.mjs';
 
 const ROOT = join(__dirname, '..', '..', '..');
-const DIST = join(ROOT, 'docs', 'dist');
+const REUSE = process.env.DOCS_SKIP_BUILD === '1';
+// A private output folder: a test run never touches (or races with) someone's docs/dist.
+const DIST = REUSE ? join(ROOT, 'docs', 'dist') : mkdtempSync(join(tmpdir(), 'deepspline-site-'));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 let browser: Browser;
@@ -60,10 +64,14 @@ async function loadClean(page: Page, path: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  if (!(process.env.DOCS_SKIP_BUILD === '1' && existsSync(join(DIST, 'index.html')))) {
-    execFileSync(process.execPath, [join(ROOT, 'docs', 'scripts', 'build.mjs')], {stdio: 'inherit'});
+  if (!REUSE) {
+    execFileSync(process.execPath, [join(ROOT, 'docs', 'scripts', 'build.mjs'), '--out', DIST],
+      {stdio: 'inherit'});
+  } else if (!existsSync(join(DIST, 'index.html'))) {
+    throw new Error('DOCS_SKIP_BUILD=1 but docs/dist/index.html does not exist: run npm run docs');
   }
-  server = spawn(process.execPath, [join(ROOT, 'docs', 'scripts', 'serve.mjs'), '--port', '0'],
+  server = spawn(process.execPath, [join(ROOT, 'docs', 'scripts', 'serve.mjs'), '--port', '0',
+    '--dir', DIST],
     {stdio: ['ignore', 'pipe', 'inherit']});
   base = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -80,6 +88,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.kill();
+  if (!REUSE) rmSync(DIST, {recursive: true, force: true});
 });
 
 test('every page loads with no console errors and no failed requests', async () => {
