@@ -89,8 +89,28 @@ function randomCase(r: () => number, xShape: number[], shared: boolean, K: numbe
 }
 
 /** Runs the kernels on webgl through the op and tf.grads; returns y, dx, dc as arrays. */
-async function runWebgl(k: Case): Promise<{y: Float32Array, dx: Float32Array, dc: Float32Array}> {
+/**
+ * `x` as a webgl tensor; with `packed`, as the (packed, lazily unpacked) output of a matMul
+ * by the identity, so that the kernels get a packed texture of another shape to read.
+ */
+function inputTensor(k: Case, packed: boolean): tf.Tensor {
   const x = tf.tensor(k.x, k.xShape, 'float32');
+  if (!packed) return x;
+  const ch = k.xShape[k.xShape.length - 1];
+  const y = tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(x, [-1, ch]), tf.eye(ch)), k.xShape));
+  x.dispose();
+  return y;
+}
+
+function isPacked(t: tf.Tensor): boolean {
+  const b = tf.backend() as unknown as {texData: {get(id: object): {isPacked: boolean}}};
+  return b.texData.get(t.dataId).isPacked;
+}
+
+async function runWebgl(k: Case, packed = false):
+    Promise<{y: Float32Array, dx: Float32Array, dc: Float32Array, packed: boolean}> {
+  const x = inputTensor(k, packed);
+  const wasPacked = isPacked(x);
   const c = tf.tensor2d(k.c, [k.C, k.K]);
   const dy = tf.tensor(k.dy, k.xShape, 'float32');
   const grid = {start: k.start, step: k.step};
@@ -101,6 +121,7 @@ async function runWebgl(k: Case): Promise<{y: Float32Array, dx: Float32Array, dc
     y: (await y.data()) as Float32Array,
     dx: (await dx.data()) as Float32Array,
     dc: (await dc.data()) as Float32Array,
+    packed: wasPacked,
   };
   tf.dispose([x, c, dy, y, dx, dc]);
   return out;
@@ -118,12 +139,12 @@ function dcScale(k: Case): Float64Array {
   return s;
 }
 
-async function check(k: Case) {
-  const got = await runWebgl(k);
+async function check(k: Case, packed = false) {
+  const got = await runWebgl(k, packed);
   const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
   const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
   return {
-    shape: k.xShape, C: k.C, K: k.K,
+    shape: k.xShape, C: k.C, K: k.K, packedInput: got.packed,
     y: compare(got.y, y),
     dx: compare(got.dx, dx),
     dc: compare(got.dc, dc, dcScale(k)),
@@ -191,6 +212,11 @@ const suite = {
     const results = [];
     for (const [shape, shared, K] of shapes) {
       results.push(await check(randomCase(r, shape, shared, K)));
+    }
+    // x read from packed textures (the usual case after a dense layer)
+    for (const [shape, shared, K] of [[[33, 4], false, 21], [[3, 5, 6], false, 7],
+      [[2, 3, 4, 5], true, 9], [[257, 3], false, 21]] as Array<[number[], boolean, number]>) {
+      results.push(await check(randomCase(r, shape, shared, K), true));
     }
     return results;
   },
@@ -312,7 +338,7 @@ const suite = {
     model.compile({optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy'});
     const implementation = splineImplementation();
     const before = tf.memory().numTensors;
-    const h = await model.fit(x, y, {epochs: 30, batchSize: 32, shuffle: false, verbose: 0});
+    const h = await model.fit(x, y, {epochs: 20, batchSize: 32, shuffle: false, verbose: 0});
     const losses = h.history.loss as number[];
     // after the warm-up fit (optimizer slots exist), one more epoch must not leak
     const mid = tf.memory().numTensors;

@@ -5,7 +5,8 @@ import {openPage} from '../../../../test-browser/harness.mjs';
 import type {BrowserPage} from '../../../../test-browser/harness.mjs';
 
 interface Compare {maxRel: number, classMismatches: number, examples: string[]}
-interface Parity {shape: number[], C: number, K: number, y: Compare, dx: Compare, dc: Compare}
+interface Parity {shape: number[], C: number, K: number, packedInput?: boolean, y: Compare,
+  dx: Compare, dc: Compare}
 
 const TOL = 1e-5;
 let p: BrowserPage;
@@ -72,7 +73,9 @@ test('parity with the cpu rule on random shapes (ranks 0..6, shared and per-chan
     ...await call<Parity[]>('parityRandom', 1),
     ...await call<Parity[]>('parityRandom', 2),
   ];
-  expect(results.length).toBe(30);
+  expect(results.length).toBe(38);
+  // 4 cases per seed read x from a packed texture (matMul output), the others unpacked
+  expect(results.filter((r) => r.packedInput).length).toBe(8);
   for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
   summary.parityRandom = {cases: results.length, maxRelY: maxOf(results, 'y'),
     maxRelDx: maxOf(results, 'dx'), maxRelDcOverSumAbsDy: maxOf(results, 'dc')};
