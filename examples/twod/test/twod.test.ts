@@ -96,6 +96,17 @@ describe('examples/twod', () => {
     expect((act.match(/<polyline /g) ?? []).length).toBe(8);
   });
 
+  it('runs on the wasm backend', () => {
+    const dir = join(out, 'wasm');
+    const r = run(['--backend', 'wasm', '--dataset', 'circle', '--models', 'spline', '--epochs', '1',
+      '--train-size', '100', '--no-plots', '--out', dir]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('backend wasm');
+    const [row] = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    expect(row.testAccuracy).toBeGreaterThan(0);
+    expect(row.testAccuracy).toBeLessThanOrEqual(1);
+  });
+
   it('is deterministic for a seed (same numbers except seconds)', () => {
     const args = ['--dataset', 's_shape', '--models', 'prelu,spline', '--epochs', '1', '--train-size', '100',
       '--no-plots', '--seed', '7'];
