@@ -363,6 +363,19 @@ interface Walk {
   options: PowerIterationOptions;
   entries: FactorEntry[];
   seen: Map<tfl.layers.Layer, FactorEntry>;
+  /** Per-layer factors already computed (by layer path and input shape), reused if given. */
+  cache: Map<string, {factor: number, kind: FactorKind}>;
+  /** Multiplies every adjustable (linear and spline) factor; 1 for the plain bound. */
+  scale: number;
+}
+
+/**
+ * Re-evaluation of a bound when every adjustable factor is multiplied by `scale`, reusing
+ * the factors computed by a previous walk (no norm is recomputed).
+ */
+export interface FactorCache {
+  /** The cache filled by {@link boundWithEntries}. */
+  cache: Map<string, {factor: number, kind: FactorKind}>;
 }
 
 function record(walk: Walk, layer: tfl.layers.Layer, prefix: string, factor: number, kind: FactorKind,
@@ -420,9 +433,15 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string): number 
           throw new Error(`${CONTEXT}: layer '${layer.name}' (${cls}) has ${ins.length} inputs; ` +
             `only merge layers may have several`);
         }
-        const {factor, kind} = layerFactor(layer, inputs[0]!.shape, walk.p, walk.method, walk.options);
+        const key = `${prefix}${layer.name}:${JSON.stringify(inputs[0]!.shape)}`;
+        let computed = walk.cache.get(key);
+        if (computed === undefined) {
+          computed = layerFactor(layer, inputs[0]!.shape, walk.p, walk.method, walk.options);
+          walk.cache.set(key, computed);
+        }
+        const {factor, kind} = computed;
         record(walk, layer, prefix, factor, kind);
-        value = factor * ins[0]!;
+        value = (kind === 'linear' || kind === 'spline' ? factor * walk.scale : factor) * ins[0]!;
       }
     }
     memo.set(t.id, value);
@@ -433,11 +452,13 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string): number 
 
 /** The bound and the per-layer entries (with the layer objects), for the callback. */
 export function boundWithEntries(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
-    options: PowerIterationOptions = {}): {bound: number, entries: FactorEntry[]} {
+    options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number}):
+    {bound: number, entries: FactorEntry[]} {
   if (!isModel(model)) {
     throw new Error(`${CONTEXT}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
-  const walk: Walk = {p: norm, method, options, entries: [], seen: new Map()};
+  const walk: Walk = {p: norm, method, options, entries: [], seen: new Map(),
+    cache: reuse?.cache ?? new Map(), scale: reuse?.scale ?? 1};
   const bound = modelBound(model, walk, '');
   return {bound, entries: walk.entries};
 }

@@ -10,7 +10,7 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {checkFinite, checkInteger, clipSlopes, describe} from '@deepspline/core';
 import type {SplineActivation} from '@deepspline/layers';
 import {boundWithEntries} from './bound.js';
-import type {BoundMethod, FactorEntry} from './bound.js';
+import type {BoundMethod, FactorCache, FactorEntry} from './bound.js';
 import {checkNorm, PowerIterationState} from './linalg.js';
 import type {Norm} from './linalg.js';
 import {isLayersModel} from './guards.js';
@@ -93,10 +93,12 @@ function splineWeight(layer: SplineActivation): LayerVariable {
  * operator norm, from power iterations warm-started with the vectors of the previous batch,
  * scales by `r`), and every spline layer's slopes are clipped to `r` times its current
  * Lipschitz constant (`clipSlopes`). Fixed factors (activations, pooling, batch norm with
- * its current statistics) keep their values and are part of `B`. For a chain of layers one
- * projection gives exactly `B = target`; with `Add` merges the bound is not homogeneous and
- * the projection repeats (at most 20 times). Layers that are already small keep their
- * relative share: the allocation follows the current factors, it does not reset them.
+ * its current statistics) keep their values and are part of `B`. For a chain of layers
+ * `r = (target / B)^(1/n)` gives exactly `B = target`; with `Add` merges the bound is not
+ * homogeneous in the factors and `r` is found by bisection on the bound re-evaluated from the
+ * cached factors (no norm is recomputed), still one rescaling per batch. Layers that are
+ * already small keep their relative share: the allocation follows the current factors, it
+ * does not reset them.
  *
  * @example
  * ```ts
@@ -185,16 +187,30 @@ export class LipschitzCallback extends tfl.Callback {
     const model = this.layersModel();
     const options = {state: this.state, maxIterations: this.powerIterations, tolerance: 1e-9};
     let bound = 0;
-    for (let step = 0; step < 20; ++step) {
-      const result = boundWithEntries(model, this.norm, 'operator', options);
+    for (let attempt = 0; attempt < 3; ++attempt) {
+      const cache: FactorCache['cache'] = new Map();
+      const result = boundWithEntries(model, this.norm, 'operator', options, {cache, scale: 1});
       bound = result.bound;
       if (bound <= target) return bound;
       const adjustable = result.entries.filter((e) => (e.kind === 'linear' || e.kind === 'spline') && e.factor > 0);
-      if (adjustable.length === 0) break;
-      const r = Math.pow(target * (1 - 1e-6) / bound, 1 / adjustable.length);
-      for (const e of adjustable) this.shrink(e, r);
+      // B(r): the bound with every adjustable factor times r, from the cached factors. It is
+      // increasing in r (sums and products of non-negative factors), so bisection finds the
+      // largest r with B(r) <= target; for a chain B(r) = B r^n and r = (target / B)^(1/n).
+      const at = (r: number) => boundWithEntries(model, this.norm, 'operator', options, {cache, scale: r}).bound;
+      const goal = target * (1 - 1e-6);
+      if (adjustable.length === 0 || at(0) > goal) break;
+      let lo = 0;
+      let hi = 1;
+      const chain = Math.pow(goal / bound, 1 / adjustable.length);
+      if (at(chain) <= goal) lo = chain; else hi = chain;
+      for (let it = 0; it < 60 && hi - lo > 1e-12 * hi; ++it) {
+        const mid = (lo + hi) / 2;
+        if (at(mid) <= goal) lo = mid; else hi = mid;
+      }
+      for (const e of adjustable) this.shrink(e, lo);
     }
-    if (!this.warned) {
+    bound = boundWithEntries(model, this.norm, 'operator', options).bound;
+    if (bound > target * (1 + 1e-6) && !this.warned) {
       this.warned = true;
       this.print(`${CONTEXT}: could not bring the bound ${bound} under the target ${target} ` +
         `(fixed factors such as skip connections or activations exceed it)`);

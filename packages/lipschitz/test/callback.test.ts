@@ -108,6 +108,31 @@ describe('LipschitzCallback', () => {
     model.dispose();
   });
 
+  test('constrain: convolutions and a residual Add (bisection on the non-homogeneous bound)', async () => {
+    const input = tfl.input({shape: [6, 6, 1]});
+    const c1 = tfl.layers.conv2d({filters: 2, kernelSize: 3, padding: 'same',
+      kernelInitializer: tfl.initializers.randomUniform({minval: -1, maxval: 1, seed: 1})}).apply(input) as tfl.SymbolicTensor;
+    const s1 = splineActivation({size: 7, range: 1, init: 'tanh'}).apply(c1) as tfl.SymbolicTensor;
+    const c2 = tfl.layers.depthwiseConv2d({kernelSize: 3, padding: 'same',
+      depthwiseInitializer: tfl.initializers.randomUniform({minval: -1, maxval: 1, seed: 2})}).apply(s1) as tfl.SymbolicTensor;
+    const c3 = tfl.layers.conv2d({filters: 1, kernelSize: 1}).apply(c2) as tfl.SymbolicTensor;
+    const sum = tfl.layers.add().apply([input, c3]) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({units: 1}).apply(tfl.layers.flatten().apply(sum)) as tfl.SymbolicTensor;
+    const model = tfl.model({inputs: input, outputs: out});
+    model.compile({optimizer: tf.train.adam(0.02), loss: 'meanSquaredError'});
+    const xs = tf.randomUniform([32, 6, 6, 1], -1, 1, 'float32', 4);
+    const ys = tf.randomUniform([32, 1], -1, 1, 'float32', 5);
+    expect(lipschitzBound(model).bound).toBeGreaterThan(2);
+    const bounds: number[] = [];
+    const probe = new tfl.CustomCallback({onBatchEnd: async () => { bounds.push(lipschitzBound(model).bound); }});
+    await model.fit(xs, ys, {epochs: 2, batchSize: 8, verbose: 0,
+      callbacks: [lipschitzCallback({mode: 'constrain', target: 2}), probe]});
+    expect(bounds).toHaveLength(8);
+    expect(Math.max(...bounds)).toBeLessThanOrEqual(2 * (1 + 1e-3));
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
   test('bad arguments are clear errors', () => {
     expect(() => lipschitzCallback({mode: 'constrain'})).toThrow(/mode 'constrain' needs a target/);
     expect(() => lipschitzCallback({mode: 'constrain', target: -1})).toThrow(/expected target > 0, got -1/);
