@@ -159,15 +159,15 @@ export function sweepSvg({title, series}) {
   const pw = 460;
   const ph = 150;
   const left = 80;
-  const top = 40;
+  const top = 56;
   const gap = 40;
   const colors = ['#1f5fa8', '#c0392b', '#27ae60', '#8e44ad'];
   const lambdas = [...new Set(series.flatMap((s) => s.points.map((p) => p.lambda)))].filter((l) => l > 0);
   const lmin = Math.log10(Math.min(...lambdas));
   const lmax = Math.log10(Math.max(...lambdas));
   const hasZero = series.some((s) => s.points.some((p) => p.lambda === 0));
-  const zeroW = hasZero ? 50 : 0;
-  const X = (l) => (l === 0 ? left + 10 : left + zeroW + ((Math.log10(l) - lmin) / Math.max(1e-9, lmax - lmin)) * (pw - zeroW - 10));
+  const zeroW = hasZero ? 64 : 0;
+  const X = (l) => (l === 0 ? left + 22 : left + zeroW + ((Math.log10(l) - lmin) / Math.max(1e-9, lmax - lmin)) * (pw - zeroW - 10));
   const panels = [
     {key: 'testAccuracy', label: 'test accuracy'},
     {key: 'activeKnots', label: 'active knots'},
@@ -184,13 +184,13 @@ export function sweepSvg({title, series}) {
     lo -= pad; hi += pad;
     const Y = (v) => y0 + ph - ((v - lo) / (hi - lo)) * ph;
     body += `<rect x="${left}" y="${y0}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#999"/>\n`;
-    body += `<text x="${left - 60}" y="${y0 - 6}" font-size="12">${esc(panel.label)}</text>\n`;
+    body += `<text x="${left - 60}" y="${y0 - 7}" font-size="12" font-weight="bold">${esc(panel.label)}</text>\n`;
     for (const t of niceTicks(lo, hi)) {
       body += `<line x1="${left}" x2="${left + pw}" y1="${f(Y(t))}" y2="${f(Y(t))}" stroke="#e4e4e4"/>` +
         `<text x="${left - 5}" y="${f(Y(t) + 4)}" text-anchor="end" font-size="10">${t}</text>\n`;
     }
     if (hasZero) {
-      const xb = left + zeroW - 12;
+      const xb = left + zeroW - 18;
       body += `<line x1="${xb}" x2="${xb}" y1="${y0}" y2="${y0 + ph}" stroke="#bbb" stroke-dasharray="3,3"/>\n`;
     }
     const ticks = [...(hasZero ? [0] : []), ...lambdas.sort((a, b) => a - b)];
@@ -206,8 +206,8 @@ export function sweepSvg({title, series}) {
       for (const p of pts) body += `<circle cx="${f(X(p.lambda))}" cy="${f(Y(p[panel.key]))}" r="3" fill="${color}"/>\n`;
     });
   });
-  const ly = top + 3 * (ph + gap) - 10;
-  body += `<text x="${left + pw / 2}" y="${ly - 8}" text-anchor="middle">lambda (TV(2) weight, log scale; 0 at the left)</text>\n`;
+  const ly = top + 2 * (ph + gap) + ph + 34;
+  body += `<text x="${left + pw / 2}" y="${ly - 4}" text-anchor="middle">lambda (TV(2) weight, log scale; 0 at the left)</text>\n`;
   series.forEach((s, i) => {
     body += `<rect x="${left + i * 120}" y="${ly + 2}" width="12" height="12" fill="${colors[i % colors.length]}"/>` +
       `<text x="${left + 16 + i * 120}" y="${ly + 12}">${esc(s.dataset)}</text>\n`;
