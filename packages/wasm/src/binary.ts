@@ -9,9 +9,9 @@ export type WasmBinary = 'simd' | 'scalar';
 
 /** The functions exported by every build of `assembly/spline.ts` (pointers are heap offsets). */
 export interface SplineExports {
-  prepare(c: number, tab: number, C: number, K: number, step: number): void;
+  prepare(c: number, tab: number, C: number, K: number, step: number): number;
   forward(x: number, tab: number, out: number, n: number, C: number, channels: number, K: number,
-    start: number, step: number): void;
+    start: number, step: number, careful: number): void;
   backward(dy: number, x: number, tab: number, dx: number, acc: number, n: number, C: number,
     channels: number, K: number, start: number, step: number): void;
   clear(acc: number, count: number): void;

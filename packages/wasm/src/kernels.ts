@@ -91,9 +91,9 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
   const out = b.makeOutput(x.shape.slice(), 'float32');
   const tab = malloc(b, C * K * 16);
   try {
-    kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.step);
+    const careful = kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.step);
     kernels.forward(memoryOffset(b, x), tab, memoryOffset(b, out), n, C, channels, K, a.start,
-      a.step);
+      a.step, careful);
   } finally {
     free(b, tab);
   }

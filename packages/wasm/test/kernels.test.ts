@@ -145,6 +145,8 @@ describe.each(BINARIES)('%s binary', (binary) => {
     const dy = Float32Array.from(x, (_, i) => (i % 3) - 1 + 0.25);
     const c = Float32Array.from(coeffs.flat());
     const res = check({shape: [specials.length, C], C, K, start, step, x, c, dy}, binary);
+    expect(sameBits(res.got.y, res.y)).toBe(true);
+    expect(sameBits(res.got.dx, res.dx)).toBe(true);
     // Spot checks of the rule itself (spline-math.md): NaN in -> NaN out and NaN dx.
     expect(Number.isNaN(res.got.y[0])).toBe(true);
     expect(Number.isNaN(res.got.dx[0])).toBe(true);
@@ -166,6 +168,54 @@ describe.each(BINARIES)('%s binary', (binary) => {
       expect(sameBits(got.dx, dx)).toBe(true);
       expect(sameBits(got.dc, dc)).toBe(true);  // same summation order too
     }
+  });
+
+  test('bitwise equal at, and one float32 ulp around, every knot, for awkward steps', () => {
+    // The last grid makes (x - start) * (1 / step) fall just below the integer (x - start) / step
+    // at its knots: the kernels must not take the shortcut there.
+    const tricky = 4.673004150390625e-5;
+    expect([(4 * tricky) / tricky, Math.floor((4 * tricky) * (1 / tricky))]).toEqual([4, 3]);
+    for (const [start, step, K] of [[-1, 0.1, 21], [-2.5, 1 / 3, 16], [0.3, 0.7, 5], [-1e-3, 1e-4, 101],
+      [-300, 7.3, 83], [-3 * 4.673004150390625e-5, 4.673004150390625e-5, 21]]) {
+      const xs: number[] = [];
+      const f = new Float32Array(1);
+      const u = new Uint32Array(f.buffer);
+      for (let k = -1; k <= K; ++k) {
+        f[0] = start + k * step;
+        const bits = u[0];
+        for (const d of [-2, -1, 0, 1, 2]) { u[0] = bits + d; xs.push(f[0]); }
+      }
+      while (xs.length % 4) xs.push(0);
+      const C = 4;
+      const r = rng(K);
+      const k: Case = {shape: [xs.length / C, C], C, K, start, step, x: Float32Array.from(xs),
+        c: Float32Array.from({length: C * K}, () => r() * 2 - 1),
+        dy: Float32Array.from(xs, () => r() * 2 - 1)};
+      const {got, y, dx, dc} = check(k, binary);
+      expect(sameBits(got.y, y)).toBe(true);
+      expect(sameBits(got.dx, dx)).toBe(true);
+      expect(sameBits(got.dc, dc)).toBe(true);
+      // Shared spline over the same values.
+      const ks: Case = {...k, C: 1, c: k.c.slice(0, K)};
+      const res = check(ks, binary);
+      expect(sameBits(res.got.y, res.y)).toBe(true);
+      expect(sameBits(res.got.dx, res.dx)).toBe(true);
+    }
+  });
+
+  test('flat segments: +-0 and -0 coefficients keep their sign, Inf gives the end value', () => {
+    const K = 4;
+    // Rows: flat everywhere at -0; flat at -0 then rising; flat at +0; flat at 2 with a -0 knot.
+    const c = Float32Array.from([-0, -0, -0, -0, -0, -0, 1, 2, 0, 0, 0, 0, 2, 2, -0, -0]);
+    const vals = [-3, -1, -0.5, 0, 0.5, 1, 3, Infinity, -Infinity, NaN, 1e30, -1e-40];
+    const x = new Float32Array(vals.length * 4);
+    vals.forEach((v, i) => x.fill(v, i * 4, i * 4 + 4));
+    const k: Case = {shape: [vals.length, 4], C: 4, K, start: -1, step: 1, x, c,
+      dy: Float32Array.from(x, (_, i) => (i % 5) - 2)};
+    const {got, y, dx} = check(k, binary);
+    expect(sameBits(got.y, y)).toBe(true);
+    expect(sameBits(got.dx, dx)).toBe(true);
+    expect(Object.is(got.y[0], -0)).toBe(true);  // x = -3 on the -0 flat spline
   });
 
   test('size-0 tensors', () => {

@@ -48,8 +48,9 @@ test.each(['simd', 'scalar'] as WasmBinary[])('the %s shared build computes the 
   const [xo, co, dyo, yo, dxo, dco, tab, acc] = offs;
   const f32 = (o: number, len: number) => new Float32Array(memory.buffer, o, len);
   f32(xo, n).set(x); f32(co, C * K).set(c); f32(dyo, n).set(dy);
-  k.prepare(co, tab, C, K, step);
-  k.forward(xo, tab, yo, n, C, C, K, start, step);
+  const careful = k.prepare(co, tab, C, K, step);
+  expect(careful).toBe(0);
+  k.forward(xo, tab, yo, n, C, C, K, start, step, careful);
   k.clear(acc, C * K);
   k.backward(dyo, xo, tab, dxo, acc, n, C, C, K, start, step);
   k.round(acc, dco, C * K);
