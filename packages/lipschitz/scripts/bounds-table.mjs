@@ -36,7 +36,7 @@ const fmt = (v) => v.toPrecision(5);
 async function report(title, callbacks) {
   const model = makeModel();
   model.compile({optimizer: tf.train.adam(1e-2), loss: 'meanSquaredError'});
-  const h = await model.fit(xs, ys, {epochs, batchSize: 50, verbose: 0, callbacks});
+  const h = await model.fit(xs, ys, {epochs, batchSize: 50, verbose: 0, shuffle: false, callbacks});  // deterministic
   console.log(`${title}: ${epochs} epochs Adam lr 1e-2 on "circle", final loss ` +
     `${fmt(h.history.loss.at(-1))}, ${activeKnots(model, 1e-3).total} active knots (|a_k| > 1e-3)`);
   console.log('');
