@@ -71,7 +71,12 @@ export function splineHelpers(K: number, webglVersion: number): string {
         } else if (u >= 0.0) {
           k = int(floor(u));
         }
-        k = clamp(k, 0, ${K - 2});
+        // (no integer clamp() in GLSL ES 1.0)
+        if (k < 0) {
+          k = 0;
+        } else if (k > ${K - 2}) {
+          k = ${K - 2};
+        }
         // A float32 division may be a few ulp off: settle the segment against the knots.
         if (k < ${K - 2} && x >= splineStart + float(k + 1) * splineStep) {
           k += 1;

@@ -158,6 +158,14 @@ async function useWebgl(): Promise<boolean> {
 }
 
 const suite = {
+  /**
+   * Makes tfjs create a WebGL 1 context (call before anything else in a fresh page): runs
+   * the programs through their GLSL ES 1.0 variant.
+   */
+  forceWebGL1() {
+    tf.env().set('WEBGL_VERSION', 1);
+  },
+
   /** WebGL environment facts, and the float precision actually seen through a kernel. */
   async environment() {
     const ok = await useWebgl();
@@ -200,7 +208,7 @@ const suite = {
   },
 
   /** Parity on random shapes (ranks 0..6, shared and per-channel splines, K = 3..21). */
-  async parityRandom(seed: number) {
+  async parityRandom(seed: number, quick = false) {
     await useWebgl();
     const r = rng(seed);
     const shapes: Array<[number[], boolean, number]> = [
@@ -210,9 +218,11 @@ const suite = {
       [[64, 16], false, 21], [[4096], true, 21], [[9, 17, 3], true, 3],
     ];
     const results = [];
-    for (const [shape, shared, K] of shapes) {
+    // quick: the first 11 shapes (every rank, shared and per-channel), no packed inputs
+    for (const [shape, shared, K] of quick ? shapes.slice(0, 11) : shapes) {
       results.push(await check(randomCase(r, shape, shared, K)));
     }
+    if (quick) return results;
     // x read from packed textures (the usual case after a dense layer)
     for (const [shape, shared, K] of [[[33, 4], false, 21], [[3, 5, 6], false, 7],
       [[2, 3, 4, 5], true, 9], [[257, 3], false, 21]] as Array<[number[], boolean, number]>) {

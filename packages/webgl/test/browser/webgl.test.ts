@@ -137,6 +137,30 @@ test('a small spline network trains with fit on webgl (loss goes down)', async (
   expect(t.tensors.end).toBe(t.tensors.mid);
 });
 
+test('WebGL 1 (the GLSL ES 1.0 variant of the programs): parity on random shapes and specials', async () => {
+  const p1 = await openPage(require.resolve('./page.ts'));
+  try {
+    const call1 = <T>(name: string, ...args: unknown[]) => p1.page.evaluate(([n, a]) => {
+      const suite = (window as unknown as {suite: Record<string, (...x: unknown[]) => unknown>}).suite;
+      return suite[n as string](...(a as unknown[]));
+    }, [name, args] as const) as Promise<T>;
+    await call1('forceWebGL1');
+    const env = await call1<Record<string, unknown>>('environment');
+    expect(env.WEBGL_VERSION).toBe(1);
+    expect(env.WEBGL_RENDER_FLOAT32_ENABLED).toBe(true);
+    expect(env.implementation).toBe('kernel');
+    const random = await call1<Parity[]>('parityRandom', 3, true);
+    for (const r of random) expectParity(r, ['y', 'dx', 'dc']);
+    const special = await call1<Parity[]>('paritySpecial', false);
+    for (const r of special) expectParity({...r, shape: ['specials' as unknown as number], K: 9}, ['y', 'dx', 'dc']);
+    expect(p1.errors).toEqual([]);
+    summary.webgl1 = {cases: random.length + special.length, maxRelY: maxOf(random, 'y'),
+      maxRelDx: maxOf(random, 'dx'), maxRelDcOverSumAbsDy: maxOf(random, 'dc')};
+  } finally {
+    await p1.close();
+  }
+});
+
 test('the page logged no errors', () => {
   expect(p.errors).toEqual([]);
 });
