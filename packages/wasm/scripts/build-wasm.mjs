@@ -7,6 +7,8 @@
 // post-MVP features asc enables by default, so they load on any WebAssembly engine.
 // Writes dist/wasm/*.wasm and the generated module src/generated/binaries.ts (base64), which
 // the TypeScript build embeds so the package needs no file fetching.
+// The generated module is committed (asc's output is deterministic), so a fresh clone
+// type-checks and runs the tests before any build; every build refreshes it.
 import {execFileSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
