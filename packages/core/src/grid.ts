@@ -13,9 +13,13 @@ export interface SplineGridArgs {
 
 /** A resolved symmetric grid: knots `start + k * step`, `k = 0 .. size-1`, `start = -range`. */
 export interface SplineGrid {
+  /** Number of coefficients (knots) `K`. */
   size: number;
+  /** One-sided range `r`: the knots span `[-r, r]`. */
   range: number;
+  /** The first knot, `-range`. */
   start: number;
+  /** Knot spacing `T = 2r / (K - 1)`. */
   step: number;
 }
 

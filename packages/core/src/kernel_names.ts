@@ -23,7 +23,9 @@ export interface LinearSplineInputs extends NamedTensorInfoMap {
 export interface LinearSplineGradInputs extends NamedTensorInfoMap {
   /** Upstream gradient, same shape as `x`. */
   dy: TensorInfo;
+  /** The forward pass's input `x`. */
   x: TensorInfo;
+  /** The forward pass's coefficients, `[C, K]`. */
   coefficients: TensorInfo;
 }
 

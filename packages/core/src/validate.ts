@@ -2,11 +2,17 @@
 
 /** Shape and dtype of the inputs, as kernels see them (no tensors needed). */
 export interface SplineArgsInfo {
+  /** Shape of the input `x`. */
   xShape: readonly number[];
+  /** Dtype of `x` (must be `'float32'`). */
   xDtype: string;
+  /** Shape of the coefficients (must be `[C, K]`). */
   coefficientsShape: readonly number[];
+  /** Dtype of the coefficients (must be `'float32'`). */
   coefficientsDtype: string;
+  /** The first knot `t_0`. */
   start: number;
+  /** Knot spacing `T > 0`. */
   step: number;
 }
 

@@ -8,14 +8,19 @@ import type {Logs} from '@tensorflow/tfjs-layers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import * as tf from '@tensorflow/tfjs-core';
 
-interface ConstrainedVariable {
+/** The parts of a tfjs-layers `LayerVariable` that {@link applyConstraints} uses. */
+export interface ConstrainedVariable {
+  /** The weight's constraint, if any. */
   constraint?: Constraint | null;
+  /** The current value. */
   read(): tf.Tensor;
+  /** Assigns a new value (tfjs-layers applies the constraint here too). */
   write(value: tf.Tensor): unknown;
 }
 
 /** Anything with layers: a `LayersModel`, `Sequential` or a container layer. */
 export interface HasWeights {
+  /** Every weight of the model or layer (tfjs-layers `LayerVariable`s). */
   weights: ConstrainedVariable[] | unknown[];
 }
 

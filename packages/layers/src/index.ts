@@ -9,7 +9,7 @@ export type {SplineActivationArgs, SplineGridConsumer} from './spline_activation
 export {SPLINE_INIT_NAMES, namedInit} from './inits.js';
 export type {SplineInit, SplineInitName} from './inits.js';
 export {applyConstraints, ConstraintCallback, constraintCallback} from './constraints.js';
-export type {HasWeights} from './constraints.js';
+export type {ConstrainedVariable, HasWeights} from './constraints.js';
 export {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
 export type {SerializedObject} from './serialization.js';
 export {withSplineActivations, type WithSplineActivationsArgs} from './convert.js';

@@ -11,7 +11,9 @@ import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 
 /** A serialized Keras-style object. */
 export interface SerializedObject {
+  /** The registered class name, e.g. `'TV2Regularizer'`. */
   className: string;
+  /** The object's `getConfig()`. */
   config: tf.serialization.ConfigDict;
 }
 

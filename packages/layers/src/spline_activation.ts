@@ -21,6 +21,7 @@ import type {SerializedObject} from './serialization.js';
  * do). The layer calls `setSplineGrid` before it creates its weight.
  */
 export interface SplineGridConsumer {
+  /** Receives the grid of the layer whose coefficients this object will regularize. */
   setSplineGrid(grid: SplineGrid): void;
 }
 
