@@ -5,7 +5,7 @@
 import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, relative} from 'node:path';
-import {Application, ReflectionKind, Renderer} from 'typedoc';
+import {Application, ReflectionKind, Renderer, makeRecursiveVisitor} from 'typedoc';
 import {DOCS, ROOT} from './paths.mjs';
 
 const SITE_ROOT = '__SITE_ROOT__/';
@@ -38,12 +38,15 @@ async function runTypeDoc(packages, outDir, tsconfig) {
     name: 'tfjs-deepspline API',
     entryPoints: packages.map((p) => p.entry),
     entryPointStrategy: 'resolve',
+    alwaysCreateEntryPointModule: true,
     tsconfig,
     readme: join(DOCS, 'guides', 'api-readme.md'),
     excludePrivate: true,
     excludeInternal: true,
     disableSources: true,
-    validation: {notExported: true, invalidLink: true, notDocumented: true,
+    // notDocumented and notExported are checked below (TypeDoc's checks skip every
+    // workspace package but the project's own, see undocumented and unexportedReferences).
+    validation: {notExported: true, invalidLink: true, notDocumented: false,
       invalidPath: true, rewrittenLink: true, unusedMergeModuleWith: true},
     treatWarningsAsErrors: true,
     titleLink: `${SITE_ROOT}index.html`,
@@ -53,19 +56,29 @@ async function runTypeDoc(packages, outDir, tsconfig) {
     hideGenerator: true,
     logLevel: 'Warn',
   });
+  // TypeDoc reports validation problems as warnings; treatWarningsAsErrors only makes its CLI
+  // fail, so both counts are checked after each phase.
+  const failed = () => app.logger.hasErrors() || app.logger.hasWarnings();
   const project = await app.convert();
-  if (!project || app.logger.hasErrors()) {
+  if (!project || failed()) {
     throw new Error('TypeDoc failed to convert the packages (see the messages above)');
   }
   const byEntry = new Map(packages.map((p) => [p.entry, p]));
   for (const module of project.children ?? []) {
     const file = module.sources?.[0]?.fullFileName ?? '';
-    const pkg = byEntry.get(file) ?? packages.find((p) => module.name === `${p.dir}/src`);
+    // TypeDoc names a module after the entry's path relative to the common base folder.
+    const pkg = byEntry.get(file) ?? packages.find((p) => module.name === `${p.dir}/src`) ??
+      (packages.length === 1 ? packages[0] : undefined);
     if (!pkg) throw new Error(`TypeDoc module ${module.name} matches no workspace package`);
     module.name = pkg.name;
   }
   app.validate(project);
-  if (app.logger.hasErrors()) {
+  const names = new Set(packages.map((p) => p.name));
+  for (const message of undocumented(project)) app.logger.error(message);
+  const {errors, warnings} = unexportedReferences(project, names);
+  for (const message of errors) app.logger.error(message);
+  for (const message of warnings) console.warn(`docs: note: ${message}`);
+  if (failed()) {
     throw new Error('TypeDoc validation failed: every export must be documented, exported ' +
       'and linked correctly (see the messages above)');
   }
@@ -73,7 +86,9 @@ async function runTypeDoc(packages, outDir, tsconfig) {
   let router;
   app.renderer.on(Renderer.EVENT_BEGIN, () => { router = app.renderer.router; });
   await app.generateDocs(project, outDir);
-  if (app.logger.hasErrors() || !router) throw new Error('TypeDoc failed to render (see above)');
+  if (failed() || !router) {
+    throw new Error('TypeDoc failed to render the API reference, e.g. a broken {@link} (see above)');
+  }
   relativizeSiteLinks(outDir, '../');
 
   const entries = [];
@@ -98,6 +113,68 @@ async function runTypeDoc(packages, outDir, tsconfig) {
   visit(project, '');
   return {entries, urls, modules: (project.children ?? []).map((m) => ({name: m.name,
     url: `api/${router.getFullUrl(m)}`}))};
+}
+
+const REQUIRED_DOCS = ReflectionKind.Class | ReflectionKind.Interface | ReflectionKind.Function |
+  ReflectionKind.Variable | ReflectionKind.TypeAlias | ReflectionKind.Enum | ReflectionKind.EnumMember |
+  ReflectionKind.Property | ReflectionKind.Method | ReflectionKind.Accessor;
+
+const hasText = (comment) => comment != null &&
+  (comment.summary.some((part) => part.text.trim() !== '') || comment.blockTags.length > 0);
+
+/**
+ * Every exported symbol, and every member of an exported class or interface, must have a
+ * doc comment. Exempt: members of inline object types (their owner's comment describes
+ * them), inherited members, and members that override or implement an API declared
+ * elsewhere (e.g. tfjs's `Callback.onBatchEnd`, `GPGPUProgram.userCode`): their
+ * documentation is the overridden declaration's.
+ */
+function undocumented(project) {
+  const problems = [];
+  for (const refl of Object.values(project.reflections)) {
+    if (!refl.kindOf(REQUIRED_DOCS) || refl.inheritedFrom || refl.overwrites || refl.implementationOf) continue;
+    if (refl.parent?.kindOf(ReflectionKind.TypeLiteral) || refl.name.startsWith('__')) continue;
+    const comments = [refl.comment, ...(refl.signatures ?? []).map((sig) => sig.comment),
+      refl.getSignature?.comment, refl.setSignature?.comment];
+    if (!comments.some(hasText)) {
+      problems.push(`${refl.getFriendlyFullName()} (${ReflectionKind.singularString(refl.kind)}) ` +
+        'does not have any documentation');
+    }
+  }
+  return problems;
+}
+
+/**
+ * TypeDoc's `notExported` validation skips types declared in a package other than the
+ * project's (it takes them for dependencies), which here is every workspace package: this
+ * finds every reference to a type of a workspace package that the documentation does not
+ * include, i.e. that the package's index.ts does not export. In a signature or property type
+ * that is an error (users need to name it); as the base class of an exported class it is
+ * reported as a note (users never need to name a base to use the API).
+ */
+function unexportedReferences(project, packageNames) {
+  const errors = new Map();
+  const warnings = new Map();
+  for (const owner of Object.values(project.reflections)) {
+    const visitor = (into) => makeRecursiveVisitor({
+      reference(type) {
+        if (type.reflection || type.externalUrl || !packageNames.has(type.package)) return;
+        const key = `${type.package}:${type.qualifiedName}`;
+        if (!into.has(key)) {
+          into.set(key, `${type.qualifiedName} (declared in ${type.package}) is referenced by ` +
+            `${owner.getFriendlyFullName()} but not exported from the package's index.ts`);
+        }
+      },
+    });
+    const used = [owner.type, owner.defaultValueType,
+      ...(owner.kindOf(ReflectionKind.TypeParameter) ? [owner.default] : [])].filter(Boolean);
+    for (const type of used) type.visit?.(visitor(errors));
+    for (const type of [owner.extendedTypes, owner.implementedTypes].flat().filter(Boolean)) {
+      type.visit?.(visitor(warnings));
+    }
+  }
+  for (const key of errors.keys()) warnings.delete(key);
+  return {errors: [...errors.values()], warnings: [...warnings.values()]};
 }
 
 /**

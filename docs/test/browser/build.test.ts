@@ -1,10 +1,13 @@
 /**
  * The docs build's own checks, without a browser: the internal link checker finds broken
- * links and anchors, and guide math is rendered to HTML at build time (no client-side TeX).
+ * links and anchors, guide math is rendered to HTML at build time (no client-side TeX), and
+ * the API reference build fails on undocumented or unexported symbols and broken links.
  */
+import {spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {pathToFileURL} from 'node:url';
 import {checkLinks} from '../../scripts/links.mjs';
 import {renderMarkdown} from '../../scripts/markdown.mjs';
 
@@ -46,5 +49,53 @@ describe('renderMarkdown', () => {
 
   test('fails on invalid TeX, naming the file', () => {
     expect(() => renderMarkdown('bad $\\frac{1}$ here', 'guides/bad.md')).toThrow(/guides\/bad\.md/);
+  });
+});
+
+describe('API reference validation (TypeDoc)', () => {
+  // TypeDoc is ESM-only: run buildApi in a child Node process on a one-file package.
+  const run = (source: string, hidden = '') => {
+    const dir = mkdtempSync(join(tmpdir(), 'docs-api-'));
+    try {
+      mkdirSync(join(dir, 'src'));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({name: '@deepspline/fake', version: '0.1.0'}));
+      writeFileSync(join(dir, 'src', 'index.ts'), source);
+      writeFileSync(join(dir, 'src', 'hidden.ts'), hidden);
+      const api = pathToFileURL(join(__dirname, '..', '..', 'scripts', 'api.mjs')).href;
+      const code = `import {buildApi} from ${JSON.stringify(api)};
+        await buildApi([{dir: 'fake', name: '@deepspline/fake', entry: ${JSON.stringify(join(dir, 'src', 'index.ts'))}}],
+          ${JSON.stringify(join(dir, 'out'))});`;
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], {encoding: 'utf8'});
+      return {status: result.status, output: result.stdout + result.stderr};
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
+  };
+
+  test('a documented package passes', () => {
+    const {status, output} = run('/** Adds one. */\nexport function inc(x: number): number { return x + 1; }\n');
+    expect(output).toBe('');
+    expect(status).toBe(0);
+  });
+
+  test('fails on an undocumented export, an unexported type, and a broken link', () => {
+    const {status, output} = run([
+      'import type {Hidden} from "./hidden.js";',
+      '/** Makes a {@link Nowhere}. */',
+      'export function make(): Hidden { return {a: 1}; }',
+      'export const undocumented = 1;',
+      '/** Options. */',
+      'export interface Options {',
+      '  /** Documented. */',
+      '  a: number;',
+      '  b: number;',
+      '}',
+    ].join('\n'), '/** Not exported from index.ts. */\nexport interface Hidden {\n  /** A. */\n  a: number;\n}\n');
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/Hidden.*(not exported|not included)/);
+    expect(output).toMatch(/Nowhere/);
+    expect(output).toMatch(/undocumented.*does not have any documentation/);
+    expect(output).toMatch(/Options\.b.*does not have any documentation/);
+    expect(output).not.toMatch(/Options\.a/);
   });
 });
