@@ -138,7 +138,8 @@ mkdirSync(out, {recursive: true});
 const kernels = await setupBackend(opts.backend);
 const s = opts.schedule;
 const header = [
-  `Deep splines on the 2-D benchmark (backend ${tf.getBackend()}, spline kernels: ${kernels})`,
+  `Deep splines on the 2-D benchmark`,
+  `Backend: ${tf.getBackend()}, spline kernels: ${kernels}`,
   `Schedule: ${s.name}: ${s.epochs} epochs, batch ${s.batchSize}, Adam lr ${s.lr}, ` +
     `milestones ${s.milestones.join('/')} x${s.gamma}; weight decay ${opts.weightDecay}; seed ${opts.seed}` +
     (opts.trainSize ? `; first ${opts.trainSize} training points only` : ''),
@@ -162,7 +163,7 @@ if (!opts.sweep) {
   console.log('\n' + textTable(rows) + `\n\nTotal ${total.toFixed(1)} s.`);
   writeFileSync(join(out, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(out, 'results.md'), `# Deep splines on the 2-D benchmark\n\n` +
-    header.map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) +
+    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) +
     `\n\nTest accuracy on the 200 x 200 grid of cell centres; Lipschitz bounds of the whole network ` +
     `(sigmoid output included) in the l2 norm; "paper" is the reference's bound ` +
     `(prod max|W| x prod sum BV(2)), only defined for spline networks; seconds = training time.\n`);
@@ -186,7 +187,7 @@ if (!opts.sweep) {
   const cols = [COLUMNS[0], ...columns, ...COLUMNS.slice(2)];
   console.log('\n' + textTable(rows, cols) + `\n\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   writeFileSync(join(out, 'sweep.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(out, 'sweep.md'), `# TV(2) trade-off sweep\n\n` + header.map((h) => `- ${h}`).join('\n') +
+  writeFileSync(join(out, 'sweep.md'), `# TV(2) trade-off sweep\n\n` + header.slice(1).map((h) => `- ${h}`).join('\n') +
     `\n\n` + markdownTable(rows, cols) + '\n');
   if (opts.plots) {
     writeFileSync(join(out, 'sweep.svg'), sweepSvg({
