@@ -40,7 +40,7 @@ describe('renderMarkdown', () => {
     const {html, headings, title} = renderMarkdown(
       '# T\n\n## Two words\n\nInline $a_k$ and `$x$`.\n\n$$\n\\sum_k |a_k|\n$$\n', 'test.md');
     expect(title).toBe('T');
-    expect(headings.map((h: {id: string}) => h.id)).toEqual(['t', 'two-words']);
+    expect(headings.map((h) => h.id)).toEqual(['t', 'two-words']);
     expect(html).toContain('<span class="katex">');
     expect(html).toContain('<code>$x$</code>');
     expect(html).toContain('class="math-display"');

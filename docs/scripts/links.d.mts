@@ -1,0 +1,2 @@
+/** Checks every internal link of the built site in `outDir`; returns "page: problem" strings. */
+export declare function checkLinks(outDir: string): string[];
