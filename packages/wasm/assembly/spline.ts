@@ -14,11 +14,13 @@
 //   dx = x is NaN ? NaN : s dy
 //   g  = (x - (start + k step)) dy / step;  dc[k] += dy - g;  dc[k+1] += g   (float64 sums)
 //
-// Speed without changing a bit: `u` is first computed as (x - start) * (1 / step); where that
-// product lies within a relative 1e-12 of an integer (a knot, 0 or K-2) the exact quotient is
-// computed instead, so floor/clamp see the same value as with the division (the product is
-// within 4e-16 relative of the quotient). The SIMD path skips the NaN/flat-segment selects
-// for vectors of finite inputs, where they cannot change the result (see `careful`).
+// Speed without changing a bit: `u` is first computed as (x - start) * (1 / step), within
+// 4e-16 relative of the quotient. Where that product lies more than 1e-7 away from every
+// integer (so floor and the clamps to 0 and K-2 cannot differ; K < 2^23), it is used as is;
+// otherwise (a knot within reach, huge |u|, or a non-finite x) the exact quotient is computed.
+// The SIMD path decides this per vector of 4 and, for vectors on the fast path (finite x),
+// also skips the NaN/flat-segment selects, which cannot change the result there unless a
+// flat segment starts at -0 (see `careful`).
 //
 // The module imports the backend's memory (`env.memory`), owns no memory of its own: no data
 // segments, no globals in memory, no allocation, no memory.grow. Every pointer is a byte
@@ -51,18 +53,25 @@ export function prepare(c: usize, tab: usize, C: i32, K: i32, step: f64): i32 {
   return careful;
 }
 
-/** 1 / step when multiplying by it is accurate (a normal number), else 0 (always divide). */
+/**
+ * 1 / step when the multiply-then-check shortcut is valid (1 / step a normal number and
+ * K < 2^23), else 0 (always divide).
+ */
 // @ts-ignore: decorator
-@inline function inverse(step: f64): f64 {
+@inline function inverse(step: f64, K: i32): f64 {
   const inv = 1.0 / step;
-  return inv >= 2.2250738585072014e-308 && inv < Infinity ? inv : 0.0;
+  return inv >= 2.2250738585072014e-308 && inv < Infinity && K < (1 << 23) ? inv : 0.0;
 }
+
+// How far from every integer the product must be to be used instead of the quotient.
+// @ts-ignore: decorator
+@inline const HALF_GAP: f64 = 0.5 - 1e-7;
 
 // @ts-ignore: decorator
 @inline function segment(v: f64, start: f64, step: f64, inv: f64, km2: f64): f64 {
   const q = v - start;
   let u = q * inv;
-  if (inv == 0.0 || abs<f64>(u - nearest<f64>(u)) <= abs<f64>(u) * 1e-12) u = q / step;
+  if (!(abs<f64>(u - Math.floor(u) - 0.5) < HALF_GAP)) u = q / step;  // also when inv == 0
   return u >= km2 ? km2 : (u >= 0.0 ? Math.floor(u) : 0.0);
 }
 
@@ -99,9 +108,12 @@ export function prepare(c: usize, tab: usize, C: i32, K: i32, step: f64): i32 {
   return v128.and(f64x2.pmin(f64x2.floor(u), km2), f64x2.ge(u, f64x2.splat(0.0)));
 }
 
+// Lanes whose product is safely inside a segment: |frac(u) - 0.5| < HALF_GAP (false for
+// NaN and ±Inf, true for no integer-valued u).
 // @ts-ignore: decorator
-@inline function nearInteger(u: v128): v128 {
-  return f64x2.le(f64x2.abs(f64x2.sub(u, f64x2.nearest(u))), f64x2.mul(f64x2.abs(u), f64x2.splat(1e-12)));
+@inline function inside(u: v128): v128 {
+  return f64x2.lt(f64x2.abs(f64x2.sub(f64x2.sub(u, f64x2.floor(u)), f64x2.splat(0.5))),
+    f64x2.splat(HALF_GAP));
 }
 
 // 2^52: adding it to an integer-valued f64 in [0, 2^31) leaves the integer in the low bits.
@@ -154,7 +166,7 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   const rowLen: i32 = C == 1 ? n : channels;
   const stride: usize = C == 1 ? 0 : (<usize>K << 4);
   const km2 = <f64>(K - 2);
-  const inv = inverse(step);
+  const inv = inverse(step, K);
   for (let row: i32 = 0; row < n; row += rowLen) {
     const xr = x + (<usize>row << 2);
     const or = out + (<usize>row << 2);
@@ -173,13 +185,14 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
         const q23 = f64x2.sub(v23, vstart);
         let u01 = f64x2.mul(q01, vinv);
         let u23 = f64x2.mul(q23, vinv);
-        if (inv == 0.0 || v128.any_true(v128.or(nearInteger(u01), nearInteger(u23)))) {
+        // inv == 0 makes u 0 (or NaN): never inside, so that case always divides.
+        let exact = !i64x2.all_true(v128.and(inside(u01), inside(u23)));
+        if (exact) {
           u01 = f64x2.div(q01, vstep);
           u23 = f64x2.div(q23, vstep);
         }
         // Selects only where they can matter: a non-finite input or a -0 flat segment.
-        const exact = careful != 0 ||
-          !i32x4.all_true(f32x4.lt(f32x4.abs(xv), f32x4.splat(Infinity)));
+        exact = exact || careful != 0;
         const y01 = forward2(v01, kIndex(u01, vkm2), t0, t0 + stride, vstart, vstep, exact);
         const y23 = forward2(v23, kIndex(u23, vkm2), t0 + 2 * stride, t0 + 3 * stride, vstart,
           vstep, exact);
@@ -205,7 +218,7 @@ export function backward(dy: usize, x: usize, tab: usize, dx: usize, acc: usize,
   const stride: usize = C == 1 ? 0 : (<usize>K << 4);
   const astride: usize = C == 1 ? 0 : (<usize>K << 3);
   const km2 = <f64>(K - 2);
-  const inv = inverse(step);
+  const inv = inverse(step, K);
   for (let row: i32 = 0; row < n; row += rowLen) {
     const off = <usize>row << 2;
     let ch: i32 = 0;
@@ -226,11 +239,11 @@ export function backward(dy: usize, x: usize, tab: usize, dx: usize, acc: usize,
         const q23 = f64x2.sub(v23, vstart);
         let u01 = f64x2.mul(q01, vinv);
         let u23 = f64x2.mul(q23, vinv);
-        if (inv == 0.0 || v128.any_true(v128.or(nearInteger(u01), nearInteger(u23)))) {
+        const exact = !i64x2.all_true(v128.and(inside(u01), inside(u23)));
+        if (exact) {
           u01 = f64x2.div(q01, vstep);
           u23 = f64x2.div(q23, vstep);
         }
-        const exact = !i32x4.all_true(f32x4.lt(f32x4.abs(xv), f32x4.splat(Infinity)));
         const d01 = backward2(v01, f64x2.promote_low_f32x4(gv), kIndex(u01, vkm2),
           t0, t0 + stride, a0, a0 + astride, vstart, vstep, exact);
         const d23 = backward2(v23, f64x2.promote_low_f32x4(v128.shuffle<i32>(gv, gv, 2, 3, 2, 3)),
