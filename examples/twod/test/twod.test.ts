@@ -101,7 +101,7 @@ describe('examples/twod', () => {
     const r = run(['--backend', 'wasm', '--dataset', 'circle', '--models', 'spline', '--epochs', '1',
       '--train-size', '100', '--no-plots', '--out', dir]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('backend wasm');
+    expect(r.stdout).toContain('Backend: wasm');
     const [row] = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
     expect(row.testAccuracy).toBeGreaterThan(0);
     expect(row.testAccuracy).toBeLessThanOrEqual(1);
