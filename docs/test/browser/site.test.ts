@@ -168,6 +168,9 @@ test('the demo trains: loss goes down, bound updates, on the wasm kernels', asyn
   expect(end.bounds.length).toBeGreaterThan(2);
   expect(end.bounds.every((b) => Number.isFinite(b) && b > 0)).toBe(true);
   expect(new Set(end.bounds.map((b) => b.toPrecision(6))).size).toBeGreaterThan(1);
+  // For the screenshot, let it train a little longer (a picture of a learned region).
+  await page.waitForFunction(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo.accuracy > 0.9,
+    undefined, {timeout: 12000}).catch(() => undefined);
   mkdirSync(ARTIFACTS, {recursive: true});
   await page.screenshot({path: join(ARTIFACTS, 'demo.png'), fullPage: true});
   console.log(`demo: ${end.stepsPerSecond.toFixed(0)} steps/s, redraw ${end.measureMs.toFixed(0)} ms; ${end.steps} steps on ${end.backend} (${end.implementation}); loss ${first.toFixed(4)} -> ` +
