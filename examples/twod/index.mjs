@@ -144,7 +144,8 @@ const header = [
     `milestones ${s.milestones.join('/')} x${s.gamma}; weight decay ${opts.weightDecay}; seed ${opts.seed}` +
     (opts.trainSize ? `; first ${opts.trainSize} training points only` : ''),
   `Splines: size 21, range 1, init leaky_relu, TV(2) lambda ${opts.sweep ? SWEEP_LAMBDAS.join('/') : opts.lambda}; ` +
-    `constrained net: Lipschitz target ${opts.target}; active knots: |a_k| > ${opts.knotThreshold}`,
+    (opts.sweep ? '' : `constrained net: Lipschitz target ${opts.target}; `) +
+    `active knots: |a_k| > ${opts.knotThreshold}`,
   `Lipschitz tools: ${LIPSCHITZ_SOURCE}`,
 ];
 console.log(header.join('\n') + '\n');
