@@ -40,8 +40,8 @@ async function setupBackend(name) {
       const wasm = await import('@deepspline/wasm');
       if (typeof wasm.ready === 'function') await wasm.ready();
       kernels = '@deepspline/wasm kernels';
-    } catch {
-      kernels = 'composite fallback (@deepspline/wasm not available)';
+    } catch (e) {
+      kernels = `composite fallback (@deepspline/wasm not available: ${String(e?.message ?? e).split('\n')[0]})`;
     }
   }
   if (!(await tf.setBackend(name))) throw new Error(`could not initialize the ${name} backend`);
