@@ -7,14 +7,23 @@ import * as binaries from './generated/binaries.js';
 /** Which build of the kernels runs: f64x2 SIMD or plain scalar WebAssembly. */
 export type WasmBinary = 'simd' | 'scalar';
 
-/** The functions exported by every build of `assembly/spline.ts` (pointers are heap offsets). */
+/**
+ * The functions exported by every build of `assembly/spline.ts`. Pointers are byte offsets
+ * into the backend's heap; `tab` holds `C * K` (coefficient, slope) float64 pairs and `acc`
+ * `C * K` float64 sums, both allocated by the caller.
+ */
 export interface SplineExports {
+  /** Fills `tab` from the float32 `[C, K]` coefficients at `c`; returns the `careful` flag. */
   prepare(c: number, tab: number, C: number, K: number, step: number): number;
+  /** Writes the spline of the `n` float32 values at `x` to `out`. */
   forward(x: number, tab: number, out: number, n: number, C: number, channels: number, K: number,
     start: number, step: number, careful: number): void;
+  /** Writes `dx` and adds the coefficient gradient into `acc`. */
   backward(dy: number, x: number, tab: number, dx: number, acc: number, n: number, C: number,
     channels: number, K: number, start: number, step: number): void;
+  /** Zeroes `count` float64 values at `acc`. */
   clear(acc: number, count: number): void;
+  /** Rounds `count` float64 values at `acc` to float32 at `out`. */
   round(acc: number, out: number, count: number): void;
 }
 
