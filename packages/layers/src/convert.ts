@@ -230,7 +230,7 @@ function cloneLayer(layer: tfl.layers.Layer, overrides: tf.serialization.ConfigD
 
 function makeReplacement(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
     taken: Set<string>): Replacement {
-  if (layer instanceof tfl.LayersModel) {
+  if (isModel(layer)) {
     return {original: layer, clone: null, spline: null,
       nested: withSplineActivations(layer, args)};
   }
@@ -310,8 +310,19 @@ function applyReplacement(rep: Replacement, inputs: tfl.SymbolicTensor | tfl.Sym
   return x;
 }
 
+/**
+ * Whether `value` is a tfjs-layers model (a `LayersModel` or `Sequential`), by shape rather
+ * than `instanceof`, so that a model from another copy of tfjs-layers (a bundler's ESM and
+ * CJS builds side by side) is recognised too.
+ */
+function isModel(value: unknown): value is tfl.LayersModel {
+  const m = value as {layers?: unknown, getClassName?: unknown, predict?: unknown};
+  return value != null && typeof value === 'object' && Array.isArray(m.layers) &&
+    typeof m.getClassName === 'function' && typeof m.predict === 'function';
+}
+
 function checkModel(model: unknown): asserts model is tfl.LayersModel {
-  if (!(model instanceof tfl.LayersModel)) {
+  if (!isModel(model)) {
     throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ` +
       `${describe(model)}`);
   }
@@ -441,5 +452,6 @@ export function withSplineActivations(model: tfl.LayersModel,
     throw new Error(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
       `${describe(args.filter)}`);
   }
-  return model instanceof tfl.Sequential ? convertSequential(model, args) : convertFunctional(model, args);
+  return model.getClassName() === 'Sequential' ? convertSequential(model as tfl.Sequential, args) :
+    convertFunctional(model, args);
 }
