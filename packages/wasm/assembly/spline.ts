@@ -26,7 +26,8 @@
 // segments, no globals in memory, no allocation, no memory.grow. Every pointer is a byte
 // offset into the backend's heap, allocated by the caller (tfjs `makeOutput` / `_malloc`).
 // Table layout (`tab`): for each spline row r and segment j, the pair (c[r,j], s[r,j]) as two
-// float64 (16 bytes), row stride K pairs.
+// float64 (16 bytes), row stride K pairs. The backward pass needs only the slopes: `slopes`
+// writes them alone (8 bytes each, row stride K), which halves its table's cache footprint.
 
 /**
  * Fills the (coefficient, slope) table for `C` splines of `K` float32 coefficients at `c`.
@@ -51,6 +52,21 @@ export function prepare(c: usize, tab: usize, C: i32, K: i32, step: f64): i32 {
     store<f64>(trow + (<usize>(K - 1) << 4), 0.0, 8);
   }
   return careful;
+}
+
+/** Fills `tab` with the `C * K` slopes (c[k+1] - c[k]) / step (0 for k = K-1), float64. */
+export function slopes(c: usize, tab: usize, C: i32, K: i32, step: f64): void {
+  for (let r: i32 = 0; r < C; ++r) {
+    const row = c + ((<usize>r * <usize>K) << 2);
+    const trow = tab + ((<usize>r * <usize>K) << 3);
+    let c0 = <f64>load<f32>(row);
+    for (let j: i32 = 0; j < K - 1; ++j) {
+      const c1 = <f64>load<f32>(row + ((<usize>j + 1) << 2));
+      store<f64>(trow + (<usize>j << 3), (c1 - c0) / step);
+      c0 = c1;
+    }
+    store<f64>(trow + (<usize>(K - 1) << 3), 0.0);
+  }
 }
 
 /**
@@ -94,7 +110,7 @@ export function prepare(c: usize, tab: usize, C: i32, K: i32, step: f64): i32 {
   const g0 = <f64>load<f32>(dyp);
   const kf = segment(v, start, step, inv, km2);
   const k = <usize><i32>kf;
-  const s = load<f64>(trow + (k << 4), 8);
+  const s = load<f64>(trow + (k << 3));
   store<f32>(dxp, v == v ? <f32>(s * g0) : <f32>NaN);
   const g = (v - (start + kf * step)) * g0 / step;
   const a = arow + (k << 3);
@@ -140,8 +156,8 @@ export function prepare(c: usize, tab: usize, C: i32, K: i32, step: f64): i32 {
   const kbits = f64x2.add(kf, f64x2.splat(MAGIC));
   const ka = <usize><u32>i64x2.extract_lane(kbits, 0);
   const kb = <usize><u32>i64x2.extract_lane(kbits, 1);
-  const s = f64x2.replace_lane(f64x2.splat(load<f64>(ta + (ka << 4), 8)), 1,
-    load<f64>(tb + (kb << 4), 8));
+  const s = f64x2.replace_lane(f64x2.splat(load<f64>(ta + (ka << 3))), 1,
+    load<f64>(tb + (kb << 3)));
   const g = f64x2.div(f64x2.mul(f64x2.sub(v, f64x2.add(start, f64x2.mul(kf, step))), g0), step);
   const h = f64x2.sub(g0, g);
   // Same order as the scalar rule: element a's two sums, then element b's.
@@ -209,13 +225,14 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
 
 /**
  * Backward pass: writes `dx` (float32, like `x`) and ADDS the coefficient gradient into the
- * float64 accumulator `acc` (`C * K` values, zeroed by the caller with `clear`).
+ * float64 accumulator `acc` (`C * K` values, zeroed by the caller with `clear`); `tab` is the
+ * slope table from `slopes`.
  */
 export function backward(dy: usize, x: usize, tab: usize, dx: usize, acc: usize, n: i32, C: i32,
     channels: i32, K: i32, start: f64, step: f64): void {
   if (n <= 0) return;
   const rowLen: i32 = C == 1 ? n : channels;
-  const stride: usize = C == 1 ? 0 : (<usize>K << 4);
+  const stride: usize = C == 1 ? 0 : (<usize>K << 3);  // slope table from `slopes`
   const astride: usize = C == 1 ? 0 : (<usize>K << 3);
   const km2 = <f64>(K - 2);
   const inv = inverse(step, K);

@@ -15,10 +15,12 @@ export type WasmBinary = 'simd' | 'scalar';
 export interface SplineExports {
   /** Fills `tab` from the float32 `[C, K]` coefficients at `c`; returns the `careful` flag. */
   prepare(c: number, tab: number, C: number, K: number, step: number): number;
+  /** Fills `tab` with the `C * K` float64 slopes only (the backward pass's table). */
+  slopes(c: number, tab: number, C: number, K: number, step: number): void;
   /** Writes the spline of the `n` float32 values at `x` to `out`. */
   forward(x: number, tab: number, out: number, n: number, C: number, channels: number, K: number,
     start: number, step: number, careful: number): void;
-  /** Writes `dx` and adds the coefficient gradient into `acc`. */
+  /** Writes `dx` and adds the coefficient gradient into `acc` (`tab` from `slopes`). */
   backward(dy: number, x: number, tab: number, dx: number, acc: number, n: number, C: number,
     channels: number, K: number, start: number, step: number): void;
   /** Zeroes `count` float64 values at `acc`. */

@@ -121,13 +121,13 @@ const backward: KernelFunc = ({inputs, backend, attrs}) => {
   }
   const dx = b.makeOutput(x.shape.slice(), 'float32');
   const dc = b.makeOutput([C, K], 'float32');
-  const scratch = malloc(b, C * K * 24);  // (c, slope) table: 16 bytes, f64 accumulator: 8
+  const scratch = malloc(b, C * K * 16);  // float64 slopes, then float64 accumulators
   try {
     const tab = scratch;
-    const acc = scratch + C * K * 16;
+    const acc = scratch + C * K * 8;
     kernels.clear(acc, C * K);
     if (n > 0) {
-      kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.step);
+      kernels.slopes(memoryOffset(b, coefficients), tab, C, K, a.step);
       kernels.backward(memoryOffset(b, dy), memoryOffset(b, x), tab, memoryOffset(b, dx), acc, n,
         C, channels, K, a.start, a.step);
     }

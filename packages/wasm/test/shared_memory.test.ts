@@ -52,6 +52,7 @@ test.each(['simd', 'scalar'] as WasmBinary[])('the %s shared build computes the 
   expect(careful).toBe(0);
   k.forward(xo, tab, yo, n, C, C, K, start, step, careful);
   k.clear(acc, C * K);
+  k.slopes(co, tab, C, K, step);
   k.backward(dyo, xo, tab, dxo, acc, n, C, C, K, start, step);
   k.round(acc, dco, C * K);
   const y = linearSplineForwardImpl(x, c, C, K, start, step);
