@@ -39,7 +39,7 @@ Options:
   --backend NAME        cpu | wasm (default: cpu)
   --out DIR             output folder (default: out)
   --full                the reference schedule: ${FULL_SCHEDULE.epochs} epochs, batch ${FULL_SCHEDULE.batchSize}, Adam ${FULL_SCHEDULE.lr},
-                        milestones ${FULL_SCHEDULE.milestones.join('/')} gamma ${FULL_SCHEDULE.gamma} (about 40 minutes on 2 cores)
+                        milestones ${FULL_SCHEDULE.milestones.join('/')} gamma ${FULL_SCHEDULE.gamma} (about an hour on 2 cores)
   --sweep               the lambda trade-off: the spline net for lambda in
                         {${SWEEP_LAMBDAS.join(', ')}}; writes sweep.json, sweep.md, sweep.svg
   --no-plots            skip the SVG pictures
