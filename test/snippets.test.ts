@@ -1,7 +1,8 @@
 /**
- * Every ```js snippet in the READMEs is a complete program and runs as written (as an ES
- * module from the repository root, against the built packages). Fragments are written as
- * ```ts blocks; a complete program meant for a browser starts with `// browser` and is skipped.
+ * Every ```js snippet in the READMEs runs as written (as an ES module from the repository
+ * root, against the built packages). A block with imports starts a program; a block without
+ * imports continues the program above it. Fragments that are not meant to run are ```ts
+ * blocks; a program meant for a browser starts with `// browser` and is skipped here.
  */
 import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
@@ -18,12 +19,28 @@ for (const file of readmes) {
   const re = /```js\n([\s\S]*?)```/g;
   let m: RegExpExecArray | null;
   let i = 0;
+  let chain: {first: number, last: number, code: string} | null = null;
+  const flush = () => {
+    if (chain == null) return;
+    const range = chain.first === chain.last ? `#${chain.first}` : `#${chain.first}-#${chain.last}`;
+    snippets.push([`${relative(root, file)} ${range}`, chain.code]);
+    chain = null;
+  };
   while ((m = re.exec(text)) !== null) {
     ++i;
     const code = m[1];
     if (/^\s*\/\/ browser/.test(code)) continue;
-    snippets.push([`${relative(root, file)} #${i}`, code]);
+    if (/^import /m.test(code) || chain == null) {
+      // a block with imports starts a program
+      flush();
+      chain = {first: i, last: i, code};
+    } else {
+      // a block without imports continues the program above it
+      chain.last = i;
+      chain.code += `\n${code}`;
+    }
   }
+  flush();
 }
 
 const dir = join(root, 'test', '.snippets');
