@@ -13,6 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, withSplineActivations} from '@deepspline/layers';
 import {activeKnots, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
 import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
+import {mulberry32 as prng} from '../twod/lib/prng.mjs';
 
 const HELP = `Convert an existing tfjs model to deep splines, fine-tune, save and reload it.
 
@@ -62,18 +63,6 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${JSON.stringify(arg)} (see --help)`);
   }
   return o;
-}
-
-/** mulberry32: uniform floats in [0, 1) from a 32-bit seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SIDE = 12;
