@@ -257,7 +257,7 @@ describe('withSplineActivations on functional and convolutional models', () => {
     [conv, prelu, thr, rnn, dense, p2].forEach((model) => model.dispose());
   });
 
-  it('round-trips a converted model through save and load', async () => {
+  it('serialization round trip: a converted model saves and loads', async () => {
     const m = tfl.sequential({layers: [
       tfl.layers.dense({units: 4, inputShape: [2], activation: 'relu'}),
       tfl.layers.prelu({}),

@@ -102,7 +102,7 @@ describe('in models', () => {
     model.dispose();
   });
 
-  test('functional model with a shared spline; save/load gives identical predictions and config', async () => {
+  test('serialization round trip: functional model, shared spline: same predictions and config', async () => {
     const input = tfl.input({shape: [3]});
     const h = tfl.layers.dense({units: 4}).apply(input) as tfl.SymbolicTensor;
     const s = splineActivation({size: 7, grid: 0.25, init: 'tanh', shared: true, name: 'act'})
@@ -120,7 +120,7 @@ describe('in models', () => {
     x.dispose();
   });
 
-  test('save/load keeps regularizer, constraint, maxSlope and a function init', async () => {
+  test('serialization round trip: keeps regularizer, constraint, maxSlope and a function init', async () => {
     const model = tfl.sequential({layers: [
       tfl.layers.dense({units: 3, inputShape: [2]}),
       splineActivation({size: 5, range: 1, init: (x) => x * x, coefficientsRegularizer: 'l2',

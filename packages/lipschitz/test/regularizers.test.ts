@@ -78,7 +78,7 @@ describe('tv2 / bv2 regularizers', () => {
     }
   });
 
-  test('config round-trips through model save / load and keeps the penalty', async () => {
+  test('serialization round trip: config survives model save / load and keeps the penalty', async () => {
     for (const make of [tv2, bv2]) {
       const {model, layer} = splineModel(make({lambda: 0.25}), 7, 2);
       let artifacts: tf.io.ModelArtifacts | undefined;
