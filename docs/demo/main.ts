@@ -69,7 +69,7 @@ async function useBackend(name: string): Promise<string> {
       console.warn(`demo: backend ${candidate} unavailable (${(err as Error).message})`);
     }
   }
-  throw new Error('no TensorFlow.js backend could be initialized');
+  throw new Error(`demo: no TensorFlow.js backend could be initialized; tried ${order.join(', ')}`);
 }
 
 /** The spline layers' TV(2) penalty: @deepspline/lipschitz's regularizer when present. */
