@@ -1,19 +1,24 @@
 /**
  * The spline kernels on plain typed arrays: the single source of the per-element rule for
- * JavaScript. Used by the cpu backend's kernels; other backends implement the same rule.
+ * JavaScript. Used by the cpu backend's kernels; the wasm kernels compute exactly the same
+ * float64 operations (bit-identical results), other backends implement the same rule.
  *
  * Per element (spline-math.md), with `K` coefficients `c`, knots `t_k = start + k * step`:
  * ```
  * u = (x - start) / step
  * k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)   // NaN compares false: k = 0, never out of range
  * s = (c[k+1] - c[k]) / step                      // slope of the segment
- * y = s == 0 ? (x is NaN ? NaN : c[k]) : c[k] + (x - t_k) * s
+ * a = (c[k] - t_k * s) + 0                        // the segment's line a + x s (+0 for -0)
+ * y = s == 0 ? (x is NaN ? NaN : a) : a + x * s
  * ```
- * `c[k] + (x - t_k) s` equals the reference's `c[k] + f (c[k+1] - c[k])` with `f = u - k`;
- * written this way it stays finite for huge finite `x` wherever the true value is finite, and
- * a flat end segment gives its end value for `x = ±Inf` (instead of `Inf * 0 = NaN`).
- * Backward: `dx = s dy` (NaN where x is NaN); with `g = (x - t_k) dy / step` (= `f dy`),
- * `dc[k+1] += g`, `dc[k] += dy - g` (= `(1 - f) dy`).
+ * `a + x s` is the reference's `c[k] + f (c[k+1] - c[k])` with `f = u - k` (the line through
+ * the two coefficients); written this way a kernel can tabulate `(a, s)` per segment and spend
+ * one multiply-add per element; it stays finite for huge finite `x` wherever the true value is
+ * finite, and a flat end segment gives its end value for `x = ±Inf` (instead of `Inf * 0 = NaN`).
+ * A flat segment at a coefficient `-0` gives `+0` (as the reference's `-0 + f * 0` does).
+ * Backward: `dx = s dy` (NaN where x is NaN); with `g = (x - t_k) dy (1 / step)` (= `f dy`;
+ * divided by `step` where `1 / step` is not a normal number), `dc[k+1] += g`,
+ * `dc[k] += dy - g` (= `(1 - f) dy`).
  *
  * Arithmetic is float64 (JavaScript numbers); results are rounded once to float32 when stored.
  */
@@ -37,7 +42,8 @@ export function linearSplineForwardImpl(
       const b = ch * K + k;
       const c0 = c[b];
       const s = (c[b + 1] - c0) / step;
-      out[i] = s === 0 ? (v === v ? c0 : NaN) : c0 + (v - (start + k * step)) * s;
+      const a = (c0 - (start + k * step) * s) + 0;
+      out[i] = s === 0 ? (v === v ? a : NaN) : a + v * s;
     }
   }
   return out;
@@ -54,6 +60,8 @@ export function linearSplineGradImpl(
   const n = x.length;
   const km2 = K - 2;
   const channels = C === 1 ? 1 : C;
+  const inv = 1 / step;
+  const useInv = inv >= 2.2250738585072014e-308 && inv < Infinity;
   const acc = new Float64Array(C * K);
   for (let row = 0; row < n; row += channels) {
     for (let ch = 0; ch < channels; ++ch) {
@@ -65,7 +73,8 @@ export function linearSplineGradImpl(
       const b = ch * K + k;
       const s = (c[b + 1] - c[b]) / step;
       dx[i] = v === v ? s * g0 : NaN;
-      const g = (v - (start + k * step)) * g0 / step;
+      const d = v - (start + k * step);
+      const g = useInv ? d * g0 * inv : d * g0 / step;
       acc[b] += g0 - g;
       acc[b + 1] += g;
     }

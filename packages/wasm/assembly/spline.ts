@@ -1,224 +1,380 @@
 // The LinearSpline / LinearSplineGrad kernels for the tfjs wasm backend, in AssemblyScript.
 //
 // ONE source, compiled into several binaries by scripts/build-wasm.mjs: with `--enable simd`
-// the `ASC_FEATURE_SIMD` blocks below are compiled (f64x2 arithmetic, 4 elements per
-// iteration), without it they are removed at compile time and only the scalar loops remain.
-// Both paths compute every element with exactly the same float64 operations in the same order
-// as the JavaScript reference (packages/core/src/cpu_impl.ts), so results are bit-identical
-// to the cpu kernel:
+// the `ASC_FEATURE_SIMD` blocks below are compiled, without it they are removed at compile time
+// and only the scalar loops remain. Every element goes through exactly the float64 operations
+// of the JavaScript rule (packages/core/src/cpu_impl.ts), so results are bit-identical to the
+// cpu kernel:
 //
-//   u  = (x - start) / step
-//   k  = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)        (NaN -> 0: never out of range)
-//   s  = (c[k+1] - c[k]) / step                         (precomputed per segment by `prepare`)
-//   y  = s == 0 ? (x is NaN ? NaN : c[k]) : c[k] + (x - (start + k step)) s
+//   u = (x - start) / step
+//   k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)         (NaN -> 0: never out of range)
+//   s = (c[k+1] - c[k]) / step,  t = start + k step,  a = (c[k] - t s) + 0    (per segment)
+//   y  = s == 0 ? (x is NaN ? NaN : a) : a + x s
 //   dx = x is NaN ? NaN : s dy
-//   g  = (x - (start + k step)) dy / step;  dc[k] += dy - g;  dc[k+1] += g   (float64 sums)
+//   g  = (x - t) dy (1/step);  dc[k] += dy - g;  dc[k+1] += g       (float64 sums, in order)
 //
-// Speed without changing a bit: `u` is first computed as (x - start) * (1 / step), within
-// 4e-16 relative of the quotient. Where that product lies more than 1e-7 away from every
-// integer (so floor and the clamps to 0 and K-2 cannot differ; K < 2^23), it is used as is;
-// otherwise (a knot within reach, huge |u|, or a non-finite x) the exact quotient is computed.
-// The SIMD path decides this per vector of 4 and, for vectors on the fast path (finite x),
-// also skips the NaN/flat-segment selects, which cannot change the result there unless a
-// flat segment starts at -0 (see `careful`).
+// Speed without changing a bit (SIMD build):
+// - Segment index. The exact `u` needs a float64 division per element. Instead, 4 lanes at a
+//   time, u is estimated in float32 as (x - start) * (1/step), clamped to [0.5, K - 1.5] (which
+//   maps every u < 1 to segment 0 and every u >= K-2 to K-2). The estimate is within `delta`
+//   (see `margin`) of the exact quotient, so where it lies more than 2 delta away from every
+//   integer, its floor IS the exact k. Only vectors with a lane near a knot (or a non-finite
+//   lane) take the exact path: float64 division, still 2 lanes per instruction.
+// - Tables. `prepare` computes the per-segment (a, s) pairs once per call (O(C K)), so the
+//   forward pass is one gather and one multiply-add per element; `prepareGrad` computes (t, s).
+// - Loop constants are kept in a 128-byte header in front of the table and loaded in the loop:
+//   V8 otherwise recomputes hoisted splats (even 1/step) inside the loop.
 //
 // The module imports the backend's memory (`env.memory`), owns no memory of its own: no data
 // segments, no globals in memory, no allocation, no memory.grow. Every pointer is a byte
 // offset into the backend's heap, allocated by the caller (tfjs `makeOutput` / `_malloc`).
-// Table layout (`tab`): for each spline row r and segment j, the pair (c[r,j], s[r,j]) as two
-// float64 (16 bytes), row stride K pairs. The backward pass needs only the slopes: `slopes`
-// writes them alone (8 bytes each, row stride K), which halves its table's cache footprint.
+// Table layout: HEADER bytes, then for each spline row r and segment j < K-1 a pair of
+// float64 (16 bytes), row stride (K-1) pairs.
 
-/**
- * Fills the (coefficient, slope) table for `C` splines of `K` float32 coefficients at `c`.
- * Returns 1 if some flat segment (slope 0) starts at a coefficient -0: there `c0 + 0 * t`
- * would give +0 instead of the rule's `c0` = -0, so the forward pass must use its selects.
- */
-export function prepare(c: usize, tab: usize, C: i32, K: i32, step: f64): i32 {
-  let careful: i32 = 0;
-  for (let r: i32 = 0; r < C; ++r) {
-    const row = c + ((<usize>r * <usize>K) << 2);
-    const trow = tab + ((<usize>r * <usize>K) << 4);
-    let c0 = <f64>load<f32>(row);
-    for (let j: i32 = 0; j < K - 1; ++j) {
-      const c1 = <f64>load<f32>(row + ((<usize>j + 1) << 2));
-      const slope = (c1 - c0) / step;
-      store<f64>(trow + (<usize>j << 4), c0);
-      store<f64>(trow + (<usize>j << 4), slope, 8);
-      if (slope == 0.0 && c0 == 0.0 && (reinterpret<i64>(c0) < 0)) careful = 1;
-      c0 = c1;
-    }
-    store<f64>(trow + (<usize>(K - 1) << 4), c0);
-    store<f64>(trow + (<usize>(K - 1) << 4), 0.0, 8);
-  }
-  return careful;
-}
+// @ts-ignore: decorator
+@inline const HEADER: usize = 128;
+// 1.5 * 2^23: adding it to an integer-valued float32 in [0, 2^22) leaves the integer in the
+// low bits of the sum's bit pattern (0x4B400000 + k).
+// @ts-ignore: decorator
+@inline const MAGIC: f32 = 12582912.0;
+// @ts-ignore: decorator
+@inline const MAGIC_BITS: i32 = 0x4B400000;
 
-/** Fills `tab` with the `C * K` slopes (c[k+1] - c[k]) / step (0 for k = K-1), float64. */
-export function slopes(c: usize, tab: usize, C: i32, K: i32, step: f64): void {
-  for (let r: i32 = 0; r < C; ++r) {
-    const row = c + ((<usize>r * <usize>K) << 2);
-    const trow = tab + ((<usize>r * <usize>K) << 3);
-    let c0 = <f64>load<f32>(row);
-    for (let j: i32 = 0; j < K - 1; ++j) {
-      const c1 = <f64>load<f32>(row + ((<usize>j + 1) << 2));
-      store<f64>(trow + (<usize>j << 3), (c1 - c0) / step);
-      c0 = c1;
-    }
-    store<f64>(trow + (<usize>(K - 1) << 3), 0.0);
-  }
+/** Bytes of a table (header + pairs) for `C` splines of `K` coefficients. */
+export function tableSize(C: i32, K: i32): i32 {
+  return <i32>HEADER + C * (K - 1) * 16;
 }
 
 /**
- * 1 / step when the multiply-then-check shortcut is valid (1 / step a normal number and
- * K < 2^23), else 0 (always divide).
+ * How far (in units of u) the float32 estimate of u may be from the exact float64 quotient,
+ * times 16 for safety; -1 where the estimate is not used (extreme grids). The estimate's error
+ * is below 2^-24 (3.1 |u| + 1.1 |start| / step) for |u| <= K (see the file comment); larger
+ * |u| are clamped, where only the sign of u - 0.5 or u - (K - 1.5) matters.
  */
 // @ts-ignore: decorator
-@inline function inverse(step: f64, K: i32): f64 {
-  const inv = 1.0 / step;
-  return inv >= 2.2250738585072014e-308 && inv < Infinity && K < (1 << 23) ? inv : 0.0;
+@inline function margin(start: f64, step: f64, K: i32): f64 {
+  if (!(step > 8.673617379884035e-19 && step < 1.152921504606847e18) || K > (1 << 20)) return -1.0;
+  const r = abs<f64>(start) / step;
+  if (!(r < 1048576.0)) return -1.0;
+  const d = 9.5367431640625e-7 * (r + 4.0 * <f64>K + 8.0);
+  return d < 0.125 ? d : -1.0;
 }
 
-// How far from every integer the product must be to be used instead of the quotient.
 // @ts-ignore: decorator
-@inline const HALF_GAP: f64 = 0.5 - 1e-7;
+@inline function useInverse(inv: f64): bool {
+  return inv >= 2.2250738585072014e-308 && inv < Infinity;
+}
 
 // @ts-ignore: decorator
-@inline function segment(v: f64, start: f64, step: f64, inv: f64, km2: f64): f64 {
-  const q = v - start;
-  let u = q * inv;
-  if (!(abs<f64>(u - Math.floor(u) - 0.5) < HALF_GAP)) u = q / step;  // also when inv == 0
+@inline function segment(v: f64, start: f64, step: f64, km2: f64): f64 {
+  const u = (v - start) / step;
   return u >= km2 ? km2 : (u >= 0.0 ? Math.floor(u) : 0.0);
 }
 
+/**
+ * Fills the forward table at `tab` (see `tableSize`) from the float32 `[C, K]` coefficients
+ * at `c`: per segment `(a, s)`.
+ */
+export function prepare(c: usize, tab: usize, C: i32, K: i32, start: f64, step: f64): void {
+  for (let r: i32 = 0; r < C; ++r) {
+    const row = c + ((<usize>r * <usize>K) << 2);
+    const trow = tab + HEADER + ((<usize>r * <usize>(K - 1)) << 4);
+    let c0 = <f64>load<f32>(row);
+    for (let j: i32 = 0; j < K - 1; ++j) {
+      const c1 = <f64>load<f32>(row + ((<usize>j + 1) << 2));
+      const s = (c1 - c0) / step;
+      // + 0 turns a -0 into +0, so that a + x * 0 == a on every path.
+      store<f64>(trow + (<usize>j << 4), (c0 - (start + <f64>j * step) * s) + 0.0);
+      store<f64>(trow + (<usize>j << 4), s, 8);
+      c0 = c1;
+    }
+  }
+}
+
+/** Fills the backward table at `tab`: per segment `(t, s)`. */
+export function prepareGrad(c: usize, tab: usize, C: i32, K: i32, start: f64, step: f64): void {
+  for (let r: i32 = 0; r < C; ++r) {
+    const row = c + ((<usize>r * <usize>K) << 2);
+    const trow = tab + HEADER + ((<usize>r * <usize>(K - 1)) << 4);
+    let c0 = <f64>load<f32>(row);
+    for (let j: i32 = 0; j < K - 1; ++j) {
+      const c1 = <f64>load<f32>(row + ((<usize>j + 1) << 2));
+      store<f64>(trow + (<usize>j << 4), start + <f64>j * step);
+      store<f64>(trow + (<usize>j << 4), (c1 - c0) / step, 8);
+      c0 = c1;
+    }
+  }
+}
+
+/**
+ * Writes the loop constants of the float32 index estimate into the table header; returns
+ * whether the SIMD loops may run (1/step is a normal float64).
+ */
+function header(tab: usize, K: i32, start: f64, step: f64): bool {
+  const inv = 1.0 / step;
+  const delta = margin(start, step, K);
+  const lim = 0.5 - 2.0 * delta;
+  if (ASC_FEATURE_SIMD) {
+    v128.store(tab, f32x4.splat(<f32>start));
+    v128.store(tab, f32x4.splat(<f32>inv), 16);
+    // (frac - 0.5)^2 < lim^2 <=> safe; -1 (never safe) when the estimate is not used.
+    v128.store(tab, f32x4.splat(delta >= 0.0 ? <f32>(lim * lim) : -1.0), 32);
+    v128.store(tab, f32x4.splat(0.5), 48);
+    v128.store(tab, f32x4.splat(<f32>(K - 2) + 0.5), 64);
+    v128.store(tab, f32x4.splat(MAGIC), 80);
+    v128.store(tab, i32x4.splat(MAGIC_BITS), 96);
+    v128.store(tab, i32x4.splat(K - 2), 112);
+  }
+  return useInverse(inv);
+}
+
+// Float32 estimate of the segment index of 4 lanes, clamped: floor(uc) is the segment where
+// `near(uc)` is false. Non-finite lanes give NaN (never safe).
 // @ts-ignore: decorator
-@inline function forward1(xp: usize, op: usize, trow: usize, start: f64, step: f64, inv: f64,
-    km2: f64): void {
+@inline function estimate(xv: v128, tab: usize): v128 {
+  const u = f32x4.mul(f32x4.sub(xv, v128.load(tab)), v128.load(tab, 16));
+  const uc = f32x4.pmin(f32x4.pmax(u, v128.load(tab, 48)), v128.load(tab, 64));
+  return f32x4.add(uc, f32x4.sub(u, u));
+}
+
+// All-ones lanes where floor(uc) is certainly the exact segment index.
+// @ts-ignore: decorator
+@inline function safe(uc: v128, fl: v128, tab: usize): v128 {
+  const d = f32x4.sub(f32x4.sub(uc, fl), v128.load(tab, 48));
+  return f32x4.lt(f32x4.mul(d, d), v128.load(tab, 32));
+}
+
+// Segment indices (i32x4) from the floors of safe estimates.
+// @ts-ignore: decorator
+@inline function fastIndex(fl: v128, tab: usize): v128 {
+  return i32x4.sub(f32x4.add(fl, v128.load(tab, 80)), v128.load(tab, 96));
+}
+
+// Exact segment indices (i32x4) of 4 lanes by float64 division, as the scalar rule.
+// @ts-ignore: decorator
+@inline function exactIndex(v01: v128, v23: v128, start: v128, step: v128, tab: usize): v128 {
+  const k01 = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.div(f64x2.sub(v01, start), step)));
+  const k23 = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.div(f64x2.sub(v23, start), step)));
+  const k = v128.shuffle<i32>(k01, k23, 0, 1, 4, 5);
+  return i32x4.max_s(i32x4.min_s(k, v128.load(tab, 112)), i32x4.splat(0));
+}
+
+// @ts-ignore: decorator
+@inline function low(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+// @ts-ignore: decorator
+@inline function high(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<i32>(v, v, 2, 3, 2, 3));
+}
+
+// @ts-ignore: decorator
+@inline function narrow(a: v128, b: v128): v128 {
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 1, 4, 5);
+}
+
+// y of 2 lanes from their table pairs (a, s); `exact`: the lanes may be non-finite.
+// @ts-ignore: decorator
+@inline function line(v: v128, p0: v128, p1: v128, exact: bool): v128 {
+  const a = v128.shuffle<f64>(p0, p1, 0, 2);
+  const s = v128.shuffle<f64>(p0, p1, 1, 3);
+  const y = f64x2.add(a, f64x2.mul(v, s));
+  if (!exact) return y;  // finite x: a + x * 0 == a (a is never -0)
+  const flat = v128.bitselect(a, f64x2.splat(NaN), f64x2.eq(v, v));
+  return v128.bitselect(flat, y, f64x2.eq(s, f64x2.splat(0.0)));
+}
+
+// Forward of 4 lanes at `xp` -> `op` given their segment indices `k` and table row bases.
+// @ts-ignore: decorator
+@inline function forward4(xv: v128, k: v128, rows: v128, op: usize, exact: bool): void {
+  const at = i32x4.add(rows, i32x4.shl(k, 4));
+  const p0 = v128.load(<usize><u32>i32x4.extract_lane(at, 0));
+  const p1 = v128.load(<usize><u32>i32x4.extract_lane(at, 1));
+  const p2 = v128.load(<usize><u32>i32x4.extract_lane(at, 2));
+  const p3 = v128.load(<usize><u32>i32x4.extract_lane(at, 3));
+  v128.store(op, narrow(line(low(xv), p0, p1, exact), line(high(xv), p2, p3, exact)));
+}
+
+// @ts-ignore: decorator
+@inline function forward1(xp: usize, op: usize, trow: usize, start: f64, step: f64, km2: f64): void {
   const v = <f64>load<f32>(xp);
-  const kf = segment(v, start, step, inv, km2);
-  const p = trow + (<usize><i32>kf << 4);
-  const c0 = load<f64>(p);
+  const p = trow + (<usize><i32>segment(v, start, step, km2) << 4);
+  const a = load<f64>(p);
   const s = load<f64>(p, 8);
-  const y = s == 0.0 ? (v == v ? c0 : NaN) : c0 + (v - (start + kf * step)) * s;
-  store<f32>(op, <f32>y);
+  store<f32>(op, <f32>(s == 0.0 ? (v == v ? a : NaN) : a + v * s));
+}
+
+/**
+ * Forward pass over `n` float32 values at `x` (last axis of size `channels`), table `tab`
+ * from `prepare` for `C` splines (`C == channels` or `C == 1`), output float32 at `out`.
+ */
+export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channels: i32, K: i32,
+    start: f64, step: f64): void {
+  if (n <= 0) return;
+  const rowLen: i32 = C == 1 ? n : channels;
+  const stride: i32 = C == 1 ? 0 : (K - 1) << 4;
+  const km2 = <f64>(K - 2);
+  const simd = header(tab, K, start, step);
+  const rows0 = tab + HEADER;
+  for (let row: i32 = 0; row < n; row += rowLen) {
+    const xr = x + (<usize>row << 2);
+    const or = out + (<usize>row << 2);
+    let ch: i32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (simd) {
+        const r0 = <i32>rows0;
+        let rows = i32x4(r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride);
+        const next = i32x4.splat(stride << 2);
+        // 8 lanes per step (two vectors), one branch for both in the common case.
+        for (; ch + 8 <= rowLen; ch += 8) {
+          const xa = v128.load(xr + (<usize>ch << 2));
+          const xb = v128.load(xr + (<usize>ch << 2), 16);
+          const ua = estimate(xa, tab);
+          const ub = estimate(xb, tab);
+          const fa = f32x4.floor(ua);
+          const fb = f32x4.floor(ub);
+          const sa = safe(ua, fa, tab);
+          const sb = safe(ub, fb, tab);
+          const rowsb = i32x4.add(rows, next);
+          const op = or + (<usize>ch << 2);
+          if (i32x4.bitmask(v128.and(sa, sb)) == 15) {
+            forward4(xa, fastIndex(fa, tab), rows, op, false);
+            forward4(xb, fastIndex(fb, tab), rowsb, op + 16, false);
+          } else {
+            forwardEither(xa, fa, sa, rows, op, start, step, tab);
+            forwardEither(xb, fb, sb, rowsb, op + 16, start, step, tab);
+          }
+          rows = i32x4.add(rowsb, next);
+        }
+        if (ch + 4 <= rowLen) {
+          const xa = v128.load(xr + (<usize>ch << 2));
+          const ua = estimate(xa, tab);
+          const fa = f32x4.floor(ua);
+          forwardEither(xa, fa, safe(ua, fa, tab), rows, or + (<usize>ch << 2), start, step, tab);
+          ch += 4;
+        }
+      }
+    }
+    for (; ch < rowLen; ++ch) {
+      forward1(xr + (<usize>ch << 2), or + (<usize>ch << 2), rows0 + <usize>ch * <usize>stride,
+        start, step, km2);
+    }
+  }
+}
+
+// Forward of 4 lanes by the fast index where all lanes are safe, else by the exact one.
+// @ts-ignore: decorator
+@inline function forwardEither(xv: v128, fl: v128, ok: v128, rows: v128, op: usize, start: f64,
+    step: f64, tab: usize): void {
+  if (i32x4.bitmask(ok) == 15) {
+    forward4(xv, fastIndex(fl, tab), rows, op, false);
+  } else {
+    forward4(xv, exactIndex(low(xv), high(xv), f64x2.splat(start), f64x2.splat(step), tab), rows,
+      op, true);
+  }
+}
+
+// dx of 2 lanes and their coefficient-gradient pairs (dy - g, g), added into the accumulator
+// pairs at a0 and a1 in lane order; `exact`: the lanes may be non-finite.
+// @ts-ignore: decorator
+@inline function grad2(v: v128, g0: v128, p0: v128, p1: v128, a0: usize, a1: usize, inv: v128,
+    shared: bool, exact: bool): v128 {
+  const t = v128.shuffle<f64>(p0, p1, 0, 2);
+  const s = v128.shuffle<f64>(p0, p1, 1, 3);
+  const g = f64x2.mul(f64x2.mul(f64x2.sub(v, t), g0), inv);
+  const h = f64x2.sub(g0, g);
+  if (shared) {
+    // One spline for all lanes: lanes may share accumulators; 8-byte steps keep the CPU's
+    // store-to-load forwarding intact where a pair overlaps the previous lane's pair.
+    store<f64>(a0, load<f64>(a0) + f64x2.extract_lane(h, 0));
+    store<f64>(a0, load<f64>(a0, 8) + f64x2.extract_lane(g, 0), 8);
+    store<f64>(a1, load<f64>(a1) + f64x2.extract_lane(h, 1));
+    store<f64>(a1, load<f64>(a1, 8) + f64x2.extract_lane(g, 1), 8);
+  } else {
+    v128.store(a0, f64x2.add(v128.load(a0), v128.shuffle<f64>(h, g, 0, 2)));
+    v128.store(a1, f64x2.add(v128.load(a1), v128.shuffle<f64>(h, g, 1, 3)));
+  }
+  const dx = f64x2.mul(s, g0);
+  return exact ? v128.bitselect(dx, f64x2.splat(NaN), f64x2.eq(v, v)) : dx;
+}
+
+// @ts-ignore: decorator
+@inline function backward4(xv: v128, gv: v128, k: v128, rows: v128, accs: v128, dxp: usize,
+    inv: v128, shared: bool, exact: bool): void {
+  const at = i32x4.add(rows, i32x4.shl(k, 4));
+  const aa = i32x4.add(accs, i32x4.shl(k, 3));
+  const d01 = grad2(low(xv), low(gv), v128.load(<usize><u32>i32x4.extract_lane(at, 0)),
+    v128.load(<usize><u32>i32x4.extract_lane(at, 1)), <usize><u32>i32x4.extract_lane(aa, 0),
+    <usize><u32>i32x4.extract_lane(aa, 1), inv, shared, exact);
+  const d23 = grad2(high(xv), high(gv), v128.load(<usize><u32>i32x4.extract_lane(at, 2)),
+    v128.load(<usize><u32>i32x4.extract_lane(at, 3)), <usize><u32>i32x4.extract_lane(aa, 2),
+    <usize><u32>i32x4.extract_lane(aa, 3), inv, shared, exact);
+  v128.store(dxp, narrow(d01, d23));
 }
 
 // @ts-ignore: decorator
 @inline function backward1(dyp: usize, xp: usize, dxp: usize, trow: usize, arow: usize,
-    start: f64, step: f64, inv: f64, km2: f64): void {
+    start: f64, step: f64, inv: f64, useInv: bool, km2: f64): void {
   const v = <f64>load<f32>(xp);
   const g0 = <f64>load<f32>(dyp);
-  const kf = segment(v, start, step, inv, km2);
-  const k = <usize><i32>kf;
-  const s = load<f64>(trow + (k << 3));
+  const k = <usize><i32>segment(v, start, step, km2);
+  const p = trow + (k << 4);
+  const t = load<f64>(p);
+  const s = load<f64>(p, 8);
   store<f32>(dxp, v == v ? <f32>(s * g0) : <f32>NaN);
-  const g = (v - (start + kf * step)) * g0 / step;
+  const g = useInv ? (v - t) * g0 * inv : (v - t) * g0 / step;
   const a = arow + (k << 3);
   store<f64>(a, load<f64>(a) + (g0 - g));
   store<f64>(a, load<f64>(a, 8) + g, 8);
 }
 
 // @ts-ignore: decorator
-@inline function kIndex(u: v128, km2: v128): v128 {
-  // u >= K-2 -> K-2; 0 <= u < K-2 -> floor(u); u < 0 or NaN -> +0 (mask is all-zero bits).
-  return v128.and(f64x2.pmin(f64x2.floor(u), km2), f64x2.ge(u, f64x2.splat(0.0)));
-}
-
-// Lanes whose product is safely inside a segment: |frac(u) - 0.5| < HALF_GAP (false for
-// NaN and ±Inf, true for no integer-valued u).
-// @ts-ignore: decorator
-@inline function inside(u: v128): v128 {
-  return f64x2.lt(f64x2.abs(f64x2.sub(f64x2.sub(u, f64x2.floor(u)), f64x2.splat(0.5))),
-    f64x2.splat(HALF_GAP));
-}
-
-// 2^52: adding it to an integer-valued f64 in [0, 2^31) leaves the integer in the low bits.
-// @ts-ignore: decorator
-@inline const MAGIC: f64 = 4503599627370496.0;
-
-// @ts-ignore: decorator
-@inline function forward2(v: v128, kf: v128, ta: usize, tb: usize, start: v128, step: v128,
-    exact: bool): v128 {
-  const kb = f64x2.add(kf, f64x2.splat(MAGIC));
-  const pa = v128.load(ta + (<usize><u32>i64x2.extract_lane(kb, 0) << 4));
-  const pb = v128.load(tb + (<usize><u32>i64x2.extract_lane(kb, 1) << 4));
-  const c0 = v128.shuffle<f64>(pa, pb, 0, 2);
-  const s = v128.shuffle<f64>(pa, pb, 1, 3);
-  const y = f64x2.add(c0, f64x2.mul(f64x2.sub(v, f64x2.add(start, f64x2.mul(kf, step))), s));
-  if (!exact) return y;
-  const flat = v128.bitselect(c0, f64x2.splat(NaN), f64x2.eq(v, v));
-  return v128.bitselect(flat, y, f64x2.eq(s, f64x2.splat(0.0)));
-}
-
-// @ts-ignore: decorator
-@inline function backward2(v: v128, g0: v128, kf: v128, ta: usize, tb: usize, aa: usize,
-    ab: usize, start: v128, step: v128, exact: bool): v128 {
-  const kbits = f64x2.add(kf, f64x2.splat(MAGIC));
-  const ka = <usize><u32>i64x2.extract_lane(kbits, 0);
-  const kb = <usize><u32>i64x2.extract_lane(kbits, 1);
-  const s = f64x2.replace_lane(f64x2.splat(load<f64>(ta + (ka << 3))), 1,
-    load<f64>(tb + (kb << 3)));
-  const g = f64x2.div(f64x2.mul(f64x2.sub(v, f64x2.add(start, f64x2.mul(kf, step))), g0), step);
-  const h = f64x2.sub(g0, g);
-  // Same order as the scalar rule: element a's two sums, then element b's.
-  const pa = aa + (ka << 3);
-  store<f64>(pa, load<f64>(pa) + f64x2.extract_lane(h, 0));
-  store<f64>(pa, load<f64>(pa, 8) + f64x2.extract_lane(g, 0), 8);
-  const pb = ab + (kb << 3);
-  store<f64>(pb, load<f64>(pb) + f64x2.extract_lane(h, 1));
-  store<f64>(pb, load<f64>(pb, 8) + f64x2.extract_lane(g, 1), 8);
-  const dx = f64x2.mul(s, g0);
-  return exact ? v128.bitselect(dx, f64x2.splat(NaN), f64x2.eq(v, v)) : dx;
-}
-
-/**
- * Forward pass over `n` float32 values at `x` (last axis of size `channels`), table `tab`
- * from `prepare` for `C` splines (`C == channels` or `C == 1`), output float32 at `out`.
- * `careful`: what `prepare` returned.
- */
-export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channels: i32, K: i32,
-    start: f64, step: f64, careful: i32): void {
-  if (n <= 0) return;
-  const rowLen: i32 = C == 1 ? n : channels;
-  const stride: usize = C == 1 ? 0 : (<usize>K << 4);
+@inline function backwardRows(dy: usize, x: usize, tab: usize, dx: usize, acc: usize, n: i32,
+    C: i32, channels: i32, K: i32, start: f64, step: f64, shared: bool): void {
+  const rowLen: i32 = shared ? n : channels;
+  const stride: i32 = shared ? 0 : (K - 1) << 4;
+  const astride: i32 = shared ? 0 : K << 3;
   const km2 = <f64>(K - 2);
-  const inv = inverse(step, K);
+  const inv = 1.0 / step;
+  const useInv = useInverse(inv);
+  const simd = header(tab, K, start, step);
+  const rows0 = tab + HEADER;
   for (let row: i32 = 0; row < n; row += rowLen) {
-    const xr = x + (<usize>row << 2);
-    const or = out + (<usize>row << 2);
+    const off = <usize>row << 2;
     let ch: i32 = 0;
     if (ASC_FEATURE_SIMD) {
-      const vstart = f64x2.splat(start);
-      const vstep = f64x2.splat(step);
-      const vinv = f64x2.splat(inv);
-      const vkm2 = f64x2.splat(km2);
-      for (; ch + 4 <= rowLen; ch += 4) {
-        const t0 = tab + <usize>ch * stride;
-        const xv = v128.load(xr + (<usize>ch << 2));
-        const v01 = f64x2.promote_low_f32x4(xv);
-        const v23 = f64x2.promote_low_f32x4(v128.shuffle<i32>(xv, xv, 2, 3, 2, 3));
-        const q01 = f64x2.sub(v01, vstart);
-        const q23 = f64x2.sub(v23, vstart);
-        let u01 = f64x2.mul(q01, vinv);
-        let u23 = f64x2.mul(q23, vinv);
-        // inv == 0 makes u 0 (or NaN): never inside, so that case always divides.
-        let exact = !i64x2.all_true(v128.and(inside(u01), inside(u23)));
-        if (exact) {
-          u01 = f64x2.div(q01, vstep);
-          u23 = f64x2.div(q23, vstep);
+      if (simd) {
+        const vstart = f64x2.splat(start);
+        const vstep = f64x2.splat(step);
+        const vinv = f64x2.splat(inv);
+        const r0 = <i32>rows0;
+        const a0 = <i32>acc;
+        let rows = i32x4(r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride);
+        let accs = i32x4(a0, a0 + astride, a0 + 2 * astride, a0 + 3 * astride);
+        const next = i32x4.splat(stride << 2);
+        const anext = i32x4.splat(astride << 2);
+        for (; ch + 4 <= rowLen; ch += 4) {
+          const e = off + (<usize>ch << 2);
+          const xv = v128.load(x + e);
+          const gv = v128.load(dy + e);
+          const uc = estimate(xv, tab);
+          const fl = f32x4.floor(uc);
+          if (i32x4.bitmask(safe(uc, fl, tab)) == 15) {
+            backward4(xv, gv, fastIndex(fl, tab), rows, accs, dx + e, vinv, shared, false);
+          } else {
+            backward4(xv, gv, exactIndex(low(xv), high(xv), vstart, vstep, tab), rows, accs,
+              dx + e, vinv, shared, true);
+          }
+          rows = i32x4.add(rows, next);
+          accs = i32x4.add(accs, anext);
         }
-        // Selects only where they can matter: a non-finite input or a -0 flat segment.
-        exact = exact || careful != 0;
-        const y01 = forward2(v01, kIndex(u01, vkm2), t0, t0 + stride, vstart, vstep, exact);
-        const y23 = forward2(v23, kIndex(u23, vkm2), t0 + 2 * stride, t0 + 3 * stride, vstart,
-          vstep, exact);
-        v128.store(or + (<usize>ch << 2), v128.shuffle<i32>(
-          f32x4.demote_f64x2_zero(y01), f32x4.demote_f64x2_zero(y23), 0, 1, 4, 5));
       }
     }
     for (; ch < rowLen; ++ch) {
-      forward1(xr + (<usize>ch << 2), or + (<usize>ch << 2), tab + <usize>ch * stride,
-        start, step, inv, km2);
+      const e = off + (<usize>ch << 2);
+      backward1(dy + e, x + e, dx + e, rows0 + <usize>ch * <usize>stride,
+        acc + <usize>ch * <usize>astride, start, step, inv, useInv, km2);
     }
   }
 }
@@ -226,56 +382,13 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
 /**
  * Backward pass: writes `dx` (float32, like `x`) and ADDS the coefficient gradient into the
  * float64 accumulator `acc` (`C * K` values, zeroed by the caller with `clear`); `tab` is the
- * slope table from `slopes`.
+ * table from `prepareGrad`.
  */
 export function backward(dy: usize, x: usize, tab: usize, dx: usize, acc: usize, n: i32, C: i32,
     channels: i32, K: i32, start: f64, step: f64): void {
   if (n <= 0) return;
-  const rowLen: i32 = C == 1 ? n : channels;
-  const stride: usize = C == 1 ? 0 : (<usize>K << 3);  // slope table from `slopes`
-  const astride: usize = C == 1 ? 0 : (<usize>K << 3);
-  const km2 = <f64>(K - 2);
-  const inv = inverse(step, K);
-  for (let row: i32 = 0; row < n; row += rowLen) {
-    const off = <usize>row << 2;
-    let ch: i32 = 0;
-    if (ASC_FEATURE_SIMD) {
-      const vstart = f64x2.splat(start);
-      const vstep = f64x2.splat(step);
-      const vinv = f64x2.splat(inv);
-      const vkm2 = f64x2.splat(km2);
-      for (; ch + 4 <= rowLen; ch += 4) {
-        const t0 = tab + <usize>ch * stride;
-        const a0 = acc + <usize>ch * astride;
-        const e = off + (<usize>ch << 2);
-        const xv = v128.load(x + e);
-        const gv = v128.load(dy + e);
-        const v01 = f64x2.promote_low_f32x4(xv);
-        const v23 = f64x2.promote_low_f32x4(v128.shuffle<i32>(xv, xv, 2, 3, 2, 3));
-        const q01 = f64x2.sub(v01, vstart);
-        const q23 = f64x2.sub(v23, vstart);
-        let u01 = f64x2.mul(q01, vinv);
-        let u23 = f64x2.mul(q23, vinv);
-        const exact = !i64x2.all_true(v128.and(inside(u01), inside(u23)));
-        if (exact) {
-          u01 = f64x2.div(q01, vstep);
-          u23 = f64x2.div(q23, vstep);
-        }
-        const d01 = backward2(v01, f64x2.promote_low_f32x4(gv), kIndex(u01, vkm2),
-          t0, t0 + stride, a0, a0 + astride, vstart, vstep, exact);
-        const d23 = backward2(v23, f64x2.promote_low_f32x4(v128.shuffle<i32>(gv, gv, 2, 3, 2, 3)),
-          kIndex(u23, vkm2), t0 + 2 * stride, t0 + 3 * stride, a0 + 2 * astride,
-          a0 + 3 * astride, vstart, vstep, exact);
-        v128.store(dx + e, v128.shuffle<i32>(
-          f32x4.demote_f64x2_zero(d01), f32x4.demote_f64x2_zero(d23), 0, 1, 4, 5));
-      }
-    }
-    for (; ch < rowLen; ++ch) {
-      const e = off + (<usize>ch << 2);
-      backward1(dy + e, x + e, dx + e, tab + <usize>ch * stride, acc + <usize>ch * astride,
-        start, step, inv, km2);
-    }
-  }
+  if (C == 1) backwardRows(dy, x, tab, dx, acc, n, C, channels, K, start, step, true);
+  else backwardRows(dy, x, tab, dx, acc, n, C, channels, K, start, step, false);
 }
 
 /** Sets `count` float64 values at `acc` to 0. */

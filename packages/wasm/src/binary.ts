@@ -9,18 +9,21 @@ export type WasmBinary = 'simd' | 'scalar';
 
 /**
  * The functions exported by every build of `assembly/spline.ts`. Pointers are byte offsets
- * into the backend's heap; `tab` holds `C * K` (coefficient, slope) float64 pairs and `acc`
- * `C * K` float64 sums, both allocated by the caller.
+ * into the backend's heap; `tab` is a table of `tableSize(C, K)` bytes (a header of loop
+ * constants, then a float64 pair per segment) and `acc` holds `C * K` float64 sums, both
+ * allocated by the caller.
  */
 export interface SplineExports {
-  /** Fills `tab` from the float32 `[C, K]` coefficients at `c`; returns the `careful` flag. */
-  prepare(c: number, tab: number, C: number, K: number, step: number): number;
-  /** Fills `tab` with the `C * K` float64 slopes only (the backward pass's table). */
-  slopes(c: number, tab: number, C: number, K: number, step: number): void;
-  /** Writes the spline of the `n` float32 values at `x` to `out`. */
+  /** Bytes of a table for `C` splines of `K` coefficients. */
+  tableSize(C: number, K: number): number;
+  /** Fills the forward table (`(a, s)` per segment) from the float32 `[C, K]` coefficients. */
+  prepare(c: number, tab: number, C: number, K: number, start: number, step: number): void;
+  /** Fills the backward table (`(t, s)` per segment). */
+  prepareGrad(c: number, tab: number, C: number, K: number, start: number, step: number): void;
+  /** Writes the spline of the `n` float32 values at `x` to `out` (`tab` from `prepare`). */
   forward(x: number, tab: number, out: number, n: number, C: number, channels: number, K: number,
-    start: number, step: number, careful: number): void;
-  /** Writes `dx` and adds the coefficient gradient into `acc` (`tab` from `slopes`). */
+    start: number, step: number): void;
+  /** Writes `dx` and adds the coefficient gradient into `acc` (`tab` from `prepareGrad`). */
   backward(dy: number, x: number, tab: number, dx: number, acc: number, n: number, C: number,
     channels: number, K: number, start: number, step: number): void;
   /** Zeroes `count` float64 values at `acc`. */
@@ -138,8 +141,8 @@ const instances = new WeakMap<WebAssembly.Memory, Map<WasmBinary, SplineExports>
 
 /**
  * The kernels instantiated on `memory` (imported as `env.memory`), cached per memory and
- * binary. Synchronous: the modules are ~1-2 KB, below every engine's limit for synchronous
- * instantiation on a browser's main thread.
+ * binary. Synchronous: the modules are 2 to 8 KB, below every current engine's limit for
+ * synchronous instantiation on a browser's main thread (Chrome's was 4 KB before version 114).
  */
 export function instanceOn(memory: WebAssembly.Memory, binary: WasmBinary = wasmBinary()):
     SplineExports {

@@ -89,11 +89,11 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
   // Allocate everything first, then read offsets (malloc may grow the heap; offsets stay valid,
   // views would not, and none are kept).
   const out = b.makeOutput(x.shape.slice(), 'float32');
-  const tab = malloc(b, C * K * 16);
+  const tab = malloc(b, kernels.tableSize(C, K));
   try {
-    const careful = kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.step);
+    kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.start, a.step);
     kernels.forward(memoryOffset(b, x), tab, memoryOffset(b, out), n, C, channels, K, a.start,
-      a.step, careful);
+      a.step);
   } finally {
     free(b, tab);
   }
@@ -121,13 +121,14 @@ const backward: KernelFunc = ({inputs, backend, attrs}) => {
   }
   const dx = b.makeOutput(x.shape.slice(), 'float32');
   const dc = b.makeOutput([C, K], 'float32');
-  const scratch = malloc(b, C * K * 16);  // float64 slopes, then float64 accumulators
+  const tableBytes = kernels.tableSize(C, K);
+  const scratch = malloc(b, tableBytes + C * K * 8);  // table, then float64 accumulators
   try {
     const tab = scratch;
-    const acc = scratch + C * K * 8;
+    const acc = scratch + tableBytes;
     kernels.clear(acc, C * K);
     if (n > 0) {
-      kernels.slopes(memoryOffset(b, coefficients), tab, C, K, a.step);
+      kernels.prepareGrad(memoryOffset(b, coefficients), tab, C, K, a.start, a.step);
       kernels.backward(memoryOffset(b, dy), memoryOffset(b, x), tab, memoryOffset(b, dx), acc, n,
         C, channels, K, a.start, a.step);
     }

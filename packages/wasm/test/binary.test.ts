@@ -150,9 +150,12 @@ describe.each(VARIANTS)('the %s binary (shared memory: %p)', (binary, shared) =>
   const bytes = wasmBinaryBytes(binary, shared);
   const info = inspect(bytes);
 
-  test('is valid and small enough for synchronous instantiation on a main thread (< 4 KB)', () => {
+  // Chrome limited synchronous compilation on the main thread to 4 KB until version 114 and
+  // to 8 MB since; ready() compiles asynchronously anyway. The bound keeps the embedded
+  // base64 strings small.
+  test('is valid and small (< 16 KB)', () => {
     expect(WebAssembly.validate(bytes as BufferSource)).toBe(true);
-    expect(bytes.length).toBeLessThan(4096);
+    expect(bytes.length).toBeLessThan(16384);
   });
 
   test('has no data segments (no data or data count section) and no own memory', () => {

@@ -203,7 +203,36 @@ describe.each(BINARIES)('%s binary', (binary) => {
     }
   });
 
-  test('flat segments: +-0 and -0 coefficients keep their sign, Inf gives the end value', () => {
+  test('bitwise equal on every loop path: 1..19 channels, shared, extreme grids, knots nearby', () => {
+    // Channel counts cover the 8-lane loop, the 4-lane step and the scalar tail; the grids cover
+    // the float32 index estimate, grids where it is disabled (|start| / step >= 2^20, step
+    // < 2^-60) and one where 1/step is subnormal (scalar loop only).
+    const grids: [number, number, number][] = [[-2, 0.2, 21], [3e6, 1, 9], [-1e-19, 1e-20, 11],
+      [-3e38, 1e308, 7], [-0.75, 0.25, 7]];
+    for (const [start, step, K] of grids) {
+      for (let channels = 1; channels <= 19; channels += (channels < 9 ? 1 : 5)) {
+        const r = rng(channels * 31 + K);
+        const rows = 5;
+        const n = rows * channels;
+        const x = Float32Array.from({length: n}, (_, i) => {
+          const knot = start + Math.floor(r() * K) * step;
+          // A third on or next to knots, the rest spread over and beyond the grid.
+          return i % 3 === 0 ? knot * (1 + (r() - 0.5) * 1e-6) : start + (r() * 1.4 - 0.2) * (K - 1) * step;
+        });
+        for (const C of [channels, 1]) {
+          const k: Case = {shape: [rows, channels], C, K, start, step, x,
+            c: Float32Array.from({length: C * K}, () => r() * 2 - 1),
+            dy: Float32Array.from({length: n}, () => r() * 2 - 1)};
+          const {got, y, dx, dc} = check(k, binary);
+          const where = `start ${start} step ${step} K ${K} channels ${channels} C ${C}`;
+          expect([where, sameBits(got.y, y), sameBits(got.dx, dx), sameBits(got.dc, dc)])
+            .toEqual([where, true, true, true]);
+        }
+      }
+    }
+  });
+
+  test('flat segments: a -0 coefficient gives +0 (the cpu rule), Inf gives the end value', () => {
     const K = 4;
     // Rows: flat everywhere at -0; flat at -0 then rising; flat at +0; flat at 2 with a -0 knot.
     const c = Float32Array.from([-0, -0, -0, -0, -0, -0, 1, 2, 0, 0, 0, 0, 2, 2, -0, -0]);
@@ -215,7 +244,7 @@ describe.each(BINARIES)('%s binary', (binary) => {
     const {got, y, dx} = check(k, binary);
     expect(sameBits(got.y, y)).toBe(true);
     expect(sameBits(got.dx, dx)).toBe(true);
-    expect(Object.is(got.y[0], -0)).toBe(true);  // x = -3 on the -0 flat spline
+    expect(Object.is(got.y[0], 0)).toBe(true);  // x = -3 on the -0 flat spline: +0, as the cpu kernel
   });
 
   test('size-0 tensors', () => {

@@ -41,18 +41,17 @@ test.each(['simd', 'scalar'] as WasmBinary[])('the %s shared build computes the 
   // Layout in the shared heap (bytes): x | c | dy | y | dx | dc | table | accumulator.
   const offs: number[] = [];
   let at = 1024;
-  for (const bytes of [n * 4, C * K * 4, n * 4, n * 4, n * 4, C * K * 4, C * K * 16, C * K * 8]) {
+  for (const bytes of [n * 4, C * K * 4, n * 4, n * 4, n * 4, C * K * 4, k.tableSize(C, K), C * K * 8]) {
     offs.push(at);
     at += Math.ceil(bytes / 16) * 16;
   }
   const [xo, co, dyo, yo, dxo, dco, tab, acc] = offs;
   const f32 = (o: number, len: number) => new Float32Array(memory.buffer, o, len);
   f32(xo, n).set(x); f32(co, C * K).set(c); f32(dyo, n).set(dy);
-  const careful = k.prepare(co, tab, C, K, step);
-  expect(careful).toBe(0);
-  k.forward(xo, tab, yo, n, C, C, K, start, step, careful);
+  k.prepare(co, tab, C, K, start, step);
+  k.forward(xo, tab, yo, n, C, C, K, start, step);
   k.clear(acc, C * K);
-  k.slopes(co, tab, C, K, step);
+  k.prepareGrad(co, tab, C, K, start, step);
   k.backward(dyo, xo, tab, dxo, acc, n, C, C, K, start, step);
   k.round(acc, dco, C * K);
   const y = linearSplineForwardImpl(x, c, C, K, start, step);
