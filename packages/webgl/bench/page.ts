@@ -1,7 +1,7 @@
 // Page script of the WebGL benchmark (bench.mjs): times our fused kernel, the composite
 // fallback and tf.relu on the webgl backend, interleaved, in the same page.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-layers';  // registers tfjs-core's gradients (tf.grads below)
 import '@tensorflow/tfjs-backend-webgl';
 import {linearSpline, setSplineImplementation} from '@deepspline/core';
 import '@deepspline/webgl';
