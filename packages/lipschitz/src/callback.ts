@@ -63,7 +63,8 @@ function kernelsToScale(layer: tfl.layers.Layer): LayerVariable[] {
   switch (layer.getClassName()) {
     case 'Dense': case 'Conv1D': case 'Conv2D': return [l.kernel!];
     case 'DepthwiseConv2D': case 'SeparableConv2D': return [l.depthwiseKernel!];
-    default: throw new Error(`${CONTEXT}: cannot rescale layer '${layer.name}' (${layer.getClassName()})`);
+    default: throw new Error(`${CONTEXT}: cannot rescale layer '${layer.name}': expected a Dense, Conv1D, ` +
+      `Conv2D, DepthwiseConv2D or SeparableConv2D layer, got ${layer.getClassName()}`);
   }
 }
 
@@ -144,7 +145,9 @@ export class LipschitzCallback extends tfl.Callback {
       throw new Error(`${CONTEXT}: expected method 'operator' or 'paper', got ${describe(args.method)}`);
     }
     if (this.mode === 'constrain') {
-      if (args.target === undefined) throw new Error(`${CONTEXT}: mode 'constrain' needs a target`);
+      if (args.target === undefined) {
+        throw new Error(`${CONTEXT}: mode 'constrain' needs a target (a finite number > 0), got undefined`);
+      }
       checkFinite('target', args.target, CONTEXT);
       if (args.target <= 0) throw new Error(`${CONTEXT}: expected target > 0, got ${describe(args.target)}`);
       if (this.method !== 'operator') {
@@ -152,7 +155,8 @@ export class LipschitzCallback extends tfl.Callback {
       }
       this.target = args.target;
     } else if (args.target !== undefined) {
-      throw new Error(`${CONTEXT}: target is only used with mode 'constrain' (got mode 'monitor')`);
+      throw new Error(`${CONTEXT}: target is only used with mode 'constrain', got target ` +
+        `${describe(args.target)} with mode 'monitor'`);
     }
     if (args.everyBatches !== undefined) this.everyBatches = checkInteger('everyBatches', args.everyBatches, 1, CONTEXT);
     this.verbose = args.verbose ?? false;
@@ -167,7 +171,8 @@ export class LipschitzCallback extends tfl.Callback {
   private layersModel(): tfl.LayersModel {
     const model = this.model as unknown;
     if (!isLayersModel(model)) {
-      throw new Error(`${CONTEXT}: the callback is not attached to a tfjs-layers model`);
+      throw new Error(`${CONTEXT}: expected the callback to be attached to a tfjs-layers model ` +
+        `(passed in fit's callbacks), got ${describe(model)}`);
     }
     return model;
   }

@@ -134,13 +134,17 @@ describe('LipschitzCallback', () => {
   });
 
   test('bad arguments are clear errors', () => {
-    expect(() => lipschitzCallback({mode: 'constrain'})).toThrow(/mode 'constrain' needs a target/);
+    expect(() => lipschitzCallback({mode: 'constrain'})).toThrow(
+      "lipschitzCallback: mode 'constrain' needs a target (a finite number > 0), got undefined");
     expect(() => lipschitzCallback({mode: 'constrain', target: -1})).toThrow(/expected target > 0, got -1/);
-    expect(() => lipschitzCallback({target: 1})).toThrow(/target is only used with mode 'constrain'/);
+    expect(() => lipschitzCallback({target: 1})).toThrow(
+      "lipschitzCallback: target is only used with mode 'constrain', got target 1 with mode 'monitor'");
     expect(() => lipschitzCallback({mode: 'clip' as never})).toThrow(/expected mode 'monitor' or 'constrain', got "clip"/);
     expect(() => lipschitzCallback({norm: 3})).toThrow(/expected norm to be 1, 2 or Infinity, got 3/);
     expect(() => lipschitzCallback({everyBatches: 0})).toThrow(/expected everyBatches to be an integer >= 1, got 0/);
     expect(() => lipschitzCallback({mode: 'constrain', target: 1, method: 'paper'})).toThrow(/uses the 'operator' bound/);
+    expect(() => lipschitzCallback().measure()).toThrow(
+      "lipschitzCallback: expected the callback to be attached to a tfjs-layers model (passed in fit's callbacks), got null");
     expect(lipschitzCallback()).toBeInstanceOf(LipschitzCallback);
     expect(lipschitzCallback()).toBeInstanceOf(tfl.Callback);
   });
