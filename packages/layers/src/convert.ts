@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-import {describe, splineGrid} from '@deepspline/core';
+import {coefficientsFromFunction, describe, splineGrid} from '@deepspline/core';
 import type {SplineGrid} from '@deepspline/core';
 import {SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
@@ -276,15 +276,10 @@ function splineConfig(layer: SplineActivation): SplineActivationArgs {
 
 /** Writes the exact coefficients of `act` (per channel) into a built spline layer. */
 function writeCoefficients(spline: SplineActivation, act: ReluLike): void {
-  const [w] = spline.getWeights();
-  const [channels, size] = w.shape;
-  const {start, step} = spline.grid;
-  const values = new Float32Array(channels * size);
-  for (let n = 0; n < channels; ++n) {
-    const slope = act.slopes.length === 1 ? act.slopes[0] : act.slopes[n];
-    for (let k = 0; k < size; ++k) values[n * size + k] = reluValue(act, slope, start + k * step);
-  }
-  const c = tf.tensor2d(values, [channels, size]);
+  const [channels, size] = spline.getWeights()[0].shape;
+  const c = coefficientsFromFunction(
+    (x, n) => reluValue(act, act.slopes.length === 1 ? act.slopes[0] : act.slopes[n], x),
+    size, spline.grid, channels);
   spline.setWeights([c]);
   c.dispose();
 }
