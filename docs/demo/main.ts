@@ -8,9 +8,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
-import {splineImplementation, tv2 as tv2Of} from '@deepspline/core';
+import {splineImplementation} from '@deepspline/core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {lipschitzPackage, wasmPackage, webglPackage} from 'demo:optional';
+import {lipschitzBound, tv2} from '@deepspline/lipschitz';
+import {ready as wasmKernelsReady} from '@deepspline/wasm';
+import '@deepspline/webgl';
 import {label, uniformSet} from '../../examples/twod/lib/data.mjs';
 import {drawActivations, drawHistory, drawRegion} from './plots.js';
 
@@ -62,7 +64,7 @@ async function useBackend(name: string): Promise<string> {
     try {
       if (await tf.setBackend(candidate)) {
         await tf.ready();
-        if (candidate === 'wasm') await wasmPackage?.ready?.();
+        if (candidate === 'wasm') await wasmKernelsReady();
         return candidate;
       }
     } catch (err) {
@@ -72,47 +74,11 @@ async function useBackend(name: string): Promise<string> {
   throw new Error(`demo: no TensorFlow.js backend could be initialized; tried ${order.join(', ')}`);
 }
 
-/** The spline layers' TV(2) penalty: @deepspline/lipschitz's regularizer when present. */
+/** The TV(2) penalty of a spline layer's coefficients (lambda 1; the loss scales it). */
 function tv2Penalty(layer: SplineActivation): tf.Scalar {
-  const coefficients = layer.trainableWeights[0].read() as Tensor2D;
-  if (lipschitzPackage?.tv2) {
-    const regularizer = lipschitzPackage.tv2({lambda: 1});
-    regularizer.setSplineGrid(layer.grid);
-    return regularizer.apply(coefficients);
-  }
-  return tf.sum(tv2Of(coefficients, layer.step));
-}
-
-/** Spectral norm of a small matrix by power iteration (for the fallback bound). */
-function spectralNorm(w: number[][]): number {
-  let v = w[0].map(() => 1);
-  let sigma = 0;
-  for (let it = 0; it < 100; it++) {
-    const u = w.map((row) => row.reduce((s, x, j) => s + x * v[j], 0));
-    const next = v.map((_, j) => w.reduce((s, row, i) => s + row[j] * u[i], 0));
-    const norm = Math.hypot(...next);
-    if (norm === 0) return 0;
-    sigma = Math.sqrt(norm);
-    v = next.map((x) => x / norm);
-  }
-  return sigma;
-}
-
-async function lipschitzOf(model: tfl.Sequential, splines: SplineActivation[]): Promise<number> {
-  if (lipschitzPackage?.lipschitzBound) {
-    return (await lipschitzPackage.lipschitzBound(model, {norm: 2, method: 'operator'})).bound;
-  }
-  let bound = 1;
-  for (const layer of model.layers) {
-    if (layer instanceof SplineActivation) continue;
-    bound *= spectralNorm((await layer.getWeights()[0].array()) as number[][]);
-  }
-  for (const layer of splines) {
-    const lip = layer.lipschitz();
-    bound *= Math.max(...(await lip.data()));
-    lip.dispose();
-  }
-  return bound;
+  const regularizer = tv2({lambda: 1});
+  regularizer.setSplineGrid(layer.grid);
+  return regularizer.apply(layer.trainableWeights[0].read());
 }
 
 interface Run {
@@ -192,7 +158,7 @@ async function measure(current: Run): Promise<void> {
   tf.dispose([loss, probabilities, tv2]);
   let correct = 0;
   for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
-  const bound = await lipschitzOf(current.model, current.splines);
+  const bound = lipschitzBound(current.model, {norm: 2, method: 'operator'}).bound;
   const knots = current.splines.map((l) => {
     const t = l.activeKnots(KNOT_THRESHOLD);
     const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
@@ -268,8 +234,7 @@ async function restart(): Promise<void> {
     if (myGeneration !== generation) return;
     run = createRun(datasetSelect.value);
     state.implementation = splineImplementation();
-    const extra = state.backend === 'webgl' && webglPackage == null ? ', @deepspline/webgl not built in' : '';
-    setStat('backend', `${state.backend} (${state.implementation}${extra})`);
+    setStat('backend', `${state.backend} (${state.implementation})`);
     await measure(run);
     state.running = true;
     toggleButton.textContent = 'Pause';

@@ -122,8 +122,7 @@ async function main() {
       `(rendered as plain text)`);
   }
   console.log(`docs: built ${OUT} — packages: ${packages.map((p) => p.name).join(', ')}; ` +
-    `${api.entries.length} API symbols; demo ${(demo.bytes / 1e6).toFixed(1)} MB` +
-    `${demo.optional.length ? ` (with ${demo.optional.map((d) => `@deepspline/${d}`).join(', ')})` : ''}; ` +
+    `${api.entries.length} API symbols; demo ${(demo.bytes / 1e6).toFixed(1)} MB; ` +
     `${timings.join(', ')}`);
 }
 

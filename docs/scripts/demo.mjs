@@ -1,7 +1,5 @@
 // Bundles the live demo (docs/demo/main.ts) with esbuild from the workspace packages'
-// TypeScript sources, and copies the wasm backend's binaries next to it. Packages that do
-// not exist yet (the demo uses @deepspline/wasm, /webgl and /lipschitz when present) are
-// replaced by `null` through the virtual module `demo:optional`.
+// TypeScript sources, and copies the wasm backend's binaries next to it.
 import {copyFileSync, existsSync, mkdirSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
@@ -9,7 +7,6 @@ import * as esbuild from 'esbuild';
 import {DOCS, ROOT} from './paths.mjs';
 
 const require = createRequire(import.meta.url);
-const OPTIONAL = ['wasm', 'webgl', 'lipschitz'];
 
 const workspaceSources = {
   name: 'workspace-sources',
@@ -25,17 +22,10 @@ const workspaceSources = {
       const ts = join(args.resolveDir, args.path.replace(/\.js$/, '.ts'));
       return existsSync(ts) ? {path: ts} : undefined;
     });
-    build.onResolve({filter: /^demo:optional$/}, () => ({path: 'optional', namespace: 'demo'}));
-    build.onLoad({filter: /.*/, namespace: 'demo'}, () => {
-      const lines = OPTIONAL.map((dir) => existsSync(join(ROOT, 'packages', dir, 'src', 'index.ts')) ?
-        `import * as ${dir} from '@deepspline/${dir}';\nexport const ${dir}Package = ${dir};` :
-        `export const ${dir}Package = null;`);
-      return {contents: lines.join('\n'), loader: 'ts', resolveDir: ROOT};
-    });
   },
 };
 
-/** Writes demo.js (+ .map) and the wasm binaries into `outDemo`. Returns the used packages. */
+/** Writes demo.js (+ .map) and the wasm binaries into `outDemo`. Returns the bundle's size. */
 export async function buildDemo(outDemo) {
   mkdirSync(join(outDemo, 'wasm'), {recursive: true});
   const result = await esbuild.build({
@@ -58,5 +48,5 @@ export async function buildDemo(outDemo) {
     copyFileSync(join(wasmDist, f), join(outDemo, 'wasm', f));
   }
   const bytes = Object.values(result.metafile.outputs).reduce((s, o) => s + o.bytes, 0);
-  return {optional: OPTIONAL.filter((dir) => existsSync(join(ROOT, 'packages', dir, 'src', 'index.ts'))), bytes};
+  return {bytes};
 }
