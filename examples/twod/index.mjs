@@ -9,6 +9,7 @@ import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {SplineActivation} from '@deepspline/layers';
+import {activeKnots, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
 import {HELP, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
 import {MODELS, buildModel, isSpline} from './lib/models.mjs';
@@ -17,7 +18,6 @@ import {progressBar} from './lib/progress.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
 import {activationsSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
 import {markdownTable, textTable} from './lib/report.mjs';
-import {LIPSCHITZ_SOURCE, activeKnots, lipschitzBound, lipschitzCallback, tv2} from './lib/lipschitz.mjs';
 
 let opts;
 try {
@@ -109,7 +109,7 @@ async function runOne(data, kind, {lambda, tag, plots}) {
     testAccuracy,
     lipschitzBound: finite(lipschitzBound(model, {norm: 2, method: 'operator'}).bound),
     paperBound: spline ? finite(lipschitzBound(model, {norm: 2, method: 'paper'}).bound) : null,
-    activeKnots: spline ? activeKnots(model, opts.knotThreshold) : null,
+    activeKnots: spline ? activeKnots(model, opts.knotThreshold).total : null,
     params: model.countParams(),
     seconds: Math.round(seconds * 100) / 100,
   };
@@ -146,7 +146,6 @@ const header = [
   `Splines: size 21, range 1, init leaky_relu, TV(2) lambda ${opts.sweep ? SWEEP_LAMBDAS.join('/') : opts.lambda}; ` +
     (opts.sweep ? '' : `constrained net: Lipschitz target ${opts.target}; `) +
     `active knots: |a_k| > ${opts.knotThreshold}`,
-  `Lipschitz tools: ${LIPSCHITZ_SOURCE}`,
 ];
 console.log(header.join('\n') + '\n');
 
