@@ -22,7 +22,7 @@
 //   lane) take the exact path: float64 division, still 2 lanes per instruction.
 // - Tables. `prepare` computes the per-segment (a, s) pairs once per call (O(C K)), so the
 //   forward pass is one gather and one multiply-add per element; `prepareGrad` computes (t, s).
-// - Loop constants are kept in a 128-byte header in front of the table and loaded in the loop:
+// - Loop constants are kept in a 144-byte header in front of the table and loaded in the loop:
 //   V8 otherwise recomputes hoisted splats (even 1/step) inside the loop.
 //
 // The module imports the backend's memory (`env.memory`), owns no memory of its own: no data
@@ -32,7 +32,7 @@
 // float64 (16 bytes), row stride (K-1) pairs.
 
 // @ts-ignore: decorator
-@inline const HEADER: usize = 128;
+@inline const HEADER: usize = 144;
 // 1.5 * 2^23: adding it to an integer-valued float32 in [0, 2^22) leaves the integer in the
 // low bits of the sum's bit pattern (0x4B400000 + k).
 // @ts-ignore: decorator
@@ -124,6 +124,9 @@ function header(tab: usize, K: i32, start: f64, step: f64): bool {
     v128.store(tab, f32x4.splat(MAGIC), 80);
     v128.store(tab, i32x4.splat(MAGIC_BITS), 96);
     v128.store(tab, i32x4.splat(K - 2), 112);
+    // The exact segment of x = ±0, so that exact zeros (ReLU outputs, padding) near a knot
+    // need no division.
+    v128.store(tab, i32x4.splat(<i32>segment(0.0, start, step, <f64>(K - 2))), 128);
   }
   return useInverse(inv);
 }
@@ -263,12 +266,25 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   }
 }
 
-// Forward of 4 lanes by the fast index where all lanes are safe, else by the exact one.
+// Segment indices of 4 lanes of which some are unsafe: the fast ones, with the exact segment
+// of 0 in lanes holding ±0, when that makes every lane safe; else null (divide).
+// @ts-ignore: decorator
+@inline function zeroIndex(xv: v128, fl: v128, tab: usize): v128 {
+  const z = f32x4.eq(xv, f32x4.splat(0.0));
+  return v128.bitselect(v128.load(tab, 128), fastIndex(fl, tab), z);
+}
+
+// @ts-ignore: decorator
+@inline function zerosOnly(xv: v128, ok: v128): bool {
+  return i32x4.bitmask(v128.or(ok, f32x4.eq(xv, f32x4.splat(0.0)))) == 15;
+}
+
+// Forward of 4 lanes by the fast index where it is certain (or the lane is 0), else exactly.
 // @ts-ignore: decorator
 @inline function forwardEither(xv: v128, fl: v128, ok: v128, rows: v128, op: usize, start: f64,
     step: f64, tab: usize): void {
-  if (i32x4.bitmask(ok) == 15) {
-    forward4(xv, fastIndex(fl, tab), rows, op, false);
+  if (zerosOnly(xv, ok)) {
+    forward4(xv, zeroIndex(xv, fl, tab), rows, op, false);
   } else {
     forward4(xv, exactIndex(low(xv), high(xv), f64x2.splat(start), f64x2.splat(step), tab), rows,
       op, true);
@@ -360,8 +376,11 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
           const gv = v128.load(dy + e);
           const uc = estimate(xv, tab);
           const fl = f32x4.floor(uc);
-          if (i32x4.bitmask(safe(uc, fl, tab)) == 15) {
+          const ok = safe(uc, fl, tab);
+          if (i32x4.bitmask(ok) == 15) {
             backward4(xv, gv, fastIndex(fl, tab), rows, accs, dx + e, vinv, shared, false);
+          } else if (zerosOnly(xv, ok)) {
+            backward4(xv, gv, zeroIndex(xv, fl, tab), rows, accs, dx + e, vinv, shared, false);
           } else {
             backward4(xv, gv, exactIndex(low(xv), high(xv), vstart, vstep, tab), rows, accs,
               dx + e, vinv, shared, true);

@@ -207,8 +207,8 @@ describe.each(BINARIES)('%s binary', (binary) => {
     // Channel counts cover the 8-lane loop, the 4-lane step and the scalar tail; the grids cover
     // the float32 index estimate, grids where it is disabled (|start| / step >= 2^20, step
     // < 2^-60) and one where 1/step is subnormal (scalar loop only).
-    const grids: [number, number, number][] = [[-2, 0.2, 21], [3e6, 1, 9], [-1e-19, 1e-20, 11],
-      [-3e38, 1e308, 7], [-0.75, 0.25, 7]];
+    const grids: [number, number, number][] = [[-2, 0.2, 21], [-2, 0.04, 101], [3e6, 1, 9],
+      [-1e-19, 1e-20, 11], [-3e38, 1e308, 7], [-0.75, 0.25, 7]];
     for (const [start, step, K] of grids) {
       for (let channels = 1; channels <= 19; channels += (channels < 9 ? 1 : 5)) {
         const r = rng(channels * 31 + K);
@@ -216,7 +216,9 @@ describe.each(BINARIES)('%s binary', (binary) => {
         const n = rows * channels;
         const x = Float32Array.from({length: n}, (_, i) => {
           const knot = start + Math.floor(r() * K) * step;
-          // A third on or next to knots, the rest spread over and beyond the grid.
+          // A third on or next to knots, some ±0 (a knot of symmetric odd grids), the rest spread
+          // over and beyond the grid.
+          if (i % 5 === 1) return i % 2 ? 0 : -0;
           return i % 3 === 0 ? knot * (1 + (r() - 0.5) * 1e-6) : start + (r() * 1.4 - 0.2) * (K - 1) * step;
         });
         for (const C of [channels, 1]) {
