@@ -10,7 +10,7 @@ import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import {coefficientsFromFunction, describe, splineGrid} from '@deepspline/core';
 import type {SplineGrid} from '@deepspline/core';
-import {SplineActivation} from './spline_activation.js';
+import {DEFAULT_RANGE, DEFAULT_SIZE, SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
 import type {SplineInit} from './inits.js';
 import type {SerializedObject} from './serialization.js';
@@ -239,8 +239,8 @@ function makeReplacement(layer: tfl.layers.Layer, args: WithSplineActivationsArg
     return {original: layer, clone: cloneLayer(layer), spline: null};
   }
   checkChannelsLast(layer);
-  const grid = splineGrid({size: args.size ?? 21, range: args.grid == null ? (args.range ?? 2) : undefined,
-    grid: args.grid}, CONTEXT);
+  const grid = splineGrid({size: args.size ?? DEFAULT_SIZE,
+    range: args.grid == null ? (args.range ?? DEFAULT_RANGE) : undefined, grid: args.grid}, CONTEXT);
   checkGrid(act, grid, layer.name);
   if (args.shared && act.slopes.some((s) => s !== act.slopes[0])) {
     throw new Error(`${CONTEXT}: shared is true but PReLU layer '${layer.name}' has different ` +

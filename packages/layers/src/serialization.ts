@@ -11,7 +11,7 @@ import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 
 /** A serialized Keras-style object. */
 export interface SerializedObject {
-  /** The registered class name, e.g. `'TV2Regularizer'`. */
+  /** The registered class name, e.g. `'TV2'` (`TV2Regularizer` of `@deepspline/lipschitz`). */
   className: string;
   /** The object's `getConfig()`. */
   config: tf.serialization.ConfigDict;

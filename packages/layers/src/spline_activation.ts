@@ -57,6 +57,12 @@ export interface SplineActivationArgs extends LayerArgs {
 }
 
 const CONTEXT = 'splineActivation';
+/** Coefficients per spline when `size` is not given. */
+export const DEFAULT_SIZE = 21;
+/** One-sided knot range when neither `range` nor `grid` is given. */
+export const DEFAULT_RANGE = 2;
+/** Initial activation when `init` is not given. */
+const DEFAULT_INIT: SplineInit = 'leaky_relu';
 
 /**
  * A layer of learnable linear-spline activations (deep spline networks, Aziznejad et al.
@@ -93,9 +99,9 @@ export class SplineActivation extends tfl.layers.Layer {
     if (args == null || typeof args !== 'object') {
       throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
     }
-    const size = args.size ?? 21;
+    const size = args.size ?? DEFAULT_SIZE;
     const hasGrid = args.grid != null;
-    const range = args.range ?? (hasGrid ? undefined : 2);
+    const range = args.range ?? (hasGrid ? undefined : DEFAULT_RANGE);
     this.grid = splineGrid({size, range, grid: args.grid ?? undefined}, CONTEXT);
     this.gridSpec = hasGrid ? {grid: this.grid.step} : {range: this.grid.range};
     this.size = this.grid.size;
@@ -103,7 +109,7 @@ export class SplineActivation extends tfl.layers.Layer {
     if (typeof this.shared !== 'boolean') {
       throw new Error(`${CONTEXT}: expected shared to be a boolean, got ${describe(args.shared)}`);
     }
-    this.init = checkInit(args.init ?? 'leaky_relu', this.size);
+    this.init = checkInit(args.init ?? DEFAULT_INIT, this.size);
     if (args.maxSlope !== undefined && args.maxSlope !== null) {
       checkFinite('maxSlope', args.maxSlope, CONTEXT);
       if (args.maxSlope <= 0) {
