@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export {BV2Regularizer, TV2Regularizer, bv2, tv2} from './regularizers.js';
+export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2, tv2} from './regularizers.js';
 export type {SplineRegularizerArgs} from './regularizers.js';
 export {ACTIVATION_LIPSCHITZ, lipschitzBound} from './bound.js';
 export type {BoundMethod, LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';

@@ -17,6 +17,9 @@ import type {SplineGridConsumer} from '@deepspline/layers';
 const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
   abstract new () => Regularizer;
 
+/** Weight of the penalty when `lambda` is not given. */
+const DEFAULT_LAMBDA = 1e-4;
+
 /** Arguments of {@link tv2} and {@link bv2}. */
 export interface SplineRegularizerArgs {
   /** Weight of the penalty, a finite number >= 0. Default 1e-4. */
@@ -27,7 +30,7 @@ function checkLambda(args: SplineRegularizerArgs | undefined, context: string): 
   if (args != null && typeof args !== 'object') {
     throw new Error(`${context}: expected an arguments object {lambda}, got ${describe(args)}`);
   }
-  const lambda = args?.lambda ?? 1e-4;
+  const lambda = args?.lambda ?? DEFAULT_LAMBDA;
   checkFinite('lambda', lambda, context);
   if (lambda < 0) throw new Error(`${context}: expected lambda >= 0, got ${describe(lambda)}`);
   return lambda;
@@ -37,8 +40,12 @@ function sameGrid(a: SplineGrid, b: SplineGrid): boolean {
   return a.size === b.size && a.start === b.start && a.step === b.step;
 }
 
-/** Common part of the two regularizers: lambda and the grid handed over by the layer. */
-abstract class SplineRegularizer extends RegularizerBase implements SplineGridConsumer {
+/**
+ * Base class of {@link TV2Regularizer} and {@link BV2Regularizer}: a tfjs-layers `Regularizer`
+ * with the penalty weight `lambda` and the knot grid handed over by the `SplineActivation`
+ * layer it is attached to.
+ */
+export abstract class SplineRegularizer extends RegularizerBase implements SplineGridConsumer {
   /** Weight of the penalty. */
   readonly lambda: number;
   private gridValue: SplineGrid | undefined;
@@ -115,6 +122,8 @@ export class TV2Regularizer extends SplineRegularizer {
   }
 }
 
+tf.serialization.registerClass(TV2Regularizer);
+
 /**
  * `lambda * sum_n BV2(sigma_n)` with the reference's `BV2 = TV2 + |sigma(0)| + |sigma(1)|`
  * (uses the layer's grid start and spacing).
@@ -138,7 +147,6 @@ export class BV2Regularizer extends SplineRegularizer {
   }
 }
 
-tf.serialization.registerClass(TV2Regularizer);
 tf.serialization.registerClass(BV2Regularizer);
 
 /**
