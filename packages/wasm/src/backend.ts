@@ -49,7 +49,10 @@ export function backendMemory(backend: unknown): WebAssembly.Memory | null {
 /** The byte offset of a tensor's data in the backend's heap (read fresh: never cached). */
 export function memoryOffset(backend: WasmBackendLike, t: TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
-  if (data == null) throw new Error('@deepspline/wasm: tensor data is not on the wasm backend');
+  if (data == null) {
+    throw new Error(`@deepspline/wasm: expected a tensor on the wasm backend, got one of shape ` +
+      `[${t.shape}] (${t.dtype}) whose data is not in the wasm backend's memory`);
+  }
   return data.memoryOffset >>> 0;
 }
 

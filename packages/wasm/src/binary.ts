@@ -92,7 +92,8 @@ export function setWasmBinary(binary: WasmBinary | null): void {
     throw new Error(`setWasmBinary: expected 'simd', 'scalar' or null, got ${JSON.stringify(binary)}`);
   }
   if (binary === 'simd' && !simdSupported()) {
-    throw new Error('setWasmBinary: this WebAssembly engine does not support SIMD');
+    throw new Error(`setWasmBinary: expected 'scalar' or null on this WebAssembly engine ` +
+      `(it has no SIMD), got 'simd'`);
   }
   forcedBinary = binary;
 }
