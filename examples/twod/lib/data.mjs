@@ -1,6 +1,6 @@
 /**
- * The 2-D benchmark datasets of the paper, exactly as /work/shared/notes/spline-math.md
- * ("Reference training recipe for the 2-D benchmark") defines them.
+ * The 2-D benchmark datasets of the paper, exactly as this example's README ("What it does")
+ * defines them.
  */
 import {deriveSeed, mulberry32} from './prng.mjs';
 

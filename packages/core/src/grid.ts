@@ -1,4 +1,4 @@
-/** The uniform knot grid of a spline activation (spline-math.md, "Parameters"). */
+/** The uniform knot grid of a spline activation (this package's README, "Semantics"). */
 import {checkInteger, checkPositive, describe} from './validate.js';
 
 /** How a grid is specified: `size` and either a one-sided `range` or a spacing `grid`. */

@@ -53,7 +53,8 @@ function toTensor(value: Tensor | TensorLike, name: string): Tensor {
  * For an input value `x` in channel `n`, the output is the linear B-spline with coefficients
  * `coefficients[n]` on the knots `start + k * step`: it interpolates the coefficients
  * between knots and extends the end segments linearly outside them. The gradient with
- * respect to both `x` and `coefficients` is defined (exact semantics: spline-math.md).
+ * respect to both `x` and `coefficients` is defined (exact semantics: the "Semantics" section
+ * of the `@deepspline/core` README).
  *
  * @param x Float32 tensor of any rank, channels on the last axis.
  * @param coefficients Float32 `[C, K]`, `K >= 3`: `C` = size of the last axis of `x`, or

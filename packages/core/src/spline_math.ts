@@ -1,6 +1,6 @@
 /**
- * Derived quantities of spline activations, on coefficient tensors `[C, K]` (spline-math.md,
- * "Derived quantities"). Every function returns new tensors; the caller disposes them.
+ * Derived quantities of spline activations, on coefficient tensors `[C, K]` (this package's
+ * README, "Semantics"). Every function returns new tensors; the caller disposes them.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';

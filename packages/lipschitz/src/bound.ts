@@ -1,6 +1,8 @@
 /**
- * Upper bounds on the Lipschitz constant of a tfjs-layers model (spline-math.md, "Network
- * bounds"): the reference ("paper") bound and operator-norm bounds by a walk over the graph.
+ * Upper bounds on the Lipschitz constant of a tfjs-layers model (docs/guides/concepts.md,
+ * "Lipschitz bounds of a network"; the per-spline quantities are those of the `@deepspline/core`
+ * README, "Semantics"): the reference ("paper") bound and operator-norm bounds by a walk over
+ * the graph.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';

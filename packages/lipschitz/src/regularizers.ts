@@ -1,6 +1,6 @@
 /**
- * TV(2) and BV(2) regularizers of spline coefficients (spline-math.md, "Derived quantities"),
- * as real tfjs-layers `Regularizer` subclasses registered for serialization.
+ * TV(2) and BV(2) regularizers of spline coefficients (`@deepspline/core` README,
+ * "Semantics"), as real tfjs-layers `Regularizer` subclasses registered for serialization.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';

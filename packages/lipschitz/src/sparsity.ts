@@ -62,8 +62,8 @@ function count(model: tfl.LayersModel, threshold: number): ModelKnots {
 }
 
 /**
- * Counts the active knots (`|a_k| > threshold`, a_k the ReLU slopes of spline-math.md) of
- * every spline layer of `model`.
+ * Counts the active knots (`|a_k| > threshold`, a_k the ReLU slopes of the "Semantics" section
+ * of the `@deepspline/core` README) of every spline layer of `model`.
  *
  * @example
  * ```ts

@@ -2,8 +2,8 @@
  * The GLSL programs of the WebGL kernels, as tfjs `GPGPUProgram` objects run by
  * `MathBackendWebGL.runWebGLProgram`.
  *
- * Every program evaluates the per-element rule of `@deepspline/core` (`cpu_impl.ts`,
- * spline-math.md), with `K` coefficients `c` per channel and knots `t_k = start + k * step`:
+ * Every program evaluates the per-element rule of `@deepspline/core` (`cpu_impl.ts`, its
+ * README's "Semantics"), with `K` coefficients `c` per channel and knots `t_k = start + k * step`:
  * ```
  * u = (x - start) / step
  * k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)       // NaN: k = 0
