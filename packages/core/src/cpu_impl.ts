@@ -17,8 +17,9 @@
  * finite, and a flat end segment gives its end value for `x = ±Inf` (instead of `Inf * 0 = NaN`).
  * A flat segment at a coefficient `-0` gives `+0` (as the reference's `-0 + f * 0` does).
  * Backward: `dx = s dy` (NaN where x is NaN); with `g = (x - t_k) dy (1 / step)` (= `f dy`;
- * divided by `step` where `1 / step` is not a normal number), `dc[k+1] += g`,
- * `dc[k] += dy - g` (= `(1 - f) dy`).
+ * divided by `step` where `1 / step` is not a normal number), each segment sums
+ * `A[k] += dy - g` (= `(1 - f) dy`) and `B[k] += g`, in element order, and
+ * `dc[k] = A[k] + B[k-1]` (`dc[0] = A[0]`, `dc[K-1] = B[K-2]`).
  *
  * Arithmetic is float64 (JavaScript numbers); results are rounded once to float32 when stored.
  */
@@ -51,7 +52,7 @@ export function linearSplineForwardImpl(
 
 /**
  * Backward pass: writes `dx` (same length as `x`) and returns `dc` (`[C, K]`), accumulating
- * the coefficient gradient in float64.
+ * the coefficient gradient in float64 (per segment, see above).
  */
 export function linearSplineGradImpl(
     dy: Float32Array, x: Float32Array, c: Float32Array, C: number, K: number, start: number,
@@ -62,7 +63,8 @@ export function linearSplineGradImpl(
   const channels = C === 1 ? 1 : C;
   const inv = 1 / step;
   const useInv = inv >= 2.2250738585072014e-308 && inv < Infinity;
-  const acc = new Float64Array(C * K);
+  const A = new Float64Array(C * (K - 1));
+  const B = new Float64Array(C * (K - 1));
   for (let row = 0; row < n; row += channels) {
     for (let ch = 0; ch < channels; ++ch) {
       const i = row + ch;
@@ -75,9 +77,17 @@ export function linearSplineGradImpl(
       dx[i] = v === v ? s * g0 : NaN;
       const d = v - (start + k * step);
       const g = useInv ? d * g0 * inv : d * g0 / step;
-      acc[b] += g0 - g;
-      acc[b + 1] += g;
+      const j = ch * (K - 1) + k;
+      A[j] += g0 - g;
+      B[j] += g;
     }
   }
-  return {dx, dc: Float32Array.from(acc)};
+  const dc = new Float32Array(C * K);
+  for (let r = 0; r < C; ++r) {
+    const j = r * (K - 1);
+    dc[r * K] = A[j];
+    for (let k = 1; k < K - 1; ++k) dc[r * K + k] = A[j + k] + B[j + k - 1];
+    dc[r * K + K - 1] = B[j + K - 2];
+  }
+  return {dx, dc};
 }

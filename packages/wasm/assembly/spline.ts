@@ -11,7 +11,8 @@
 //   s = (c[k+1] - c[k]) / step,  t = start + k step,  a = (c[k] - t s) + 0    (per segment)
 //   y  = s == 0 ? (x is NaN ? NaN : a) : a + x s
 //   dx = x is NaN ? NaN : s dy
-//   g  = (x - t) dy (1/step);  dc[k] += dy - g;  dc[k+1] += g       (float64 sums, in order)
+//   g  = (x - t) dy (1/step);  A[k] += dy - g;  B[k] += g     (float64 sums per segment, in order)
+//   dc[0] = A[0],  dc[k] = A[k] + B[k-1],  dc[K-1] = B[K-2]
 //
 // Speed without changing a bit (SIMD build):
 // - Segment index. The exact `u` needs a float64 division per element. Instead, 4 lanes at a
@@ -21,7 +22,10 @@
 //   integer, its floor IS the exact k. Only vectors with a lane near a knot (or a non-finite
 //   lane) take the exact path: float64 division, still 2 lanes per instruction.
 // - Tables. `prepare` computes the per-segment (a, s) pairs once per call (O(C K)), so the
-//   forward pass is one gather and one multiply-add per element; `prepareGrad` computes (t, s).
+//   forward pass is one gather and one multiply-add per element. `prepareGrad` lays out
+//   (t, s, A, B) per segment: the backward pass reads (t, s) and adds into (A, B) at the same
+//   address, one 16-byte add per element (lanes of a shared spline may hit the same segment:
+//   they go in element order, and same-address pairs forward cleanly in the CPU).
 // - Loop constants are kept in a 144-byte header in front of the table and loaded in the loop:
 //   V8 otherwise recomputes hoisted splats (even 1/step) inside the loop.
 //
@@ -29,7 +33,7 @@
 // segments, no globals in memory, no allocation, no memory.grow. Every pointer is a byte
 // offset into the backend's heap, allocated by the caller (tfjs `makeOutput` / `_malloc`).
 // Table layout: HEADER bytes, then for each spline row r and segment j < K-1 a pair of
-// float64 (16 bytes), row stride (K-1) pairs.
+// float64 (16 bytes; backward table: two pairs, 32 bytes), row stride K-1 entries.
 
 // @ts-ignore: decorator
 @inline const HEADER: usize = 144;
@@ -40,9 +44,14 @@
 // @ts-ignore: decorator
 @inline const MAGIC_BITS: i32 = 0x4B400000;
 
-/** Bytes of a table (header + pairs) for `C` splines of `K` coefficients. */
+/** Bytes of a forward table (header + pairs) for `C` splines of `K` coefficients. */
 export function tableSize(C: i32, K: i32): i32 {
   return <i32>HEADER + C * (K - 1) * 16;
+}
+
+/** Bytes of a backward table (header + two pairs per segment). */
+export function gradTableSize(C: i32, K: i32): i32 {
+  return <i32>HEADER + C * (K - 1) * 32;
 }
 
 /**
@@ -91,18 +100,41 @@ export function prepare(c: usize, tab: usize, C: i32, K: i32, start: f64, step: 
   }
 }
 
-/** Fills the backward table at `tab`: per segment `(t, s)`. */
+/**
+ * Fills the backward table at `tab` (see `gradTableSize`): per segment `(t, s)` and the two
+ * float64 gradient sums `(A, B)`, zeroed.
+ */
 export function prepareGrad(c: usize, tab: usize, C: i32, K: i32, start: f64, step: f64): void {
   for (let r: i32 = 0; r < C; ++r) {
     const row = c + ((<usize>r * <usize>K) << 2);
-    const trow = tab + HEADER + ((<usize>r * <usize>(K - 1)) << 4);
+    const trow = tab + HEADER + ((<usize>r * <usize>(K - 1)) << 5);
     let c0 = <f64>load<f32>(row);
     for (let j: i32 = 0; j < K - 1; ++j) {
       const c1 = <f64>load<f32>(row + ((<usize>j + 1) << 2));
-      store<f64>(trow + (<usize>j << 4), start + <f64>j * step);
-      store<f64>(trow + (<usize>j << 4), (c1 - c0) / step, 8);
+      const p = trow + (<usize>j << 5);
+      store<f64>(p, start + <f64>j * step);
+      store<f64>(p, (c1 - c0) / step, 8);
+      store<f64>(p, 0.0, 16);
+      store<f64>(p, 0.0, 24);
       c0 = c1;
     }
+  }
+}
+
+/**
+ * Writes the float32 `[C, K]` coefficient gradient at `out` from the sums of a backward table:
+ * `dc[0] = A[0]`, `dc[k] = A[k] + B[k-1]`, `dc[K-1] = B[K-2]`.
+ */
+export function finishGrad(tab: usize, out: usize, C: i32, K: i32): void {
+  for (let r: i32 = 0; r < C; ++r) {
+    const trow = tab + HEADER + ((<usize>r * <usize>(K - 1)) << 5);
+    const orow = out + ((<usize>r * <usize>K) << 2);
+    store<f32>(orow, <f32>load<f64>(trow, 16));
+    for (let k: i32 = 1; k < K - 1; ++k) {
+      const p = trow + (<usize>k << 5);
+      store<f32>(orow + (<usize>k << 2), <f32>(load<f64>(p, 16) + load<f64>(p - 32, 24)));
+    }
+    store<f32>(orow + (<usize>(K - 1) << 2), <f32>load<f64>(trow + (<usize>(K - 2) << 5), 24));
   }
 }
 
@@ -291,66 +323,56 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   }
 }
 
-// dx of 2 lanes and their coefficient-gradient pairs (dy - g, g), added into the accumulator
-// pairs at a0 and a1 in lane order; `exact`: the lanes may be non-finite.
+// dx of 2 lanes at table entries p0, p1 (t, s, A, B), whose sums (A, B) get (dy - g, g), in
+// lane order; `exact`: the lanes may be non-finite.
 // @ts-ignore: decorator
-@inline function grad2(v: v128, g0: v128, p0: v128, p1: v128, a0: usize, a1: usize, inv: v128,
-    shared: bool, exact: bool): v128 {
-  const t = v128.shuffle<f64>(p0, p1, 0, 2);
-  const s = v128.shuffle<f64>(p0, p1, 1, 3);
+@inline function grad2(v: v128, g0: v128, p0: usize, p1: usize, inv: v128, exact: bool): v128 {
+  const q0 = v128.load(p0);
+  const q1 = v128.load(p1);
+  const t = v128.shuffle<f64>(q0, q1, 0, 2);
+  const s = v128.shuffle<f64>(q0, q1, 1, 3);
   const g = f64x2.mul(f64x2.mul(f64x2.sub(v, t), g0), inv);
   const h = f64x2.sub(g0, g);
-  if (shared) {
-    // One spline for all lanes: lanes may share accumulators; 8-byte steps keep the CPU's
-    // store-to-load forwarding intact where a pair overlaps the previous lane's pair.
-    store<f64>(a0, load<f64>(a0) + f64x2.extract_lane(h, 0));
-    store<f64>(a0, load<f64>(a0, 8) + f64x2.extract_lane(g, 0), 8);
-    store<f64>(a1, load<f64>(a1) + f64x2.extract_lane(h, 1));
-    store<f64>(a1, load<f64>(a1, 8) + f64x2.extract_lane(g, 1), 8);
-  } else {
-    v128.store(a0, f64x2.add(v128.load(a0), v128.shuffle<f64>(h, g, 0, 2)));
-    v128.store(a1, f64x2.add(v128.load(a1), v128.shuffle<f64>(h, g, 1, 3)));
-  }
+  v128.store(p0, f64x2.add(v128.load(p0, 16), v128.shuffle<f64>(h, g, 0, 2)), 16);
+  v128.store(p1, f64x2.add(v128.load(p1, 16), v128.shuffle<f64>(h, g, 1, 3)), 16);
   const dx = f64x2.mul(s, g0);
   return exact ? v128.bitselect(dx, f64x2.splat(NaN), f64x2.eq(v, v)) : dx;
 }
 
 // @ts-ignore: decorator
-@inline function backward4(xv: v128, gv: v128, k: v128, rows: v128, accs: v128, dxp: usize,
-    inv: v128, shared: bool, exact: bool): void {
-  const at = i32x4.add(rows, i32x4.shl(k, 4));
-  const aa = i32x4.add(accs, i32x4.shl(k, 3));
-  const d01 = grad2(low(xv), low(gv), v128.load(<usize><u32>i32x4.extract_lane(at, 0)),
-    v128.load(<usize><u32>i32x4.extract_lane(at, 1)), <usize><u32>i32x4.extract_lane(aa, 0),
-    <usize><u32>i32x4.extract_lane(aa, 1), inv, shared, exact);
-  const d23 = grad2(high(xv), high(gv), v128.load(<usize><u32>i32x4.extract_lane(at, 2)),
-    v128.load(<usize><u32>i32x4.extract_lane(at, 3)), <usize><u32>i32x4.extract_lane(aa, 2),
-    <usize><u32>i32x4.extract_lane(aa, 3), inv, shared, exact);
+@inline function backward4(xv: v128, gv: v128, k: v128, rows: v128, dxp: usize, inv: v128,
+    exact: bool): void {
+  const at = i32x4.add(rows, i32x4.shl(k, 5));
+  const d01 = grad2(low(xv), low(gv), <usize><u32>i32x4.extract_lane(at, 0),
+    <usize><u32>i32x4.extract_lane(at, 1), inv, exact);
+  const d23 = grad2(high(xv), high(gv), <usize><u32>i32x4.extract_lane(at, 2),
+    <usize><u32>i32x4.extract_lane(at, 3), inv, exact);
   v128.store(dxp, narrow(d01, d23));
 }
 
 // @ts-ignore: decorator
-@inline function backward1(dyp: usize, xp: usize, dxp: usize, trow: usize, arow: usize,
-    start: f64, step: f64, inv: f64, useInv: bool, km2: f64): void {
+@inline function backward1(dyp: usize, xp: usize, dxp: usize, trow: usize, start: f64, step: f64,
+    inv: f64, useInv: bool, km2: f64): void {
   const v = <f64>load<f32>(xp);
   const g0 = <f64>load<f32>(dyp);
-  const k = <usize><i32>segment(v, start, step, km2);
-  const p = trow + (k << 4);
+  const p = trow + (<usize><i32>segment(v, start, step, km2) << 5);
   const t = load<f64>(p);
   const s = load<f64>(p, 8);
   store<f32>(dxp, v == v ? <f32>(s * g0) : <f32>NaN);
   const g = useInv ? (v - t) * g0 * inv : (v - t) * g0 / step;
-  const a = arow + (k << 3);
-  store<f64>(a, load<f64>(a) + (g0 - g));
-  store<f64>(a, load<f64>(a, 8) + g, 8);
+  store<f64>(p, load<f64>(p, 16) + (g0 - g), 16);
+  store<f64>(p, load<f64>(p, 24) + g, 24);
 }
 
-// @ts-ignore: decorator
-@inline function backwardRows(dy: usize, x: usize, tab: usize, dx: usize, acc: usize, n: i32,
-    C: i32, channels: i32, K: i32, start: f64, step: f64, shared: bool): void {
-  const rowLen: i32 = shared ? n : channels;
-  const stride: i32 = shared ? 0 : (K - 1) << 4;
-  const astride: i32 = shared ? 0 : K << 3;
+/**
+ * Backward pass: writes `dx` (float32, like `x`) and adds the coefficient gradient's parts into
+ * the sums of the table `tab` from `prepareGrad` (read them out with `finishGrad`).
+ */
+export function backward(dy: usize, x: usize, tab: usize, dx: usize, n: i32, C: i32,
+    channels: i32, K: i32, start: f64, step: f64): void {
+  if (n <= 0) return;
+  const rowLen: i32 = C == 1 ? n : channels;
+  const stride: i32 = C == 1 ? 0 : (K - 1) << 5;
   const km2 = <f64>(K - 2);
   const inv = 1.0 / step;
   const useInv = useInverse(inv);
@@ -365,11 +387,8 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
         const vstep = f64x2.splat(step);
         const vinv = f64x2.splat(inv);
         const r0 = <i32>rows0;
-        const a0 = <i32>acc;
         let rows = i32x4(r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride);
-        let accs = i32x4(a0, a0 + astride, a0 + 2 * astride, a0 + 3 * astride);
         const next = i32x4.splat(stride << 2);
-        const anext = i32x4.splat(astride << 2);
         for (; ch + 4 <= rowLen; ch += 4) {
           const e = off + (<usize>ch << 2);
           const xv = v128.load(x + e);
@@ -378,46 +397,21 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
           const fl = f32x4.floor(uc);
           const ok = safe(uc, fl, tab);
           if (i32x4.bitmask(ok) == 15) {
-            backward4(xv, gv, fastIndex(fl, tab), rows, accs, dx + e, vinv, shared, false);
+            backward4(xv, gv, fastIndex(fl, tab), rows, dx + e, vinv, false);
           } else if (zerosOnly(xv, ok)) {
-            backward4(xv, gv, zeroIndex(xv, fl, tab), rows, accs, dx + e, vinv, shared, false);
+            backward4(xv, gv, zeroIndex(xv, fl, tab), rows, dx + e, vinv, false);
           } else {
-            backward4(xv, gv, exactIndex(low(xv), high(xv), vstart, vstep, tab), rows, accs,
-              dx + e, vinv, shared, true);
+            backward4(xv, gv, exactIndex(low(xv), high(xv), vstart, vstep, tab), rows, dx + e,
+              vinv, true);
           }
           rows = i32x4.add(rows, next);
-          accs = i32x4.add(accs, anext);
         }
       }
     }
     for (; ch < rowLen; ++ch) {
       const e = off + (<usize>ch << 2);
-      backward1(dy + e, x + e, dx + e, rows0 + <usize>ch * <usize>stride,
-        acc + <usize>ch * <usize>astride, start, step, inv, useInv, km2);
+      backward1(dy + e, x + e, dx + e, rows0 + <usize>ch * <usize>stride, start, step, inv,
+        useInv, km2);
     }
-  }
-}
-
-/**
- * Backward pass: writes `dx` (float32, like `x`) and ADDS the coefficient gradient into the
- * float64 accumulator `acc` (`C * K` values, zeroed by the caller with `clear`); `tab` is the
- * table from `prepareGrad`.
- */
-export function backward(dy: usize, x: usize, tab: usize, dx: usize, acc: usize, n: i32, C: i32,
-    channels: i32, K: i32, start: f64, step: f64): void {
-  if (n <= 0) return;
-  if (C == 1) backwardRows(dy, x, tab, dx, acc, n, C, channels, K, start, step, true);
-  else backwardRows(dy, x, tab, dx, acc, n, C, channels, K, start, step, false);
-}
-
-/** Sets `count` float64 values at `acc` to 0. */
-export function clear(acc: usize, count: i32): void {
-  for (let i: i32 = 0; i < count; ++i) store<f64>(acc + (<usize>i << 3), 0.0);
-}
-
-/** Rounds `count` float64 values at `acc` to float32 at `out`. */
-export function round(acc: usize, out: usize, count: i32): void {
-  for (let i: i32 = 0; i < count; ++i) {
-    store<f32>(out + (<usize>i << 2), <f32>load<f64>(acc + (<usize>i << 3)));
   }
 }

@@ -9,27 +9,28 @@ export type WasmBinary = 'simd' | 'scalar';
 
 /**
  * The functions exported by every build of `assembly/spline.ts`. Pointers are byte offsets
- * into the backend's heap; `tab` is a table of `tableSize(C, K)` bytes (a header of loop
- * constants, then a float64 pair per segment) and `acc` holds `C * K` float64 sums, both
- * allocated by the caller.
+ * into the backend's heap; `tab` is a table of `tableSize(C, K)` (forward) or
+ * `gradTableSize(C, K)` (backward) bytes: a header of loop constants, then per segment a
+ * float64 pair (forward: `(a, s)`) or two (backward: `(t, s)` and the gradient sums), allocated
+ * by the caller.
  */
 export interface SplineExports {
-  /** Bytes of a table for `C` splines of `K` coefficients. */
+  /** Bytes of a forward table for `C` splines of `K` coefficients. */
   tableSize(C: number, K: number): number;
-  /** Fills the forward table (`(a, s)` per segment) from the float32 `[C, K]` coefficients. */
+  /** Bytes of a backward table for `C` splines of `K` coefficients. */
+  gradTableSize(C: number, K: number): number;
+  /** Fills the forward table from the float32 `[C, K]` coefficients at `c`. */
   prepare(c: number, tab: number, C: number, K: number, start: number, step: number): void;
-  /** Fills the backward table (`(t, s)` per segment). */
+  /** Fills the backward table (sums zeroed). */
   prepareGrad(c: number, tab: number, C: number, K: number, start: number, step: number): void;
   /** Writes the spline of the `n` float32 values at `x` to `out` (`tab` from `prepare`). */
   forward(x: number, tab: number, out: number, n: number, C: number, channels: number, K: number,
     start: number, step: number): void;
-  /** Writes `dx` and adds the coefficient gradient into `acc` (`tab` from `prepareGrad`). */
-  backward(dy: number, x: number, tab: number, dx: number, acc: number, n: number, C: number,
+  /** Writes `dx` and adds the coefficient gradient's parts into `tab` (from `prepareGrad`). */
+  backward(dy: number, x: number, tab: number, dx: number, n: number, C: number,
     channels: number, K: number, start: number, step: number): void;
-  /** Zeroes `count` float64 values at `acc`. */
-  clear(acc: number, count: number): void;
-  /** Rounds `count` float64 values at `acc` to float32 at `out`. */
-  round(acc: number, out: number, count: number): void;
+  /** Writes the float32 `[C, K]` coefficient gradient from a backward table's sums. */
+  finishGrad(tab: number, out: number, C: number, K: number): void;
 }
 
 type BinaryKey = 'simd' | 'scalar' | 'simdShared' | 'scalarShared';

@@ -121,20 +121,14 @@ const backward: KernelFunc = ({inputs, backend, attrs}) => {
   }
   const dx = b.makeOutput(x.shape.slice(), 'float32');
   const dc = b.makeOutput([C, K], 'float32');
-  const tableBytes = kernels.tableSize(C, K);
-  const scratch = malloc(b, tableBytes + C * K * 8);  // table, then float64 accumulators
+  const tab = malloc(b, kernels.gradTableSize(C, K));
   try {
-    const tab = scratch;
-    const acc = scratch + tableBytes;
-    kernels.clear(acc, C * K);
-    if (n > 0) {
-      kernels.prepareGrad(memoryOffset(b, coefficients), tab, C, K, a.start, a.step);
-      kernels.backward(memoryOffset(b, dy), memoryOffset(b, x), tab, memoryOffset(b, dx), acc, n,
-        C, channels, K, a.start, a.step);
-    }
-    kernels.round(acc, memoryOffset(b, dc), C * K);
+    kernels.prepareGrad(memoryOffset(b, coefficients), tab, C, K, a.start, a.step);
+    kernels.backward(memoryOffset(b, dy), memoryOffset(b, x), tab, memoryOffset(b, dx), n, C,
+      channels, K, a.start, a.step);
+    kernels.finishGrad(tab, memoryOffset(b, dc), C, K);
   } finally {
-    free(b, scratch);
+    free(b, tab);
   }
   return [dx, dc];
 };

@@ -38,22 +38,22 @@ test.each(['simd', 'scalar'] as WasmBinary[])('the %s shared build computes the 
   x[3] = NaN; x[10] = Infinity; x[11] = -Infinity;
   const c = Float32Array.from({length: C * K}, () => r() * 2 - 1);
   const dy = Float32Array.from({length: n}, () => r() * 2 - 1);
-  // Layout in the shared heap (bytes): x | c | dy | y | dx | dc | table | accumulator.
+  // Layout in the shared heap (bytes): x | c | dy | y | dx | dc | forward table | backward table.
   const offs: number[] = [];
   let at = 1024;
-  for (const bytes of [n * 4, C * K * 4, n * 4, n * 4, n * 4, C * K * 4, k.tableSize(C, K), C * K * 8]) {
+  for (const bytes of [n * 4, C * K * 4, n * 4, n * 4, n * 4, C * K * 4, k.tableSize(C, K),
+    k.gradTableSize(C, K)]) {
     offs.push(at);
     at += Math.ceil(bytes / 16) * 16;
   }
-  const [xo, co, dyo, yo, dxo, dco, tab, acc] = offs;
+  const [xo, co, dyo, yo, dxo, dco, tab, gtab] = offs;
   const f32 = (o: number, len: number) => new Float32Array(memory.buffer, o, len);
   f32(xo, n).set(x); f32(co, C * K).set(c); f32(dyo, n).set(dy);
   k.prepare(co, tab, C, K, start, step);
   k.forward(xo, tab, yo, n, C, C, K, start, step);
-  k.clear(acc, C * K);
-  k.prepareGrad(co, tab, C, K, start, step);
-  k.backward(dyo, xo, tab, dxo, acc, n, C, C, K, start, step);
-  k.round(acc, dco, C * K);
+  k.prepareGrad(co, gtab, C, K, start, step);
+  k.backward(dyo, xo, gtab, dxo, n, C, C, K, start, step);
+  k.finishGrad(gtab, dco, C, K);
   const y = linearSplineForwardImpl(x, c, C, K, start, step);
   const g = linearSplineGradImpl(dy, x, c, C, K, start, step);
   expectClose(f32(yo, n), y, 1e-6, 'y');
