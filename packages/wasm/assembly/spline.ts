@@ -56,9 +56,12 @@ export function gradTableSize(C: i32, K: i32): i32 {
 
 /**
  * How far (in units of u) the float32 estimate of u may be from the exact float64 quotient,
- * times 16 for safety; -1 where the estimate is not used (extreme grids). The estimate's error
- * is below 2^-24 (3.1 |u| + 1.1 |start| / step) for |u| <= K (see the file comment); larger
- * |u| are clamped, where only the sign of u - 0.5 or u - (K - 1.5) matters.
+ * times 16 for safety; -1 where the estimate is not used (extreme grids). The estimate is
+ * fl32(fl32(x - fl32(start)) * fl32(1 / step)): three roundings of relative error 2^-24 on u,
+ * plus the rounding of start, 2^-24 |start| / step in units of u; so for |u| <= K it is within
+ * 2^-24 (3.1 |u| + 1.1 |start| / step) of u, and 16 times that is below
+ * delta = 2^-20 (|start| / step + 4 K + 8). Larger |u| are clamped, where only the sign of
+ * u - 0.5 or of u - (K - 1.5) matters. The step bounds keep 1/step a normal float32.
  */
 // @ts-ignore: decorator
 @inline function margin(start: f64, step: f64, K: i32): f64 {

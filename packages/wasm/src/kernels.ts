@@ -59,6 +59,22 @@ export function attach(backend: object): SplineExports | null {
   }
 }
 
+/** Largest scratch table the kernels allocate (their byte offsets are 32-bit integers). */
+const MAX_TABLE_BYTES = 2 ** 31 - 4096;
+
+/**
+ * Bytes of a kernel table for `C` splines of `K` coefficients with `perSegment` bytes per
+ * segment (16 forward, 32 backward), checked in float64 before the 32-bit kernels compute it.
+ */
+export function checkTableBytes(C: number, K: number, perSegment: number): void {
+  const bytes = C * (K - 1) * perSegment;
+  if (!(bytes <= MAX_TABLE_BYTES)) {
+    throw new Error(`@deepspline/wasm: expected coefficients whose table (${perSegment} bytes x ` +
+      `${C} splines x ${K - 1} segments) fits in 2 GiB, got ${C} x ${K} coefficients ` +
+      `(${bytes} bytes)`);
+  }
+}
+
 function attrsOf(attrs: unknown): LinearSplineAttrs {
   return (attrs ?? {}) as LinearSplineAttrs;
 }
@@ -88,6 +104,7 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
   }
   // Allocate everything first, then read offsets (malloc may grow the heap; offsets stay valid,
   // views would not, and none are kept).
+  checkTableBytes(C, K, 16);
   const out = b.makeOutput(x.shape.slice(), 'float32');
   const tab = malloc(b, kernels.tableSize(C, K));
   try {
@@ -119,6 +136,7 @@ const backward: KernelFunc = ({inputs, backend, attrs}) => {
     return [b.makeOutput(x.shape.slice(), 'float32', undefined, dx),
       b.makeOutput([C, K], 'float32', undefined, dc)];
   }
+  checkTableBytes(C, K, 32);
   const dx = b.makeOutput(x.shape.slice(), 'float32');
   const dc = b.makeOutput([C, K], 'float32');
   const tab = malloc(b, kernels.gradTableSize(C, K));

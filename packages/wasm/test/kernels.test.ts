@@ -8,6 +8,7 @@ import {LinearSpline, LinearSplineGrad, linearSpline, linearSplineForwardImpl,
   linearSplineGradImpl, setSplineImplementation, splineImplementation} from '@deepspline/core';
 import {setWasmBinary, simdSupported, wasmBinary, wasmKernelInfo} from '@deepspline/wasm';
 import type {WasmBinary} from '@deepspline/wasm';
+import {checkTableBytes} from '../src/kernels';
 import {expectClose, rng, sameBits, useWasm} from './helpers';
 
 const warnSpy = jest.spyOn(console, 'warn');
@@ -307,6 +308,14 @@ describe('through the op and its gradient', () => {
     expect(() => tf.engine().runKernel(LinearSplineGrad, {dy: tf.zeros([2, 2]), x, coefficients: c},
       {start: -1, step: 1})).toThrow('linearSpline gradient: expected dy of shape [1,2], got [2,2]');
     tf.dispose([x, c3, ci, c]);
+  });
+
+  test('coefficients whose table would not fit 32-bit offsets are refused before allocating', () => {
+    expect(() => checkTableBytes(256, 101, 32)).not.toThrow();
+    expect(() => checkTableBytes(70000, 1000, 32)).toThrow('@deepspline/wasm: expected coefficients ' +
+      'whose table (32 bytes x 70000 splines x 999 segments) fits in 2 GiB, got 70000 x 1000 ' +
+      'coefficients (2237760000 bytes)');
+    expect(() => checkTableBytes(70000, 1000, 16)).not.toThrow();
   });
 
   test('no tensor leaks (kernel, gradient, both binaries) and scratch memory is freed', () => {
