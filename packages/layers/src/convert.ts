@@ -12,6 +12,7 @@ import {coefficientsFromFunction, describe, splineGrid} from '@deepspline/core';
 import type {SplineGrid} from '@deepspline/core';
 import {DEFAULT_RANGE, DEFAULT_SIZE, SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
+import {LEAKY_RELU_SLOPE} from './inits.js';
 import type {SplineInit} from './inits.js';
 import type {SerializedObject} from './serialization.js';
 
@@ -177,7 +178,7 @@ function checkGrid(act: ReluLike, grid: SplineGrid, layerName: string): void {
 function splineInit(act: ReluLike): SplineInit {
   if (act.maxValue === undefined && act.slopes.length === 1) {
     if (act.slopes[0] === 0) return 'relu';
-    if (Math.abs(act.slopes[0] - 0.01) < 1e-12) return 'leaky_relu';
+    if (Math.abs(act.slopes[0] - LEAKY_RELU_SLOPE) < 1e-12) return 'leaky_relu';
   }
   const slope = act.slopes[0];
   return (x: number) => reluValue(act, slope, x);

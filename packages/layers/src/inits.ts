@@ -14,6 +14,9 @@ export type SplineInitName = typeof SPLINE_INIT_NAMES[number];
  */
 export type SplineInit = SplineInitName | ((x: number) => number) | number[];
 
+/** Negative-side slope of the `'leaky_relu'` init (the reference's). */
+export const LEAKY_RELU_SLOPE = 0.01;
+
 const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 const softShrink = (x: number, l: number) => (x > l ? x - l : x < -l ? x + l : 0);
 
@@ -25,7 +28,7 @@ const softShrink = (x: number, l: number) => (x > l ? x - l : x < -l ? x + l : 0
 export function namedInit(name: SplineInitName, channel: number, channels: number):
     (x: number) => number {
   switch (name) {
-    case 'leaky_relu': return (x) => (x >= 0 ? x : 0.01 * x);
+    case 'leaky_relu': return (x) => (x >= 0 ? x : LEAKY_RELU_SLOPE * x);
     case 'relu': return (x) => Math.max(x, 0);
     case 'identity': return (x) => x;
     case 'abs': return (x) => Math.abs(x);
