@@ -121,7 +121,24 @@ function opCases(x, dy) {
         fn: scalar(() => tf.grads((a, b) => linearSpline(a, b, grid))([x, c], dy))});
     }
   }
-  return {cases, dispose: () => tf.dispose([alpha, ...coefficients])};
+  const extra = [];
+  if (tf.getBackend() === 'wasm') {
+    // Informative: the forward pass on other inputs. One spline shared by all channels (its
+    // table is tiny at any K), and x with every other value an exact 0 (a knot of these odd
+    // grids: the kernel's fast path must not fall back to division there).
+    for (const K of [21, 101]) {
+      const grid = {start: -RANGE, step: 2 * RANGE / (K - 1)};
+      const c = tf.keep(tf.tidy(() => tf.reshape(tf.leakyRelu(tf.linspace(-RANGE, RANGE, K), 0.1), [1, K])));
+      extra.push(c);
+      cases.push({name: `shared K=${K} fwd`, fn: withImpl('kernel', () => linearSpline(x, c, grid))});
+    }
+    const xz = tf.keep(tf.tidy(() => tf.mul(x, tf.reshape(tf.tile(tf.tensor1d([0, 1]), [ROWS * CH / 2]), [ROWS, CH]))));
+    extra.push(xz);
+    const c21 = coefficients[KS.indexOf(21)];
+    cases.push({name: 'zeros K=21 fwd',
+      fn: withImpl('kernel', () => linearSpline(xz, c21, {start: -RANGE, step: 2 * RANGE / 20}))});
+  }
+  return {cases, dispose: () => tf.dispose([alpha, ...coefficients, ...extra])};
 }
 
 async function opBench(backend) {
@@ -211,6 +228,18 @@ function opTable(backend, ms) {
   return lines.join('\n');
 }
 
+function otherInputsTable(ms) {
+  const relu = ms['relu fwd'];
+  const row = (what, K, key, ref) => `| ${what} | ${K} | ${fmt(ms[key])} | ${fmt(ms[key] / relu)}x | ` +
+    `${fmt(ms[ref])} | ${fmt(ms[ref] / relu)}x |`;
+  return ['wasm kernel (SIMD) forward on other inputs, same run (informative; per-channel, uniform x for comparison)',
+    '| input | K | fwd ms | fwd / relu | per-channel, uniform x: ms | fwd / relu |', '|---|---|---|---|---|---|',
+    row('one spline shared by all 256 channels', 21, 'shared K=21 fwd', 'kernel K=21 fwd'),
+    row('one spline shared by all 256 channels', 101, 'shared K=101 fwd', 'kernel K=101 fwd'),
+    row('per-channel, every other x an exact 0 (a knot)', 21, 'zeros K=21 fwd', 'kernel K=21 fwd'),
+  ].join('\n');
+}
+
 const bestMs = {};
 const info = wasmKernelInfo();
 log(`@deepspline/wasm: ${JSON.stringify(info)}`);
@@ -242,7 +271,7 @@ const bestRatios = {
     Math.min(...KS.map((K) => bestMs.wasm[`scalar K=${K} fwd`] / bestMs.wasm[`kernel K=${K} fwd`])),
 };
 
-const tables = [opTable('wasm', wasm), opTable('cpu', cpu),
+const tables = [opTable('wasm', wasm), otherInputsTable(wasm), opTable('cpu', cpu),
   ['Training, 3-layer 256-unit MLP (256-256-256-256-10), batch 256, Adam, wasm backend',
     '| activation | samples/s | ratio to relu |', '|---|---|---|',
     ...Object.entries(train).map(([k, v]) => `| ${k} | ${fmt(v, 0)} | ${fmt(v / train.relu)}x |`)].join('\n'),
