@@ -301,14 +301,15 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   }
 }
 
-// Segment indices of 4 lanes of which some are unsafe: the fast ones, with the exact segment
-// of 0 in lanes holding ±0, when that makes every lane safe; else null (divide).
+// Segment indices of 4 lanes whose only unsafe lanes hold ±0 (see `zerosOnly`): the fast
+// ones, with the exact segment of 0 in the zero lanes.
 // @ts-ignore: decorator
 @inline function zeroIndex(xv: v128, fl: v128, tab: usize): v128 {
   const z = f32x4.eq(xv, f32x4.splat(0.0));
   return v128.bitselect(v128.load(tab, 128), fastIndex(fl, tab), z);
 }
 
+// Whether every lane is safe or ±0.
 // @ts-ignore: decorator
 @inline function zerosOnly(xv: v128, ok: v128): bool {
   return i32x4.bitmask(v128.or(ok, f32x4.eq(xv, f32x4.splat(0.0)))) == 15;
