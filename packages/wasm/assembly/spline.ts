@@ -16,11 +16,13 @@
 //
 // Speed without changing a bit (SIMD build):
 // - Segment index. The exact `u` needs a float64 division per element. Instead, 4 lanes at a
-//   time, u is estimated in float32 as (x - start) * (1/step), clamped to [0.5, K - 1.5] (which
-//   maps every u < 1 to segment 0 and every u >= K-2 to K-2). The estimate is within `delta`
-//   (see `margin`) of the exact quotient, so where it lies more than 2 delta away from every
-//   integer, its floor IS the exact k. Only vectors with a lane near a knot (or a non-finite
-//   lane) take the exact path: float64 division, still 2 lanes per instruction.
+//   time, u' = x (1/step) - (start/step + 0.5) is computed in float32: it is within `delta`
+//   (see `margin`) of u - 0.5, so where it lies more than 2 delta away from every half-integer,
+//   round(u') IS floor(u). Adding 1.5 * 2^23 rounds it and leaves MAGIC_BITS + round(u') in the
+//   bit pattern; clamping those bits (monotone in the value, so huge and negative lanes clamp to
+//   the right end) to the grid gives the segment without a float-to-int conversion. Only vectors
+//   with a lane near a knot (or a non-finite lane) take the exact path: float64 division, still
+//   2 lanes per instruction. Exact zeros use the segment of 0, computed once per call.
 // - Tables. `prepare` computes the per-segment (a, s) pairs once per call (O(C K)), so the
 //   forward pass is one gather and one multiply-add per element. `prepareGrad` lays out
 //   (t, s, A, B) per segment: the backward pass reads (t, s) and adds into (A, B) at the same
@@ -32,13 +34,15 @@
 // The module imports the backend's memory (`env.memory`), owns no memory of its own: no data
 // segments, no globals in memory, no allocation, no memory.grow. Every pointer is a byte
 // offset into the backend's heap, allocated by the caller (tfjs `makeOutput` / `_malloc`).
+// Header (16-byte splats): 0 1/step, 16 start/step + 0.5, 32 lim^2, 48 MAGIC, 64 MAGIC_BITS,
+// 80 MAGIC_BITS + K-2, 96 MAGIC_BITS + segment of 0 (112..143 unused).
 // Table layout: HEADER bytes, then for each spline row r and segment j < K-1 a pair of
 // float64 (16 bytes; backward table: two pairs, 32 bytes), row stride K-1 entries.
 
 // @ts-ignore: decorator
 @inline const HEADER: usize = 144;
-// 1.5 * 2^23: adding it to an integer-valued float32 in [0, 2^22) leaves the integer in the
-// low bits of the sum's bit pattern (0x4B400000 + k).
+// 1.5 * 2^23: adding it to a float32 v with |v| < 2^22 rounds v to the nearest integer k and
+// leaves the sum's bit pattern 0x4B400000 + k.
 // @ts-ignore: decorator
 @inline const MAGIC: f32 = 12582912.0;
 // @ts-ignore: decorator
@@ -55,20 +59,21 @@ export function gradTableSize(C: i32, K: i32): i32 {
 }
 
 /**
- * How far (in units of u) the float32 estimate of u may be from the exact float64 quotient,
- * times 16 for safety; -1 where the estimate is not used (extreme grids). The estimate is
- * fl32(fl32(x - fl32(start)) * fl32(1 / step)): three roundings of relative error 2^-24 on u,
- * plus the rounding of start, 2^-24 |start| / step in units of u; so for |u| <= K it is within
- * 2^-24 (3.1 |u| + 1.1 |start| / step) of u, and 16 times that is below
- * delta = 2^-20 (|start| / step + 4 K + 8). Larger |u| are clamped, where only the sign of
- * u - 0.5 or of u - (K - 1.5) matters. The step bounds keep 1/step a normal float32.
+ * How far (in units of u) the float32 estimate u' of u - 0.5 may be, times 16 for safety;
+ * -1 where the estimate is not used (extreme grids). With i = fl32(1 / step) (relative error
+ * e <= 2^-24) and b = fl32(start i + 0.5): u' = fl32(fl32(x i) - b). x i and start i carry the
+ * same factor (1 + e), which moves u' by e |u|; the product's rounding adds 2^-24 |x| / step
+ * <= 2^-24 (|u| + r) (r = |start| / step), the rounding of b 2^-24 (r + 0.5), the subtraction's
+ * 2^-24 (|u| + 0.5). For |u| <= K that is below 2^-24 (3 K + 2 r + 2), and 16 times that is
+ * below delta = 2^-20 (3 r + 4 K + 8). Larger |u| only need the right side of the clamp, which
+ * a relative error of 2^-22 keeps. The step bounds keep 1/step a normal float32.
  */
 // @ts-ignore: decorator
 @inline function margin(start: f64, step: f64, K: i32): f64 {
   if (!(step > 8.673617379884035e-19 && step < 1.152921504606847e18) || K > (1 << 20)) return -1.0;
   const r = abs<f64>(start) / step;
   if (!(r < 1048576.0)) return -1.0;
-  const d = 9.5367431640625e-7 * (r + 4.0 * <f64>K + 8.0);
+  const d = 9.5367431640625e-7 * (3.0 * r + 4.0 * <f64>K + 8.0);
   return d < 0.125 ? d : -1.0;
 }
 
@@ -150,42 +155,44 @@ function header(tab: usize, K: i32, start: f64, step: f64): bool {
   const delta = margin(start, step, K);
   const lim = 0.5 - 2.0 * delta;
   if (ASC_FEATURE_SIMD) {
-    v128.store(tab, f32x4.splat(<f32>start));
-    v128.store(tab, f32x4.splat(<f32>inv), 16);
-    // (frac - 0.5)^2 < lim^2 <=> safe; -1 (never safe) when the estimate is not used.
+    v128.store(tab, f32x4.splat(<f32>inv));
+    // start times the ROUNDED 1/step: x and start then carry the same relative error.
+    v128.store(tab, f32x4.splat(<f32>(start * <f64><f32>inv + 0.5)), 16);
+    // (u' - round(u'))^2 < lim^2 <=> safe; -1 (never safe) when the estimate is not used.
     v128.store(tab, f32x4.splat(delta >= 0.0 ? <f32>(lim * lim) : -1.0), 32);
-    v128.store(tab, f32x4.splat(0.5), 48);
-    v128.store(tab, f32x4.splat(<f32>(K - 2) + 0.5), 64);
-    v128.store(tab, f32x4.splat(MAGIC), 80);
-    v128.store(tab, i32x4.splat(MAGIC_BITS), 96);
-    v128.store(tab, i32x4.splat(K - 2), 112);
-    // The exact segment of x = ±0, so that exact zeros (ReLU outputs, padding) near a knot
-    // need no division.
-    v128.store(tab, i32x4.splat(<i32>segment(0.0, start, step, <f64>(K - 2))), 128);
+    v128.store(tab, f32x4.splat(MAGIC), 48);
+    v128.store(tab, i32x4.splat(MAGIC_BITS), 64);
+    v128.store(tab, i32x4.splat(MAGIC_BITS + K - 2), 80);
+    // The exact segment of x = ±0, so that exact zeros (ReLU outputs, padding) at a knot need
+    // no division.
+    v128.store(tab, i32x4.splat(MAGIC_BITS + <i32>segment(0.0, start, step, <f64>(K - 2))), 96);
   }
   return useInverse(inv);
 }
 
-// Float32 estimate of the segment index of 4 lanes, clamped: floor(uc) is the segment where
-// `near(uc)` is false. Non-finite lanes give NaN (never safe).
+// u' = x (1/step) - (start/step + 0.5), about u - 0.5, so that round(u') = floor(u).
 // @ts-ignore: decorator
 @inline function estimate(xv: v128, tab: usize): v128 {
-  const u = f32x4.mul(f32x4.sub(xv, v128.load(tab)), v128.load(tab, 16));
-  const uc = f32x4.pmin(f32x4.pmax(u, v128.load(tab, 48)), v128.load(tab, 64));
-  return f32x4.add(uc, f32x4.sub(u, u));
+  return f32x4.sub(f32x4.mul(xv, v128.load(tab)), v128.load(tab, 16));
 }
 
-// All-ones lanes where floor(uc) is certainly the exact segment index.
+// w = u' + MAGIC: its bits are MAGIC_BITS + round(u') for |u'| < 2^22.
 // @ts-ignore: decorator
-@inline function safe(uc: v128, fl: v128, tab: usize): v128 {
-  const d = f32x4.sub(f32x4.sub(uc, fl), v128.load(tab, 48));
+@inline function magic(u: v128, tab: usize): v128 {
+  return f32x4.add(u, v128.load(tab, 48));
+}
+
+// All-ones lanes where round(u') is certainly floor(u); NaN/Inf lanes are never safe.
+// @ts-ignore: decorator
+@inline function safe(u: v128, w: v128, tab: usize): v128 {
+  const d = f32x4.sub(u, f32x4.sub(w, v128.load(tab, 48)));
   return f32x4.lt(f32x4.mul(d, d), v128.load(tab, 32));
 }
 
-// Segment indices (i32x4) from the floors of safe estimates.
+// MAGIC_BITS + clamped segment index, from w (bits are monotone in w, so huge lanes clamp right).
 // @ts-ignore: decorator
-@inline function fastIndex(fl: v128, tab: usize): v128 {
-  return i32x4.sub(f32x4.add(fl, v128.load(tab, 80)), v128.load(tab, 96));
+@inline function fastIndex(w: v128, tab: usize): v128 {
+  return i32x4.min_s(i32x4.max_s(w, v128.load(tab, 64)), v128.load(tab, 80));
 }
 
 // Exact segment indices (i32x4) of 4 lanes by float64 division, as the scalar rule.
@@ -194,7 +201,8 @@ function header(tab: usize, K: i32, start: f64, step: f64): bool {
   const k01 = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.div(f64x2.sub(v01, start), step)));
   const k23 = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.div(f64x2.sub(v23, start), step)));
   const k = v128.shuffle<i32>(k01, k23, 0, 1, 4, 5);
-  return i32x4.max_s(i32x4.min_s(k, v128.load(tab, 112)), i32x4.splat(0));
+  const km2 = i32x4.sub(v128.load(tab, 80), v128.load(tab, 64));
+  return i32x4.add(i32x4.max_s(i32x4.min_s(k, km2), i32x4.splat(0)), v128.load(tab, 64));
 }
 
 // @ts-ignore: decorator
@@ -223,15 +231,18 @@ function header(tab: usize, K: i32, start: f64, step: f64): bool {
   return v128.bitselect(flat, y, f64x2.eq(s, f64x2.splat(0.0)));
 }
 
-// Forward of 4 lanes at `xp` -> `op` given their segment indices `k` and table row bases.
+// Forward of 4 lanes at `xp` -> `op` given MAGIC_BITS + their segment indices and the
+// table row bases minus MAGIC_BITS << 4.
 // @ts-ignore: decorator
-@inline function forward4(xv: v128, k: v128, rows: v128, op: usize, exact: bool): void {
-  const at = i32x4.add(rows, i32x4.shl(k, 4));
+@inline function forward4(xv: v128, xp: usize, kb: v128, rows: v128, op: usize, exact: bool, mem: bool): void {
+  const at = i32x4.add(rows, i32x4.shl(kb, 4));
   const p0 = v128.load(<usize><u32>i32x4.extract_lane(at, 0));
   const p1 = v128.load(<usize><u32>i32x4.extract_lane(at, 1));
   const p2 = v128.load(<usize><u32>i32x4.extract_lane(at, 2));
   const p3 = v128.load(<usize><u32>i32x4.extract_lane(at, 3));
-  v128.store(op, narrow(line(low(xv), p0, p1, exact), line(high(xv), p2, p3, exact)));
+  const lo = mem ? f64x2.promote_low_f32x4(v128.load64_zero(xp)) : low(xv);
+  const hi = mem ? f64x2.promote_low_f32x4(v128.load64_zero(xp + 8)) : high(xv);
+  v128.store(op, narrow(line(lo, p0, p1, exact), line(hi, p2, p3, exact)));
 }
 
 // @ts-ignore: decorator
@@ -261,35 +272,36 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
     let ch: i32 = 0;
     if (ASC_FEATURE_SIMD) {
       if (simd) {
-        const r0 = <i32>rows0;
+        const r0 = <i32>rows0 - (MAGIC_BITS << 4);
         let rows = i32x4(r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride);
         const next = i32x4.splat(stride << 2);
-        // 8 lanes per step (two vectors), one branch for both in the common case.
         for (; ch + 8 <= rowLen; ch += 8) {
-          const xa = v128.load(xr + (<usize>ch << 2));
-          const xb = v128.load(xr + (<usize>ch << 2), 16);
+          const xp = xr + (<usize>ch << 2);
+          const xa = v128.load(xp);
+          const xb = v128.load(xp, 16);
           const ua = estimate(xa, tab);
           const ub = estimate(xb, tab);
-          const fa = f32x4.floor(ua);
-          const fb = f32x4.floor(ub);
-          const sa = safe(ua, fa, tab);
-          const sb = safe(ub, fb, tab);
+          const wa = magic(ua, tab);
+          const wb = magic(ub, tab);
+          const sa = safe(ua, wa, tab);
+          const sb = safe(ub, wb, tab);
           const rowsb = i32x4.add(rows, next);
           const op = or + (<usize>ch << 2);
           if (i32x4.bitmask(v128.and(sa, sb)) == 15) {
-            forward4(xa, fastIndex(fa, tab), rows, op, false);
-            forward4(xb, fastIndex(fb, tab), rowsb, op + 16, false);
+            forward4(xa, xp, fastIndex(wa, tab), rows, op, false, false);
+            forward4(xb, xp + 16, fastIndex(wb, tab), rowsb, op + 16, false, false);
           } else {
-            forwardEither(xa, fa, sa, rows, op, start, step, tab);
-            forwardEither(xb, fb, sb, rowsb, op + 16, start, step, tab);
+            forwardEither(xa, xp, wa, sa, rows, op, start, step, tab);
+            forwardEither(xb, xp + 16, wb, sb, rowsb, op + 16, start, step, tab);
           }
           rows = i32x4.add(rowsb, next);
         }
         if (ch + 4 <= rowLen) {
-          const xa = v128.load(xr + (<usize>ch << 2));
+          const xp = xr + (<usize>ch << 2);
+          const xa = v128.load(xp);
           const ua = estimate(xa, tab);
-          const fa = f32x4.floor(ua);
-          forwardEither(xa, fa, safe(ua, fa, tab), rows, or + (<usize>ch << 2), start, step, tab);
+          const wa = magic(ua, tab);
+          forwardEither(xa, xp, wa, safe(ua, wa, tab), rows, or + (<usize>ch << 2), start, step, tab);
           ch += 4;
         }
       }
@@ -301,12 +313,11 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   }
 }
 
-// Segment indices of 4 lanes whose only unsafe lanes hold ±0 (see `zerosOnly`): the fast
-// ones, with the exact segment of 0 in the zero lanes.
+// MAGIC_BITS + segment indices of 4 lanes whose only unsafe lanes hold ±0 (see `zerosOnly`).
 // @ts-ignore: decorator
-@inline function zeroIndex(xv: v128, fl: v128, tab: usize): v128 {
+@inline function zeroIndex(xv: v128, w: v128, tab: usize): v128 {
   const z = f32x4.eq(xv, f32x4.splat(0.0));
-  return v128.bitselect(v128.load(tab, 128), fastIndex(fl, tab), z);
+  return v128.bitselect(v128.load(tab, 96), fastIndex(w, tab), z);
 }
 
 // Whether every lane is safe or ±0.
@@ -315,15 +326,16 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   return i32x4.bitmask(v128.or(ok, f32x4.eq(xv, f32x4.splat(0.0)))) == 15;
 }
 
-// Forward of 4 lanes by the fast index where it is certain (or the lane is 0), else exactly.
 // @ts-ignore: decorator
-@inline function forwardEither(xv: v128, fl: v128, ok: v128, rows: v128, op: usize, start: f64,
-    step: f64, tab: usize): void {
+@inline function forwardEither(xv: v128, xp: usize, w: v128, ok: v128, rows: v128, op: usize,
+    start: f64, step: f64, tab: usize): void {
   if (zerosOnly(xv, ok)) {
-    forward4(xv, zeroIndex(xv, fl, tab), rows, op, false);
+    forward4(xv, xp, zeroIndex(xv, w, tab), rows, op, false, true);
   } else {
-    forward4(xv, exactIndex(low(xv), high(xv), f64x2.splat(start), f64x2.splat(step), tab), rows,
-      op, true);
+    const lo = f64x2.promote_low_f32x4(v128.load64_zero(xp));
+    const hi = f64x2.promote_low_f32x4(v128.load64_zero(xp + 8));
+    forward4(xv, xp, exactIndex(lo, hi, f64x2.splat(start), f64x2.splat(step), tab),
+      rows, op, true, true);
   }
 }
 
@@ -346,7 +358,7 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
 // @ts-ignore: decorator
 @inline function backward4(xv: v128, gv: v128, k: v128, rows: v128, dxp: usize, inv: v128,
     exact: bool): void {
-  const at = i32x4.add(rows, i32x4.shl(k, 5));
+  const at = i32x4.add(rows, i32x4.shl(k, 5));  // k: MAGIC_BITS + index; rows adjusted
   const d01 = grad2(low(xv), low(gv), <usize><u32>i32x4.extract_lane(at, 0),
     <usize><u32>i32x4.extract_lane(at, 1), inv, exact);
   const d23 = grad2(high(xv), high(gv), <usize><u32>i32x4.extract_lane(at, 2),
@@ -390,7 +402,7 @@ export function backward(dy: usize, x: usize, tab: usize, dx: usize, n: i32, C: 
         const vstart = f64x2.splat(start);
         const vstep = f64x2.splat(step);
         const vinv = f64x2.splat(inv);
-        const r0 = <i32>rows0;
+        const r0 = <i32>rows0 - (MAGIC_BITS << 5);
         let rows = i32x4(r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride);
         const next = i32x4.splat(stride << 2);
         for (; ch + 4 <= rowLen; ch += 4) {
@@ -398,7 +410,7 @@ export function backward(dy: usize, x: usize, tab: usize, dx: usize, n: i32, C: 
           const xv = v128.load(x + e);
           const gv = v128.load(dy + e);
           const uc = estimate(xv, tab);
-          const fl = f32x4.floor(uc);
+          const fl = magic(uc, tab);
           const ok = safe(uc, fl, tab);
           if (i32x4.bitmask(ok) == 15) {
             backward4(xv, gv, fastIndex(fl, tab), rows, dx + e, vinv, false);
