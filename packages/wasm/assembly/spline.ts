@@ -28,19 +28,19 @@
 //   (t, s, A, B) per segment: the backward pass reads (t, s) and adds into (A, B) at the same
 //   address, one 16-byte add per element (lanes of a shared spline may hit the same segment:
 //   they go in element order, and same-address pairs forward cleanly in the CPU).
-// - Loop constants are kept in a 144-byte header in front of the table and loaded in the loop:
+// - Loop constants are kept in a 112-byte header in front of the table and loaded in the loop:
 //   V8 otherwise recomputes hoisted splats (even 1/step) inside the loop.
 //
 // The module imports the backend's memory (`env.memory`), owns no memory of its own: no data
 // segments, no globals in memory, no allocation, no memory.grow. Every pointer is a byte
 // offset into the backend's heap, allocated by the caller (tfjs `makeOutput` / `_malloc`).
 // Header (16-byte splats): 0 1/step, 16 start/step + 0.5, 32 lim^2, 48 MAGIC, 64 MAGIC_BITS,
-// 80 MAGIC_BITS + K-2, 96 MAGIC_BITS + segment of 0 (112..143 unused).
+// 80 MAGIC_BITS + K-2, 96 MAGIC_BITS + segment of 0.
 // Table layout: HEADER bytes, then for each spline row r and segment j < K-1 a pair of
 // float64 (16 bytes; backward table: two pairs, 32 bytes), row stride K-1 entries.
 
 // @ts-ignore: decorator
-@inline const HEADER: usize = 144;
+@inline const HEADER: usize = 112;
 // 1.5 * 2^23: adding it to a float32 v with |v| < 2^22 rounds v to the nearest integer k and
 // leaves the sum's bit pattern 0x4B400000 + k.
 // @ts-ignore: decorator
@@ -195,7 +195,8 @@ function header(tab: usize, K: i32, start: f64, step: f64): bool {
   return i32x4.min_s(i32x4.max_s(w, v128.load(tab, 64)), v128.load(tab, 80));
 }
 
-// Exact segment indices (i32x4) of 4 lanes by float64 division, as the scalar rule.
+// MAGIC_BITS + exact segment indices (i32x4) of 4 lanes by float64 division, as the scalar
+// rule, so that they combine with the fast indices.
 // @ts-ignore: decorator
 @inline function exactIndex(v01: v128, v23: v128, start: v128, step: v128, tab: usize): v128 {
   const k01 = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.div(f64x2.sub(v01, start), step)));
