@@ -232,17 +232,15 @@ function header(tab: usize, K: i32, start: f64, step: f64): bool {
   return v128.bitselect(flat, y, f64x2.eq(s, f64x2.splat(0.0)));
 }
 
-// Forward of 4 lanes at `xp` -> `op` given MAGIC_BITS + their segment indices and the
-// table row bases minus MAGIC_BITS << 4.
+// Forward of 4 lanes (x widened to float64: lanes 0-1 in `lo`, 2-3 in `hi`) -> `op`, given
+// MAGIC_BITS + their segment indices and the table row bases minus MAGIC_BITS << 4.
 // @ts-ignore: decorator
-@inline function forward4(xv: v128, xp: usize, kb: v128, rows: v128, op: usize, exact: bool, mem: bool): void {
+@inline function forward4(lo: v128, hi: v128, kb: v128, rows: v128, op: usize, exact: bool): void {
   const at = i32x4.add(rows, i32x4.shl(kb, 4));
   const p0 = v128.load(<usize><u32>i32x4.extract_lane(at, 0));
   const p1 = v128.load(<usize><u32>i32x4.extract_lane(at, 1));
   const p2 = v128.load(<usize><u32>i32x4.extract_lane(at, 2));
   const p3 = v128.load(<usize><u32>i32x4.extract_lane(at, 3));
-  const lo = mem ? f64x2.promote_low_f32x4(v128.load64_zero(xp)) : low(xv);
-  const hi = mem ? f64x2.promote_low_f32x4(v128.load64_zero(xp + 8)) : high(xv);
   v128.store(op, narrow(line(lo, p0, p1, exact), line(hi, p2, p3, exact)));
 }
 
@@ -289,8 +287,8 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
           const rowsb = i32x4.add(rows, next);
           const op = or + (<usize>ch << 2);
           if (i32x4.bitmask(v128.and(sa, sb)) == 15) {
-            forward4(xa, xp, fastIndex(wa, tab), rows, op, false, false);
-            forward4(xb, xp + 16, fastIndex(wb, tab), rowsb, op + 16, false, false);
+            forward4(low(xa), high(xa), fastIndex(wa, tab), rows, op, false);
+            forward4(low(xb), high(xb), fastIndex(wb, tab), rowsb, op + 16, false);
           } else {
             forwardEither(xa, xp, wa, sa, rows, op, start, step, tab);
             forwardEither(xb, xp + 16, wb, sb, rowsb, op + 16, start, step, tab);
@@ -327,16 +325,18 @@ export function forward(x: usize, tab: usize, out: usize, n: i32, C: i32, channe
   return i32x4.bitmask(v128.or(ok, f32x4.eq(xv, f32x4.splat(0.0)))) == 15;
 }
 
+// x is widened again from memory here (not from `xv`), so that V8 does not hoist the fast
+// path's widening above the branch and spill it.
 // @ts-ignore: decorator
 @inline function forwardEither(xv: v128, xp: usize, w: v128, ok: v128, rows: v128, op: usize,
     start: f64, step: f64, tab: usize): void {
+  const lo = f64x2.promote_low_f32x4(v128.load64_zero(xp));
+  const hi = f64x2.promote_low_f32x4(v128.load64_zero(xp + 8));
   if (zerosOnly(xv, ok)) {
-    forward4(xv, xp, zeroIndex(xv, w, tab), rows, op, false, true);
+    forward4(lo, hi, zeroIndex(xv, w, tab), rows, op, false);
   } else {
-    const lo = f64x2.promote_low_f32x4(v128.load64_zero(xp));
-    const hi = f64x2.promote_low_f32x4(v128.load64_zero(xp + 8));
-    forward4(xv, xp, exactIndex(lo, hi, f64x2.splat(start), f64x2.splat(step), tab),
-      rows, op, true, true);
+    forward4(lo, hi, exactIndex(lo, hi, f64x2.splat(start), f64x2.splat(step), tab), rows, op,
+      true);
   }
 }
 
