@@ -14,6 +14,22 @@ export type SplineInitName = typeof SPLINE_INIT_NAMES[number];
  */
 export type SplineInit = SplineInitName | ((x: number) => number) | number[];
 
+/**
+ * The spelling tfjs-layers gives a snake_case string when it loads a model: `convertPythonicToTs`
+ * camel-cases every string value of a saved config except `name`s (`'leaky_relu'` comes back
+ * as `'leakyRelu'`). The same rule as its `toCamelCase`, which is not exported.
+ */
+function tfjsCamelCase(name: string): string {
+  return name.replace(/_+(\w|$)/g, (_m, c: string) => c.toUpperCase());
+}
+
+/**
+ * Every accepted spelling of a named init (canonical and as tfjs loads it) -> canonical name.
+ * A Map, so that `'constructor'` or `'toString'` are not found on Object.prototype.
+ */
+const INIT_SPELLINGS = new Map<string, SplineInitName>(SPLINE_INIT_NAMES
+  .flatMap((name) => [[name, name], [tfjsCamelCase(name), name]]));
+
 /** Negative-side slope of the `'leaky_relu'` init (the reference's). */
 export const LEAKY_RELU_SLOPE = 0.01;
 
@@ -43,11 +59,15 @@ export function namedInit(name: SplineInitName, channel: number, channels: numbe
   }
 }
 
-/** Checks `init` against `size`; throws a clear error for anything else. */
+/**
+ * Checks `init` against `size`; a name comes back canonical (so a loaded layer's `init` is
+ * `'leaky_relu'`, not tfjs's `'leakyRelu'`). Throws a clear error for anything else.
+ */
 export function checkInit(init: unknown, size: number): SplineInit {
   if (typeof init === 'function') return init as (x: number) => number;
   if (typeof init === 'string') {
-    if ((SPLINE_INIT_NAMES as readonly string[]).includes(init)) return init as SplineInitName;
+    const name = INIT_SPELLINGS.get(init);
+    if (name !== undefined) return name;
     namedInit(init as SplineInitName, 0, 1);  // throws the unknown-init error
   }
   if (Array.isArray(init)) {

@@ -36,7 +36,8 @@ export interface SplineActivationArgs extends LayerArgs {
   /**
    * Initial activation: `'leaky_relu'` (default, slope 0.01), `'relu'`, `'identity'`, `'abs'`,
    * `'even_odd'`, `'softplus'`, `'tanh'`, a function `(x: number) => number` sampled at the
-   * knots, or the `size` initial coefficients.
+   * knots, or the `size` initial coefficients. tfjs's camel-cased spellings of the names
+   * (`'leakyRelu'`, `'evenOdd'`: what a loaded config holds) are accepted too.
    */
   init?: SplineInit;
   /** One spline shared by every channel (`[1, size]` coefficients). Default false. */
@@ -83,7 +84,7 @@ export class SplineActivation extends tfl.layers.Layer {
   readonly grid: SplineGrid;
   /** Whether one spline is shared by every channel. */
   readonly shared: boolean;
-  /** The initial activation. */
+  /** The initial activation (a name is always the canonical snake_case one). */
   readonly init: SplineInit;
   /** Slope bound applied inside `call`, or `undefined`. */
   readonly maxSlope: number | undefined;
@@ -169,8 +170,11 @@ export class SplineActivation extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    const init = typeof this.init === 'function' ?
+    const coefficients = typeof this.init === 'function' ?
       tf.tidy(() => Array.from(this.initialCoefficients(1).dataSync())) : this.init;
+    // JSON has no -0 (it writes 0): store +0 so that the config survives a save unchanged.
+    const init = Array.isArray(coefficients) ? coefficients.map((v) => (v === 0 ? 0 : v)) :
+      coefficients;
     const config: tf.serialization.ConfigDict = {
       size: this.size,
       ...this.gridSpec,
