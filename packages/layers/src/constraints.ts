@@ -24,6 +24,20 @@ export interface HasWeights {
   weights: ConstrainedVariable[] | unknown[];
 }
 
+/** Constraints registered by {@link deferConstraint}, by variable. */
+const DEFERRED = new WeakMap<object, Constraint>();
+
+/**
+ * Gives `variable` a constraint that only {@link applyConstraints} (and so
+ * {@link constraintCallback}) applies. tfjs-layers applies a variable's own `constraint` on
+ * every `write`, which includes `setWeights` and loading a saved model: a constraint that is
+ * not exactly idempotent (`maxNorm`, `unitNorm` divide by `norm + epsilon`) would then change
+ * the loaded weights. The layers of this package keep their constraints here instead.
+ */
+export function deferConstraint(variable: object, constraint: Constraint): void {
+  DEFERRED.set(variable, constraint);
+}
+
 /**
  * Projects every weight of `model` that has a constraint (on any layer, ours or tfjs's) onto
  * its constraint. Returns the number of weights projected.
@@ -31,8 +45,9 @@ export interface HasWeights {
 export function applyConstraints(model: HasWeights): number {
   let count = 0;
   for (const w of model.weights as ConstrainedVariable[]) {
-    if (w.constraint == null) continue;
-    const projected = tf.tidy(() => w.constraint!.apply(w.read()));
+    const constraint = w.constraint ?? DEFERRED.get(w);
+    if (constraint == null) continue;
+    const projected = tf.tidy(() => constraint.apply(w.read()));
     w.write(projected);  // a new tensor: write assigns it (and re-applies the constraint)
     projected.dispose();
     ++count;

@@ -13,6 +13,7 @@ import {activeKnots, bv2, checkFinite, clipSlopes, coefficientsFromFunction, des
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';
+import {deferConstraint} from './constraints.js';
 import {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
 import type {SerializedObject} from './serialization.js';
 
@@ -45,8 +46,10 @@ export interface SplineActivationArgs extends LayerArgs {
   /** Regularizer of the coefficients, e.g. `tv2({lambda: 1e-4})` from `@deepspline/lipschitz`. */
   coefficientsRegularizer?: Regularizer | string | SerializedObject;
   /**
-   * Constraint of the coefficients. tfjs's `fit` does not apply weight constraints by
-   * itself: add {@link constraintCallback} to `fit`'s callbacks.
+   * Constraint of the coefficients, applied to the initial coefficients and by
+   * {@link constraintCallback} (add it to `fit`'s callbacks: tfjs's `fit` does not apply weight
+   * constraints) or {@link applyConstraints}. Unlike a tfjs weight constraint it is not applied
+   * by `setWeights` or when a saved model loads, so loaded weights are exactly the saved ones.
    */
   coefficientsConstraint?: Constraint | string | SerializedObject;
   /**
@@ -140,8 +143,13 @@ export class SplineActivation extends tfl.layers.Layer {
     }
     const channels = this.shared ? 1 : (last as number);
     this.coefficients = this.addWeight('coefficients', [channels, this.size], 'float32',
-      tfl.initializers.zeros(), this.coefficientsRegularizer, true, this.coefficientsConstraint);
-    const init = tf.tidy(() => this.initialCoefficients(channels));
+      tfl.initializers.zeros(), this.coefficientsRegularizer, true);
+    const constraint = this.coefficientsConstraint;
+    if (constraint != null) deferConstraint(this.coefficients, constraint);
+    const init = tf.tidy(() => {
+      const c = this.initialCoefficients(channels);
+      return constraint == null ? c : constraint.apply(c);
+    });
     this.coefficients.write(init);
     init.dispose();
     if (!this.shared) this.inputSpec = [{minNDim: 2, axes: {[-1]: channels}}];

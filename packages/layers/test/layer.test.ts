@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {linearSpline, reluSlopes, splineGrid} from '@deepspline/core';
-import {constraintCallback, namedInit, SPLINE_INIT_NAMES, SplineActivation,
+import {applyConstraints, constraintCallback, namedInit, SPLINE_INIT_NAMES, SplineActivation,
   splineActivation} from '@deepspline/layers';
 
 beforeAll(async () => {
@@ -250,6 +250,23 @@ describe('constraints', () => {
     expect(Math.min(...peek(constrained.layers[1].getWeights()[0]))).toBeGreaterThanOrEqual(0);
     expect(Math.min(...peek(plain.layers[1].getWeights()[0]))).toBeLessThan(0);
     tf.dispose([x, y]);
+  });
+
+  test('maxNorm: projects the init and applyConstraints; setWeights stores values as given; no leaks', () => {
+    const before = tf.memory().numTensors;
+    const layer = splineActivation({size: 3, range: 1, init: [3, 0, 4],
+      coefficientsConstraint: tfl.constraints.maxNorm({maxValue: 1, axis: 1})});
+    const model = tfl.sequential({layers: [tfl.layers.inputLayer({inputShape: [1]}), layer]});
+    const norm = () => Math.hypot(...peek(layer.getWeights()[0]));
+    expect(norm()).toBeCloseTo(1, 6);
+    const given = tf.tensor2d([[6, 0, 8]]);
+    layer.setWeights([given]);
+    expect(peek(layer.getWeights()[0])).toEqual([6, 0, 8]);
+    expect(applyConstraints(model)).toBe(1);
+    expect(norm()).toBeCloseTo(1, 6);
+    given.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
