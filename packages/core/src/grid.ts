@@ -26,7 +26,8 @@ export interface SplineGrid {
 /**
  * Resolves `{size, range}` or `{size, grid}` into knots. `T = 2r / (K - 1)`, `r = T (K-1) / 2`.
  * Throws a clear error for a non-integer or too small `size`, a non-positive or non-finite
- * `range`/`grid`, or both given.
+ * `range`/`grid`, both given, a knot span `2r` beyond the largest float64, or a spacing that
+ * underflows to 0.
  */
 export function splineGrid(args: SplineGridArgs, context = 'splineGrid'): SplineGrid {
   if (args == null || typeof args !== 'object') {
@@ -42,18 +43,30 @@ export function splineGrid(args: SplineGridArgs, context = 'splineGrid'): Spline
   if (!hasRange && !hasGrid) {
     throw new Error(`${context}: expected range or grid, got neither`);
   }
+  // The knot span 2 r = T (K - 1) must be finite: the kernels compute x - start, up to the span
+  // inside the grid, and the spacing 2 r / (K - 1) overflows with it.
   let range: number;
   let step: number;
   if (hasGrid) {
     step = checkPositive('grid', args.grid, context);
+    if (!Number.isFinite(step * (size - 1))) {
+      const limit = (Number.MAX_VALUE / (size - 1)).toPrecision(6);
+      throw new Error(`${context}: expected grid * (size - 1) <= ${Number.MAX_VALUE} (the largest ` +
+        `float64: the knot span), so grid at most about ${limit} for size ${size}; got grid ` +
+        `${describe(step)}`);
+    }
     range = step * (size - 1) / 2;
   } else {
     range = checkPositive('range', args.range, context);
+    if (!Number.isFinite(2 * range)) {
+      throw new Error(`${context}: expected range <= ${Number.MAX_VALUE / 2} (half the largest ` +
+        `float64, so that the knot span 2 * range is finite), got ${describe(range)}`);
+    }
     step = 2 * range / (size - 1);
-  }
-  if (!(step > 0) || !Number.isFinite(range)) {
-    throw new Error(`${context}: the grid of size ${size} with range ${range} and spacing ` +
-      `${step} is not representable`);
+    if (step === 0) {
+      throw new Error(`${context}: expected a positive knot spacing 2 * range / (size - 1), got 0 ` +
+        `(underflow) from range ${describe(range)} and size ${size}`);
+    }
   }
   return {size, range, start: -range, step};
 }

@@ -65,6 +65,22 @@ test('splineGrid', () => {
   expect(() => splineGrid({size: 21})).toThrow(/expected range or grid, got neither/);
 });
 
+test('splineGrid: a range or spacing whose knot span overflows, or a spacing that underflows', () => {
+  // 2 * range / (size - 1) overflows at 2 * range: the spacing would be Infinity.
+  expect(() => splineGrid({size: 21, range: 1e308})).toThrow('splineGrid: expected range <= ' +
+    '8.988465674311579e+307 (half the largest float64, so that the knot span 2 * range is finite), ' +
+    'got 1e+308');
+  expect(() => splineGrid({size: 21, grid: 1e308})).toThrow('splineGrid: expected grid * ' +
+    '(size - 1) <= 1.7976931348623157e+308 (the largest float64: the knot span), so grid at most ' +
+    'about 8.98847e+306 for size 21; got grid 1e+308');
+  expect(() => splineGrid({size: 2 ** 60, grid: 1e300})).toThrow(/got grid 1e\+300$/);
+  expect(() => splineGrid({size: 21, range: 5e-324})).toThrow('splineGrid: expected a positive ' +
+    'knot spacing 2 * range / (size - 1), got 0 (underflow) from range 5e-324 and size 21');
+  // The limits themselves are fine.
+  expect(splineGrid({size: 21, range: Number.MAX_VALUE / 2}).step).toBe(Number.MAX_VALUE / 20);
+  expect(splineGrid({size: 3, grid: Number.MAX_VALUE / 2}).range).toBe(Number.MAX_VALUE / 2);
+});
+
 test('math functions check their arguments', () => {
   const c = tf.tensor2d([[0, 1, 2]]);
   expect(() => tv2(tf.tensor1d([1, 2, 3]) as unknown as tf.Tensor2D, 1)).toThrow(
