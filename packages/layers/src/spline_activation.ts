@@ -68,6 +68,14 @@ export const DEFAULT_RANGE = 2;
 /** Initial activation when `init` is not given. */
 const DEFAULT_INIT: SplineInit = 'leaky_relu';
 
+/** `args` if it is an arguments object; checked before `super`, which reads `args.name`. */
+function checkArgs(args: unknown): SplineActivationArgs {
+  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
+  }
+  return args as SplineActivationArgs;
+}
+
 /**
  * A layer of learnable linear-spline activations (deep spline networks, Aziznejad et al.
  * 2020). Each channel of the last axis gets its own spline (or one shared spline), with
@@ -99,10 +107,7 @@ export class SplineActivation extends tfl.layers.Layer {
   private coefficients: LayerVariable | null = null;
 
   constructor(args: SplineActivationArgs = {}) {
-    super(args);
-    if (args == null || typeof args !== 'object') {
-      throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
-    }
+    super(checkArgs(args));
     const size = args.size ?? DEFAULT_SIZE;
     const hasGrid = args.grid != null;
     const range = args.range ?? (hasGrid ? undefined : DEFAULT_RANGE);

@@ -286,9 +286,20 @@ describe('bad arguments', () => {
     ['maxSlope 0', {maxSlope: 0}, /expected maxSlope > 0, got 0/],
     ['shared not boolean', {shared: 'yes'}, /expected shared to be a boolean, got "yes"/],
     ['unknown regularizer', {coefficientsRegularizer: 'l3'}, /unknown regularizer class "l3"/],
+    ['range whose knot span overflows', {range: 1e308},
+      /splineActivation: expected range <= 8.988465674311579e\+307 .*got 1e\+308/],
+    ['grid whose range overflows', {grid: 1e308},
+      /splineActivation: expected grid \* \(size - 1\) <= .* for size 21; got grid 1e\+308/],
   ])('%s', (_name, args, message) => {
     expect(() => splineActivation(args as object)).toThrow(message);
   });
+
+  test.each([[null, 'null'], [42, '42'], ['relu', '"relu"'], [[1, 2], '[1,2]']])(
+    'arguments %p instead of an object', (args, shown) => {
+      const message = `splineActivation: expected an arguments object, got ${shown}`;
+      expect(() => new SplineActivation(args as object)).toThrow(message);
+      expect(() => splineActivation(args as object)).toThrow(message);
+    });
 
   test('unknown channel count without shared', () => {
     const input = tfl.input({shape: [null as unknown as number]});
