@@ -14,6 +14,7 @@ import {DEFAULT_RANGE, DEFAULT_SIZE, SplineActivation} from './spline_activation
 import type {SplineActivationArgs} from './spline_activation.js';
 import {LEAKY_RELU_SLOPE} from './inits.js';
 import type {SplineInit} from './inits.js';
+import {isRegisteredClass} from './serialization.js';
 import type {SerializedObject} from './serialization.js';
 
 const CONTEXT = 'withSplineActivations';
@@ -192,9 +193,9 @@ function resolveRegularizerFor(args: WithSplineActivationsArgs, layerName: strin
   if (typeof r === 'object' && typeof (r as Regularizer).getConfig === 'function' &&
       typeof (r as Regularizer).getClassName === 'function') {
     const reg = r as Regularizer;
-    const entry = tf.serialization.SerializationMap.getMap().classNameMap[reg.getClassName()];
     // A fresh instance per layer when the class is registered (per-layer grid state).
-    return entry != null ? {className: reg.getClassName(), config: reg.getConfig()} : reg;
+    return isRegisteredClass(reg.getClassName()) ?
+      {className: reg.getClassName(), config: reg.getConfig()} : reg;
   }
   return r as SerializedObject | string;
 }

@@ -17,22 +17,32 @@ export interface SerializedObject {
   config: tf.serialization.ConfigDict;
 }
 
-const REGULARIZER_SHORTHANDS: Record<string, () => Regularizer> = {
-  l1: () => tfl.regularizers.l1(),
-  l2: () => tfl.regularizers.l2(),
-  l1l2: () => tfl.regularizers.l1l2(),
-};
+// Maps, so that names such as 'constructor' or 'toString' do not find Object.prototype members.
+const REGULARIZER_SHORTHANDS = new Map<string, () => Regularizer>([
+  ['l1', () => tfl.regularizers.l1()],
+  ['l2', () => tfl.regularizers.l2()],
+  ['l1l2', () => tfl.regularizers.l1l2()],
+]);
 
-const CONSTRAINT_SHORTHANDS: Record<string, () => Constraint> = {
-  nonNeg: () => tfl.constraints.nonNeg(),
-  unitNorm: () => tfl.constraints.unitNorm({}),
-  maxNorm: () => tfl.constraints.maxNorm({}),
-  minMaxNorm: () => tfl.constraints.minMaxNorm({}),
-};
+const CONSTRAINT_SHORTHANDS = new Map<string, () => Constraint>([
+  ['nonNeg', () => tfl.constraints.nonNeg()],
+  ['unitNorm', () => tfl.constraints.unitNorm({})],
+  ['maxNorm', () => tfl.constraints.maxNorm({})],
+  ['minMaxNorm', () => tfl.constraints.minMaxNorm({})],
+]);
+
+/**
+ * Whether `className` is registered with `tf.serialization`. tfjs's class map is a plain
+ * object, so only its own keys count (`'constructor'` and `'toString'` are not classes).
+ */
+export function isRegisteredClass(className: string): boolean {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  return Object.prototype.hasOwnProperty.call(map, className);
+}
 
 function fromRegistry(obj: SerializedObject, kind: string, context: string): tf.serialization.Serializable {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
-  const entry = map[obj.className];
+  const entry = isRegisteredClass(obj.className) ? map[obj.className] : undefined;
   if (entry == null) {
     throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; register it ` +
       `with tf.serialization.registerClass (known: ${Object.keys(map).sort().join(', ')})`);
@@ -41,12 +51,12 @@ function fromRegistry(obj: SerializedObject, kind: string, context: string): tf.
   return fromConfig(cls, obj.config ?? {});
 }
 
-function resolve<T>(identifier: unknown, kind: string, shorthands: Record<string, () => T>,
+function resolve<T>(identifier: unknown, kind: string, shorthands: Map<string, () => T>,
     isInstance: (v: unknown) => boolean, context: string): T | undefined {
   if (identifier == null) return undefined;
   if (isInstance(identifier)) return identifier as T;
   if (typeof identifier === 'string') {
-    const make = shorthands[identifier];
+    const make = shorthands.get(identifier);
     if (make != null) return make();
     return fromRegistry({className: identifier, config: {}}, kind, context) as unknown as T;
   }

@@ -164,6 +164,15 @@ describe('withSplineActivations on Sequential models', () => {
     [m, s, s2].forEach((model) => model.dispose());
   });
 
+  it('uses an unregistered regularizer instance as is, even one named like an Object member', () => {
+    const m = reluZoo();
+    const reg = {apply: (x: tf.Tensor) => tf.sum(x), getConfig: () => ({}),
+      getClassName: () => 'toString'};
+    const s = withSplineActivations(m, {coefficientsRegularizer: reg as never});
+    for (const l of splines(s)) expect(l.coefficientsRegularizer).toBe(reg);
+    [m, s].forEach((model) => model.dispose());
+  });
+
   it('respects filter and does not leak tensors', () => {
     const m = reluZoo();
     const before = tf.memory().numTensors;

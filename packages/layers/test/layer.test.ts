@@ -290,6 +290,16 @@ describe('bad arguments', () => {
       /splineActivation: expected range <= 8.988465674311579e\+307 .*got 1e\+308/],
     ['grid whose range overflows', {grid: 1e308},
       /splineActivation: expected grid \* \(size - 1\) <= .* for size 21; got grid 1e\+308/],
+    ...['constructor', 'toString', '__proto__', 'hasOwnProperty'].flatMap((name) => [
+      [`regularizer named ${name}`, {coefficientsRegularizer: name},
+        `splineActivation: unknown regularizer class "${name}"`],
+      [`regularizer of class ${name}`, {coefficientsRegularizer: {className: name, config: {}}},
+        `splineActivation: unknown regularizer class "${name}"`],
+      [`constraint named ${name}`, {coefficientsConstraint: name},
+        `splineActivation: unknown constraint class "${name}"`],
+      [`constraint of class ${name}`, {coefficientsConstraint: {className: name, config: {}}},
+        `splineActivation: unknown constraint class "${name}"`],
+    ] as Array<[string, object, string]>),
   ])('%s', (_name, args, message) => {
     expect(() => splineActivation(args as object)).toThrow(message);
   });
