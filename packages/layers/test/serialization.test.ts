@@ -115,7 +115,7 @@ function converted(first: () => tfl.layers.Layer, args: WithSplineActivationsArg
     m.add(tfl.layers.dense({units: 2, kernelInitializer: seeded(4)}));
     // Random alphas and biases, so that the conversion has something to reproduce.
     for (const w of m.weights) {
-      const v = tf.randomUniform(w.shape, -0.8, 0.8, 'float32', 7);
+      const v = tf.randomUniform(w.shape as number[], -0.8, 0.8, 'float32', 7);
       w.write(v);
       v.dispose();
     }
@@ -127,8 +127,9 @@ function converted(first: () => tfl.layers.Layer, args: WithSplineActivationsArg
 
 const dense = (extra: object = {}) => () =>
   tfl.layers.dense({units: 3, inputShape: [2], ...extra});
-const conv = (make: (a: object) => tfl.layers.Layer, inputShape: number[], extra: object = {}) =>
-  () => make({inputShape, kernelSize: 2, activation: 'relu', ...extra});
+interface ConvArgs {inputShape: number[], kernelSize: number, activation: 'relu'}
+const conv = (make: (a: ConvArgs) => tfl.layers.Layer, inputShape: number[]) =>
+  () => make({inputShape, kernelSize: 2, activation: 'relu'});
 
 interface Case {
   /** Builds the model (fresh for each save path). */
@@ -198,8 +199,7 @@ const cases: Record<string, Case> = {
   'convert SeparableConv2D': {make: converted(conv((a) =>
     tfl.layers.separableConv2d({filters: 2, ...a}), [3, 3, 2])), input: [3, 3, 2], saved: 'relu'},
   'convert DepthwiseConv2D': {make: converted(conv((a) =>
-    tfl.layers.depthwiseConv2d(a as Parameters<typeof tfl.layers.depthwiseConv2d>[0]),
-  [3, 3, 2])), input: [3, 3, 2], saved: 'relu'},
+    tfl.layers.depthwiseConv2d(a), [3, 3, 2])), input: [3, 3, 2], saved: 'relu'},
   'convert a functional model': {make: () => {
     const input = tfl.input({shape: [2]});
     const h = tfl.layers.dense({units: 3, activation: 'relu', kernelInitializer: seeded(5)})
