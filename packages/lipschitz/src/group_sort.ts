@@ -1,0 +1,167 @@
+/**
+ * The `GroupSort` activation layer (Anil, Lucas, Grosse, "Sorting out Lipschitz function
+ * approximation", ICML 2019), the gradient-norm-preserving 1-Lipschitz activation of
+ * deel-lip's `GroupSort` / `GroupSort2`, and its Lipschitz rule.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor} from '@tensorflow/tfjs-core';
+import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+import {checkInteger, describe} from '@deepspline/core';
+import {registerLipschitzRule} from './rules.js';
+
+/** Arguments of {@link groupSort}. */
+export interface GroupSortArgs extends LayerArgs {
+  /**
+   * Channels per group: an integer >= 2 that divides the size of the input's last axis.
+   * 2 is MaxMin (deel-lip's `GroupSort2`); the size of the last axis sorts all channels
+   * (deel-lip's `FullSort`).
+   *
+   * @defaultValue 2
+   */
+  groupSize?: number;
+}
+
+const CONTEXT = 'groupSort';
+/** Channels per group when `groupSize` is not given (MaxMin). */
+const DEFAULT_GROUP_SIZE = 2;
+
+/** `args` if it is an arguments object; checked before `super`, which reads `args.name`. */
+function checkArgs(args: unknown): GroupSortArgs {
+  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
+  }
+  return args as GroupSortArgs;
+}
+
+/** `[rows, 1]` offsets `r * groupSize` that turn per-row indices into flat indices. */
+function rowOffsets(rows: number, groupSize: number): Tensor {
+  return tf.reshape(tf.range(0, rows * groupSize, groupSize, 'int32'), [rows, 1]);
+}
+
+/** Row-wise ascending sort of `[rows, groupSize]` values, with the gradient of a permutation. */
+const sortRows = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [Tensor, tf.GradSaveFunc];
+  const [rows, groupSize] = x.shape as [number, number];
+  // tf.topk has no gradient in tfjs 4.22, hence customGrad. The indices of the top values of
+  // -x: ascending x, ties in index order.
+  const order = tf.topk(tf.neg(x), groupSize).indices;
+  save([order]);
+  const flat = tf.reshape(tf.add(order, rowOffsets(rows, groupSize)), [-1]);
+  return {
+    value: tf.reshape(tf.gather(tf.reshape(x, [-1]), flat), x.shape),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      // dx[order[j]] = dy[j]: gather dy by the inverse permutation, the order of `order`.
+      const inverse = tf.topk(tf.neg(tf.cast(saved[0]!, 'float32')), groupSize).indices;
+      const flatInverse = tf.reshape(tf.add(inverse, rowOffsets(rows, groupSize)), [-1]);
+      return tf.reshape(tf.gather(tf.reshape(dy, [-1]), flatInverse), dy.shape);
+    },
+  };
+});
+
+/**
+ * MaxMin of `[rows, 2]` pairs: `(a, b) -> (min, max)`. The gradient is that of the
+ * permutation the forward pass applied, also at ties (the gradients of tf.minimum and
+ * tf.maximum both go to `a` there: not a permutation, its Jacobian has norm sqrt(2)).
+ * customGrad because the comparison has no gradient in tfjs.
+ */
+const sortPairs = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [Tensor, tf.GradSaveFunc];
+  const [a, b] = tf.split(x, 2, 1) as [Tensor, Tensor];
+  const inOrder = tf.lessEqual(a, b);
+  save([inOrder]);
+  return {
+    value: tf.concat([tf.where(inOrder, a, b), tf.where(inOrder, b, a)], 1),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [dLow, dHigh] = tf.split(dy, 2, 1) as [Tensor, Tensor];
+      const kept = saved[0]!;
+      return tf.concat([tf.where(kept, dLow, dHigh), tf.where(kept, dHigh, dLow)], 1);
+    },
+  };
+});
+
+/**
+ * Sorts each group of `groupSize` consecutive entries of the last axis of `x` in ascending
+ * order. The groups are consecutive in memory, so `x` is viewed as `[rows, groupSize]`.
+ */
+function sortGroups(x: Tensor, groupSize: number): Tensor {
+  const groups = tf.reshape(x, [x.size / groupSize, groupSize]);
+  return tf.reshape(groupSize === 2 ? sortPairs(groups) : sortRows(groups), x.shape);
+}
+
+/**
+ * GroupSort: splits the last axis into groups of `groupSize` consecutive channels and sorts
+ * each group in ascending order (as deel-lip). With `groupSize` 2 (MaxMin) every pair
+ * `(a, b)` becomes `(min(a, b), max(a, b))`.
+ *
+ * The activation is 1-Lipschitz in every l_p norm and preserves gradient norms, so networks
+ * of orthonormal layers and GroupSort are universal 1-Lipschitz approximators (Anil et al.
+ * 2019), where ReLU networks with norm-constrained weights are not. {@link lipschitzBound}
+ * counts it with factor 1.
+ */
+export class GroupSort extends tfl.layers.Layer {
+  /** Class name used for serialization. */
+  static className = 'GroupSort';
+
+  /** Channels per group. */
+  readonly groupSize: number;
+
+  constructor(args: GroupSortArgs = {}) {
+    super(checkArgs(args));
+    this.groupSize = checkInteger('groupSize', args.groupSize ?? DEFAULT_GROUP_SIZE, 2, CONTEXT);
+    this.supportsMasking = true;
+    this.inputSpec = [{minNDim: 2}];
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const channels = shape[shape.length - 1];
+    if (channels == null || !(channels > 0)) {
+      throw new Error(`${CONTEXT} '${this.name}': the last axis of the input (channels) must ` +
+        `have a known size; got input shape ${describe(shape)}`);
+    }
+    if (channels % this.groupSize !== 0) {
+      throw new Error(`${CONTEXT} '${this.name}': expected groupSize ${this.groupSize} to divide ` +
+        `the number of channels (the last axis of the input), got ${channels} channels`);
+    }
+    this.inputSpec = [{minNDim: 2, axes: {[-1]: channels}}];
+    this.built = true;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => sortGroups(Array.isArray(inputs) ? inputs[0]! : inputs, this.groupSize));
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), groupSize: this.groupSize};
+  }
+}
+
+tf.serialization.registerClass(GroupSort);
+
+// 1-Lipschitz in every l_p norm: on each region where the order of every group is fixed,
+// GroupSort is a permutation matrix, an isometry of every l_p norm; it is continuous and
+// piecewise linear, so along the segment from x to y (cut at the region boundaries) the
+// pieces add up to |f(x) - f(y)| <= sum |P_i (x_i - x_{i+1})| = |x - y|.
+registerLipschitzRule(GroupSort.className, () => 1);
+
+/**
+ * Creates a {@link GroupSort} layer.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({layers: [
+ *   tf.layers.dense({units: 16, inputShape: [2]}),
+ *   groupSort({groupSize: 2}),  // MaxMin
+ *   tf.layers.dense({units: 1}),
+ * ]});
+ * ```
+ */
+export function groupSort(args: GroupSortArgs = {}): GroupSort {
+  return new GroupSort(args);
+}
