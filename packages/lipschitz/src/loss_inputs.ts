@@ -1,0 +1,30 @@
+/** The argument checks shared by the losses and metrics on logits (internal). */
+import * as tf from '@tensorflow/tfjs-core';
+import type {Tensor} from '@tensorflow/tfjs-core';
+import {describe} from '@deepspline/core';
+
+/**
+ * Throws unless `yTrue` and `yPred` are tensors of one shape `[batch, ..., units]` with at
+ * least `minUnits` units on the last axis (and, if `rank2`, exactly two axes).
+ */
+export function checkLossInputs(yTrue: unknown, yPred: unknown, context: string, minUnits = 1,
+    rank2 = false): void {
+  const shape = (t: unknown) => (t instanceof tf.Tensor ? `[${t.shape}]` : describe(t));
+  const want = rank2 ? '[batch, units]' : '[batch, ..., units]';
+  if (!(yTrue instanceof tf.Tensor) || !(yPred instanceof tf.Tensor) || yPred.rank < 2 ||
+      (rank2 && yPred.rank !== 2) || !tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
+    throw new Error(`${context}: expected yTrue and yPred to be tensors of the same shape ${want}, ` +
+      `got ${shape(yTrue)} and ${shape(yPred)}`);
+  }
+  if (yPred.shape[yPred.rank - 1]! < minUnits) {
+    throw new Error(`${context}: expected at least ${minUnits} classes on the last axis, got ` +
+      `shape [${yPred.shape}]`);
+  }
+}
+
+/** Names `fn` (tfjs shows a function's name in messages and history keys), minifier-proof. */
+export function named(fn: (yTrue: Tensor, yPred: Tensor) => Tensor, name: string):
+    (yTrue: Tensor, yPred: Tensor) => Tensor {
+  Object.defineProperty(fn, 'name', {value: name});
+  return fn;
+}
