@@ -1,0 +1,266 @@
+/**
+ * Losses for Lipschitz classifiers, those of deel-lip (`deel/lip/losses.py`, v1.5.1), for
+ * `model.compile({loss})`. Béthune et al., "Pay attention to your loss: understanding
+ * misconceptions about 1-Lipschitz neural networks" (NeurIPS 2022): a 1-Lipschitz network
+ * classifies as well as an unconstrained one, and the loss's scale (`tau`, `margin`,
+ * `alpha`) sets the trade-off between accuracy and certified margin.
+ *
+ * Every loss takes the network's raw outputs (logits, no sigmoid or softmax) and returns the
+ * per-sample losses, shape `[batch, ...]` without the last axis, as tfjs-layers' own losses
+ * do: `fit` weights them (`classWeight`), `fit` and `evaluate` average them. Use
+ * `tf.mean(loss(yTrue, yPred))` for the batch loss.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type {Tensor} from '@tensorflow/tfjs-core';
+import {checkFinite, checkPositive, describe} from '@deepspline/core';
+import {checkLossInputs, named} from './loss_inputs.js';
+
+/**
+ * A loss for `model.compile({loss})`: `(yTrue, yPred) => ` the per-sample losses (the last
+ * axis averaged or summed away), which tfjs weights and averages over the batch.
+ *
+ * Saving: `model.save()` needs nothing from a loss (tfjs saves the topology and weights, not
+ * the compile arguments). With `{includeOptimizer: true}` tfjs, which stores only string loss
+ * and metric names, saves an empty loss and the metrics' names, and loading fails on them
+ * ("Unknown metric binaryAccuracyFromLogits") or gives a model without a loss: save without
+ * it and compile the loaded model again.
+ */
+export type LossFunction = (yTrue: Tensor, yPred: Tensor) => Tensor;
+
+/** Arguments of {@link tauBinaryCrossentropy} and {@link tauCategoricalCrossentropy}. */
+export interface TauArgs {
+  /**
+   * The temperature `tau > 0` (finite) that multiplies the logits. Larger values give more
+   * accuracy and smaller certified margins (Béthune et al. 2022); a 1-Lipschitz classifier
+   * needs a large one (e.g. 16 to 64 on the 2-D tasks of examples/twod), since its logits
+   * change by at most the input distance.
+   */
+  tau: number;
+}
+
+/** Arguments of {@link hingeMargin} and {@link multiclassHinge}. */
+export interface MarginArgs {
+  /**
+   * The margin `m >= 0` (finite): the hinge is `relu(m/2 - y f)`, so a sample stops
+   * contributing once its logit is on the correct side by `m/2`.
+   *
+   * @defaultValue 1
+   */
+  margin?: number;
+}
+
+/** Arguments of {@link hkr} and {@link multiclassHkr}. */
+export interface HkrArgs extends MarginArgs {
+  /**
+   * The weight `alpha >= 0` (finite) of the hinge term against the Kantorovich-Rubinstein
+   * term. deel-lip's `MulticlassHKR` defaults to 10; its `HKR` has no default. `alpha = 0`
+   * is the pure (negated) KR loss; for the hinge alone use {@link hingeMargin}.
+   */
+  alpha: number;
+}
+
+/** Margin when `margin` is not given (deel-lip's `min_margin` default). */
+const DEFAULT_MARGIN = 1;
+
+function checkArgsObject(args: unknown, fields: string, context: string): Record<string, unknown> {
+  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
+  }
+  return args as Record<string, unknown>;
+}
+
+function checkNonNegative(name: string, value: unknown, context: string): number {
+  checkFinite(name, value, context);
+  if ((value as number) < 0) throw new Error(`${context}: expected ${name} >= 0, got ${describe(value)}`);
+  return value as number;
+}
+
+function checkTau(args: unknown, context: string): number {
+  return checkPositive('tau', checkArgsObject(args, 'tau', context).tau, context);
+}
+
+function checkMargin(args: Record<string, unknown>, context: string): number {
+  return checkNonNegative('margin', args.margin ?? DEFAULT_MARGIN, context);
+}
+
+/** +1 where `yTrue > 0`, -1 elsewhere: the sign convention of deel-lip's losses. */
+function signs(yTrue: Tensor): Tensor {
+  return tf.where(tf.greater(yTrue, 0), tf.onesLike(yTrue), tf.neg(tf.onesLike(yTrue)));
+}
+
+/** `relu(margin/2 - sign * f)` element-wise. */
+function hinge(yTrue: Tensor, yPred: Tensor, margin: number): Tensor {
+  return tf.relu(tf.sub(margin / 2, tf.mul(signs(yTrue), yPred)));
+}
+
+/** deel-lip's `multiclass_hinge`: the one-vs-all hinge, the true class weighted by K - 1. */
+function multiclassHingePerSample(yTrue: Tensor, yPred: Tensor, margin: number): Tensor {
+  const classes = yPred.shape[yPred.rank - 1]!;
+  const h = hinge(yTrue, yPred, margin);
+  return tf.mean(tf.where(tf.greater(yTrue, 0), tf.mul(h, classes - 1), h), -1);
+}
+
+/**
+ * Per-sample terms of the Kantorovich-Rubinstein loss on `[batch, units]`: their batch mean
+ * is the mean over units of `E[f | y > 0] - E[f | y <= 0]` (a class absent from the batch
+ * contributes no term, as in deel-lip).
+ */
+function krPerSample(yTrue: Tensor, yPred: Tensor): Tensor {
+  const batch = yPred.shape[0]!;
+  const pos = tf.cast(tf.greater(yTrue, 0), 'float32');
+  const nPos = tf.sum(pos, 0, true);
+  const wPos = tf.div(pos, tf.maximum(nPos, 1));
+  const wNeg = tf.div(tf.sub(1, pos), tf.maximum(tf.sub(batch, nPos), 1));
+  return tf.mean(tf.mul(tf.mul(yPred, tf.sub(wPos, wNeg)), batch), -1);
+}
+
+/**
+ * Binary cross-entropy on the sigmoid of `tau * f` (f: the logits), divided by `tau`:
+ * deel-lip's `TauBinaryCrossentropy`. Per sample, averaged over the last axis,
+ * `(softplus(tau f) - y tau f) / tau`, evaluated as
+ * `(max(z, 0) - y z + log1p(exp(-|z|))) / tau` with `z = tau f` (exact for any `z`).
+ *
+ * The division by `tau` (deel-lip's convention, as its `TauCategoricalCrossentropy`) keeps
+ * the gradient with respect to the logit, `sigmoid(tau f) - y`, in `[-1, 1]` for every
+ * `tau`, so the learning rate does not have to follow `tau`; as `tau` grows the loss tends to
+ * the hinge `relu(-(2y - 1) f)`. Multiply by `tau` for the plain cross-entropy of
+ * `sigmoid(tau f)`.
+ *
+ * Labels: a label `> 0` is the positive class, so `{0, 1}` and `{-1, 1}` both work (soft
+ * labels are thresholded, as in deel-lip). One output unit, or several independent binary
+ * outputs (averaged).
+ *
+ * @example
+ * ```ts
+ * model.compile({optimizer: tf.train.adam(1e-3), loss: losses.tauBinaryCrossentropy({tau: 16}),
+ *   metrics: [metrics.binaryAccuracyFromLogits]});
+ * ```
+ */
+export function tauBinaryCrossentropy(args: TauArgs): LossFunction {
+  const context = 'tauBinaryCrossentropy';
+  const tau = checkTau(args, context);
+  return named((yTrue, yPred) => {
+    checkLossInputs(yTrue, yPred, context);
+    return tf.tidy(() => {
+      const z = tf.mul(yPred, tau);
+      const y = tf.cast(tf.greater(yTrue, 0), 'float32');
+      const ce = tf.add(tf.sub(tf.relu(z), tf.mul(y, z)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+      return tf.div(tf.mean(ce, -1), tau);
+    });
+  }, context);
+}
+
+/**
+ * Softmax cross-entropy on `tau * f` (f: the logits), divided by `tau`: deel-lip's
+ * `TauCategoricalCrossentropy`. Per sample, `-sum_k y_k logSoftmax(tau f)_k / tau`.
+ * Dividing by `tau` keeps the gradient with respect to the logits, `softmax(tau f) - y`,
+ * bounded for every `tau` (see {@link tauBinaryCrossentropy}).
+ *
+ * Labels: one-hot rows (or probability rows) over at least 2 classes; sparse class indices
+ * are not accepted.
+ *
+ * @example
+ * ```ts
+ * model.compile({optimizer: tf.train.adam(1e-3), loss: losses.tauCategoricalCrossentropy({tau: 16}),
+ *   metrics: [metrics.categoricalAccuracyFromLogits]});
+ * ```
+ */
+export function tauCategoricalCrossentropy(args: TauArgs): LossFunction {
+  const context = 'tauCategoricalCrossentropy';
+  const tau = checkTau(args, context);
+  return named((yTrue, yPred) => {
+    checkLossInputs(yTrue, yPred, context, 2);
+    return tf.tidy(() => tf.div(tf.neg(tf.sum(tf.mul(tf.cast(yTrue, 'float32'),
+      tf.logSoftmax(tf.mul(yPred, tau))), -1)), tau));
+  }, context);
+}
+
+/**
+ * The binary hinge with margin: per sample `relu(margin/2 - y f)` with `y = +1` for a label
+ * `> 0` and `-1` otherwise (so labels `{0, 1}` and `{-1, 1}` both work), averaged over the
+ * last axis: deel-lip's `HingeMargin`. A 1-Lipschitz network with zero hinge loss has every
+ * training sample certified at l2 radius `margin / 2`.
+ *
+ * @example
+ * ```ts
+ * model.compile({optimizer: 'adam', loss: losses.hingeMargin({margin: 0.1})});
+ * ```
+ */
+export function hingeMargin(args: MarginArgs = {}): LossFunction {
+  const context = 'hingeMargin';
+  const margin = checkMargin(checkArgsObject(args, 'margin', context), context);
+  return named((yTrue, yPred) => {
+    checkLossInputs(yTrue, yPred, context);
+    return tf.tidy(() => tf.mean(hinge(yTrue, yPred, margin), -1));
+  }, context);
+}
+
+/**
+ * The multiclass hinge of deel-lip's `MulticlassHinge`: the binary hinge applied to every
+ * logit one-vs-all (`+1` for the true class, `-1` for the others), the true class's term
+ * weighted by `K - 1` to balance it against the `K - 1` others, averaged over the K classes.
+ * Per sample `mean_k w_k relu(margin/2 - s_k f_k)`. Not the Crammer-Singer hinge on
+ * `f_true - max_other`.
+ *
+ * Labels: one-hot rows (`{0, 1}`, or `{-1, 1}`: a value `> 0` marks the true class) over at
+ * least 2 classes.
+ */
+export function multiclassHinge(args: MarginArgs = {}): LossFunction {
+  const context = 'multiclassHinge';
+  const margin = checkMargin(checkArgsObject(args, 'margin', context), context);
+  return named((yTrue, yPred) => {
+    checkLossInputs(yTrue, yPred, context, 2);
+    return tf.tidy(() => multiclassHingePerSample(yTrue, yPred, margin));
+  }, context);
+}
+
+function checkHkrArgs(args: unknown, context: string): {alpha: number, margin: number} {
+  const a = checkArgsObject(args, 'alpha, margin', context);
+  if (a.alpha === Infinity) {
+    throw new Error(`${context}: expected alpha to be a finite number >= 0, got Infinity (for the ` +
+      `hinge term alone use hingeMargin or multiclassHinge)`);
+  }
+  return {alpha: checkNonNegative('alpha', a.alpha, context), margin: checkMargin(a, context)};
+}
+
+/**
+ * Hinge-Kantorovich-Rubinstein loss, deel-lip's `HKR`: `-KR + alpha * hinge` with, over a
+ * batch, `KR = mean(f | positive) - mean(f | negative)` (the Kantorovich-Rubinstein dual of
+ * the Wasserstein-1 distance between the classes' distributions when `f` is 1-Lipschitz)
+ * and `hinge` the {@link hingeMargin} loss. Labels as {@link hingeMargin}.
+ *
+ * KR is a batch statistic: the per-sample values (`-batch * f * w + alpha * hinge` with
+ * `w = 1/n+` for positives and `-1/n-` for negatives) average to it, which is what `fit`
+ * computes. A batch without one of the classes has only the other's mean.
+ *
+ * @example
+ * ```ts
+ * model.compile({optimizer: 'adam', loss: losses.hkr({alpha: 10, margin: 0.1})});
+ * ```
+ */
+export function hkr(args: HkrArgs): LossFunction {
+  const context = 'hkr';
+  const {alpha, margin} = checkHkrArgs(args, context);
+  return named((yTrue, yPred) => {
+    checkLossInputs(yTrue, yPred, context, 1, true);
+    return tf.tidy(() => tf.add(tf.neg(krPerSample(yTrue, yPred)),
+      tf.mul(tf.mean(hinge(yTrue, yPred, margin), -1), alpha)));
+  }, context);
+}
+
+/**
+ * The multiclass hinge-Kantorovich-Rubinstein loss, deel-lip's `MulticlassHKR`:
+ * `-KR + alpha * multiclassHinge`, with KR the one-vs-all Kantorovich-Rubinstein term of
+ * every class (`mean(f_k | class k) - mean(f_k | not k)`) averaged over the classes, and the
+ * hinge of {@link multiclassHinge}. Labels as {@link multiclassHinge}; the batch statistics
+ * as {@link hkr}.
+ */
+export function multiclassHkr(args: HkrArgs): LossFunction {
+  const context = 'multiclassHkr';
+  const {alpha, margin} = checkHkrArgs(args, context);
+  return named((yTrue, yPred) => {
+    checkLossInputs(yTrue, yPred, context, 2, true);
+    return tf.tidy(() => tf.add(tf.neg(krPerSample(yTrue, yPred)),
+      tf.mul(multiclassHingePerSample(yTrue, yPred, margin), alpha)));
+  }, context);
+}
