@@ -102,8 +102,8 @@ function multiclassHingePerSample(yTrue: Tensor, yPred: Tensor, margin: number):
 
 /**
  * Per-sample terms of the Kantorovich-Rubinstein loss on `[batch, units]`: their batch mean
- * is the mean over units of `E[f | y > 0] - E[f | y <= 0]` (a class absent from the batch
- * contributes no term, as in deel-lip).
+ * is the mean over units of `E[f | y > 0] - E[f | y <= 0]` (the mean of a class absent from
+ * the batch counts as 0, as in deel-lip).
  */
 function krPerSample(yTrue: Tensor, yPred: Tensor): Tensor {
   const batch = yPred.shape[0]!;
@@ -118,7 +118,7 @@ function krPerSample(yTrue: Tensor, yPred: Tensor): Tensor {
  * Binary cross-entropy on the sigmoid of `tau * f` (f: the logits), divided by `tau`:
  * deel-lip's `TauBinaryCrossentropy`. Per sample, averaged over the last axis,
  * `(softplus(tau f) - y tau f) / tau`, evaluated as
- * `(max(z, 0) - y z + log1p(exp(-|z|))) / tau` with `z = tau f` (exact for any `z`).
+ * `(max(z, 0) - y z + log1p(exp(-|z|))) / tau` with `z = tau f` (no overflow for any `z`).
  *
  * The division by `tau` (deel-lip's convention, as its `TauCategoricalCrossentropy`) keeps
  * the gradient with respect to the logit, `sigmoid(tau f) - y`, in `[-1, 1]` for every
