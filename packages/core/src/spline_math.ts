@@ -33,24 +33,81 @@ export function splineKnots(size: number, grid: LinearSplineGrid): Tensor1D {
   return tf.tensor1d(v, 'float32');
 }
 
+/** The float32 values of checked coefficients (read once: the math below runs in float64). */
+function valuesOf(c: Tensor): Float32Array {
+  return c.dataSync() as Float32Array;
+}
+
+/**
+ * ReLU slopes in float64 from float32 coefficients `v` (`[C, K]` row-major): `[C, K-2]`
+ * row-major. The second difference of three float32 numbers is (nearly always) exact in
+ * float64, so the only rounding that matters is the final one to float32.
+ */
+function slopes64(v: Float32Array, C: number, K: number, step: number): Float64Array {
+  const a = new Float64Array(C * (K - 2));
+  for (let r = 0; r < C; ++r) {
+    for (let k = 1; k < K - 1; ++k) {
+      const o = r * K + k;
+      a[r * (K - 2) + k - 1] = ((v[o - 1] - 2 * v[o]) + v[o + 1]) / step;
+    }
+  }
+  return a;
+}
+
+/**
+ * The adjoint of `c -> a` (second differences over `step`): `g` `[C, K-2]` -> `[C, K]` with
+ * `dc[j] = (g[j] - 2 g[j-1] + g[j-2]) / step` (out-of-range `g` taken as 0).
+ */
+function slopesAdjoint(g: Tensor, C: number, K: number, step: number): Tensor2D {
+  return tf.tidy(() => {
+    const p = tf.pad(g, [[0, 0], [2, 2]]);
+    const at = (offset: number) => tf.slice(p, [0, offset], [C, K]);
+    return tf.div(tf.add(tf.sub(at(2), tf.mul(at(1), 2)), at(0)), step) as Tensor2D;
+  });
+}
+
 /**
  * ReLU slopes at the inner knots: `a_k = (c[k-1] - 2 c[k] + c[k+1]) / T`, `k = 1 .. K-2`,
  * so that `sigma(x) = b0 + b1 x + sum_k a_k ReLU(x - t_k)` on the grid. Shape `[C, K-2]`.
+ * Computed in float64 from the float32 coefficients and rounded once (the README,
+ * "Semantics"); differentiable in the coefficients.
  */
 export function reluSlopes(coefficients: Tensor2D, step: number): Tensor2D {
   const [C, K] = check2d(coefficients, 'reluSlopes');
   checkPositive('step', step, 'reluSlopes');
-  return tf.tidy(() => {
-    const left = tf.slice(coefficients, [0, 0], [C, K - 2]);
-    const mid = tf.slice(coefficients, [0, 1], [C, K - 2]);
-    const right = tf.slice(coefficients, [0, 2], [C, K - 2]);
-    return tf.div(tf.add(tf.sub(left, tf.mul(mid, 2)), right), step) as Tensor2D;
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const a = slopes64(valuesOf(args[0] as Tensor), C, K, step);
+    return {
+      value: tf.tensor2d(Float32Array.from(a), [C, K - 2], 'float32'),
+      gradFunc: (dy: Tensor) => slopesAdjoint(dy, C, K, step),
+    };
   });
+  return f(coefficients) as Tensor2D;
 }
 
-/** Second-order total variation per spline: `TV2 = sum_k |a_k|`. Shape `[C]`. */
+/**
+ * Second-order total variation per spline: `TV2 = sum_k |a_k|`. Shape `[C]`. Computed in
+ * float64 and rounded once; differentiable (the gradient of `|a_k|` is `sign(a_k)`, 0 at 0).
+ */
 export function tv2(coefficients: Tensor2D, step: number): Tensor1D {
-  return tf.tidy(() => tf.sum(tf.abs(reluSlopes(coefficients, step)), 1) as Tensor1D);
+  const [C, K] = check2d(coefficients, 'tv2');
+  checkPositive('step', step, 'tv2');
+  const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    const a = slopes64(valuesOf(args[0] as Tensor), C, K, step);
+    const tv = new Float32Array(C);
+    for (let r = 0; r < C; ++r) {
+      let sum = 0;
+      for (let j = r * (K - 2); j < (r + 1) * (K - 2); ++j) sum += Math.abs(a[j]);
+      tv[r] = sum;
+    }
+    return {
+      value: tf.tensor1d(tv, 'float32'),
+      gradFunc: (dy: Tensor) => tf.tidy(() => slopesAdjoint(
+        tf.mul(tf.reshape(dy, [C, 1]), tf.tensor2d(Float32Array.from(a, Math.sign), [C, K - 2], 'float32')), C, K,
+        step)),
+    };
+  });
+  return f(coefficients) as Tensor1D;
 }
 
 /**
@@ -81,40 +138,59 @@ export function splineLipschitz(coefficients: Tensor2D, step: number): Tensor1D 
   });
 }
 
-/** Number of active knots per spline: the `k` with `|a_k| > threshold`. Int32 `[C]`. */
+/**
+ * Number of active knots per spline: the `k` with `|a_k| > threshold`, `a_k` in float64 (the
+ * value {@link reluSlopes} rounds). Int32 `[C]`.
+ */
 export function activeKnots(coefficients: Tensor2D, step: number, threshold = 0): Tensor1D {
+  const [C, K] = check2d(coefficients, 'activeKnots');
+  checkPositive('step', step, 'activeKnots');
   checkFinite('threshold', threshold, 'activeKnots');
   if (threshold < 0) throw new Error(`activeKnots: expected threshold >= 0, got ${threshold}`);
-  return tf.tidy(() => tf.sum(tf.cast(
-    tf.greater(tf.abs(reluSlopes(coefficients, step)), threshold), 'int32'), 1) as Tensor1D);
-}
-
-/** Rebuilds coefficients from the anchors `c[0]`, `c[1]` and ReLU slopes `a` (`[C, K-2]`). */
-function fromSlopes(c01: Tensor2D, a: Tensor2D, step: number): Tensor2D {
-  const [C] = c01.shape;
-  const c0 = tf.slice(c01, [0, 0], [C, 1]);
-  const d0 = tf.div(tf.sub(tf.slice(c01, [0, 1], [C, 1]), c0), step);
-  const d = tf.concat([d0, tf.add(d0, tf.cumsum(a, 1))], 1);  // segment slopes [C, K-1]
-  return tf.concat([c0, tf.add(c0, tf.mul(tf.cumsum(d, 1), step))], 1) as Tensor2D;
+  const a = slopes64(valuesOf(coefficients), C, K, step);
+  const count = new Int32Array(C);
+  for (let j = 0; j < a.length; ++j) if (Math.abs(a[j]) > threshold) ++count[Math.floor(j / (K - 2))];
+  return tf.tensor1d(count, 'int32');
 }
 
 /**
  * Sparsification: sets every ReLU slope with `|a_k| <= threshold` to 0 and rebuilds the
  * coefficients from the sparsified slopes, keeping `c[0]` and `c[1]` (as the reference).
- * `threshold = 0` removes only exactly-zero slopes and leaves the function unchanged.
+ * `threshold = 0` removes only exactly-zero slopes and returns the coefficients unchanged.
+ *
+ * The slopes and the rebuild are computed in float64 and the result rounded once to float32,
+ * so that the removed slopes of the result are 0 up to that rounding: at most
+ * `(h[k-1] + 2 h[k] + h[k+1]) / T`, `h` half a float32 ulp of the new coefficients. Not
+ * differentiable (a projection, applied between training steps).
  */
 export function sparsifyCoefficients(coefficients: Tensor2D, step: number, threshold: number):
     Tensor2D {
-  const [C] = check2d(coefficients, 'sparsifyCoefficients');
+  const [C, K] = check2d(coefficients, 'sparsifyCoefficients');
+  checkPositive('step', step, 'sparsifyCoefficients');
   checkFinite('threshold', threshold, 'sparsifyCoefficients');
   if (threshold < 0) {
     throw new Error(`sparsifyCoefficients: expected threshold >= 0, got ${threshold}`);
   }
-  return tf.tidy(() => {
-    const a = reluSlopes(coefficients, step);
-    const kept = tf.where(tf.greater(tf.abs(a), threshold), a, tf.zerosLike(a)) as Tensor2D;
-    return fromSlopes(tf.slice(coefficients, [0, 0], [C, 2]), kept, step);
-  });
+  const v = valuesOf(coefficients);
+  const a = slopes64(v, C, K, step);
+  const out = new Float32Array(C * K);
+  for (let r = 0; r < C; ++r) {
+    const o = r * K;
+    // Subtract the removed part instead of re-integrating the kept one: the correction e is 0
+    // (and the coefficients come back bit for bit) until the first removed knot.
+    let e = 0;
+    let de = 0;
+    out[o] = v[o];
+    out[o + 1] = v[o + 1];
+    for (let k = 1; k < K - 1; ++k) {
+      if (Math.abs(a[r * (K - 2) + k - 1]) <= threshold) {
+        de += (v[o + k - 1] - 2 * v[o + k]) + v[o + k + 1];
+      }
+      e += de;
+      out[o + k + 1] = v[o + k + 1] - e;
+    }
+  }
+  return tf.tensor2d(out, [C, K], 'float32');
 }
 
 /**

@@ -144,3 +144,147 @@ test('no tensor leaks in the math', () => {
   tf.dispose([x, y]);
   expect(tf.memory().numTensors).toBe(before);
 });
+
+describe('derived quantities in float64, rounded once (README "Semantics")', () => {
+  const EPS32 = 2 ** -23;
+
+  /** Random coefficients on a smooth trend: about half the knots have small |a_k|. */
+  function coefficients(C: number, K: number, seed: number): Float32Array {
+    const r = rng(seed);
+    const v = new Float32Array(C * K);
+    for (let ch = 0; ch < C; ++ch) {
+      for (let k = 0; k < K; ++k) {
+        const t = k / (K - 1);
+        v[ch * K + k] = Math.sin(3 * t + ch) + (r() < 0.5 ? 0.05 * (2 * r() - 1) : 1e-6 * r());
+      }
+    }
+    return v;
+  }
+
+  /** Float64 ReLU slopes of one row of float32 coefficients, from the formula. */
+  function rowSlopes(v: ArrayLike<number>, off: number, K: number, step: number): number[] {
+    const a: number[] = [];
+    for (let k = 1; k < K - 1; ++k) a.push((v[off + k - 1] - 2 * v[off + k] + v[off + k + 1]) / step);
+    return a;
+  }
+
+  /** Half an ulp of the float32 number v: the most that rounding to float32 moves a value. */
+  function halfUlp(v: number): number {
+    const a = Math.abs(v);
+    if (a < 2 ** -126) return 2 ** -150;
+    const e = Math.floor(Math.log2(a));
+    return 2 ** ((2 ** e > a ? e - 1 : e) - 24);
+  }
+
+  /**
+   * Channels 0 and 2: lines crossing 0 with noise on half the knots (a float32 rebuild cancels
+   * badly where they cross 0); channel 1: uniform noise.
+   */
+  function mixed(K: number, step: number, seed: number): Float32Array {
+    const r = rng(seed);
+    const v = new Float32Array(3 * K);
+    for (let k = 0; k < K; ++k) {
+      const x = -2 + k * step;
+      v[k] = x / 2 + (r() < 0.5 ? 0.01 * (2 * r() - 1) : 0);
+      v[K + k] = 2 * r() - 1;
+      v[2 * K + k] = 0.3 - x / 3 + (r() < 0.5 ? 0.01 * (2 * r() - 1) : 0);
+    }
+    return v;
+  }
+
+  test.each([[51, 0.08], [101, 0.04]])('sparsify (K = %i, T = %f): removed knots at float32 rounding, kept ones unchanged',
+      (K, step) => {
+    const C = 3;
+    const v = mixed(K, step, K);
+    const threshold = 2;
+    const w = get(tf.tidy(() => sparsifyCoefficients(tf.tensor2d(v, [C, K]), step, threshold)));
+    let removed = 0;
+    let worst = {ratio: 0, where: ''};
+    for (let ch = 0; ch < C; ++ch) {
+      const o = ch * K;
+      const before = rowSlopes(v, o, K, step);
+      const after = rowSlopes(w, o, K, step);
+      const scale = Math.max(...w.slice(o, o + K).map(Math.abs));
+      before.forEach((a, j) => {
+        // The exact rebuild moves a_k by nothing; rounding it to float32 moves each coefficient
+        // by <= half an ulp, so a_k by <= (h[k-1] + 2 h[k] + h[k+1]) / T, plus float64 slack.
+        const bound = (halfUlp(w[o + j]) + 2 * halfUlp(w[o + j + 1]) + halfUlp(w[o + j + 2])) / step +
+          2 ** -40 * scale / step;
+        const want = Math.abs(a) <= threshold ? 0 : a;
+        if (want === 0) ++removed;
+        const ratio = Math.abs(after[j] - want) / bound;
+        if (!(ratio <= worst.ratio)) {
+          worst = {ratio, where: `channel ${ch} knot ${j + 1}: slope ${after[j]}, expected ${want}`};
+        }
+      });
+      expect([w[o], w[o + 1]]).toEqual([v[o], v[o + 1]]);
+    }
+    expect(worst.ratio <= 1 ? '' : `${worst.where}: ${worst.ratio} times the bound`).toBe('');
+    expect(removed).toBeGreaterThan(C * (K - 2) / 4);
+    expect(removed).toBeLessThan(C * (K - 2));
+  });
+
+  test('sparsify at threshold 0 returns the coefficients bit for bit', () => {
+    const v = coefficients(2, 101, 5);
+    v.fill(0.25, 10, 20);  // exactly zero slopes to remove
+    const w = get(tf.tidy(() => sparsifyCoefficients(tf.tensor2d(v, [2, 101]), 0.04, 0)));
+    expect(w).toEqual(Array.from(v));
+  });
+
+  test('reluSlopes and tv2 are the float64 formulas rounded once to float32', () => {
+    const K = 101;
+    const step = 0.04;
+    const v = coefficients(4, K, 9);
+    const ct2 = tf.tensor2d(v, [4, K]);
+    const a = get(reluSlopes(ct2, step));
+    const tv = get(tv2(ct2, step));
+    for (let ch = 0; ch < 4; ++ch) {
+      const want = rowSlopes(v, ch * K, K, step);
+      expect(a.slice(ch * (K - 2), (ch + 1) * (K - 2))).toEqual(want.map(Math.fround));
+      expect(tv[ch]).toBe(Math.fround(want.reduce((s, x) => s + Math.abs(x), 0)));
+    }
+    ct2.dispose();
+  });
+
+  test('activeKnots compares the float64 slopes with the threshold', () => {
+    const K = 101;
+    const step = 0.04;
+    const v = coefficients(1, K, 13);
+    const ct2 = tf.tensor2d(v, [1, K]);
+    const a = rowSlopes(v, 0, K, step).map(Math.abs);
+    for (const j of [3, 10, 40, 77]) {
+      // just below |a_j| in float64, equal to it in float32: a_j counts
+      const t = a[j] * (1 - 1e-12);
+      expect([j, get(activeKnots(ct2, step, t))[0]]).toEqual([j, a.filter((x) => x > t).length]);
+      expect([j, get(activeKnots(ct2, step, a[j]))[0]]).toEqual([j, a.filter((x) => x > a[j]).length]);
+    }
+    ct2.dispose();
+  });
+
+  test('reluSlopes and tv2 stay differentiable (the TV(2) regularizer trains through them)', () => {
+    const K = 7;
+    const step = 0.5;
+    const v = coefficients(2, K, 3);
+    const ct2 = tf.tensor2d(v, [2, K]);
+    const w = tf.tensor2d(Array.from({length: 2 * (K - 2)}, (_, i) => (i % 3) - 1), [2, K - 2]);
+    const gA = get(tf.grad((c: tf.Tensor) => tf.sum(tf.mul(reluSlopes(c as tf.Tensor2D, step), w)))(ct2));
+    const gT = get(tf.grad((c: tf.Tensor) => tf.sum(tv2(c as tf.Tensor2D, step)))(ct2));
+    const wv = w.dataSync();
+    for (let ch = 0; ch < 2; ++ch) {
+      const a = rowSlopes(v, ch * K, K, step);
+      for (let j = 0; j < K; ++j) {
+        // d a_k / d c_j = (1, -2, 1) / T at j = k - 1, k, k + 1
+        let dA = 0;
+        let dT = 0;
+        for (let k = 1; k < K - 1; ++k) {
+          const d = j === k - 1 || j === k + 1 ? 1 : j === k ? -2 : 0;
+          dA += wv[ch * (K - 2) + k - 1] * d / step;
+          dT += Math.sign(a[k - 1]) * d / step;
+        }
+        expect(gA[ch * K + j]).toBeCloseTo(dA, 5);
+        expect(gT[ch * K + j]).toBeCloseTo(dT, 5);
+      }
+    }
+    tf.dispose([ct2, w]);
+  });
+});

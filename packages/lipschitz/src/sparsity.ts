@@ -78,8 +78,9 @@ export function activeKnots(model: tfl.LayersModel, threshold = 0): ModelKnots {
  * Sparsifies every spline layer of `model` in place: each ReLU slope with
  * `|a_k| <= threshold` is set to 0 (the coefficients are rebuilt keeping `c[0]`, `c[1]`).
  * `threshold = 0` leaves the model's function unchanged. Returns the active knots after,
- * counted at the same threshold (the float32 rebuild of the coefficients leaves residues of
- * order 1e-7 at the removed knots, which a count at threshold 0 would see).
+ * counted at the same threshold (the coefficients are rebuilt in float64 and rounded once to
+ * float32; that rounding leaves residues of a few float32 ulps of the coefficients, over the
+ * knot spacing, at the removed knots, which a count at threshold 0 would see).
  *
  * @example
  * ```ts
