@@ -21,7 +21,9 @@ export function checkNorm(norm: unknown, context: string): Norm {
 export interface PowerIterationOptions {
   /**
    * Maximum operator applications (`A^T A v`) per operator. Default 500 (dense, float64) /
-   * 300 (convolutions, float32).
+   * 300 (convolutions, float32). An iteration that has not met `tolerance` by then is not
+   * trusted: the norm falls back to a cruder bound that holds without it (see
+   * {@link matrixNorm}).
    */
   maxIterations?: number;
   /**
@@ -30,11 +32,17 @@ export interface PowerIterationOptions {
    * iterated matrix-free on tensors. Default 1e6; 0 forces the matrix-free path.
    */
   explicitLimit?: number;
-  /** Relative Ritz residual (or change between restarts) at which the iteration stops. Default 1e-12 / 1e-6. */
+  /**
+   * Relative residual `||M r - theta r|| / theta` of the Ritz pair at which the iteration is
+   * declared converged (the residual is computed explicitly, not estimated). Default 1e-12
+   * (float64) / 1e-6 (float32 operators).
+   */
   tolerance?: number;
   /**
    * Keeps the leading singular vector of every operator between calls (warm start), so that
-   * repeated calls on slowly changing weights converge in a few iterations.
+   * repeated calls on slowly changing weights converge in a few iterations. A warm start is
+   * always mixed with a fresh random vector, so a stored vector can speed a call up but
+   * never make it miss a larger singular value.
    */
   state?: PowerIterationState;
 }
@@ -62,7 +70,7 @@ export class PowerIterationState {
   get size(): number { return this.vectors.size; }
 }
 
-/** Deterministic pseudo-random start vector in [-1, 1] (mulberry32), never all zero. */
+/** Deterministic pseudo-random vector in [-0.95, 1.05] (mulberry32), never all zero. */
 export function startVector(n: number, seed = 12345): Float64Array {
   let a = seed >>> 0;
   const v = new Float64Array(n);
@@ -76,10 +84,38 @@ export function startVector(n: number, seed = 12345): Float64Array {
   return v;
 }
 
+// Every call draws a new random vector: a warm start from a stored vector must not be able
+// to hide a direction the stored vector happens to be orthogonal to (invariant subspaces
+// of block-diagonal kernels and depthwise convolutions).
+let draws = 0;
+function freshVector(n: number): Float64Array {
+  draws = (draws + 1) >>> 0;
+  return startVector(n, Math.imul(draws, 0x9E3779B1) ^ 0x5bd1e995);
+}
+
+/** Weight of the fresh random vector mixed into a warm start (both unit length). */
+const WARM_MIX = 0.5;
+
 function norm2(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; ++i) s += v[i]! * v[i]!;
   return Math.sqrt(s);
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; ++i) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Orthogonalizes `w` against every vector of `basis` (twice: float32 operators). */
+function orthogonalize(w: Float64Array, basis: Float64Array[]): void {
+  for (let pass = 0; pass < 2; ++pass) {
+    for (const b of basis) {
+      const d = dot(w, b);
+      for (let i = 0; i < w.length; ++i) w[i] -= d * b[i]!;
+    }
+  }
 }
 
 /** Eigen-decomposition of a small symmetric matrix (row-major n x n) by cyclic Jacobi. */
@@ -126,81 +162,168 @@ function symmetricEigen(aIn: Float64Array, n: number): {values: Float64Array, ve
   return {values, vectors: v};
 }
 
+/** Result of {@link topEigen}. */
+export interface TopEigen {
+  /** The Rayleigh quotient `theta = r^T M r` of the returned vector (a value from below). */
+  value: number;
+  /** The explicitly computed residual `||M r - theta r||` of the returned pair. */
+  residual: number;
+  /** Whether `residual <= tolerance * theta` (or the whole space was spanned). */
+  converged: boolean;
+  /** The unit Ritz vector `r`. */
+  vector: Float64Array;
+}
+
 /**
  * Largest eigenvalue of a symmetric positive semi-definite operator given by `matvec`
- * (here always `A^T A`), by restarted Lanczos with full reorthogonalization, started from
- * `start`. Returns the eigenvalue (a Ritz value: from below) and its Ritz vector. Lanczos
- * converges much faster than plain power iteration when the top eigenvalues are clustered,
- * as they are for convolution operators.
+ * (here always `A^T A`), by a thick-restarted Lanczos (Krylov-Schur) iteration: the basis
+ * grows by the orthogonalized image of its newest vector, the Rayleigh-Ritz projection of
+ * the basis gives the Ritz pairs, and when the basis is full it restarts from the leading
+ * Ritz vectors (with their images, so no operator application is lost). It converges much
+ * faster than power iteration when the top eigenvalues are clustered, as they are for
+ * convolution operators.
+ *
+ * The start is `warm` (if given) plus a fresh random vector of the same length, so that
+ * every eigen-direction is present whatever the stored vector was. When the Krylov space
+ * becomes invariant before it spans the whole space (a breakdown: block-diagonal operators),
+ * the iteration continues with a fresh random vector orthogonal to everything seen so far.
+ * Convergence is declared only when the residual `||M r - theta r||` of the top Ritz pair,
+ * from the stored images of the basis (true operator applications), is below
+ * `tolerance * theta`; then an eigenvalue lies within the residual of `theta`, and
+ * `theta + residual` is the reported upper side.
  */
-export function topEigen(matvec: (v: Float64Array) => Float64Array, n: number, start: Float64Array,
-    maxMatvecs: number, tolerance: number): {value: number, vector: Float64Array} {
-  let x: Float64Array = Float64Array.from(start);
-  let nx = norm2(x);
-  if (!(nx > 0)) { x = startVector(n); nx = norm2(x); }
-  for (let i = 0; i < n; ++i) x[i] /= nx;
-  let best = 0;
-  let used = 0;
-  const steps = Math.max(1, Math.min(n, 40));
-  while (used < maxMatvecs) {
-    const basis: Float64Array[] = [x];
-    const alpha: number[] = [];
-    const beta: number[] = [];
-    let residual = 0;
-    for (let j = 0; j < steps && used < maxMatvecs; ++j) {
-      const w = matvec(basis[j]!);
-      ++used;
-      // full reorthogonalization (twice, for float32 matvecs)
-      let a = 0;
-      for (let i = 0; i < n; ++i) a += w[i]! * basis[j]![i]!;
-      alpha.push(a);
-      for (let pass = 0; pass < 2; ++pass) {
-        for (const b of basis) {
-          let d = 0;
-          for (let i = 0; i < n; ++i) d += w[i]! * b[i]!;
-          for (let i = 0; i < n; ++i) w[i] -= d * b[i]!;
-        }
-      }
-      const nb = norm2(w);
-      residual = nb;
-      if (j === steps - 1 || !(nb > 1e-12 * Math.max(1, Math.abs(a)))) break;
-      beta.push(nb);
-      for (let i = 0; i < n; ++i) w[i] /= nb;
-      basis.push(w);
-    }
-    const m = alpha.length;
-    const t = new Float64Array(m * m);
-    for (let i = 0; i < m; ++i) {
-      t[i * m + i] = alpha[i]!;
-      if (i + 1 < m) { t[i * m + i + 1] = beta[i]!; t[(i + 1) * m + i] = beta[i]!; }
-    }
-    const {values, vectors} = symmetricEigen(t, m);
-    let top = 0;
-    for (let i = 1; i < m; ++i) if (values[i]! > values[top]!) top = i;
-    const theta = values[top]!;
-    const ritz = new Float64Array(n);
-    for (let k = 0; k < m; ++k) {
-      const y = vectors[k * m + top]!;
-      for (let i = 0; i < n; ++i) ritz[i] += y * basis[k]![i]!;
-    }
-    const nr = norm2(ritz);
-    for (let i = 0; i < n; ++i) ritz[i] /= nr;
-    // Ritz residual ||(A^T A) r - theta r|| = beta_m |y_m|
-    const lastY = Math.abs(vectors[(m - 1) * m + top]!);
-    const change = Math.abs(theta - best);
-    best = Math.max(best, theta);
-    x = ritz;
-    if (residual * lastY <= tolerance * theta || m < steps || change <= tolerance * theta) break;
+export function topEigen(matvec: (v: Float64Array) => Float64Array, n: number,
+    warm: Float64Array | undefined, maxMatvecs: number, tolerance: number): TopEigen {
+  let x = freshVector(n);
+  const nw = warm != null ? norm2(warm) : 0;
+  if (warm != null && nw > 0 && Number.isFinite(nw)) {
+    const nr = norm2(x);
+    for (let i = 0; i < n; ++i) x[i] = warm[i]! / nw + WARM_MIX * x[i]! / nr;
   }
-  return {value: best, vector: x};
+  const nx = norm2(x);
+  for (let i = 0; i < n; ++i) x[i] /= nx;
+  const maxBasis = Math.max(1, Math.min(n, 48));
+  const keep = Math.max(1, Math.min(12, maxBasis - 8));
+  let basis: Float64Array[] = [x];
+  let images: Float64Array[] = [];
+  let used = 0;
+  let scale = 0;
+  let best: TopEigen = {value: NaN, residual: NaN, converged: false, vector: x};
+  while (true) {
+    // grow the basis by operator applications until it is full or a check is due
+    let spanned = false;
+    const usedBefore = used;
+    for (let grown = 0; images.length < basis.length && used < maxMatvecs; ++grown) {
+      const q = basis[images.length]!;
+      const w = matvec(q);
+      ++used;
+      images.push(w);
+      scale = Math.max(scale, norm2(w));
+      if (basis.length >= maxBasis) break;
+      const next = Float64Array.from(w);
+      orthogonalize(next, basis);
+      let nn = norm2(next);
+      if (!(nn > 1e-10 * scale)) {
+        // Breakdown: the span is invariant. Go on with a random direction orthogonal to it.
+        if (basis.length >= n) { spanned = true; break; }
+        const r = freshVector(n);
+        const before = norm2(r);
+        orthogonalize(r, basis);
+        nn = norm2(r);
+        if (!(nn > 1e-8 * before)) { spanned = true; break; }
+        next.set(r);
+      }
+      for (let i = 0; i < n; ++i) next[i] /= nn;
+      basis.push(next);
+      if (grown >= 4) break;
+    }
+    const m = images.length;
+    if (m === 0 || (used === usedBefore && !spanned)) break;  // no progress possible
+    // Rayleigh-Ritz on the vectors that have images
+    const h = new Float64Array(m * m);
+    for (let i = 0; i < m; ++i) {
+      for (let j = i; j < m; ++j) {
+        const v = 0.5 * (dot(basis[i]!, images[j]!) + dot(basis[j]!, images[i]!));
+        h[i * m + j] = v;
+        h[j * m + i] = v;
+      }
+    }
+    const {values, vectors} = symmetricEigen(h, m);
+    const order = Array.from({length: m}, (_, i) => i).sort((a, b) => values[b]! - values[a]!);
+    const combine = (vs: Float64Array[], col: number) => {
+      const out = new Float64Array(n);
+      for (let k = 0; k < m; ++k) {
+        const y = vectors[k * m + col]!;
+        if (y === 0) continue;
+        const v = vs[k]!;
+        for (let i = 0; i < n; ++i) out[i] += y * v[i]!;
+      }
+      return out;
+    };
+    const top = order[0]!;
+    const ritz = combine(basis, top);
+    const image = combine(images, top);
+    const nr = norm2(ritz);
+    if (!(nr > 0) || !Number.isFinite(nr)) return {value: NaN, residual: NaN, converged: false, vector: x};
+    for (let i = 0; i < n; ++i) { ritz[i] /= nr; image[i] /= nr; }
+    const theta = dot(ritz, image);
+    let res = 0;
+    for (let i = 0; i < n; ++i) res += (image[i]! - theta * ritz[i]!) ** 2;
+    res = Math.sqrt(res);
+    if (!Number.isFinite(theta) || !Number.isFinite(res)) {
+      return {value: NaN, residual: NaN, converged: false, vector: ritz};
+    }
+    const converged = res <= tolerance * Math.abs(theta) || (theta === 0 && res === 0) ||
+      (spanned && res <= 1e-8 * scale);
+    best = {value: theta, residual: res, converged, vector: ritz};
+    if (converged || used >= maxMatvecs || spanned) break;
+    if (m === basis.length && m >= maxBasis) {
+      // thick restart: the leading Ritz vectors and their images, then the top residual
+      const kept = order.slice(0, keep);
+      const nextBasis = kept.map((c) => combine(basis, c));
+      const nextImages = kept.map((c) => combine(images, c));
+      basis = [];
+      images = [];
+      for (let k = 0; k < kept.length; ++k) {
+        const v = nextBasis[k]!;
+        const before = norm2(v);
+        orthogonalize(v, basis);
+        const nv = norm2(v);
+        if (!(nv > 1e-6 * before)) continue;
+        // re-orthogonalization changed v by rounding only: scale its image the same way
+        for (let i = 0; i < n; ++i) { v[i] /= nv; nextImages[k]![i] /= nv; }
+        basis.push(v);
+        images.push(nextImages[k]!);
+      }
+      const r = Float64Array.from(image);
+      for (let i = 0; i < n; ++i) r[i] -= theta * ritz[i]!;
+      orthogonalize(r, basis);
+      const nrr = norm2(r);
+      if (nrr > 1e-10 * scale) {
+        for (let i = 0; i < n; ++i) r[i] /= nrr;
+        basis.push(r);
+      } else {
+        const f = freshVector(n);
+        orthogonalize(f, basis);
+        const nf = norm2(f);
+        if (!(nf > 0)) break;
+        for (let i = 0; i < n; ++i) f[i] /= nf;
+        basis.push(f);
+      }
+    }
+  }
+  return best;
 }
 
 /**
  * Operator norm of the map `x -> x W` (row vectors) for a row-major matrix `W` of shape
- * `[rows, cols]` (a tfjs dense kernel `[in, out]`), in float64:
+ * `[rows, cols]` (a tfjs dense kernel `[in, out]`), in float64, as an upper bound:
  * - `p = 1`: the largest absolute row sum of `W` (each input feeds one row);
  * - `p = Infinity`: the largest absolute column sum of `W` (each output is one column);
- * - `p = 2`: the largest singular value, by Lanczos iteration on `W W^T`.
+ * - `p = 2`: the largest singular value, by Lanczos iteration on the smaller of `W W^T` and
+ *   `W^T W`: `sqrt(theta + residual)` once the residual test passes; if it does not pass
+ *   within `maxIterations`, the cruder bound `min(||W||_F, sqrt(||W||_1 ||W||_Inf))`, which
+ *   holds for every matrix.
  */
 export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: Norm,
     options: PowerIterationOptions = {}, key = 'matrix'): number {
@@ -219,31 +342,58 @@ export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: 
     for (let i = 0; i < rows; ++i) {
       for (let j = 0; j < cols; ++j) s[j] += Math.abs(w[i * cols + j]!);
     }
-    return Math.max(...s);
+    return s.reduce((a, b) => Math.max(a, b), 0);
   }
-  const u = new Float64Array(cols);
-  const matvec = (v: Float64Array): Float64Array => {  // W W^T v
+  for (let i = 0; i < rows * cols; ++i) {
+    if (!Number.isFinite(w[i]!)) return NaN;
+  }
+  const gramOfRows = rows <= cols;  // iterate in the smaller dimension
+  const n = gramOfRows ? rows : cols;
+  const u = new Float64Array(gramOfRows ? cols : rows);
+  const matvec = (v: Float64Array): Float64Array => {
+    const out = new Float64Array(n);
     u.fill(0);
-    for (let i = 0; i < rows; ++i) {
-      const vi = v[i]!;
-      if (vi === 0) continue;
-      const base = i * cols;
-      for (let j = 0; j < cols; ++j) u[j] += vi * w[base + j]!;
-    }
-    const out = new Float64Array(rows);
-    for (let i = 0; i < rows; ++i) {
-      let s = 0;
-      const base = i * cols;
-      for (let j = 0; j < cols; ++j) s += w[base + j]! * u[j]!;
-      out[i] = s;
+    if (gramOfRows) {  // W W^T v
+      for (let i = 0; i < rows; ++i) {
+        const vi = v[i]!;
+        if (vi === 0) continue;
+        const base = i * cols;
+        for (let j = 0; j < cols; ++j) u[j] += vi * w[base + j]!;
+      }
+      for (let i = 0; i < rows; ++i) {
+        let s = 0;
+        const base = i * cols;
+        for (let j = 0; j < cols; ++j) s += w[base + j]! * u[j]!;
+        out[i] = s;
+      }
+    } else {  // W^T W v
+      for (let i = 0; i < rows; ++i) {
+        let s = 0;
+        const base = i * cols;
+        for (let j = 0; j < cols; ++j) s += w[base + j]! * v[j]!;
+        u[i] = s;
+      }
+      for (let i = 0; i < rows; ++i) {
+        const ui = u[i]!;
+        if (ui === 0) continue;
+        const base = i * cols;
+        for (let j = 0; j < cols; ++j) out[j] += ui * w[base + j]!;
+      }
     }
     return out;
   };
-  const start = options.state?.get(key, rows) ?? startVector(rows);
-  const {value, vector} = topEigen(matvec, rows, start, options.maxIterations ?? 500,
+  const stateKey = `${key}:${gramOfRows ? 'rows' : 'cols'}`;
+  const top = topEigen(matvec, n, options.state?.get(stateKey, n), options.maxIterations ?? 500,
     options.tolerance ?? 1e-12);
-  options.state?.set(key, vector);
-  return Math.sqrt(Math.max(0, value));
+  if (top.converged) {
+    options.state?.set(stateKey, top.vector);
+    // float64 rounding of the matvecs: a relative allowance far above it
+    return Math.sqrt(Math.max(0, top.value + top.residual) * (1 + 1e-14 * n));
+  }
+  let frob = 0;
+  for (let i = 0; i < rows * cols; ++i) frob += w[i]! * w[i]!;
+  const schur = Math.sqrt(matrixNorm(w, rows, cols, 1) * matrixNorm(w, rows, cols, Infinity));
+  return Math.min(Math.sqrt(frob), schur);
 }
 
 /** A linear map on tensors of shape `[1, ...inShape]` and the same map with |weights|. */
@@ -300,9 +450,14 @@ export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIteratio
     const u = op.apply(x);
     return Float64Array.from(tensorAdjoint(op, u, x).dataSync());
   });
-  const start = options.state?.get(key, n) ?? startVector(n);
-  const {value, vector} = topEigen(matvec, n, start, options.maxIterations ?? 300,
+  const top = topEigen(matvec, n, options.state?.get(key, n), options.maxIterations ?? 300,
     options.tolerance ?? 1e-6);
-  options.state?.set(key, vector);
-  return Math.sqrt(Math.max(0, value));
+  if (top.converged) {
+    options.state?.set(key, top.vector);
+    // The operator is applied in float32: an allowance of 2^-20 relative for its rounding.
+    return Math.sqrt(Math.max(0, top.value + top.residual) * (1 + 2 ** -20));
+  }
+  if (!Number.isFinite(top.value)) return NaN;
+  // Not converged: the Schur bound ||A||_2 <= sqrt(||A||_1 ||A||_Inf) holds for every matrix.
+  return Math.sqrt(tensorOpNorm(op, 1) * tensorOpNorm(op, Infinity));
 }

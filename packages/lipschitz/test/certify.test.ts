@@ -28,7 +28,7 @@ test('no perturbation inside the certified radius changes the class (1000 random
   const x = tf.tensor2d(points);
   const L = lipschitzBound(model, {norm: 2}).bound;
   const {radius, predicted, margin, bound} = certifiedRadius(model, x);
-  expect(bound).toBe(L);
+  expect(Math.abs(bound - L) / L).toBeLessThan(1e-9);  // a fresh random start each call
   expect(predicted).toEqual(classes(model, x));
   // independent margin: top minus runner-up from predict
   const scores = (model.predict(x) as Tensor);

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type {Tensor} from '@tensorflow/tfjs-core';
+import {Matrix, SingularValueDecomposition} from 'ml-matrix';
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');
@@ -108,3 +109,35 @@ export function rowsOf(t: Tensor): number[][] {
 }
 
 export {rng} from '../../core/test/reference';
+
+/**
+ * The largest singular value of a row-major [rows, cols] matrix by ml-matrix's SVD (an
+ * independent, well-kept implementation).
+ */
+export function spectralNormSvd(m: ArrayLike<number>, rows: number, cols: number): number {
+  const a = new Matrix(rows, cols);
+  for (let i = 0; i < rows; ++i) for (let j = 0; j < cols; ++j) a.set(i, j, m[i * cols + j]!);
+  const svd = new SingularValueDecomposition(a, {computeLeftSingularVectors: false,
+    computeRightSingularVectors: false, autoTranspose: true});
+  return Math.max(0, ...svd.diagonal);
+}
+
+/**
+ * The explicit matrix [outSize, inSize] of an affine tensor function's linear part on
+ * [1, ...inShape]: column j = f(e_j) - f(0).
+ */
+export function linearPartMatrix(f: (x: Tensor) => Tensor, inShape: number[]): {m: Float64Array, rows: number, cols: number} {
+  const cols = inShape.reduce((a, b) => a * b, 1);
+  const out = tf.tidy(() => {
+    const basis = tf.concat([tf.zeros([1, cols]), tf.eye(cols)], 0);
+    return tf.reshape(f(tf.reshape(basis, [cols + 1, ...inShape])), [cols + 1, -1]);
+  });
+  const rows = out.shape[1]!;
+  const data = out.dataSync();
+  out.dispose();
+  const m = new Float64Array(rows * cols);
+  for (let j = 0; j < cols; ++j) {
+    for (let i = 0; i < rows; ++i) m[i * cols + j] = data[(j + 1) * rows + i]! - data[i]!;
+  }
+  return {m, rows, cols};
+}
