@@ -2,15 +2,12 @@
  * A `fit`/`fitDataset` callback that monitors the Lipschitz bound of the model, or holds it
  * under a target by projecting the weights after every batch.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import type {Tensor2D} from '@tensorflow/tfjs-core';
-import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import {checkFinite, checkInteger, clipSlopes, describe} from '@deepspline/core';
-import type {SplineActivation} from '@deepspline/layers';
-import {boundWithEntries} from './bound.js';
-import type {BoundMethod, FactorCache, FactorEntry} from './bound.js';
+import {checkFinite, checkInteger, describe} from '@deepspline/core';
+import {boundWithEntries, checkMethod} from './bound.js';
+import type {FactorCache} from './bound.js';
+import type {BoundMethod} from './rules.js';
 import {checkNorm, PowerIterationState} from './linalg.js';
 import type {Norm} from './linalg.js';
 import {isLayersModel} from './guards.js';
@@ -57,28 +54,6 @@ export interface LipschitzRecord {
 }
 
 const CONTEXT = 'lipschitzCallback';
-
-function kernelsToScale(layer: tfl.layers.Layer): LayerVariable[] {
-  const l = layer as unknown as {kernel?: LayerVariable, depthwiseKernel?: LayerVariable};
-  switch (layer.getClassName()) {
-    case 'Dense': case 'Conv1D': case 'Conv2D': return [l.kernel!];
-    case 'DepthwiseConv2D': case 'SeparableConv2D': return [l.depthwiseKernel!];
-    default: throw new Error(`${CONTEXT}: cannot rescale layer '${layer.name}': expected a Dense, Conv1D, ` +
-      `Conv2D, DepthwiseConv2D or SeparableConv2D layer, got ${layer.getClassName()}`);
-  }
-}
-
-function writeScaled(v: LayerVariable, r: number): void {
-  const next = tf.tidy(() => tf.mul(v.read(), r));
-  v.write(next);
-  next.dispose();
-}
-
-function splineWeight(layer: SplineActivation): LayerVariable {
-  const w = layer.weights.find((v) => v.originalName.endsWith('coefficients')) ?? layer.weights[0];
-  if (w == null) throw new Error(`${CONTEXT}: the spline layer '${layer.name}' is not built`);
-  return w;
-}
 
 /**
  * Watches, or limits, the Lipschitz bound of the model during `fit` / `fitDataset`.
@@ -140,10 +115,7 @@ export class LipschitzCallback extends tfl.Callback {
       throw new Error(`${CONTEXT}: expected mode 'monitor' or 'constrain', got ${describe(args.mode)}`);
     }
     this.norm = checkNorm(args.norm ?? 2, CONTEXT);
-    this.method = args.method ?? 'operator';
-    if (this.method !== 'operator' && this.method !== 'paper') {
-      throw new Error(`${CONTEXT}: expected method 'operator' or 'paper', got ${describe(args.method)}`);
-    }
+    this.method = checkMethod(args.method ?? 'operator', CONTEXT);
     if (this.mode === 'constrain') {
       if (args.target === undefined) {
         throw new Error(`${CONTEXT}: mode 'constrain' needs a target (a finite number > 0), got undefined`);
@@ -165,6 +137,13 @@ export class LipschitzCallback extends tfl.Callback {
       throw new Error(`${CONTEXT}: expected logKey to be a non-empty string, got ${describe(args.logKey)}`);
     }
     this.powerIterations = checkInteger('powerIterations', args.powerIterations ?? 50, 1, CONTEXT);
+    if (args.print !== undefined && typeof args.print !== 'function') {
+      throw new Error(`${CONTEXT}: expected print to be a function (message: string) => void, got ` +
+        `${describe(args.print)}`);
+    }
+    if (typeof this.verbose !== 'boolean') {
+      throw new Error(`${CONTEXT}: expected verbose to be a boolean, got ${describe(args.verbose)}`);
+    }
     this.print = args.print ?? ((m: string) => console.log(m));
   }
 
@@ -185,54 +164,51 @@ export class LipschitzCallback extends tfl.Callback {
 
   /**
    * Projects the weights so that the operator bound is <= target (see the class comment).
-   * Returns the bound after projection.
+   * Returns the bound after projection, as computed by the final cold check.
    */
   project(): number {
     const target = this.target!;
     const model = this.layersModel();
-    const options = {state: this.state, maxIterations: this.powerIterations, tolerance: 1e-9};
-    let bound = 0;
-    for (let attempt = 0; attempt < 3; ++attempt) {
+    const warm = {state: this.state, maxIterations: this.powerIterations};
+    // The final check starts every power iteration from a fresh random vector and no stored
+    // state, so it cannot inherit a stale vector; its vectors then seed the next batch.
+    const cold = () => {
+      this.state.clear();
+      return boundWithEntries(model, this.norm, 'operator', {state: this.state});
+    };
+    let checked = 0;
+    for (let attempt = 0; attempt < 4; ++attempt) {
       const cache: FactorCache['cache'] = new Map();
-      const result = boundWithEntries(model, this.norm, 'operator', options, {cache, scale: 1});
-      bound = result.bound;
-      if (bound <= target) return bound;
-      const adjustable = result.entries.filter((e) => (e.kind === 'linear' || e.kind === 'spline') && e.factor > 0);
-      // B(r): the bound with every adjustable factor times r, from the cached factors. It is
-      // increasing in r (sums and products of non-negative factors), so bisection finds the
-      // largest r with B(r) <= target; for a chain B(r) = B r^n and r = (target / B)^(1/n).
-      const at = (r: number) => boundWithEntries(model, this.norm, 'operator', options, {cache, scale: r}).bound;
-      const goal = target * (1 - 1e-6);
-      if (adjustable.length === 0 || at(0) > goal) break;
-      let lo = 0;
-      let hi = 1;
-      const chain = Math.pow(goal / bound, 1 / adjustable.length);
-      if (at(chain) <= goal) lo = chain; else hi = chain;
-      for (let it = 0; it < 60 && hi - lo > 1e-12 * hi; ++it) {
-        const mid = (lo + hi) / 2;
-        if (at(mid) <= goal) lo = mid; else hi = mid;
+      const result = boundWithEntries(model, this.norm, 'operator', warm, {cache, scale: 1});
+      const bound = result.bound;
+      if (bound > target) {
+        const adjustable = result.entries.filter((e) => e.rescale != null && e.factor > 0);
+        // B(r): the bound with every adjustable factor times r, from the cached factors. It
+        // is increasing in r (sums and products of non-negative factors), so bisection finds
+        // the largest r with B(r) <= target; for a chain B(r) = B r^n, r = (target / B)^(1/n).
+        const at = (r: number) => boundWithEntries(model, this.norm, 'operator', warm, {cache, scale: r}).bound;
+        const goal = target * (1 - 1e-6);
+        if (adjustable.length === 0 || at(0) > goal) { checked = bound; break; }
+        let lo = 0;
+        let hi = 1;
+        const chain = Math.pow(goal / bound, 1 / adjustable.length);
+        if (at(chain) <= goal) lo = chain; else hi = chain;
+        for (let it = 0; it < 60 && hi - lo > 1e-12 * hi; ++it) {
+          const mid = (lo + hi) / 2;
+          if (at(mid) <= goal) lo = mid; else hi = mid;
+        }
+        for (const e of adjustable) e.rescale!(lo);
       }
-      for (const e of adjustable) this.shrink(e, lo);
+      checked = cold().bound;
+      if (checked <= target) return checked;
     }
-    bound = boundWithEntries(model, this.norm, 'operator', options).bound;
-    if (bound > target * (1 + 1e-6) && !this.warned) {
+    const bound = checked;
+    if (bound > target && !this.warned) {
       this.warned = true;
       this.print(`${CONTEXT}: could not bring the bound ${bound} under the target ${target} ` +
         `(fixed factors such as skip connections or activations exceed it)`);
     }
     return bound;
-  }
-
-  private shrink(entry: FactorEntry, r: number): void {
-    if (entry.kind === 'linear') {
-      for (const v of kernelsToScale(entry.layer)) writeScaled(v, r);
-    } else {
-      const layer = entry.layer as SplineActivation;
-      const w = splineWeight(layer);
-      const next = clipSlopes(w.read() as Tensor2D, layer.step, r * entry.factor);
-      w.write(next);
-      next.dispose();
-    }
   }
 
   /** Resets the counters; in constrain mode, projects the initial weights. */
@@ -264,8 +240,14 @@ export class LipschitzCallback extends tfl.Callback {
 
   /** Writes the bound to `logs[logKey]` (hence `history.history`), records and prints it. */
   override async onEpochEnd(epoch: number, logs?: Logs): Promise<void> {
-    const bound = this.mode === 'constrain' ?
-      boundWithEntries(this.layersModel(), this.norm, 'operator', {state: this.state}).bound : this.measure();
+    // constrain: a cold bound (fresh start vectors), the number the history certifies
+    let bound: number;
+    if (this.mode === 'constrain') {
+      this.state.clear();
+      bound = boundWithEntries(this.layersModel(), this.norm, 'operator', {state: this.state}).bound;
+    } else {
+      bound = this.measure();
+    }
     this.records.push({epoch, batch: -1, bound});
     if (logs != null) logs[this.logKey] = bound;
     if (this.verbose) {

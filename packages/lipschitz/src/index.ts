@@ -8,8 +8,12 @@
  */
 export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2, tv2} from './regularizers.js';
 export type {SplineRegularizerArgs} from './regularizers.js';
-export {ACTIVATION_LIPSCHITZ, lipschitzBound} from './bound.js';
-export type {BoundMethod, LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
+export {lipschitzBound} from './bound.js';
+export type {LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
+export {ACTIVATION_LIPSCHITZ, BOUND_METHODS, activationConstant, convolutionNorm, lipschitzRule,
+  lipschitzRuleNames, registerLipschitzRule} from './rules.js';
+export type {ActivationLike, BoundMethod, ConvKernels, LipschitzFactor, LipschitzRule,
+  LipschitzRuleContext} from './rules.js';
 export {PowerIterationState, matrixNorm, tensorOpNorm} from './linalg.js';
 export type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
 export {empiricalLipschitz} from './empirical.js';
@@ -20,3 +24,14 @@ export {activeKnots, sparsify, splineLayers} from './sparsity.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedRadius} from './certify.js';
 export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';
+/**
+ * Losses for Lipschitz classifiers (deel-lip's): `losses.tauBinaryCrossentropy({tau})`,
+ * `losses.tauCategoricalCrossentropy({tau})`, `losses.hingeMargin({margin})`,
+ * `losses.multiclassHinge({margin})`, `losses.hkr({alpha, margin})`,
+ * `losses.multiclassHkr({alpha, margin})`, for `model.compile({loss})`.
+ */
+export * as losses from './losses.js';
+/** Accuracy metrics on logits for `model.compile({metrics})`. */
+export * as metrics from './metrics.js';
+export {GroupSort, groupSort} from './group_sort.js';
+export type {GroupSortArgs} from './group_sort.js';

@@ -1,0 +1,422 @@
+/**
+ * The per-layer Lipschitz rules of {@link lipschitzBound}, in one registry keyed by layer
+ * class name. Adding a layer type is one {@link registerLipschitzRule} call; users bound their
+ * own layers the same way (as deel-lip's `type2sv` table).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor} from '@tensorflow/tfjs-core';
+import type {LayerVariable} from '@tensorflow/tfjs-layers';
+import {clipSlopes, describe} from '@deepspline/core';
+import type {SplineActivation} from '@deepspline/layers';
+import {matrixNorm, tensorOpNorm} from './linalg.js';
+import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+
+/**
+ * How {@link lipschitzBound} bounds the network:
+ * - `'operator'`: products of operator norms (a guaranteed upper bound);
+ * - `'paper'`: the reference's (DeepSplines') number, `prod max |W| * prod sum BV2`, taken
+ *   before the model's output activation as the reference computes it;
+ * - `'paperOnOutput'`: the same product times the output activation's constant (for a
+ *   sigmoid output, 1/4 of `'paper'`): the reference's formula applied to the probabilities.
+ */
+export type BoundMethod = 'operator' | 'paper' | 'paperOnOutput';
+
+/** The bound methods, for validation messages. */
+export const BOUND_METHODS: readonly BoundMethod[] = ['operator', 'paper', 'paperOnOutput'];
+
+/** What a rule is told about the layer it bounds. */
+export interface LipschitzRuleContext {
+  /** The vector norm on the layer's input and output. */
+  readonly norm: Norm;
+  /** The bound method. */
+  readonly method: BoundMethod;
+  /** The layer's input shape, batch axis first (`null` for unknown sizes). */
+  readonly inputShape: readonly (number | null)[];
+  /** Whether the layer's output is an output of the model being bounded. */
+  readonly isOutput: boolean;
+  /** Options for power iterations (norm 2): pass them on to {@link matrixNorm}/{@link tensorOpNorm}. */
+  readonly powerIteration: PowerIterationOptions;
+  /** A key unique to this layer and input shape, for warm-start state. */
+  readonly key: string;
+  /**
+   * The factor of an activation with Lipschitz constant `constant`: the constant itself,
+   * except 1 under `method: 'paper'` for an activation that produces the model's output (the
+   * reference bounds the network before its output activation).
+   */
+  activationFactor(constant: number): number;
+}
+
+/** A rule's answer when it can do more than give a number. */
+export interface LipschitzFactor {
+  /** The layer's Lipschitz factor (finite, >= 0). */
+  factor: number;
+  /**
+   * Multiplies the layer's factor by `r` (0 < r <= 1) by changing its weights. Layers that
+   * have it are the ones `lipschitzCallback({mode: 'constrain'})` shrinks; the others keep
+   * their factor.
+   */
+  rescale?: (r: number) => void;
+}
+
+/**
+ * A rule: the Lipschitz factor of one layer (a number, or a {@link LipschitzFactor}). It must
+ * be an upper bound of the layer's Lipschitz constant in `context.norm` (for the `'paper'`
+ * methods, the reference's per-layer quantity).
+ */
+export type LipschitzRule = (layer: tfl.layers.Layer, context: LipschitzRuleContext) =>
+  number | LipschitzFactor;
+
+const RULES = new Map<string, LipschitzRule>();
+
+/**
+ * Registers (or replaces) the rule of the layers whose `getClassName()` is `className`.
+ *
+ * @example
+ * ```ts
+ * // a layer that multiplies its input by a fixed scale
+ * registerLipschitzRule('Scale', (layer) => Math.abs((layer as Scale).scale));
+ * ```
+ */
+export function registerLipschitzRule(className: string, rule: LipschitzRule): void {
+  if (typeof className !== 'string' || className === '') {
+    throw new Error(`registerLipschitzRule: expected a layer class name (non-empty string), got ${describe(className)}`);
+  }
+  if (typeof rule !== 'function') {
+    throw new Error(`registerLipschitzRule: expected a rule function (layer, context) => factor for ` +
+      `'${className}', got ${describe(rule)}`);
+  }
+  RULES.set(className, rule);
+}
+
+/** The rule registered for `className`, or `undefined`. */
+export function lipschitzRule(className: string): LipschitzRule | undefined {
+  return RULES.get(className);
+}
+
+/** Class names that have a rule, sorted. */
+export function lipschitzRuleNames(): string[] {
+  return [...RULES.keys()].sort();
+}
+
+/** Lipschitz constants of tfjs-layers' activation functions (by class name). */
+export const ACTIVATION_LIPSCHITZ: Readonly<Record<string, number>> = Object.freeze({
+  linear: 1,
+  relu: 1,
+  relu6: 1,
+  elu: 1,               // alpha = 1 in tfjs's elu activation
+  selu: 1.0507009873554805 * 1.6732632423543772,  // scale * alpha, the slope at 0-
+  sigmoid: 0.25,
+  hardSigmoid: 0.2,
+  tanh: 1,
+  softplus: 1,
+  softsign: 1,
+  softmax: 0.5,         // Jacobian diag(s) - s s^T: every row/column abs sum 2 s_i (1 - s_i) <= 1/2
+  swish: 1.0999,        // max |d/dx x sigmoid(x)| = 1.09984...
+  mish: 1.0886,         // 1.08850...
+  gelu: 1.1290,         // 1.12890...
+  gelu_new: 1.1291,     // 1.12899...
+});
+
+const CONTEXT = 'lipschitzBound';
+
+/** A tfjs activation object (what a layer's `activation` field holds). */
+export interface ActivationLike {
+  /** The activation's registered name, e.g. `'relu'`. */
+  getClassName(): string;
+}
+type Activation = ActivationLike;
+
+/** The Lipschitz constant of a tfjs activation object (fused or in an `Activation` layer). */
+export function activationConstant(act: Activation | null | undefined, layer: tfl.layers.Layer): number {
+  if (act == null) return 1;
+  const name = act.getClassName();
+  const c = Object.prototype.hasOwnProperty.call(ACTIVATION_LIPSCHITZ, name) ? ACTIVATION_LIPSCHITZ[name] : undefined;
+  if (c === undefined) {
+    throw new Error(`${CONTEXT}: unsupported activation '${name}' in layer '${layer.name}'; supported: ` +
+      `${Object.keys(ACTIVATION_LIPSCHITZ).join(', ')}`);
+  }
+  return c;
+}
+
+function knownShape(layer: tfl.layers.Layer, shape: readonly (number | null)[]): number[] {
+  const rest = shape.slice(1);
+  if (rest.some((d) => d == null || !(d > 0))) {
+    throw new Error(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) needs a fully ` +
+      `known input shape to bound its operator norm, got ${describe(shape)}`);
+  }
+  return rest as number[];
+}
+
+function channelsLast(layer: tfl.layers.Layer): void {
+  const format = (layer as unknown as {dataFormat?: string}).dataFormat;
+  if (format != null && format !== 'channelsLast') {
+    throw new Error(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) uses dataFormat ` +
+      `${describe(format)}; only 'channelsLast' is supported`);
+  }
+}
+
+function maxAbs(t: Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!);
+}
+
+/** `variable <- r * variable`. */
+export function scaleVariable(v: LayerVariable, r: number): void {
+  const next = tf.tidy(() => tf.mul(v.read(), r));
+  v.write(next);
+  next.dispose();
+}
+
+interface ConvLike {
+  strides: number[];
+  padding: 'valid' | 'same' | 'causal';
+  dilationRate: number[];
+  kernelSize: number[];
+  kernel?: LayerVariable;
+  depthwiseKernel?: LayerVariable;
+  pointwiseKernel?: LayerVariable;
+  activation?: Activation;
+}
+
+type Conv2dPadding = 'valid' | 'same';
+
+/**
+ * The kernel of a dilated convolution as an undilated one (zeros between the taps): tfjs has
+ * no gradient for dilated convolutions, which the adjoint needs. Spatial axes come first.
+ */
+function dilateKernel(k: Tensor, rates: number[]): Tensor {
+  if (rates.every((r) => r === 1)) return tf.clone(k);
+  const data = k.dataSync();
+  const spatial = rates.length;
+  const inner = k.shape.slice(spatial).reduce((a, b) => a * b, 1);
+  const oldDims = k.shape.slice(0, spatial);
+  const newDims = oldDims.map((d, i) => (d - 1) * rates[i]! + 1);
+  const out = new Float32Array(newDims.reduce((a, b) => a * b, 1) * inner);
+  const count = oldDims.reduce((a, b) => a * b, 1);
+  for (let idx = 0; idx < count; ++idx) {
+    let rest = idx;
+    let target = 0;
+    for (let i = 0; i < spatial; ++i) {
+      const stride = oldDims.slice(i + 1).reduce((a, b) => a * b, 1);
+      const coord = Math.floor(rest / stride);
+      rest %= stride;
+      target = target * newDims[i]! + coord * rates[i]!;
+    }
+    out.set(data.subarray(idx * inner, (idx + 1) * inner), target * inner);
+  }
+  return tf.tensor(out, [...newDims, ...k.shape.slice(spatial)]);
+}
+
+/** The kernels a convolution layer evaluates with. */
+export interface ConvKernels {
+  /** `Conv1D`/`Conv2D`: the kernel. */
+  kernel?: Tensor;
+  /** `DepthwiseConv2D`/`SeparableConv2D`: the depthwise kernel. */
+  depthwise?: Tensor;
+  /** `SeparableConv2D`: the pointwise kernel. */
+  pointwise?: Tensor;
+}
+
+/**
+ * The linear operator (no bias, no activation) of a tfjs convolution layer on `inShape`,
+ * with the given kernels (the layer's own, or the effective ones of a normalised layer).
+ * The caller disposes it.
+ */
+export function convolutionOperator(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
+    {op: LinearTensorOp, dispose: () => void} {
+  const cls = layer.getClassName();
+  const c = layer as unknown as ConvLike;
+  const owned: Tensor[] = [];
+  const abs = (t: Tensor) => { const a = tf.abs(t); owned.push(a); return a; };
+  // tfjs-layers 4.22's DepthwiseConv2D ignores its dilationRate when called (it passes
+  // none to tf.depthwiseConv2d), so the bound follows what the layer really computes.
+  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
+  const dilated = (t: Tensor) => { const d = dilateKernel(t, rates); owned.push(d); return d; };
+  let apply: (x: Tensor, abs: boolean) => Tensor;
+  if (cls === 'Conv1D') {
+    const k = dilated(kernels.kernel!) as tf.Tensor3D;
+    const ka = abs(k) as tf.Tensor3D;
+    const causal = c.padding === 'causal';
+    apply = (x, a) => {
+      let xin = x as tf.Tensor3D;
+      if (causal) xin = tf.pad(xin, [[0, 0], [k.shape[0] - 1, 0], [0, 0]]);
+      return tf.conv1d(xin, a ? ka : k, c.strides[0]!, causal ? 'valid' : c.padding as Conv2dPadding, 'NWC', 1);
+    };
+  } else if (cls === 'DepthwiseConv2D') {
+    const k = dilated(kernels.depthwise!) as tf.Tensor4D;
+    const ka = abs(k) as tf.Tensor4D;
+    apply = (x, a) => tf.depthwiseConv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
+      c.padding as Conv2dPadding, 'NHWC', 1);
+  } else if (cls === 'SeparableConv2D') {  // depthwise, then pointwise 1x1
+    const dk = dilated(kernels.depthwise!) as tf.Tensor4D;
+    const pk = kernels.pointwise! as tf.Tensor4D;
+    const dka = abs(dk) as tf.Tensor4D;
+    const pka = abs(pk) as tf.Tensor4D;
+    apply = (x, a) => tf.separableConv2d(x as tf.Tensor4D, a ? dka : dk, a ? pka : pk,
+      c.strides as [number, number], c.padding as Conv2dPadding, 1, 'NHWC');
+  } else {  // Conv2D and layers that compute as it does
+    const k = dilated(kernels.kernel!) as tf.Tensor4D;
+    const ka = abs(k) as tf.Tensor4D;
+    apply = (x, a) => tf.conv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
+      c.padding as Conv2dPadding, 'NHWC', 1);
+  }
+  return {
+    op: {inShape, apply: (x) => apply(x, false), applyAbs: (x) => apply(x, true)},
+    dispose: () => owned.forEach((t) => t.dispose()),
+  };
+}
+
+/** The operator norm of a convolution layer's linear part with the given kernels. */
+export function convolutionNorm(layer: tfl.layers.Layer, kernels: ConvKernels, context: LipschitzRuleContext): number {
+  channelsLast(layer);
+  const inShape = knownShape(layer, context.inputShape);
+  const {op, dispose} = convolutionOperator(layer, inShape, kernels);
+  try {
+    return tensorOpNorm(op, context.norm, context.powerIteration, context.key);
+  } finally {
+    dispose();
+  }
+}
+
+const denseRule: LipschitzRule = (layer, context) => {
+  const l = layer as unknown as {kernel: LayerVariable, activation?: Activation};
+  const act = context.activationFactor(activationConstant(l.activation, layer));
+  const k = l.kernel.read();
+  const rescale = (r: number) => scaleVariable(l.kernel, r);
+  if (context.method !== 'operator') return {factor: maxAbs(k) * act, rescale};
+  const [rows, cols] = k.shape as [number, number];
+  return {factor: matrixNorm(k.dataSync(), rows, cols, context.norm, context.powerIteration, context.key) * act, rescale};
+};
+
+const convRule: LipschitzRule = (layer, context) => {
+  const cls = layer.getClassName();
+  const c = layer as unknown as ConvLike;
+  channelsLast(layer);
+  const act = context.activationFactor(activationConstant(c.activation, layer));
+  const scaled = c.kernel ?? c.depthwiseKernel!;  // scaling it scales the whole operator
+  const rescale = (r: number) => scaleVariable(scaled, r);
+  if (context.method !== 'operator') {
+    const kernels = cls === 'SeparableConv2D' ? [c.depthwiseKernel!, c.pointwiseKernel!] : [scaled];
+    return {factor: kernels.reduce((acc, k) => acc * maxAbs(k.read()), 1) * act, rescale};
+  }
+  const norm = convolutionNorm(layer, {kernel: c.kernel?.read(), depthwise: c.depthwiseKernel?.read(),
+    pointwise: c.pointwiseKernel?.read()}, context);
+  return {factor: norm * act, rescale};
+};
+
+/** Number of copies of each input element in the output (RepeatVector, UpSampling). */
+function copiesFactor(copies: number, p: Norm): number {
+  return p === Infinity ? 1 : p === 1 ? copies : Math.sqrt(copies);
+}
+
+const poolRule: LipschitzRule = (layer, context) => {
+  channelsLast(layer);
+  const cls = layer.getClassName();
+  const p = context.norm;
+  const l = layer as unknown as {poolSize: number[], strides: number[], padding: Conv2dPadding};
+  const is1d = cls.endsWith('1D');
+  const pool: [number, number] = is1d ? [l.poolSize[0]!, 1] : [l.poolSize[0]!, l.poolSize[1]!];
+  const strides: [number, number] = is1d ? [l.strides[0]!, 1] : [l.strides[0]!, l.strides[1]!];
+  if (cls.startsWith('MaxPooling')) {
+    // |max_W x - max_W y| <= max_W |x - y|; each input lies in at most m windows.
+    const m = Math.ceil(pool[0] / strides[0]) * Math.ceil(pool[1] / strides[1]);
+    return p === Infinity ? 1 : Math.pow(m, 1 / p);
+  }
+  const inShape = knownShape(layer, context.inputShape);
+  // Average pooling as a depthwise convolution with a ones kernel, divided by the number of
+  // inputs inside the image (tfjs excludes padding from the average). Written this way
+  // because the gradient of tf.avgPool is not the exact adjoint for 'same' padding.
+  const h = inShape[0]!;
+  const w = is1d ? 1 : inShape[1]!;
+  const channels = inShape[inShape.length - 1]!;
+  const ones = tf.ones([pool[0], pool[1], channels, 1]) as tf.Tensor4D;
+  const inv = tf.tidy(() => tf.reciprocal(tf.depthwiseConv2d(tf.ones([1, h, w, 1]) as tf.Tensor4D,
+    tf.ones([pool[0], pool[1], 1, 1]) as tf.Tensor4D, strides, l.padding)));
+  const apply = (x: Tensor) => {
+    const x4 = (is1d ? tf.expandDims(x, 2) : x) as tf.Tensor4D;
+    const y = tf.mul(tf.depthwiseConv2d(x4, ones, strides, l.padding), inv);
+    return is1d ? tf.squeeze(y, [2]) : y;
+  };
+  try {
+    return tensorOpNorm({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
+  } finally {
+    tf.dispose([ones, inv]);
+  }
+};
+
+const globalPoolRule: LipschitzRule = (layer, context) => {
+  channelsLast(layer);
+  const p = context.norm;
+  if (layer.getClassName().startsWith('GlobalMax') || p === Infinity) return 1;
+  const spatial = context.inputShape.slice(1, -1);
+  if (spatial.some((d) => d == null)) return 1;  // 1 bounds 1/n and 1/sqrt(n) for any n >= 1
+  const n = (spatial as number[]).reduce((a, b) => a * b, 1);
+  return p === 1 ? 1 / n : 1 / Math.sqrt(n);
+};
+
+const batchNormRule: LipschitzRule = (layer) => {
+  const l = layer as unknown as {gamma?: LayerVariable | null, movingVariance: LayerVariable,
+    epsilon: number};
+  return tf.tidy(() => {
+    const scale = tf.div(l.gamma != null ? tf.abs(l.gamma.read()) : tf.scalar(1),
+      tf.sqrt(tf.add(l.movingVariance.read(), l.epsilon)));
+    return tf.max(scale).dataSync()[0]!;
+  });
+};
+
+const splineRule: LipschitzRule = (layer, context) => {
+  const spline = layer as SplineActivation;
+  const paper = context.method !== 'operator';
+  const values = paper ? spline.bv2() : spline.lipschitz();
+  let factor: number;
+  try {
+    const v = Array.from(values.dataSync());
+    factor = paper ? v.reduce((a, b) => a + b, 0) : v.reduce((a, b) => Math.max(a, b), 0);
+  } finally {
+    values.dispose();
+  }
+  const rescale = (r: number) => {
+    const w = spline.weights[0];
+    if (w == null) throw new Error(`lipschitzCallback: the spline layer '${layer.name}' is not built`);
+    const next = clipSlopes(w.read() as tf.Tensor2D, spline.step, r * factor);
+    w.write(next);
+    next.dispose();
+  };
+  return {factor, rescale};
+};
+
+const one: LipschitzRule = () => 1;
+for (const cls of ['InputLayer', 'Flatten', 'Reshape', 'Dropout', 'SpatialDropout1D', 'GaussianNoise',
+  'GaussianDropout', 'AlphaDropout', 'Permute', 'ZeroPadding2D', 'Cropping2D']) {
+  registerLipschitzRule(cls, one);
+}
+registerLipschitzRule('Dense', denseRule);
+for (const cls of ['Conv1D', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D']) registerLipschitzRule(cls, convRule);
+registerLipschitzRule('BatchNormalization', batchNormRule);
+for (const cls of ['AveragePooling1D', 'AveragePooling2D', 'MaxPooling1D', 'MaxPooling2D']) {
+  registerLipschitzRule(cls, poolRule);
+}
+for (const cls of ['GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D']) {
+  registerLipschitzRule(cls, globalPoolRule);
+}
+registerLipschitzRule('Activation', (layer, context) => context.activationFactor(
+  activationConstant((layer as unknown as {activation: Activation}).activation, layer)));
+registerLipschitzRule('ReLU', (_layer, context) => context.activationFactor(1));
+for (const cls of ['LeakyReLU', 'ELU']) {
+  registerLipschitzRule(cls, (layer, context) =>
+    context.activationFactor(Math.max(1, Math.abs((layer as unknown as {alpha: number}).alpha))));
+}
+registerLipschitzRule('PReLU', (layer, context) =>
+  context.activationFactor(Math.max(1, maxAbs((layer as unknown as {alpha: LayerVariable}).alpha.read()))));
+registerLipschitzRule('Softmax', (_layer, context) => context.activationFactor(0.5));
+registerLipschitzRule('RepeatVector', (layer, context) =>
+  copiesFactor((layer as unknown as {n: number}).n, context.norm));
+registerLipschitzRule('UpSampling2D', (layer, context) => {
+  const l = layer as unknown as {size: number[], interpolation?: string};
+  if (l.interpolation != null && l.interpolation !== 'nearest') {
+    throw new Error(`${CONTEXT}: layer '${layer.name}' (UpSampling2D) uses interpolation ` +
+      `${describe(l.interpolation)}; only 'nearest' is supported`);
+  }
+  return copiesFactor(l.size[0]! * l.size[1]!, context.norm);
+});
+registerLipschitzRule('SplineActivation', splineRule);
