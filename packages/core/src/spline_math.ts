@@ -195,18 +195,30 @@ export function sparsifyCoefficients(coefficients: Tensor2D, step: number, thres
 
 /**
  * Slope clipping to `maxSlope` (makes every spline `maxSlope`-Lipschitz):
- * `d_k = clamp((c[k+1] - c[k]) / T, -s, s)`, coefficients rebuilt by cumulative sum, then
+ * `d_k = clamp((c[k+1] - c[k]) / T, -s', s')`, coefficients rebuilt by cumulative sum, then
  * shifted so that `mean(c)` per spline is unchanged. Differentiable.
+ *
+ * `s' = s - delta` is `s` less a float32 rounding margin, so that the exact slopes of the
+ * float32 result (what the kernels evaluate, in float64) are `<= s` and not `s (1 + 1e-6)`:
+ * the rebuilt coefficients are bounded by `M = max|c| + K T s`, each is rounded at most
+ * `ceil(log2 K) + 2` times (the cumulative sum, on any backend, and the shift), so a
+ * difference is off by at most `(ceil(log2 K) + 3) ulp(M)` and a slope by that over `T`;
+ * `delta = 2^-23 ((ceil(log2 K) + 3) M / T + 2 s)` covers it (and the rounding of `s'` and of
+ * `d T`). The margin is about 1e-6 relative for the usual grids.
  */
 export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: number): Tensor2D {
   const [C, K] = check2d(coefficients, 'clipSlopes');
   checkPositive('step', step, 'clipSlopes');
   checkFinite('maxSlope', maxSlope, 'clipSlopes');
   if (maxSlope < 0) throw new Error(`clipSlopes: expected maxSlope >= 0, got ${maxSlope}`);
+  const roundings = Math.ceil(Math.log2(K)) + 3;
   return tf.tidy(() => {
     const diff = tf.sub(tf.slice(coefficients, [0, 1], [C, K - 1]),
       tf.slice(coefficients, [0, 0], [C, K - 1]));
-    const d = tf.clipByValue(tf.div(diff, step), -maxSlope, maxSlope);
+    const bound = tf.add(tf.max(tf.abs(coefficients)), K * step * maxSlope);
+    const margin = tf.mul(tf.add(tf.mul(bound, roundings / step), 2 * maxSlope), 2 ** -23);
+    const s = tf.relu(tf.sub(maxSlope, margin));
+    const d = tf.minimum(tf.maximum(tf.div(diff, step), tf.neg(s)), s);
     const rebuilt = tf.concat([tf.zeros([C, 1]), tf.cumsum(tf.mul(d, step), 1)], 1);
     const shift = tf.sub(tf.mean(coefficients, 1, true), tf.mean(rebuilt, 1, true));
     return tf.add(rebuilt, shift) as Tensor2D;
