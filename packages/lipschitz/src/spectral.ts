@@ -1,0 +1,378 @@
+/**
+ * Lipschitz layers by construction (deel-lip's `SpectralDense` / `SpectralConv2D`): the
+ * kernel is divided by its spectral norm inside `call`, optionally orthonormalized by Björck
+ * iterations, so that the layer is `lipschitz`-Lipschitz (l2) at every step without a
+ * callback, and gradients flow through the normalisation.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
+import type {LayerVariable} from '@tensorflow/tfjs-layers';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
+import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
+import {checkFinite, checkInteger, describe} from '@deepspline/core';
+import {matrixNorm, PowerIterationState} from './linalg.js';
+import {activationConstant, convolutionNorm, registerLipschitzRule} from './rules.js';
+
+/** How a spectral layer orthonormalizes its normalised kernel. */
+export type Orthonormalization = 'none' | 'bjorck';
+
+/** The Lipschitz arguments shared by {@link spectralDense} and {@link spectralConv2d}. */
+export interface SpectralArgs {
+  /**
+   * The layer's Lipschitz constant (l2) by construction: the normalised kernel times this.
+   * @defaultValue 1
+   */
+  lipschitz?: number;
+  /**
+   * `'bjorck'`: after the division by the spectral norm, `bjorckSteps` Björck iterations
+   * `W <- W (3/2 I - 1/2 W^T W)` push every singular value towards 1 (gradient-norm
+   * preserving layers, Anil et al. 2019); `'none'`: spectral normalisation only.
+   * @defaultValue 'none'
+   */
+  orthonormalize?: Orthonormalization;
+  /**
+   * Björck iterations per call with `orthonormalize: 'bjorck'` (an integer >= 1).
+   * @defaultValue 15
+   */
+  bjorckSteps?: number;
+  /**
+   * Power iterations per training step, warm-started from the persistent vector `u` (an
+   * integer >= 1). Inference does not use this estimate (see {@link SpectralDense.effectiveKernel}).
+   * @defaultValue 3
+   */
+  powerIterations?: number;
+}
+
+/** Arguments of {@link spectralDense}: tfjs's `dense` arguments plus {@link SpectralArgs}. */
+export interface SpectralDenseArgs extends DenseLayerArgs, SpectralArgs {}
+
+/** Arguments of {@link spectralConv2d}: tfjs's `conv2d` arguments plus {@link SpectralArgs}. */
+export interface SpectralConv2DArgs extends ConvLayerArgs, SpectralArgs {}
+
+/** Björck steps when `bjorckSteps` is not given. */
+export const DEFAULT_BJORCK_STEPS = 15;
+/** Power iterations per training step when `powerIterations` is not given. */
+export const DEFAULT_POWER_ITERATIONS = 3;
+
+interface Resolved {
+  lipschitz: number;
+  orthonormalize: Orthonormalization;
+  bjorckSteps: number;
+  powerIterations: number;
+}
+
+function resolveSpectral(args: unknown, context: string): Resolved {
+  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new Error(`${context}: expected an arguments object, got ${describe(args)}`);
+  }
+  const a = args as SpectralArgs;
+  const lipschitz = checkFinite('lipschitz', a.lipschitz ?? 1, context);
+  if (!(lipschitz > 0)) throw new Error(`${context}: expected lipschitz > 0, got ${describe(a.lipschitz)}`);
+  const orthonormalize = a.orthonormalize ?? 'none';
+  if (orthonormalize !== 'none' && orthonormalize !== 'bjorck') {
+    throw new Error(`${context}: expected orthonormalize 'none' or 'bjorck', got ${describe(a.orthonormalize)}`);
+  }
+  return {
+    lipschitz, orthonormalize,
+    bjorckSteps: checkInteger('bjorckSteps', a.bjorckSteps ?? DEFAULT_BJORCK_STEPS, 1, context),
+    powerIterations: checkInteger('powerIterations', a.powerIterations ?? DEFAULT_POWER_ITERATIONS, 1, context),
+  };
+}
+
+/** The identity with a zero gradient (tfjs has no `stopGradient` op). */
+const stopGradient = tf.customGrad((x: Tensor) => ({value: tf.clone(x), gradFunc: (dy: Tensor) => tf.zerosLike(dy)})) as
+  (x: Tensor) => Tensor;
+
+function l2normalize(v: Tensor): Tensor {
+  return tf.div(v, tf.add(tf.norm(v), 1e-12));
+}
+
+/**
+ * Björck orthonormalization (order 1) of a matrix `[rows, cols]`, on the smaller Gram matrix.
+ * For singular values `s` in `[0, sqrt(3))` each step maps `s -> s (3 - s^2) / 2`, which
+ * never exceeds 1 (`1 - s (3 - s^2) / 2 = (s - 1)^2 (s + 2) / 2 >= 0`).
+ */
+function bjorck(w: Tensor2D, steps: number): Tensor2D {
+  const [rows, cols] = w.shape;
+  let x = w;
+  for (let i = 0; i < steps; ++i) {
+    x = cols <= rows ?
+      tf.sub(tf.mul(x, 1.5), tf.mul(tf.matMul(x, tf.matMul(x, x, true, false)), 0.5)) :
+      tf.sub(tf.mul(x, 1.5), tf.mul(tf.matMul(tf.matMul(x, x, false, true), x), 0.5));
+  }
+  return x;
+}
+
+/**
+ * The state and arithmetic shared by both spectral layers: the kernel seen as a matrix
+ * `[fanIn, units]`, its persistent power-iteration vector `u` (`[1, units]`, a non-trainable
+ * weight saved with the model), and the cached certified kernel for inference.
+ */
+class SpectralCore {
+  private cached: {kernel: Tensor, key: unknown[]} | null = null;
+  private readonly state = new PowerIterationState();
+
+  constructor(readonly options: Resolved, private readonly name: () => string,
+      /** sqrt of the most windows an input lies in: ||conv|| <= coeff * ||kernel matrix||. */
+      private readonly coeff: number) {}
+
+  /** Training: normalise by a power-iteration estimate updated in place (differentiable). */
+  trainingKernel(w: Tensor2D, u: LayerVariable): Tensor2D {
+    let uv = stopGradient(tf.transpose(u.read())) as Tensor2D;  // [units, 1]
+    let v: Tensor2D = uv;
+    for (let i = 0; i < this.options.powerIterations; ++i) {
+      v = l2normalize(tf.matMul(w, uv)) as Tensor2D;             // [fanIn, 1]
+      uv = l2normalize(tf.matMul(w, v, true, false)) as Tensor2D;  // [units, 1]
+    }
+    uv = stopGradient(uv) as Tensor2D;
+    v = stopGradient(v) as Tensor2D;
+    u.write(tf.transpose(uv));
+    const sigma = tf.sum(tf.mul(v, tf.matMul(w, uv)));
+    let wn = tf.div(w, tf.maximum(sigma, 1e-12)) as Tensor2D;
+    if (this.options.orthonormalize === 'bjorck') wn = bjorck(wn, this.options.bjorckSteps);
+    return tf.mul(wn, this.options.lipschitz / this.coeff) as Tensor2D;
+  }
+
+  /**
+   * Inference: normalise by a certified upper bound of the spectral norm (float64 Lanczos,
+   * residual-checked), and after Björck divide once more by the certified norm of the result
+   * when it exceeds 1, so that the matrix norm is <= 1 up to one float32 rounding. Cached
+   * until the kernel or `u` is assigned.
+   */
+  inferenceKernel(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
+      fromMatrix: (t: Tensor2D) => Tensor): Tensor {
+    const key = [kernel.read().dataId, u.read().dataId, this.options];
+    if (this.cached != null && this.cached.key.every((k, i) => k === key[i])) return this.cached.kernel;
+    const next = tf.keep(tf.tidy(() => {
+      const w = toMatrix(kernel.read());
+      const [rows, cols] = w.shape;
+      const sigma = matrixNorm(w.dataSync(), rows, cols, 2, {state: this.state}, 'kernel');
+      if (!Number.isFinite(sigma)) {
+        throw new Error(`${this.name()}: the kernel's spectral norm is ${describe(sigma)}; are its weights NaN or Infinite?`);
+      }
+      let wn = tf.div(w, Math.max(sigma, 1e-12)) as Tensor2D;
+      if (this.options.orthonormalize === 'bjorck') {
+        wn = bjorck(wn, this.options.bjorckSteps);
+        const after = matrixNorm(wn.dataSync(), rows, cols, 2, {state: this.state}, 'orthonormalized');
+        if (after > 1) wn = tf.div(wn, after) as Tensor2D;
+      }
+      return fromMatrix(tf.mul(wn, this.options.lipschitz / this.coeff) as Tensor2D);
+    }));
+    this.dispose();
+    this.cached = {kernel: next, key};
+    return next;
+  }
+
+  dispose(): void {
+    if (this.cached != null) {
+      this.cached.kernel.dispose();
+      this.cached = null;
+    }
+  }
+
+  config(): tf.serialization.ConfigDict {
+    const {lipschitz, orthonormalize, bjorckSteps, powerIterations} = this.options;
+    return {lipschitz, orthonormalize, bjorckSteps, powerIterations};
+  }
+}
+
+function registered<T>(className: string): T {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry == null) throw new Error(`@deepspline/lipschitz: tfjs-layers did not register '${className}'`);
+  return entry[0] as unknown as T;
+}
+
+// tfjs-layers does not export its layer classes; they are in its serialization registry.
+const DenseBase = registered<typeof Dense>('Dense');
+const Conv2DBase = registered<typeof Conv2D>('Conv2D');
+
+interface Activation { apply(x: Tensor): Tensor; getClassName(): string }
+
+/**
+ * A dense layer whose kernel is divided by its spectral norm inside `call` (deel-lip's
+ * `SpectralDense`): `y = activation(x (lipschitz * W / ||W||_2) + b)`, `lipschitz`-Lipschitz
+ * in l2 (times the activation's constant) at every step, with gradients through the
+ * normalisation. In training the norm is estimated by `powerIterations` warm-started power
+ * iterations on a persistent vector; at inference (`predict`, `evaluate`) by a certified
+ * upper bound, so the deployed layer's norm is at most `lipschitz`.
+ * {@link lipschitzBound} certifies the layer by the exact norm of {@link effectiveKernel}.
+ */
+export class SpectralDense extends DenseBase {
+  /** Class name used for serialization. */
+  static override className = 'SpectralDense';
+  private readonly spectral: SpectralCore;
+  private u: LayerVariable | null = null;
+
+  constructor(args: SpectralDenseArgs) {
+    const options = resolveSpectral(args, 'spectralDense');
+    super(args);
+    this.spectral = new SpectralCore(options, () => `spectralDense '${this.name}'`, 1);
+  }
+
+  /** The layer's Lipschitz arguments. */
+  get spectralOptions(): Readonly<Required<SpectralArgs>> { return this.spectral.options; }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    super.build(inputShape);
+    if (this.u == null) {
+      this.u = this.addWeight('u', [1, this.units], 'float32',
+        tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
+    }
+  }
+
+  /**
+   * The kernel the layer evaluates with at inference, `[in, units]`: the certified normalised
+   * kernel (cached until the weights change). Not to be disposed by the caller.
+   */
+  effectiveKernel(): Tensor2D {
+    if (this.kernel == null || this.u == null) {
+      throw new Error(`spectralDense '${this.name}': the layer is not built yet; call it on an input first`);
+    }
+    return this.spectral.inferenceKernel(this.kernel, this.u, (t) => t as Tensor2D, (t) => t) as Tensor2D;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const w = kwargs.training === true ?
+        this.spectral.trainingKernel(this.kernel!.read() as Tensor2D, this.u!) : this.effectiveKernel();
+      const inDim = x.shape[x.shape.length - 1]!;
+      let y: Tensor = x.rank === 2 ? tf.matMul(x as Tensor2D, w) :
+        tf.reshape(tf.matMul(tf.reshape(x, [-1, inDim]) as Tensor2D, w), [...x.shape.slice(0, -1), this.units]);
+      if (this.bias != null) y = tf.add(y, this.bias.read());
+      return (this.activation as unknown as Activation).apply(y);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), ...this.spectral.config()};
+  }
+
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    this.spectral.dispose();
+    return super.dispose();
+  }
+}
+tf.serialization.registerClass(SpectralDense);
+
+function convCoefficient(kernelSize: number[], strides: number[], dilation: number[]): number {
+  // Every input pixel lies in at most ceil(k/s) windows per axis (k with dilation), so
+  // ||conv|| <= sqrt(prod) * ||kernel as a [kh kw cin, cout] matrix|| (zero padding adds nothing).
+  const windows = kernelSize.map((k, i) => (dilation[i] === 1 ? Math.min(k, Math.ceil(k / strides[i]!)) : k));
+  return Math.sqrt(windows.reduce((a, b) => a * b, 1));
+}
+
+/**
+ * A 2-D convolution whose kernel, seen as the `[kh kw cin, cout]` matrix, is divided by its
+ * spectral norm times `sqrt(windows)` (the most windows one input pixel lies in) inside
+ * `call`, so the convolution operator is `lipschitz`-Lipschitz in l2 at every step (deel-lip's
+ * `SpectralConv2D`). Training and inference normalise as {@link SpectralDense} does;
+ * {@link lipschitzBound} certifies the layer by the exact operator norm of the convolution with
+ * {@link effectiveKernel} on its input shape (usually well below `lipschitz`). Channels-last only.
+ */
+export class SpectralConv2D extends Conv2DBase {
+  /** Class name used for serialization. */
+  static override className = 'SpectralConv2D';
+  private readonly spectral: SpectralCore;
+  private u: LayerVariable | null = null;
+
+  constructor(args: SpectralConv2DArgs) {
+    const options = resolveSpectral(args, 'spectralConv2d');
+    super(args);
+    if (this.dataFormat !== 'channelsLast') {
+      throw new Error(`spectralConv2d: expected dataFormat 'channelsLast', got ${describe(args.dataFormat)}`);
+    }
+    this.spectral = new SpectralCore(options, () => `spectralConv2d '${this.name}'`,
+      convCoefficient(this.kernelSize, this.strides, this.dilationRate as number[]));
+  }
+
+  /** The layer's Lipschitz arguments. */
+  get spectralOptions(): Readonly<Required<SpectralArgs>> { return this.spectral.options; }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    super.build(inputShape);
+    if (this.u == null) {
+      this.u = this.addWeight('u', [1, this.filters], 'float32',
+        tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
+    }
+  }
+
+  private get kernelShape(): number[] { return this.kernel!.shape as number[]; }
+
+  /**
+   * The kernel the layer evaluates with at inference, `[kh, kw, cin, filters]`, certified and
+   * cached until the weights change. Not to be disposed by the caller.
+   */
+  effectiveKernel(): Tensor4D {
+    if (this.kernel == null || this.u == null) {
+      throw new Error(`spectralConv2d '${this.name}': the layer is not built yet; call it on an input first`);
+    }
+    const shape = this.kernelShape;
+    return this.spectral.inferenceKernel(this.kernel, this.u,
+      (t) => tf.reshape(t, [-1, this.filters]) as Tensor2D, (t) => tf.reshape(t, shape)) as Tensor4D;
+  }
+
+  override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as Tensor4D;
+      const k = kwargs.training === true ?
+        tf.reshape(this.spectral.trainingKernel(tf.reshape(this.kernel!.read(), [-1, this.filters]) as Tensor2D,
+          this.u!), this.kernelShape) as Tensor4D : this.effectiveKernel();
+      let y: Tensor = tf.conv2d(x, k, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC',
+        this.dilationRate as [number, number]);
+      if (this.bias != null) y = tf.add(y, this.bias.read());
+      return (this.activation as unknown as Activation).apply(y);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), ...this.spectral.config()};
+  }
+
+  override dispose(): ReturnType<tfl.layers.Layer['dispose']> {
+    this.spectral.dispose();
+    return super.dispose();
+  }
+}
+tf.serialization.registerClass(SpectralConv2D);
+
+/**
+ * Creates a {@link SpectralDense} layer: `tf.layers.dense` arguments plus `lipschitz`,
+ * `orthonormalize`, `bjorckSteps`, `powerIterations`.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({layers: [
+ *   spectralDense({units: 64, inputShape: [2], orthonormalize: 'bjorck'}),
+ *   splineActivation({size: 21, range: 1, maxSlope: 1}),
+ *   spectralDense({units: 1}),
+ * ]});
+ * ```
+ */
+export function spectralDense(args: SpectralDenseArgs): SpectralDense {
+  return new SpectralDense(args);
+}
+
+/** Creates a {@link SpectralConv2D} layer: `tf.layers.conv2d` arguments plus the Lipschitz ones. */
+export function spectralConv2d(args: SpectralConv2DArgs): SpectralConv2D {
+  return new SpectralConv2D(args);
+}
+
+// The certified factors: the exact norm of the kernel `call` uses at inference, computed
+// cold (no stored vector), never the training-time estimate.
+registerLipschitzRule('SpectralDense', (layer, context) => {
+  const l = layer as SpectralDense;
+  const act = context.activationFactor(activationConstant(l.activation, layer));
+  const w = l.effectiveKernel();
+  const [rows, cols] = w.shape;
+  const cold = {...context.powerIteration, state: undefined};
+  return matrixNorm(w.dataSync(), rows, cols, context.norm, cold, context.key) * act;
+});
+registerLipschitzRule('SpectralConv2D', (layer, context) => {
+  const l = layer as SpectralConv2D;
+  const act = context.activationFactor(activationConstant(l.activation, layer));
+  const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
+  return convolutionNorm(layer, {kernel: l.effectiveKernel()}, cold) * act;
+});
