@@ -217,8 +217,10 @@ export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: numbe
       tf.slice(coefficients, [0, 0], [C, K - 1]));
     const bound = tf.add(tf.max(tf.abs(coefficients)), K * step * maxSlope);
     const margin = tf.mul(tf.add(tf.mul(bound, roundings / step), 2 * maxSlope), 2 ** -23);
-    const s = tf.relu(tf.sub(maxSlope, margin));
-    const d = tf.minimum(tf.maximum(tf.div(diff, step), tf.neg(s)), s);
+    const slopes = tf.div(diff, step);
+    // broadcast by hand: tfjs's Minimum/Maximum gradients do not reduce a broadcast input
+    const s = tf.mul(tf.onesLike(slopes), tf.relu(tf.sub(maxSlope, margin)));
+    const d = tf.minimum(tf.maximum(slopes, tf.neg(s)), s);
     const rebuilt = tf.concat([tf.zeros([C, 1]), tf.cumsum(tf.mul(d, step), 1)], 1);
     const shift = tf.sub(tf.mean(coefficients, 1, true), tf.mean(rebuilt, 1, true));
     return tf.add(rebuilt, shift) as Tensor2D;

@@ -1,39 +1,200 @@
-/** Certified l2 robustness radii of classifiers from a Lipschitz bound. */
+/** Certified robustness radii and certified accuracy of classifiers from a Lipschitz bound. */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
+import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {checkFinite, describe} from '@deepspline/core';
 import {lipschitzBound} from './bound.js';
+import {checkNorm} from './linalg.js';
+import type {Norm} from './linalg.js';
 import {isLayersModel} from './guards.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
-  /** An l2 Lipschitz bound of the model; default `lipschitzBound(model, {norm: 2}).bound`. */
+  /**
+   * The vector norm of the perturbations (and of the bound): 1, 2 or Infinity.
+   * @defaultValue 2
+   */
+  norm?: number;
+  /**
+   * A Lipschitz bound (in `norm`) of the scores that are certified: the logits when the
+   * model ends in a sigmoid or softmax, else the outputs.
+   * @defaultValue `lipschitzBound(scores, {norm}).bound`
+   */
   bound?: number;
-  /** For a model with one output unit: the decision threshold on that output. Default 0. */
+  /**
+   * For a model with one output unit: the decision threshold, on the output (a probability
+   * in (0, 1) when the output is a sigmoid; it is certified on the logit as
+   * `log(t / (1 - t))`).
+   * @defaultValue 0 on a logit, 0.5 on a sigmoid output
+   */
   threshold?: number;
 }
 
 /** Result of {@link certifiedRadius}. */
 export interface CertifiedRadius {
-  /** Per sample: no input perturbation with l2 norm below this changes the predicted class. */
+  /** Per sample: no input perturbation with norm below this changes the predicted class. */
   radius: number[];
   /** Per sample: the predicted class. */
   predicted: number[];
-  /** Per sample: the margin (top score minus runner-up, or distance to the threshold). */
+  /** Per sample: the margin of the certified scores (top minus runner-up, or distance to the threshold). */
   margin: number[];
-  /** The l2 Lipschitz bound used. */
+  /** The Lipschitz bound used. */
   bound: number;
+  /** The norm of the perturbations. */
+  norm: Norm;
+  /**
+   * What was certified: `'logits'` when a final sigmoid or softmax was stripped (the radii
+   * are those of the classifier all the same), else `'outputs'`.
+   */
+  scores: 'logits' | 'outputs';
 }
 
 const CONTEXT = 'certifiedRadius';
 
+/** The certified scores of a model: itself, or its logits when it ends in sigmoid/softmax. */
+interface Scores {
+  model: tfl.LayersModel;
+  output: 'sigmoid' | 'softmax' | null;
+  dispose: () => void;
+}
+
+const SQUASHING = new Set(['sigmoid', 'softmax']);
+
+function scoresOf(model: tfl.LayersModel, context: string): Scores {
+  const outputs = model.outputs as SymbolicTensor[];
+  if (outputs == null || outputs.length !== 1) {
+    throw new Error(`${context}: expected a model with one output, got ${describe(outputs?.length)} outputs`);
+  }
+  const layer = outputs[0]!.sourceLayer as tfl.layers.Layer;
+  const cls = layer.getClassName();
+  const act = (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
+  const squash = cls === 'Softmax' ? 'softmax' : act != null && SQUASHING.has(act) ? act as 'sigmoid' | 'softmax' : null;
+  if (squash == null) return {model, output: null, dispose: () => {}};
+  if (isLayersModel(layer)) {
+    throw new Error(`${context}: the model's output comes from a nested model; certify that model instead`);
+  }
+  const input = layer.input as SymbolicTensor;
+  if (cls === 'Activation' || cls === 'Softmax') {
+    return {model: tfl.model({inputs: model.inputs, outputs: input}), output: squash, dispose: () => {}};
+  }
+  // A fused activation: the same layer with a linear activation, on the same input and weights.
+  const config = {...layer.getConfig(), activation: 'linear'};
+  delete config.name;
+  const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
+  const clone = ctor.fromConfig(layer.constructor, config);
+  const logits = clone.apply(input) as SymbolicTensor;
+  clone.setWeights(layer.getWeights());
+  return {
+    model: tfl.model({inputs: model.inputs, outputs: logits}), output: squash,
+    dispose: () => clone.weights.forEach((w) => w.dispose()),
+  };
+}
+
+/** `c_p` with `|s_i - s_j| <= c_p ||s||_p`-changes: the dual norm of `e_i - e_j`. */
+function pairFactor(norm: Norm): number {
+  return norm === 2 ? Math.SQRT2 : norm === Infinity ? 2 : 1;
+}
+
+function checkPoints(x: unknown, context: string): Tensor {
+  if (!(x instanceof tf.Tensor) || x.rank < 2) {
+    throw new Error(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${describe(x)}`);
+  }
+  if (x.shape[0] === 0 || x.size === 0) {
+    throw new Error(`${context}: expected at least one point, got x of shape ${describe(x.shape)}`);
+  }
+  return x;
+}
+
+function checkOptions<T>(options: T | null | undefined, context: string): T | Record<string, never> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw new Error(`${context}: expected an options object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+function certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
+    CertifiedRadius {
+  if (!isLayersModel(model)) {
+    throw new Error(`${context}: expected a tfjs-layers model, got ${describe(model)}`);
+  }
+  const norm = checkNorm(options.norm ?? 2, context);
+  const scores = scoresOf(model, context);
+  try {
+    let bound: number;
+    if (options.bound !== undefined) {
+      bound = checkFinite('bound', options.bound, context);
+      if (bound < 0) throw new Error(`${context}: expected bound >= 0, got ${describe(options.bound)}`);
+    } else {
+      bound = lipschitzBound(scores.model, {norm}).bound;
+      if (!Number.isFinite(bound)) {
+        throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
+      }
+    }
+    let threshold = 0;
+    if (options.threshold !== undefined) {
+      threshold = checkFinite('threshold', options.threshold, context);
+      if (scores.output === 'sigmoid') {
+        if (!(threshold > 0 && threshold < 1)) {
+          throw new Error(`${context}: the model ends in a sigmoid, so threshold is a probability; expected ` +
+            `0 < threshold < 1, got ${describe(options.threshold)}`);
+        }
+        threshold = Math.log(threshold / (1 - threshold));
+      }
+    }
+    const out = tf.tidy(() => {
+      const y = scores.model.predict(x) as Tensor;
+      return tf.reshape(y, [y.shape[0]!, y.size / y.shape[0]!]);
+    });
+    const [batch, classes] = out.shape as [number, number];
+    const data = out.dataSync();
+    out.dispose();
+    const radius: number[] = [];
+    const predicted: number[] = [];
+    const margin: number[] = [];
+    for (let b = 0; b < batch; ++b) {
+      const row = data.subarray(b * classes, (b + 1) * classes);
+      let m: number;
+      let cls: number;
+      let scale: number;
+      if (classes === 1) {
+        cls = row[0]! > threshold ? 1 : 0;
+        m = Math.abs(row[0]! - threshold);
+        scale = bound;
+      } else {
+        cls = 0;
+        for (let i = 1; i < classes; ++i) if (row[i]! > row[cls]!) cls = i;
+        let second = -Infinity;
+        for (let i = 0; i < classes; ++i) if (i !== cls) second = Math.max(second, row[i]!);
+        m = row[cls]! - second;
+        scale = pairFactor(norm) * bound;
+      }
+      if (!Number.isFinite(m)) {
+        throw new Error(`${context}: the model's scores for point ${b} are not finite (margin ${describe(m)})`);
+      }
+      predicted.push(cls);
+      margin.push(m);
+      radius.push(m === 0 ? 0 : scale > 0 ? m / scale : Infinity);
+    }
+    return {radius, predicted, margin, bound, norm, scores: scores.output == null ? 'outputs' : 'logits'};
+  } finally {
+    scores.dispose();
+  }
+}
+
 /**
- * Certified l2 radii of a classifier: for a model whose outputs are class scores
- * (`[batch, classes]`, classes >= 2), the radius is `margin / (sqrt(2) L)` where the margin
- * is the top score minus the runner-up and `L` an l2 Lipschitz bound of the scores
- * (`s_i - s_j` is `sqrt(2) L`-Lipschitz). For one output unit (binary decision at
- * `threshold`) the radius is `|s - threshold| / L`.
+ * Certified robustness radii of a classifier: for class scores `s` (`[batch, classes]`,
+ * classes >= 2), the radius is `margin / (c_p L)` where the margin is the top score minus
+ * the runner-up, `L` a Lipschitz bound of the scores in the norm `p`, and `c_p` the norm of
+ * `e_i - e_j` in the dual norm (`sqrt(2)` for l2, 2 for l-infinity, 1 for l1), because
+ * `s_i - s_j` is `c_p L`-Lipschitz. For one output unit (a binary decision at `threshold`)
+ * the radius is `|s - threshold| / L`.
+ *
+ * A model that ends in a sigmoid or softmax (fused into its last layer, or an `Activation`
+ * or `Softmax` layer) is certified on its logits: the predicted class is the same, and the
+ * logits' bound does not carry the squashing's 1/4 or 1/2 into the margin (a sigmoid output's
+ * margin around 0.5 is not a logit margin).
  *
  * @example
  * ```ts
@@ -42,50 +203,92 @@ const CONTEXT = 'certifiedRadius';
  */
 export function certifiedRadius(model: tfl.LayersModel, x: Tensor,
     options: CertifiedRadiusOptions = {}): CertifiedRadius {
-  if (!isLayersModel(model)) {
-    throw new Error(`${CONTEXT}: expected a tfjs-layers model, got ${describe(model)}`);
+  return certify(model, checkPoints(x, CONTEXT), checkOptions(options, CONTEXT), CONTEXT);
+}
+
+/** Options of {@link certifiedAccuracy}. */
+export interface CertifiedAccuracyOptions extends CertifiedRadiusOptions {
+  /**
+   * The radii at which to count certified points (finite, >= 0).
+   * @defaultValue `[0, 0.05, 0.1]`
+   */
+  epsilons?: number[];
+}
+
+/** Result of {@link certifiedAccuracy}. */
+export interface CertifiedAccuracy {
+  /** The radii. */
+  epsilons: number[];
+  /**
+   * Per epsilon: the share of points correctly classified with certified radius >= epsilon
+   * (in [0, 1]). At epsilon 0 this is the clean accuracy.
+   */
+  accuracy: number[];
+  /** The share of correctly classified points. */
+  cleanAccuracy: number;
+  /** The per-point radii, predictions and margins behind it. */
+  radii: CertifiedRadius;
+  /** Per point: whether its prediction is correct. */
+  correct: boolean[];
+}
+
+const ACC_CONTEXT = 'certifiedAccuracy';
+
+function labelsOf(y: unknown, batch: number, classes: number): number[] {
+  if (!(y instanceof tf.Tensor)) {
+    throw new Error(`${ACC_CONTEXT}: expected labels y as a tensor, got ${describe(y)}`);
   }
-  if (!(x instanceof tf.Tensor) || x.rank < 2) {
-    throw new Error(`${CONTEXT}: expected points x of shape [batch, ...inputShape], got ${describe(x)}`);
+  if (y.shape[0] !== batch) {
+    throw new Error(`${ACC_CONTEXT}: expected ${batch} labels (one per point), got y of shape ${describe(y.shape)}`);
   }
-  let bound: number;
-  if (options.bound !== undefined) {
-    bound = checkFinite('bound', options.bound, CONTEXT);
-    if (bound < 0) throw new Error(`${CONTEXT}: expected bound >= 0, got ${describe(options.bound)}`);
-  } else {
-    bound = lipschitzBound(model, {norm: 2}).bound;
-  }
-  const threshold = checkFinite('threshold', options.threshold ?? 0, CONTEXT);
-  const scores = tf.tidy(() => {
-    const y = model.predict(x) as Tensor;
-    return tf.reshape(y, [y.shape[0]!, -1]);
-  });
-  const [batch, classes] = scores.shape as [number, number];
-  const data = scores.dataSync();
-  scores.dispose();
-  const radius: number[] = [];
-  const predicted: number[] = [];
-  const margin: number[] = [];
-  for (let b = 0; b < batch; ++b) {
-    const row = data.subarray(b * classes, (b + 1) * classes);
-    let m: number;
-    let cls: number;
-    let scale: number;
-    if (classes === 1) {
-      cls = row[0]! > threshold ? 1 : 0;
-      m = Math.abs(row[0]! - threshold);
-      scale = bound;
-    } else {
-      cls = 0;
-      for (let i = 1; i < classes; ++i) if (row[i]! > row[cls]!) cls = i;
-      let second = -Infinity;
-      for (let i = 0; i < classes; ++i) if (i !== cls) second = Math.max(second, row[i]!);
-      m = row[cls]! - second;
-      scale = Math.SQRT2 * bound;
+  const perRow = y.size / batch;
+  const data = y.dataSync();
+  if (perRow === 1) {  // class indices, or {0,1} / {-1,1} for one output unit
+    const out = Array.from(data, (v) => (classes === 1 ? (v > 0 ? 1 : 0) : v));
+    if (classes > 1 && out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
+      throw new Error(`${ACC_CONTEXT}: expected class indices in 0..${classes - 1}, got ${describe(Array.from(data))}`);
     }
-    predicted.push(cls);
-    margin.push(m);
-    radius.push(scale > 0 ? m / scale : Infinity);
+    return out;
   }
-  return {radius, predicted, margin, bound};
+  if (perRow !== classes) {
+    throw new Error(`${ACC_CONTEXT}: expected one-hot labels of shape [${batch}, ${classes}] or class indices ` +
+      `[${batch}], got y of shape ${describe(y.shape)}`);
+  }
+  const out: number[] = [];
+  for (let b = 0; b < batch; ++b) {
+    let best = 0;
+    for (let i = 1; i < classes; ++i) if (data[b * classes + i]! > data[b * classes + best]!) best = i;
+    out.push(best);
+  }
+  return out;
+}
+
+/**
+ * Certified accuracy of a classifier: for every epsilon, the share of the points `x` that are
+ * correctly classified (against labels `y`: one-hot rows, class indices, or for one output
+ * unit 0/1 or -1/1) with a certified radius (see {@link certifiedRadius}) of at least
+ * epsilon. Radii come from `L`, the certified bound of the logit map in `norm`.
+ *
+ * @example
+ * ```ts
+ * const {accuracy} = certifiedAccuracy(model, xTest, yTest, {epsilons: [0, 0.05, 0.1]});
+ * ```
+ */
+export function certifiedAccuracy(model: tfl.LayersModel, x: Tensor, y: Tensor,
+    options: CertifiedAccuracyOptions = {}): CertifiedAccuracy {
+  const opts = checkOptions(options, ACC_CONTEXT);
+  const epsilons = (opts as CertifiedAccuracyOptions).epsilons ?? [0, 0.05, 0.1];
+  if (!Array.isArray(epsilons) || epsilons.length === 0 ||
+      epsilons.some((e) => typeof e !== 'number' || !Number.isFinite(e) || e < 0)) {
+    throw new Error(`${ACC_CONTEXT}: expected epsilons as a non-empty array of finite numbers >= 0, got ` +
+      `${describe(epsilons)}`);
+  }
+  const radii = certify(model, checkPoints(x, ACC_CONTEXT), opts, ACC_CONTEXT);
+  const batch = radii.radius.length;
+  const classes = (model.outputs[0]!.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+  const labels = labelsOf(y, batch, classes);
+  const correct = radii.predicted.map((p, i) => p === labels[i]);
+  const accuracy = epsilons.map((e) =>
+    correct.reduce((n, ok, i) => n + (ok && radii.radius[i]! >= e ? 1 : 0), 0) / batch);
+  return {epsilons: epsilons.slice(), accuracy, cleanAccuracy: correct.filter(Boolean).length / batch, radii, correct};
 }

@@ -22,8 +22,12 @@ export {LipschitzCallback, lipschitzCallback} from './callback.js';
 export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
 export {activeKnots, sparsify, splineLayers} from './sparsity.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
-export {certifiedRadius} from './certify.js';
-export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';
+export {certifiedAccuracy, certifiedRadius} from './certify.js';
+export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,
+  CertifiedRadiusOptions} from './certify.js';
+export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, SpectralConv2D, SpectralDense, spectralConv2d,
+  spectralDense} from './spectral.js';
+export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
 /**
  * Losses for Lipschitz classifiers (deel-lip's): `losses.tauBinaryCrossentropy({tau})`,
  * `losses.tauCategoricalCrossentropy({tau})`, `losses.hingeMargin({margin})`,
