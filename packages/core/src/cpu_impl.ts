@@ -7,7 +7,8 @@
  * ```
  * u = (x - start) / step
  * k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)   // NaN compares false: k = 0, never out of range
- * s = (c[k+1] - c[k]) / step                      // slope of the segment
+ * s = (c[k+1] - c[k]) / step                      // slope of the segment (NaN if c[k] or
+ *                                                 // c[k+1] is not finite: y = dx = NaN)
  * a = (c[k] - t_k * s) + 0                        // the segment's line a + x s (+0 for -0)
  * y = s == 0 ? (x is NaN ? NaN : a) : a + x * s
  * ```
@@ -15,7 +16,8 @@
  * the two coefficients); written this way a kernel can tabulate `(a, s)` per segment and spend
  * one multiply-add per element; it stays finite for huge finite `x` wherever the true value is
  * finite, and a flat end segment gives its end value for `x = ±Inf` (instead of `Inf * 0 = NaN`).
- * A flat segment at a coefficient `-0` gives `+0` (as the reference's `-0 + f * 0` does).
+ * A flat segment at a coefficient `-0` gives `+0` (as the reference's `-0 + f * 0` does); no
+ * output is ever `-0`.
  * Backward: `dx = s dy` (NaN where x is NaN); with `g = (x - t_k) dy (1 / step)` (= `f dy`;
  * divided by `step` where `1 / step` is not a normal number), each segment sums
  * `A[k] += dy - g` (= `(1 - f) dy`) and `B[k] += g`, in element order, and
@@ -23,6 +25,14 @@
  *
  * Arithmetic is float64 (JavaScript numbers); results are rounded once to float32 when stored.
  */
+
+/**
+ * The slope of the segment from `c0` to `c1`: NaN when either is ±Inf or NaN, so that the
+ * segment gives NaN for every input (`x - x` is 0 exactly for finite `x`).
+ */
+function slope(c0: number, c1: number, step: number): number {
+  return (c0 - c0) + (c1 - c1) === 0 ? (c1 - c0) / step : NaN;
+}
 
 /**
  * Forward pass. `x` holds `n` values whose last axis has `channels` entries; `c` is `[C, K]`
@@ -42,7 +52,7 @@ export function linearSplineForwardImpl(
       const k = u >= km2 ? km2 : (u >= 0 ? Math.floor(u) : 0);
       const b = ch * K + k;
       const c0 = c[b];
-      const s = (c[b + 1] - c0) / step;
+      const s = slope(c0, c[b + 1], step);
       const a = (c0 - (start + k * step) * s) + 0;
       out[i] = s === 0 ? (v === v ? a : NaN) : a + v * s;
     }
@@ -73,7 +83,7 @@ export function linearSplineGradImpl(
       const u = (v - start) / step;
       const k = u >= km2 ? km2 : (u >= 0 ? Math.floor(u) : 0);
       const b = ch * K + k;
-      const s = (c[b + 1] - c[b]) / step;
+      const s = slope(c[b], c[b + 1], step);
       dx[i] = v === v ? s * g0 : NaN;
       const d = v - (start + k * step);
       const g = useInv ? d * g0 * inv : d * g0 / step;

@@ -22,6 +22,8 @@ interface Parts {
   diff: Tensor;
   /** `x - t_k`. */
   r: Tensor;
+  /** Whether `c[k]` and `c[k+1]` are both finite (else the segment gives NaN). */
+  finite: Tensor;
 }
 
 const bits = new Float32Array(1);
@@ -91,7 +93,8 @@ function parts(x: Tensor, coefficients: Tensor, start: number, step: number): Pa
   const flat = tf.reshape(coefficients, [-1]);
   const c0 = tf.gather(flat, idx);
   const c1 = tf.gather(flat, tf.add(idx, one));
-  return {idx, c0, diff: tf.sub(c1, c0), r};
+  const finite = tf.logicalAnd(tf.isFinite(c0), tf.isFinite(c1));
+  return {idx, c0, diff: tf.sub(c1, c0), r, finite};
 }
 
 function nanLike(x: Tensor): Tensor {
@@ -99,19 +102,24 @@ function nanLike(x: Tensor): Tensor {
 }
 
 function forward(x: Tensor, coefficients: Tensor, start: number, step: number): Tensor {
-  const {c0, diff, r} = parts(x, coefficients, start, step);
+  if (x.size === 0) return tf.zeros(x.shape);
+  const {c0, diff, r, finite} = parts(x, coefficients, start, step);
   // A flat segment gives c[k] even for x = ±Inf (not Inf * 0 = NaN), as the kernels.
   const flatSegment = tf.where(tf.isNaN(x), nanLike(x), c0);
   // (x - t_k) s rather than f (c[k+1] - c[k]): f overflows float32 for huge x, the product
   // only where the value does.
-  return tf.where(tf.equal(diff, 0), flatSegment, tf.add(c0, tf.mul(r, tf.div(diff, step))));
+  const y = tf.where(tf.equal(diff, 0), flatSegment, tf.add(c0, tf.mul(r, tf.div(diff, step))));
+  // + 0: a zero result is +0, as the kernels' (never -0).
+  return tf.add(tf.where(finite, y, nanLike(x)), 0);
 }
 
 function backward(dy: Tensor, x: Tensor, coefficients: Tensor, start: number, step: number):
     [Tensor, Tensor] {
   const [C, K] = coefficients.shape;
-  const {idx, diff, r} = parts(x, coefficients, start, step);
-  const dx = tf.where(tf.isNaN(x), nanLike(x), tf.mul(tf.div(diff, step), dy));
+  if (x.size === 0) return [tf.zeros(x.shape), tf.zeros([C, K])];
+  const {idx, diff, r, finite} = parts(x, coefficients, start, step);
+  const dx = tf.where(tf.logicalAnd(finite, tf.logicalNot(tf.isNaN(x))),
+    tf.mul(tf.div(diff, step), dy), nanLike(x));
   const g = tf.div(tf.mul(r, dy), step);  // f dy
   const flatIdx = tf.reshape(idx, [-1, 1]);
   const indices = tf.concat([flatIdx, tf.add(flatIdx, tf.scalar(1, 'int32'))], 0);

@@ -23,5 +23,6 @@ export {splineGrid} from './grid.js';
 export type {SplineGrid, SplineGridArgs} from './grid.js';
 export {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, sparsifyCoefficients,
   splineCurves, splineKnots, splineLipschitz, tv2} from './spline_math.js';
-export {checkFinite, checkInteger, checkPositive, checkSplineArgs, describe} from './validate.js';
-export type {SplineArgsInfo, SplineDims} from './validate.js';
+export {checkFinite, checkInteger, checkPositive, checkSplineArgs, checkSplineGradArgs, describe}
+  from './validate.js';
+export type {SplineArgsInfo, SplineDims, SplineGradArgsInfo} from './validate.js';

@@ -4,7 +4,7 @@ import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {linearSplineForwardImpl, linearSplineGradImpl} from './cpu_impl.js';
 import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
 import type {LinearSplineAttrs} from './kernel_names.js';
-import {checkSplineArgs} from './validate.js';
+import {checkSplineArgs, checkSplineGradArgs} from './validate.js';
 
 /** The part of tfjs's `MathBackendCPU` these kernels use. */
 interface CpuBackendLike {
@@ -33,12 +33,9 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
   const {start, step} = attrsOf(attrs);
-  const {C, K} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step},
-    'linearSpline gradient');
-  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`linearSpline gradient: expected dy of shape [${x.shape}], got [${dy.shape}]`);
-  }
+  const {C, K} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
+    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step,
+    dyShape: dy.shape, dyDtype: dy.dtype});
   const cpu = backend as unknown as CpuBackendLike;
   const {dx, dc} = linearSplineGradImpl(values(cpu, dy), values(cpu, x),
     values(cpu, coefficients), C, K, start, step);

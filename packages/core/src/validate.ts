@@ -94,3 +94,29 @@ export function checkSplineArgs(info: SplineArgsInfo, context = 'linearSpline'):
   checkPositive('step', info.step, context);
   return {C, K, channels};
 }
+
+/** Shape and dtype of the inputs of the `LinearSplineGrad` kernel. */
+export interface SplineGradArgsInfo extends SplineArgsInfo {
+  /** Shape of the upstream gradient `dy` (must equal `xShape`). */
+  dyShape: readonly number[];
+  /** Dtype of `dy` (must be `'float32'`). */
+  dyDtype: string;
+}
+
+/**
+ * Checks everything the `LinearSplineGrad` kernels rely on ({@link checkSplineArgs}, and `dy`
+ * float32 of the shape of `x`) and returns `C`, `K`. Every backend's gradient kernel calls
+ * this one check, so that each rejects the same inputs with the same error.
+ */
+export function checkSplineGradArgs(info: SplineGradArgsInfo,
+    context = 'linearSpline gradient'): SplineDims {
+  const dims = checkSplineArgs(info, context);
+  const {dyShape, xShape} = info;
+  if (dyShape.length !== xShape.length || dyShape.some((d, i) => d !== xShape[i])) {
+    throw new Error(`${context}: expected dy of shape ${describe(xShape)}, got ${describe(dyShape)}`);
+  }
+  if (info.dyDtype !== 'float32') {
+    throw new Error(`${context}: expected dy to be a float32 tensor, got dtype ${describe(info.dyDtype)}`);
+  }
+  return dims;
+}

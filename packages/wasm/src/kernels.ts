@@ -5,8 +5,8 @@
  */
 import {unregisterKernel, util} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import {checkSplineArgs, linearSplineForwardImpl, linearSplineGradImpl, LinearSpline,
-  LinearSplineGrad} from '@deepspline/core';
+import {checkSplineArgs, checkSplineGradArgs, linearSplineForwardImpl, linearSplineGradImpl,
+  LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import type {LinearSplineAttrs} from '@deepspline/core';
 import {backendMemory, free, malloc, memoryOffset} from './backend.js';
 import type {WasmBackendLike} from './backend.js';
@@ -79,14 +79,26 @@ function attrsOf(attrs: unknown): LinearSplineAttrs {
   return (attrs ?? {}) as LinearSplineAttrs;
 }
 
-function checkArgs(x: TensorInfo, coefficients: TensorInfo, attrs: LinearSplineAttrs,
-    context?: string) {
+function checkArgs(x: TensorInfo, coefficients: TensorInfo, attrs: LinearSplineAttrs) {
   return checkSplineArgs({xShape: x.shape, xDtype: x.dtype, coefficientsShape: coefficients.shape,
-    coefficientsDtype: coefficients.dtype, start: attrs.start, step: attrs.step}, context);
+    coefficientsDtype: coefficients.dtype, start: attrs.start, step: attrs.step});
 }
 
 function heapValues(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   return backend.readSync(t.dataId) as Float32Array;
+}
+
+/**
+ * Whether every coefficient is finite. The wasm kernels' per-segment tables `(a, s)` do not
+ * encode core's rule for a non-finite coefficient (NaN on its segments; `a + x s` gives ±Inf
+ * for some inputs), so such calls take the JavaScript rule instead: rare (a diverged model),
+ * and a scan of `C K` values, the same order as building the table. The view is dropped
+ * before anything is allocated.
+ */
+function coefficientsFinite(backend: WasmBackendLike, coefficients: TensorInfo, count: number): boolean {
+  const v = new Float32Array(backend.wasm.HEAPU8!.buffer, memoryOffset(backend, coefficients), count);
+  for (let i = 0; i < count; ++i) if (v[i] - v[i] !== 0) return false;
+  return true;
 }
 
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
@@ -97,8 +109,9 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
   const n = util.sizeFromShape(x.shape);
   if (n === 0) return b.makeOutput(x.shape.slice(), 'float32');
   const kernels = attach(b);
-  if (kernels === null) {
-    // Only reachable when the kernel is run directly after it was disabled: same rule in JS.
+  if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
+    // The JavaScript rule: non-finite coefficients, or a kernel run directly after it was
+    // disabled.
     return b.makeOutput(x.shape.slice(), 'float32', undefined, linearSplineForwardImpl(
       heapValues(b, x), heapValues(b, coefficients), C, K, a.start, a.step));
   }
@@ -120,17 +133,13 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
   const a = attrsOf(attrs);
-  const {C, K, channels} = checkArgs(x, coefficients, a, 'linearSpline gradient');
-  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`linearSpline gradient: expected dy of shape [${x.shape}], got [${dy.shape}]`);
-  }
-  if (dy.dtype !== 'float32') {
-    throw new Error(`linearSpline gradient: expected dy to be a float32 tensor, got dtype "${dy.dtype}"`);
-  }
+  const {C, K, channels} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
+    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start: a.start,
+    step: a.step, dyShape: dy.shape, dyDtype: dy.dtype});
   const b = backend as unknown as WasmBackendLike;
   const n = util.sizeFromShape(x.shape);
   const kernels = attach(b);
-  if (kernels === null) {
+  if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
     const {dx, dc} = linearSplineGradImpl(heapValues(b, dy), heapValues(b, x),
       heapValues(b, coefficients), C, K, a.start, a.step);
     return [b.makeOutput(x.shape.slice(), 'float32', undefined, dx),

@@ -105,6 +105,24 @@ function randomCase(seed: number): Case {
   return {shape, C, K, start, step, x, c, dy};
 }
 
+/** Non-finite coefficients and signed zeros, with every kind of input (README "Semantics"). */
+function specialCase(): Case {
+  const c = Float32Array.from([0, 0, Infinity, 1, -Infinity, 1, 2, 3, 1, NaN, 2, 2, 3, 2, 1, -Infinity,
+    -0, -0, -0, 1]);
+  const xs = [-Infinity, -3, -1.5, -1, -0.5, -0.25, -0, 0, 0.25, 0.5, 1, 1.5, 4, Infinity, NaN];
+  const C = 5;
+  const x = new Float32Array(xs.length * C);
+  xs.forEach((v, i) => x.fill(v, i * C, i * C + C));
+  return {shape: [xs.length, C], C, K: 4, start: -1.5, step: 1, x, c,
+    dy: Float32Array.from(x, (_, i) => (i % 3 === 0 ? -1 : 0.5))};
+}
+
+/** The segment of the README's rule for value v (NaN: 0). */
+function segmentOf(k: Case, v: number): number {
+  const u = (v - k.start) / k.step;
+  return Number.isNaN(u) ? 0 : Math.min(Math.max(Math.floor(u), 0), k.K - 2);
+}
+
 describe.each(BINARIES)('%s binary', (binary) => {
   test.each(Array.from({length: 24}, (_, i) => [i + 1]))('random case %i equals the cpu kernel', (seed) => {
     const k = randomCase(seed);
@@ -250,6 +268,22 @@ describe.each(BINARIES)('%s binary', (binary) => {
     expect(Object.is(got.y[0], 0)).toBe(true);  // x = -3 on the -0 flat spline: +0, as the cpu kernel
   });
 
+  test('non-finite coefficients: NaN on their segments (also where a + x s gave ±Inf), cpu bits', () => {
+    // knots -1.5, -0.5, 0.5, 1.5; row 0's segment over 0 ends at +Inf, with the sign of x and
+    // of its knot such that the table's a + x s was +Inf at x = 0.25.
+    const k = specialCase();
+    const {got, y, dx} = check(k, binary);
+    expect(sameBits(got.y, y)).toBe(true);
+    expect(sameBits(got.dx, dx)).toBe(true);
+    for (let i = 0; i < k.x.length; ++i) {
+      const row = i % k.C;
+      const seg = segmentOf(k, k.x[i]);
+      const finite = Number.isFinite(k.c[row * k.K + seg]) && Number.isFinite(k.c[row * k.K + seg + 1]);
+      expect([i, Number.isNaN(got.y[i]), Number.isNaN(got.dx[i])]).toEqual(
+        [i, !finite || Number.isNaN(k.x[i]), !finite || Number.isNaN(k.x[i])]);
+    }
+  });
+
   test('size-0 tensors', () => {
     setWasmBinary(binary);
     const before = tf.memory().numTensors;
@@ -332,6 +366,55 @@ describe('through the op and its gradient', () => {
       expect(tf.memory().numBytes).toBe(bytes);
     }
     tf.dispose([x, c]);
+  });
+
+  test('the fallback on wasm gives the cpu kernel\'s answers on the special cases', () => {
+    const k = specialCase();
+    const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
+    const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
+    setSplineImplementation('fallback');
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor(k.x, k.shape);
+        const c = tf.tensor2d(k.c, [k.C, k.K]);
+        const dyt = tf.tensor(k.dy, k.shape);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(linearSpline(a, b, {start: k.start, step: k.step}), dyt));
+        expect(sameBits(linearSpline(x, c, {start: k.start, step: k.step}).dataSync() as Float32Array, y)).toBe(true);
+        const [gx, gc] = tf.grads(f)([x, c]);
+        expect(sameBits(gx.dataSync() as Float32Array, dx)).toBe(true);
+        expect(sameBits(gc.dataSync() as Float32Array, dc)).toBe(true);
+      });
+    } finally {
+      setSplineImplementation(null);
+    }
+  });
+
+  test('zero channels on the wasm fallback and kernel: x [3, 0], coefficients [0, 3]', () => {
+    for (const impl of ['fallback', 'kernel'] as const) {
+      setSplineImplementation(impl);
+      try {
+        tf.tidy(() => {
+          const x = tf.zeros([3, 0]);
+          const c = tf.zeros([0, 3]);
+          const grid = {start: -1, step: 1};
+          expect(linearSpline(x, c, grid).shape).toEqual([3, 0]);
+          const [gx, gc] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(linearSpline(a, b, grid)))([x, c]);
+          expect([impl, gx.shape, gc.shape]).toEqual([impl, [3, 0], [0, 3]]);
+        });
+      } finally {
+        setSplineImplementation(null);
+      }
+    }
+  });
+
+  test.each(['int32', 'bool'] as const)('a %s dy is rejected with core\'s error', (dtype) => {
+    tf.tidy(() => {
+      const x = tf.tensor2d([[0.5, -0.5]]);
+      const c = tf.zeros([2, 3]);
+      const dy = tf.tensor2d([[1, 0]], [1, 2], dtype);
+      expect(() => tf.engine().runKernel(LinearSplineGrad, {dy, x, coefficients: c}, {start: -1, step: 1}))
+        .toThrow(`linearSpline gradient: expected dy to be a float32 tensor, got dtype "${dtype}"`);
+    });
   });
 
   test('fallback and kernel agree on the wasm backend', () => {

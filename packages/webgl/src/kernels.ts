@@ -7,7 +7,7 @@
 import {env} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {checkSplineArgs, LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {checkSplineArgs, checkSplineGradArgs, LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import type {LinearSplineAttrs} from '@deepspline/core';
 import {gridUniformValues, LinearSplineDcPartialProgram, LinearSplineDcSumProgram,
   LinearSplineDxProgram, LinearSplineProgram, reductionPlan} from './programs.js';
@@ -38,15 +38,9 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
   const {start, step} = attrsOf(attrs);
-  const {C, K, channels} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step},
-    'linearSpline gradient');
-  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
-    throw new Error(`linearSpline gradient: expected dy of shape [${x.shape}], got [${dy.shape}]`);
-  }
-  if (dy.dtype !== 'float32') {
-    throw new Error(`linearSpline gradient: expected dy to be a float32 tensor, got dtype ${dy.dtype}`);
-  }
+  const {C, K, channels} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
+    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step,
+    dyShape: dy.shape, dyDtype: dy.dtype});
   const webgl = backend as MathBackendWebGL;
   const version = webglVersion();
   const uniforms = gridUniformValues(start, step);
