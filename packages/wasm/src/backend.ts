@@ -26,6 +26,7 @@ export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: DataType, memoryOffset?: number,
     values?: Float32Array): TensorInfo;
   readSync(dataId: object): unknown;
+  disposeData(dataId: object): boolean;
 }
 
 /**
@@ -56,12 +57,24 @@ export function memoryOffset(backend: WasmBackendLike, t: TensorInfo): number {
   return data.memoryOffset >>> 0;
 }
 
-/** Allocates `bytes` of scratch space in the backend's heap (free with {@link free}). */
+/** The package's error for a failed allocation of `bytes` for `what` (and the cause, if any). */
+export function allocationError(bytes: number, what: string, cause?: unknown): Error {
+  const why = cause === undefined ? '' : ` (${String(cause)})`;
+  return new Error(`@deepspline/wasm: the wasm backend could not allocate ${bytes} bytes ${what}${why}`);
+}
+
+/**
+ * Allocates `bytes` of scratch space in the backend's heap (free with {@link free}). A failure
+ * (`_malloc` returns 0, or throws as an aborting build does) is the package's clear error.
+ */
 export function malloc(backend: WasmBackendLike, bytes: number): number {
-  const ptr = backend.wasm._malloc!(bytes) >>> 0;
-  if (ptr === 0) {
-    throw new Error(`@deepspline/wasm: the wasm backend could not allocate ${bytes} bytes of scratch space`);
+  let ptr: number;
+  try {
+    ptr = backend.wasm._malloc!(bytes) >>> 0;
+  } catch (e) {
+    throw allocationError(bytes, 'of scratch space', e);
   }
+  if (ptr === 0) throw allocationError(bytes, 'of scratch space');
   return ptr;
 }
 

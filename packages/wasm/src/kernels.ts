@@ -8,7 +8,7 @@ import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {checkSplineArgs, checkSplineGradArgs, linearSplineForwardImpl, linearSplineGradImpl,
   LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import type {LinearSplineAttrs} from '@deepspline/core';
-import {backendMemory, free, malloc, memoryOffset} from './backend.js';
+import {allocationError, backendMemory, free, malloc, memoryOffset} from './backend.js';
 import type {WasmBackendLike} from './backend.js';
 import {instanceOn} from './binary.js';
 import type {SplineExports} from './binary.js';
@@ -89,6 +89,51 @@ function heapValues(backend: WasmBackendLike, t: TensorInfo): Float32Array {
 }
 
 /**
+ * A float32 output of `shape` in the backend's heap, filled with `values` if given. tfjs's
+ * `makeOutput` does not check its `_malloc`: a failure there (0, or a throw) becomes the
+ * package's clear error here, before any kernel writes through a null offset.
+ */
+function output(backend: WasmBackendLike, shape: number[], values?: Float32Array): TensorInfo {
+  const n = util.sizeFromShape(shape);
+  const what = `for an output of shape [${shape}]`;
+  let out: TensorInfo;
+  try {
+    out = backend.makeOutput(shape, 'float32');
+  } catch (e) {
+    throw allocationError(4 * n, what, e);
+  }
+  if (n > 0 && memoryOffset(backend, out) === 0) {
+    backend.disposeData(out.dataId);
+    throw allocationError(4 * n, what);
+  }
+  if (values !== undefined && n > 0) {
+    new Float32Array(backend.wasm.HEAPU8!.buffer, memoryOffset(backend, out), n).set(values);
+  }
+  return out;
+}
+
+/**
+ * Allocates `scratchBytes` of scratch space and outputs of `shapes`, all before `run` reads
+ * any offset (an allocation may grow the heap), runs it, and frees the scratch. If anything
+ * fails, every output allocated so far is disposed too: an error leaves nothing behind.
+ */
+function allocateAndRun(backend: WasmBackendLike, scratchBytes: number, shapes: number[][],
+    run: (tab: number, outs: TensorInfo[]) => void): TensorInfo[] {
+  const tab = malloc(backend, scratchBytes);
+  const outs: TensorInfo[] = [];
+  try {
+    for (const shape of shapes) outs.push(output(backend, shape));
+    run(tab, outs);
+  } catch (e) {
+    for (const o of outs) backend.disposeData(o.dataId);
+    throw e;
+  } finally {
+    free(backend, tab);
+  }
+  return outs;
+}
+
+/**
  * Whether every coefficient is finite. The wasm kernels' per-segment tables `(a, s)` do not
  * encode core's rule for a non-finite coefficient (NaN on its segments; `a + x s` gives ±Inf
  * for some inputs), so such calls take the JavaScript rule instead: rare (a diverged model),
@@ -107,27 +152,20 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
   const {C, K, channels} = checkArgs(x, coefficients, a);
   const b = backend as unknown as WasmBackendLike;
   const n = util.sizeFromShape(x.shape);
-  if (n === 0) return b.makeOutput(x.shape.slice(), 'float32');
+  if (n === 0) return output(b, x.shape.slice());
   const kernels = attach(b);
   if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
     // The JavaScript rule: non-finite coefficients, or a kernel run directly after it was
     // disabled.
-    return b.makeOutput(x.shape.slice(), 'float32', undefined, linearSplineForwardImpl(
-      heapValues(b, x), heapValues(b, coefficients), C, K, a.start, a.step));
+    return output(b, x.shape.slice(), linearSplineForwardImpl(heapValues(b, x),
+      heapValues(b, coefficients), C, K, a.start, a.step));
   }
-  // Allocate everything first, then read offsets (malloc may grow the heap; offsets stay valid,
-  // views would not, and none are kept).
   checkTableBytes(C, K, 16);
-  const out = b.makeOutput(x.shape.slice(), 'float32');
-  const tab = malloc(b, kernels.tableSize(C, K));
-  try {
+  return allocateAndRun(b, kernels.tableSize(C, K), [x.shape.slice()], (tab, [out]) => {
     kernels.prepare(memoryOffset(b, coefficients), tab, C, K, a.start, a.step);
     kernels.forward(memoryOffset(b, x), tab, memoryOffset(b, out), n, C, channels, K, a.start,
       a.step);
-  } finally {
-    free(b, tab);
-  }
-  return out;
+  })[0];
 };
 
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
@@ -142,22 +180,22 @@ const backward: KernelFunc = ({inputs, backend, attrs}) => {
   if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
     const {dx, dc} = linearSplineGradImpl(heapValues(b, dy), heapValues(b, x),
       heapValues(b, coefficients), C, K, a.start, a.step);
-    return [b.makeOutput(x.shape.slice(), 'float32', undefined, dx),
-      b.makeOutput([C, K], 'float32', undefined, dc)];
+    const dxOut = output(b, x.shape.slice(), dx);
+    try {
+      return [dxOut, output(b, [C, K], dc)];
+    } catch (e) {
+      b.disposeData(dxOut.dataId);
+      throw e;
+    }
   }
   checkTableBytes(C, K, 32);
-  const dx = b.makeOutput(x.shape.slice(), 'float32');
-  const dc = b.makeOutput([C, K], 'float32');
-  const tab = malloc(b, kernels.gradTableSize(C, K));
-  try {
+  return allocateAndRun(b, kernels.gradTableSize(C, K), [x.shape.slice(), [C, K]],
+      (tab, [dx, dc]) => {
     kernels.prepareGrad(memoryOffset(b, coefficients), tab, C, K, a.start, a.step);
     kernels.backward(memoryOffset(b, dy), memoryOffset(b, x), tab, memoryOffset(b, dx), n, C,
       channels, K, a.start, a.step);
     kernels.finishGrad(tab, memoryOffset(b, dc), C, K);
-  } finally {
-    free(b, tab);
-  }
-  return [dx, dc];
+  });
 };
 
 function setup(backend: object): void {
