@@ -76,16 +76,18 @@ export function linearSpline(x: Tensor | TensorLike, coefficients: Tensor | Tens
   }
   const {start, step} = grid;
   const $x = toTensor(x, 'x');
-  const $c = toTensor(coefficients, 'coefficients');
-  checkSplineArgs({xShape: $x.shape, xDtype: $x.dtype, coefficientsShape: $c.shape,
-    coefficientsDtype: $c.dtype, start, step});
-  let y: Tensor;
-  if (splineImplementation() === 'kernel') {
-    y = ENGINE_RUN(LinearSpline, {x: $x, coefficients: $c}, {start, step}) as Tensor;
-  } else {
-    y = linearSplineFallback($x, $c, start, step);
+  let $c: Tensor | null = null;
+  // The tensors converted from arrays are ours: disposed on every path, errors included.
+  try {
+    $c = toTensor(coefficients, 'coefficients');
+    checkSplineArgs({xShape: $x.shape, xDtype: $x.dtype, coefficientsShape: $c.shape,
+      coefficientsDtype: $c.dtype, start, step});
+    if (splineImplementation() === 'kernel') {
+      return ENGINE_RUN(LinearSpline, {x: $x, coefficients: $c}, {start, step}) as Tensor;
+    }
+    return linearSplineFallback($x, $c, start, step);
+  } finally {
+    if ($x !== x) $x.dispose();
+    if ($c !== null && $c !== coefficients) $c.dispose();
   }
-  if ($x !== x) $x.dispose();
-  if ($c !== coefficients) $c.dispose();
-  return y;
 }
