@@ -7,7 +7,8 @@
  * It computes in float32 (what every backend offers) and keeps the kernels' precision where
  * the grid is far from the origin: the knots `t_k = start + k step` are computed in float64
  * and split into two float32 parts `hi + lo`, so that `x - t_k = (x - hi) - lo` has no
- * cancellation (`x - hi` is exact when `x` is near the knot). The tolerance against the
+ * cancellation (`x - hi` is exact when `x` is near the knot), and the segment is the kernels'
+ * own, picked by comparing `x` with tabulated float32 thresholds. The tolerance against the
  * kernels is stated and derived in the README, "Semantics".
  */
 import * as tf from '@tensorflow/tfjs-core';
