@@ -200,7 +200,8 @@ export function sparsifyCoefficients(coefficients: Tensor2D, step: number, thres
  *
  * `s' = s - delta` is `s` less a float32 rounding margin, so that the exact slopes of the
  * float32 result (what the kernels evaluate, in float64) are `<= s` and not `s (1 + 1e-6)`:
- * the rebuilt coefficients are bounded by `M = max|c| + K T s`, each is rounded at most
+ * the rebuilt coefficients keep each spline's mean and span at most `(K - 1) T s`, so they are
+ * bounded by `M = max |mean(c)| + (K - 1) T s`; each is rounded at most
  * `ceil(log2 K) + 2` times (the cumulative sum, on any backend, and the shift), so a
  * difference is off by at most `(ceil(log2 K) + 3) ulp(M)` and a slope by that over `T`;
  * `delta = 2^-23 ((ceil(log2 K) + 3) M / T + 2 s)` covers it (and the rounding of `s'` and of
@@ -215,7 +216,7 @@ export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: numbe
   return tf.tidy(() => {
     const diff = tf.sub(tf.slice(coefficients, [0, 1], [C, K - 1]),
       tf.slice(coefficients, [0, 0], [C, K - 1]));
-    const bound = tf.add(tf.max(tf.abs(coefficients)), K * step * maxSlope);
+    const bound = tf.add(tf.max(tf.abs(tf.mean(coefficients, 1))), (K - 1) * step * maxSlope);
     const margin = tf.mul(tf.add(tf.mul(bound, roundings / step), 2 * maxSlope), 2 ** -23);
     const slopes = tf.div(diff, step);
     // broadcast by hand: tfjs's Minimum/Maximum gradients do not reduce a broadcast input

@@ -210,8 +210,11 @@ describe('methods', () => {
   test('maxSlope: the layer evaluates with clipped slopes', () => {
     const l = splineActivation({size: 5, range: 1, init: (x) => 3 * x, maxSlope: 2});
     const y = values(l.apply(tf.tensor2d([[-1], [0], [1]])) as tf.Tensor);
-    expect(y.map((v) => Math.round(v * 1e6) / 1e6)).toEqual([-2, 0, 2]);
-    expect(values(l.lipschitz())[0]).toBeCloseTo(2, 6);
+    // clipSlopes keeps a float32 rounding margin below maxSlope (core README, Derived quantities)
+    expect(y.map((v) => Math.round(v * 1e4) / 1e4)).toEqual([-2, 0, 2]);
+    const lip = values(l.lipschitz())[0]!;
+    expect(lip).toBeLessThanOrEqual(2);
+    expect(lip).toBeGreaterThan(2 * (1 - 1e-5));
   });
 
   test('no leaks in the methods', () => {

@@ -79,7 +79,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
     return {model: tfl.model({inputs: model.inputs, outputs: input}), output: squash, dispose: () => {}};
   }
   // A fused activation: the same layer with a linear activation, on the same input and weights.
-  const config = {...layer.getConfig(), activation: 'linear'};
+  const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
   delete config.name;
   const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
   const clone = ctor.fromConfig(layer.constructor, config);
@@ -98,7 +98,8 @@ function pairFactor(norm: Norm): number {
 
 function checkPoints(x: unknown, context: string): Tensor {
   if (!(x instanceof tf.Tensor) || x.rank < 2) {
-    throw new Error(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${describe(x)}`);
+    const got = x instanceof tf.Tensor ? `a tensor of shape ${describe(x.shape)}` : describe(x);
+    throw new Error(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${got}`);
   }
   if (x.shape[0] === 0 || x.size === 0) {
     throw new Error(`${context}: expected at least one point, got x of shape ${describe(x.shape)}`);

@@ -82,8 +82,8 @@ function resolveSpectral(args: unknown, context: string): Resolved {
 }
 
 /** The identity with a zero gradient (tfjs has no `stopGradient` op). */
-const stopGradient = tf.customGrad((x: Tensor) => ({value: tf.clone(x), gradFunc: (dy: Tensor) => tf.zerosLike(dy)})) as
-  (x: Tensor) => Tensor;
+const stopGradient = tf.customGrad(((x: Tensor) =>
+  ({value: tf.clone(x), gradFunc: (dy: Tensor) => tf.zerosLike(dy)})) as never) as unknown as (x: Tensor) => Tensor;
 
 function l2normalize(v: Tensor): Tensor {
   return tf.div(v, tf.add(tf.norm(v), 1e-12));
@@ -190,6 +190,16 @@ const Conv2DBase = registered<typeof Conv2D>('Conv2D');
 
 interface Activation { apply(x: Tensor): Tensor; getClassName(): string }
 
+/** The fields of tfjs's Dense and Conv2D that their declarations mark private. */
+interface LayerFields {
+  units: number;
+  filters: number;
+  kernel: LayerVariable | null;
+  bias: LayerVariable | null;
+  activation: Activation;
+}
+const fields = (layer: object) => layer as unknown as LayerFields;
+
 /**
  * A dense layer whose kernel is divided by its spectral norm inside `call` (deel-lip's
  * `SpectralDense`): `y = activation(x (lipschitz * W / ||W||_2) + b)`, `lipschitz`-Lipschitz
@@ -217,7 +227,7 @@ export class SpectralDense extends DenseBase {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     super.build(inputShape);
     if (this.u == null) {
-      this.u = this.addWeight('u', [1, this.units], 'float32',
+      this.u = this.addWeight('u', [1, fields(this).units], 'float32',
         tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
     }
   }
@@ -227,22 +237,23 @@ export class SpectralDense extends DenseBase {
    * kernel (cached until the weights change). Not to be disposed by the caller.
    */
   effectiveKernel(): Tensor2D {
-    if (this.kernel == null || this.u == null) {
+    if (fields(this).kernel == null || this.u == null) {
       throw new Error(`spectralDense '${this.name}': the layer is not built yet; call it on an input first`);
     }
-    return this.spectral.inferenceKernel(this.kernel, this.u, (t) => t as Tensor2D, (t) => t) as Tensor2D;
+    return this.spectral.inferenceKernel(fields(this).kernel!, this.u, (t) => t as Tensor2D, (t) => t) as Tensor2D;
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const w = kwargs.training === true ?
-        this.spectral.trainingKernel(this.kernel!.read() as Tensor2D, this.u!) : this.effectiveKernel();
+        this.spectral.trainingKernel(fields(this).kernel!.read() as Tensor2D, this.u!) : this.effectiveKernel();
       const inDim = x.shape[x.shape.length - 1]!;
       let y: Tensor = x.rank === 2 ? tf.matMul(x as Tensor2D, w) :
-        tf.reshape(tf.matMul(tf.reshape(x, [-1, inDim]) as Tensor2D, w), [...x.shape.slice(0, -1), this.units]);
-      if (this.bias != null) y = tf.add(y, this.bias.read());
-      return (this.activation as unknown as Activation).apply(y);
+        tf.reshape(tf.matMul(tf.reshape(x, [-1, inDim]) as Tensor2D, w), [...x.shape.slice(0, -1), fields(this).units]);
+      const bias = fields(this).bias;
+      if (bias != null) y = tf.add(y, bias.read());
+      return fields(this).activation.apply(y);
     });
   }
 
@@ -294,36 +305,39 @@ export class SpectralConv2D extends Conv2DBase {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     super.build(inputShape);
     if (this.u == null) {
-      this.u = this.addWeight('u', [1, this.filters], 'float32',
+      this.u = this.addWeight('u', [1, fields(this).filters], 'float32',
         tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
     }
   }
 
-  private get kernelShape(): number[] { return this.kernel!.shape as number[]; }
+  private get kernelShape(): [number, number, number, number] {
+    return fields(this).kernel!.shape as [number, number, number, number];
+  }
 
   /**
    * The kernel the layer evaluates with at inference, `[kh, kw, cin, filters]`, certified and
    * cached until the weights change. Not to be disposed by the caller.
    */
   effectiveKernel(): Tensor4D {
-    if (this.kernel == null || this.u == null) {
+    if (fields(this).kernel == null || this.u == null) {
       throw new Error(`spectralConv2d '${this.name}': the layer is not built yet; call it on an input first`);
     }
     const shape = this.kernelShape;
-    return this.spectral.inferenceKernel(this.kernel, this.u,
-      (t) => tf.reshape(t, [-1, this.filters]) as Tensor2D, (t) => tf.reshape(t, shape)) as Tensor4D;
+    return this.spectral.inferenceKernel(fields(this).kernel!, this.u,
+      (t) => tf.reshape(t, [-1, fields(this).filters]) as Tensor2D, (t) => tf.reshape(t, shape)) as Tensor4D;
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as Tensor4D;
       const k = kwargs.training === true ?
-        tf.reshape(this.spectral.trainingKernel(tf.reshape(this.kernel!.read(), [-1, this.filters]) as Tensor2D,
+        tf.reshape(this.spectral.trainingKernel(tf.reshape(fields(this).kernel!.read(), [-1, fields(this).filters]) as Tensor2D,
           this.u!), this.kernelShape) as Tensor4D : this.effectiveKernel();
       let y: Tensor = tf.conv2d(x, k, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC',
         this.dilationRate as [number, number]);
-      if (this.bias != null) y = tf.add(y, this.bias.read());
-      return (this.activation as unknown as Activation).apply(y);
+      const bias = fields(this).bias;
+      if (bias != null) y = tf.add(y, bias.read());
+      return fields(this).activation.apply(y);
     });
   }
 
@@ -364,7 +378,7 @@ export function spectralConv2d(args: SpectralConv2DArgs): SpectralConv2D {
 // cold (no stored vector), never the training-time estimate.
 registerLipschitzRule('SpectralDense', (layer, context) => {
   const l = layer as SpectralDense;
-  const act = context.activationFactor(activationConstant(l.activation, layer));
+  const act = context.activationFactor(activationConstant(fields(l).activation, layer));
   const w = l.effectiveKernel();
   const [rows, cols] = w.shape;
   const cold = {...context.powerIteration, state: undefined};
@@ -372,7 +386,7 @@ registerLipschitzRule('SpectralDense', (layer, context) => {
 });
 registerLipschitzRule('SpectralConv2D', (layer, context) => {
   const l = layer as SpectralConv2D;
-  const act = context.activationFactor(activationConstant(l.activation, layer));
+  const act = context.activationFactor(activationConstant(fields(l).activation, layer));
   const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
   return convolutionNorm(layer, {kernel: l.effectiveKernel()}, cold) * act;
 });

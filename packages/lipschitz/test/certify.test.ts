@@ -94,7 +94,7 @@ test('binary (one output) models use |s - threshold| / L; bad input is a clear e
     expect(predicted[i]).toBe(v > 0.1 ? 1 : 0);
   });
   expect(() => certifiedRadius(model, x, {bound: -1})).toThrow(/expected bound >= 0, got -1/);
-  expect(() => certifiedRadius(model, tf.tensor1d([1]))).toThrow(/expected points x of shape \[batch, \.\.\.inputShape\]/);
+  expect(() => certifiedRadius(model, tf.tensor1d([1]))).toThrow(/expected points x as a tensor of shape \[batch, \.\.\.inputShape\], got a tensor of shape \[1\]/);
   x.dispose();
   model.dispose();
 });
