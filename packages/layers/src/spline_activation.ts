@@ -249,8 +249,9 @@ export class SplineActivation extends tfl.layers.Layer {
   /**
    * Removes every knot with `|a_k| <= threshold` from the stored coefficients (keeping
    * `c[0]`, `c[1]`). `threshold = 0` changes nothing. Returns the number of knots kept, summed
-   * over channels (the removed ones are exactly zero in exact arithmetic; the float32 rebuild
-   * may leave them at rounding level, ~1e-7, so count them at a threshold, not at 0).
+   * over channels. The rebuild is computed in float64 and rounded once to float32, so the
+   * removed knots' slopes are at float32 rounding level of the coefficients (count them at a
+   * threshold, not at 0).
    */
   sparsify(threshold: number): number {
     const w = this.weight();
