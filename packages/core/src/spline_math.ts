@@ -195,17 +195,18 @@ export function sparsifyCoefficients(coefficients: Tensor2D, step: number, thres
 
 /**
  * Slope clipping to `maxSlope` (makes every spline `maxSlope`-Lipschitz):
- * `d_k = clamp((c[k+1] - c[k]) / T, -s', s')`, coefficients rebuilt by cumulative sum, then
- * shifted so that `mean(c)` per spline is unchanged. Differentiable.
+ * `d_k = (1 - delta / s) clamp((c[k+1] - c[k]) / T, -s, s)`, coefficients rebuilt by cumulative
+ * sum, then shifted so that `mean(c)` per spline is unchanged. Differentiable (a slope at
+ * exactly `s` still passes its gradient).
  *
- * `s' = s - delta` is `s` less a float32 rounding margin, so that the exact slopes of the
+ * The factor `1 - delta / s` keeps every slope below `s` by a float32 rounding margin, so that the exact slopes of the
  * float32 result (what the kernels evaluate, in float64) are `<= s` and not `s (1 + 1e-6)`:
  * the rebuilt coefficients keep each spline's mean and span at most `(K - 1) T s`, so they are
  * bounded by `M = max |mean(c)| + (K - 1) T s`; each is rounded at most
  * `ceil(log2 K) + 2` times (the cumulative sum, on any backend, and the shift), so a
  * difference is off by at most `(ceil(log2 K) + 3) ulp(M)` and a slope by that over `T`;
- * `delta = 2^-23 ((ceil(log2 K) + 3) M / T + 2 s)` covers it (and the rounding of `s'` and of
- * `d T`). The margin is about 1e-6 relative for the usual grids.
+ * `delta = 2^-23 ((ceil(log2 K) + 3) M / T + 2 s)` covers it (and the rounding of the scaled
+ * slopes and of `d T`). The margin is a few 1e-6 relative for the usual grids.
  */
 export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: number): Tensor2D {
   const [C, K] = check2d(coefficients, 'clipSlopes');
@@ -219,9 +220,10 @@ export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: numbe
     const bound = tf.add(tf.max(tf.abs(tf.mean(coefficients, 1))), (K - 1) * step * maxSlope);
     const margin = tf.mul(tf.add(tf.mul(bound, roundings / step), 2 * maxSlope), 2 ** -23);
     const slopes = tf.div(diff, step);
-    // broadcast by hand: tfjs's Minimum/Maximum gradients do not reduce a broadcast input
-    const s = tf.mul(tf.onesLike(slopes), tf.relu(tf.sub(maxSlope, margin)));
-    const d = tf.minimum(tf.maximum(slopes, tf.neg(s)), s);
+    // Scale the clamped slopes by (1 - delta / s) rather than clamp at s - delta: a slope at
+    // exactly s (an 'abs' or 'relu' init with maxSlope 1) keeps its gradient.
+    const shrink = maxSlope > 0 ? tf.relu(tf.sub(1, tf.div(margin, maxSlope))) : tf.scalar(0);
+    const d = tf.mul(tf.clipByValue(slopes, -maxSlope, maxSlope), shrink);
     const rebuilt = tf.concat([tf.zeros([C, 1]), tf.cumsum(tf.mul(d, step), 1)], 1);
     const shift = tf.sub(tf.mean(coefficients, 1, true), tf.mean(rebuilt, 1, true));
     return tf.add(rebuilt, shift) as Tensor2D;

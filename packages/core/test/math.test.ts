@@ -141,6 +141,15 @@ test('clipSlopes: the exact (float64) slopes of the float32 result never exceed 
   expect(worstRatio).toBeGreaterThan(1 - 1e-4);  // the margin is tiny
 });
 
+test('clipSlopes: slopes at exactly s keep their gradient (an abs init with maxSlope 1 learns)', () => {
+  const abs = coefficientsFromFunction(Math.abs, 9, {start: -1, step: 0.25}, 1);
+  const w = tf.tensor2d([[0.3, -1, 2, 0.5, -0.2, 1.5, -2, 0.7, 0.1]]);
+  const g = tf.grad((c: tf.Tensor) => tf.sum(tf.mul(clipSlopes(c as tf.Tensor2D, 0.25, 1), w)))(abs);
+  // inside the bound clipSlopes is the identity up to its rounding margin, so the gradient is w
+  expect(worst(get(g), get(w), 1e-4, 1e-4).ratio).toBeLessThanOrEqual(1);
+  tf.dispose([abs, w, g]);
+});
+
 test('coefficientsFromFunction samples at the knots, per channel', () => {
   const v = get(coefficientsFromFunction((x, ch) => x * (ch + 1), 3, {start: -1, step: 1}, 2));
   expect(v).toEqual([-1, 0, 1, -2, 0, 2]);

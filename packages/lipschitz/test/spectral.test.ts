@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-wasm';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {groupSort, lipschitzBound, losses, SpectralConv2D, SpectralDense, spectralConv2d,
+import {groupSort, lipschitzBound, losses, tv2, SpectralConv2D, SpectralDense, spectralConv2d,
   spectralDense} from '@deepspline/lipschitz';
-import {linearPartMatrix, rng, spectralNormSvd, useCpu} from './helpers.js';
+import {linearPartMatrix, rng, rowsOf, spectralNormSvd, tv2Js, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -138,10 +139,95 @@ describe('spectral layers', () => {
     loaded.dispose();
   });
 
+  test('TV(2) still applies to maxSlope splines between spectral layers', async () => {
+    const tvAfter = async (lambda: number) => {
+      const model = tfl.sequential({layers: [
+        spectralDense({units: 8, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({seed: 7})}),
+        splineActivation({size: 21, range: 1, maxSlope: 1, init: 'abs',
+          coefficientsRegularizer: lambda > 0 ? tv2({lambda}) : undefined}),
+        spectralDense({units: 1, kernelInitializer: tfl.initializers.glorotUniform({seed: 8})}),
+      ]});
+      model.compile({optimizer: tf.train.adam(0.02), loss: losses.tauBinaryCrossentropy({tau: 16})});
+      const {xs, ys} = sShape(128, 4);
+      await model.fit(xs, ys, {epochs: 6, batchSize: 16, verbose: 0});
+      const layer = model.layers[1] as SplineActivation;
+      // the penalty is on the stored coefficients (the clipped ones are what call evaluates)
+      const total = rowsOf(layer.getWeights()[0]!).reduce((a, c) => a + tv2Js(c, layer.step), 0);
+      tf.dispose([xs, ys]);
+      model.dispose();
+      return total;
+    };
+    const free = await tvAfter(0);
+    const penalised = await tvAfter(0.05);
+    expect(penalised).toBeLessThan(0.7 * free);
+  });
+
   test('bad arguments name the value', () => {
     expect(() => spectralDense({units: 2, lipschitz: 0})).toThrow(/spectralDense: expected lipschitz > 0, got 0/);
     expect(() => spectralDense({units: 2, orthonormalize: 'qr' as never})).toThrow(/expected orthonormalize 'none' or 'bjorck', got "qr"/);
     expect(() => spectralConv2d({filters: 2, kernelSize: 3, bjorckSteps: 0})).toThrow(/bjorckSteps/);
     expect(() => spectralDense(null as never)).toThrow(/expected an arguments object, got null/);
+  });
+});
+
+describe('spectral layers: leaks and backends', () => {
+  afterAll(useCpu);
+
+  const tiny = () => {
+    const model = tfl.sequential({layers: [
+      spectralDense({units: 8, inputShape: [2], orthonormalize: 'bjorck', bjorckSteps: 5,
+        kernelInitializer: tfl.initializers.glorotUniform({seed: 11})}),
+      splineActivation({size: 9, range: 1, maxSlope: 1, init: 'abs'}),
+      spectralDense({units: 8, kernelInitializer: tfl.initializers.glorotUniform({seed: 12})}),
+      groupSort({groupSize: 2}),
+      spectralDense({units: 1, kernelInitializer: tfl.initializers.glorotUniform({seed: 13})}),
+    ]});
+    model.compile({optimizer: tf.train.sgd(0.05), loss: losses.tauBinaryCrossentropy({tau: 8})});
+    return model;
+  };
+  const data = () => sShape(64, 3);
+
+  test('no tensor leaks over 100 batches of fit, predict and lipschitzBound', async () => {
+    const model = tiny();
+    const {xs, ys} = data();
+    const counts: number[] = [];
+    const probe = new tfl.CustomCallback({onBatchEnd: async () => {
+      lipschitzBound(model);
+      tf.dispose(model.predict(xs) as Tensor);
+      counts.push(tf.memory().numTensors);
+    }});
+    await model.fit(xs, ys, {epochs: 1, batchSize: 4, verbose: 0, callbacks: [probe]});  // the optimizer's slots
+    counts.length = 0;
+    await model.fit(xs, ys, {epochs: 1, batchSize: 4, verbose: 0});
+    const before = tf.memory().numTensors;
+    for (let round = 0; round < 6; ++round) {
+      await model.fit(xs, ys, {epochs: 1, batchSize: 4, verbose: 0, callbacks: [probe]});
+    }
+    expect(counts.length).toBe(96);
+    expect(new Set(counts).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
+  test('wasm gives the cpu results (training steps, predictions, certified bound)', async () => {
+    const run = async () => {
+      const model = tiny();
+      const {xs, ys} = data();
+      await model.fit(xs, ys, {epochs: 2, batchSize: 16, verbose: 0, shuffle: false});
+      const y = Array.from((model.predict(xs) as Tensor).dataSync());
+      const bound = lipschitzBound(model).bound;
+      tf.dispose([xs, ys]);
+      model.dispose();
+      return {y, bound};
+    };
+    await useCpu();
+    const cpu = await run();
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const wasm = await run();
+    const scale = Math.max(...cpu.y.map(Math.abs));
+    wasm.y.forEach((v, i) => expect(Math.abs(v - cpu.y[i]!)).toBeLessThan(1e-5 * scale));
+    expect(Math.abs(wasm.bound - cpu.bound)).toBeLessThan(1e-5);
+    expect(wasm.bound).toBeLessThanOrEqual(1 + 1e-6);
   });
 });
