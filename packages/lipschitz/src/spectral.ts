@@ -200,6 +200,12 @@ interface LayerFields {
 }
 const fields = (layer: object) => layer as unknown as LayerFields;
 
+/** The end of a Dense or Conv2D call: `activation(y + bias)`. */
+function biasAndActivation(layer: object, y: Tensor): Tensor {
+  const {bias, activation} = fields(layer);
+  return activation.apply(bias != null ? tf.add(y, bias.read()) : y);
+}
+
 /**
  * A dense layer whose kernel is divided by its spectral norm inside `call` (deel-lip's
  * `SpectralDense`): `y = activation(x (lipschitz * W / ||W||_2) + b)`, `lipschitz`-Lipschitz
@@ -249,11 +255,9 @@ export class SpectralDense extends DenseBase {
       const w = kwargs.training === true ?
         this.spectral.trainingKernel(fields(this).kernel!.read() as Tensor2D, this.u!) : this.effectiveKernel();
       const inDim = x.shape[x.shape.length - 1]!;
-      let y: Tensor = x.rank === 2 ? tf.matMul(x as Tensor2D, w) :
+      const y: Tensor = x.rank === 2 ? tf.matMul(x as Tensor2D, w) :
         tf.reshape(tf.matMul(tf.reshape(x, [-1, inDim]) as Tensor2D, w), [...x.shape.slice(0, -1), fields(this).units]);
-      const bias = fields(this).bias;
-      if (bias != null) y = tf.add(y, bias.read());
-      return fields(this).activation.apply(y);
+      return biasAndActivation(this, y);
     });
   }
 
@@ -333,11 +337,9 @@ export class SpectralConv2D extends Conv2DBase {
       const k = kwargs.training === true ?
         tf.reshape(this.spectral.trainingKernel(tf.reshape(fields(this).kernel!.read(), [-1, fields(this).filters]) as Tensor2D,
           this.u!), this.kernelShape) as Tensor4D : this.effectiveKernel();
-      let y: Tensor = tf.conv2d(x, k, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC',
+      const y: Tensor = tf.conv2d(x, k, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC',
         this.dilationRate as [number, number]);
-      const bias = fields(this).bias;
-      if (bias != null) y = tf.add(y, bias.read());
-      return fields(this).activation.apply(y);
+      return biasAndActivation(this, y);
     });
   }
 
