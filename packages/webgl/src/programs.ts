@@ -9,9 +9,10 @@
  * k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)       // NaN: k = 0
  * k = k +/- 1 if x lies on the other side of the float32 knot t_{k+1} / t_k  (see below)
  * s = (c[k+1] - c[k]) / step
- * y  = x is NaN ? NaN : (s == 0 ? c[k] : c[k] + (x - t_k) s)
- * dx = x is NaN ? NaN : s dy
- * g = (x - t_k) dy / step;   dc[k] += dy - g;   dc[k+1] += g
+ * bad = x is NaN, or c[k] or c[k+1] is ±Inf or NaN
+ * y  = bad ? NaN : (s == 0 ? c[k] : c[k] + (x - t_k) s);   y = y == 0 ? +0 : y
+ * dx = bad ? NaN : s dy                                     (IEEE's sign, -0 included)
+ * g = (x - t_k) dy / step;   dc[k] += dy - g;   dc[k+1] += g;   dc = dc == 0 ? +0 : dc
  * ```
  * GLSL forces float32 arithmetic throughout (the cpu kernel computes in float64 and rounds
  * once) and allows a division to be off by a few ulp; the knot check after `floor` keeps
@@ -20,8 +21,10 @@
  * `[0, K-2]` after that, so no input value (NaN, ±Inf, ±3.4e38, subnormals) can address a
  * coefficient outside the channel's row.
  *
- * NaN is detected from the bit pattern (`floatBitsToUint`, WebGL 2) instead of `x != x` or
- * the builtin `isnan`, which shader compilers may fold to `false`.
+ * NaN and ±Inf are detected from the bit pattern (`floatBitsToUint`, WebGL 2) instead of
+ * `x != x` or the builtins `isnan` / `isinf`, which shader compilers may fold to `false`; NaN
+ * results are tfjs's `NAN` uniform (every tfjs program declares it). A zero result is made
+ * `+0` by a select (`v == 0.0 ? 0.0 : v`), not by `v + 0.0`, which compilers may fold away.
  *
  * @packageDocumentation
  */
@@ -47,21 +50,40 @@ function glslFloat(v: number): string {
 }
 
 /**
- * GLSL helpers shared by the programs: `spline_isnan(x)` and `spline_segment(x)` (the
- * segment index `k` of the rule above) for splines of `K` coefficients.
+ * GLSL helpers shared by the programs: `spline_isnan(x)`, `spline_bad(x, c0, c1)` (whether
+ * the rule above gives NaN: `x` NaN or a non-finite coefficient of the segment),
+ * `spline_plus_zero(v)` (`-0` made `+0`) and `spline_segment(x)` (the segment index `k` of
+ * the rule above) for splines of `K` coefficients.
  */
 export function splineHelpers(K: number, webglVersion: number): string {
-  const isnan = webglVersion === 2 ?
-    // IEEE 754: exponent all ones, mantissa non-zero. Survives any compiler folding.
+  const classify = webglVersion === 2 ?
+    // IEEE 754: exponent all ones (mantissa non-zero: NaN). Survives any compiler folding.
     `bool spline_isnan(float v) {
         return (floatBitsToUint(v) & 0x7fffffffu) > 0x7f800000u;
+      }
+
+      bool spline_isfinite(float v) {
+        return (floatBitsToUint(v) & 0x7f800000u) != 0x7f800000u;
       }` :
-    // WebGL 1 has no bit casts; this is the form tfjs itself uses there.
+    // WebGL 1 has no bit casts; these are the forms tfjs itself uses there (INFINITY is the
+    // uniform tfjs declares and sets in every WebGL 1 program).
     `bool spline_isnan(float v) {
         return (v > 0.0 || v < 1.0 || v == 0.0) ? false : true;
+      }
+
+      bool spline_isfinite(float v) {
+        return spline_isnan(v) ? false : abs(v) != INFINITY;
       }`;
   return `
-      ${isnan}
+      ${classify}
+
+      bool spline_bad(float x, float c0, float c1) {
+        return spline_isnan(x) || !spline_isfinite(c0) || !spline_isfinite(c1);
+      }
+
+      float spline_plus_zero(float v) {
+        return v == 0.0 ? 0.0 : v;
+      }
 
       int spline_segment(float x) {
         float u = (x - splineStart) / splineStep;
@@ -125,24 +147,25 @@ export class LinearSplineProgram implements GPGPUProgram {
         float x = getXAtOutCoords();
         int k = spline_segment(x);
         float c0 = getC(ch, k);
-        float s = (getC(ch, k + 1) - c0) / splineStep;
+        float c1 = getC(ch, k + 1);
+        float s = (c1 - c0) / splineStep;
         float y;
-        if (spline_isnan(x)) {
-          y = x;
+        if (spline_bad(x, c0, c1)) {
+          y = NAN;
         } else if (s == 0.0) {
           y = c0;
         } else {
           y = c0 + (x - (splineStart + float(k) * splineStep)) * s;
         }
-        setOutput(y);
+        setOutput(spline_plus_zero(y));
       }
     `;
   }
 }
 
 /**
- * Backward program for `dx = s * dy` (NaN where `x` is NaN), one output element per input
- * element. Inputs `DY`, `X` (same shape) and `C`.
+ * Backward program for `dx = s * dy` (NaN where `x` is NaN or the segment holds a non-finite
+ * coefficient), one output element per input element. Inputs `DY`, `X` (same shape) and `C`.
  */
 export class LinearSplineDxProgram implements GPGPUProgram {
   variableNames = ['DY', 'X', 'C'];
@@ -162,8 +185,9 @@ export class LinearSplineDxProgram implements GPGPUProgram {
         float dy = getDYAtOutCoords();
         int k = spline_segment(x);
         float c0 = getC(ch, k);
-        float s = (getC(ch, k + 1) - c0) / splineStep;
-        setOutput(spline_isnan(x) ? x : s * dy);
+        float c1 = getC(ch, k + 1);
+        float s = (c1 - c0) / splineStep;
+        setOutput(spline_bad(x, c0, c1) ? NAN : s * dy);
       }
     `;
   }
@@ -258,7 +282,7 @@ export class LinearSplineDcPartialProgram implements GPGPUProgram {
             acc += k == j ? dy - g : g;
           }
         }
-        setOutput(acc);
+        setOutput(spline_plus_zero(acc));
       }
     `;
   }
@@ -281,7 +305,7 @@ export class LinearSplineDcSumProgram implements GPGPUProgram {
         for (int b = 0; b < ${blocks}; b++) {
           acc += getP(b, col);
         }
-        setOutput(acc);
+        setOutput(acc == 0.0 ? 0.0 : acc);  // never -0, as spline_plus_zero
       }
     `;
   }

@@ -2,8 +2,8 @@
 // headless Chromium by test/browser/webgl.test.ts, `npm run test:browser`).
 import * as tf from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
-import {LinearSplineDcPartialProgram, LinearSplineDcSumProgram, LinearSplineProgram,
-  linearSplineGradWebGLConfig, linearSplineWebGLConfig, reductionPlan} from '@deepspline/webgl';
+import {LinearSplineDcPartialProgram, LinearSplineDcSumProgram, LinearSplineDxProgram,
+  LinearSplineProgram, linearSplineGradWebGLConfig, linearSplineWebGLConfig, reductionPlan} from '@deepspline/webgl';
 
 test("import registers both kernels for 'webgl' (the op needs both to choose them)", () => {
   expect(tf.getKernel(LinearSpline, 'webgl')).toBe(linearSplineWebGLConfig);
@@ -35,6 +35,28 @@ test('programs: output shapes, grid uniforms, bit-pattern NaN test on WebGL 2', 
   expect(partial.outputShape).toEqual([plan.blocks, 84]);
   expect(partial.userCode).toContain(`i < ${plan.rowsPerBlock}`);
   expect(new LinearSplineDcSumProgram(4, 21, plan.blocks).outputShape).toEqual([4, 21]);
+});
+
+test('special-case code in every program: NaN results from tfjs\'s NAN uniform, +0 by a select', () => {
+  const plan = reductionPlan(1000);
+  for (const version of [1, 2]) {
+    const programs = [new LinearSplineProgram([5, 3], 3, 7, version),
+      new LinearSplineDxProgram([5, 3], 3, 7, version),
+      new LinearSplineDcPartialProgram([1000, 3], 3, 7, plan, version)];
+    for (const {userCode} of programs) {
+      expect(userCode).toContain('spline_plus_zero(');
+      expect(userCode).not.toMatch(/\+ 0\.0\b/);   // compilers may fold v + 0.0 to v
+    }
+    // forward and dx: NaN where x is NaN or the segment holds a non-finite coefficient
+    for (const {userCode} of programs.slice(0, 2)) {
+      expect(userCode).toContain('spline_bad(x, c0, c1)');
+      expect(userCode).toMatch(/\bNAN\b/);
+    }
+    // non-finite test from the bits on WebGL 2, against tfjs's INFINITY uniform on WebGL 1
+    expect(programs[0].userCode.includes('0x7f800000u) != 0x7f800000u')).toBe(version === 2);
+    expect(programs[0].userCode.includes('abs(v) != INFINITY')).toBe(version === 1);
+  }
+  expect(new LinearSplineDcSumProgram(3, 7, 4).userCode).toContain('acc == 0.0 ? 0.0 : acc');
 });
 
 test('the kernels validate their inputs before touching the backend', () => {

@@ -32,6 +32,10 @@ interface Compare {
   maxRel: number;
   /** Elements whose class (NaN, +Inf, -Inf, finite) differs. */
   classMismatches: number;
+  /** Elements where both results are zero with different signs (+0 vs -0). */
+  zeroSignMismatches: number;
+  /** Elements of the webgl result that are -0. */
+  negativeZeros: number;
   /** First few offending elements. */
   examples: string[];
 }
@@ -40,21 +44,33 @@ function cls(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : 'finite';
 }
 
+function show(v: number): string {
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
 function compare(a: Float32Array, b: Float32Array, scale?: Float64Array): Compare {
   let maxRel = 0;
   let classMismatches = 0;
+  let zeroSignMismatches = 0;
+  let negativeZeros = 0;
   const examples: string[] = [];
   for (let i = 0; i < b.length; ++i) {
+    if (Object.is(a[i], -0)) negativeZeros++;
     if (cls(a[i]) !== cls(b[i])) {
       classMismatches++;
       if (examples.length < 5) examples.push(`[${i}] got ${a[i]}, expected ${b[i]}`);
+      continue;
+    }
+    if (a[i] === 0 && b[i] === 0 && !Object.is(a[i], b[i])) {
+      zeroSignMismatches++;
+      if (examples.length < 5) examples.push(`[${i}] got ${show(a[i])}, expected ${show(b[i])}`);
       continue;
     }
     if (cls(b[i]) !== 'finite') continue;
     const rel = Math.abs(a[i] - b[i]) / (scale ? Math.max(scale[i], 1e-30) : Math.max(Math.abs(b[i]), 1));
     if (rel > maxRel) maxRel = rel;
   }
-  return {maxRel, classMismatches, examples};
+  return {maxRel, classMismatches, zeroSignMismatches, negativeZeros, examples};
 }
 
 function randomCase(r: () => number, xShape: number[], shared: boolean, K: number): Case {
@@ -138,6 +154,66 @@ async function check(k: Case, packed = false) {
     dx: compare(got.dx, dx),
     dc: compare(got.dc, dc, dcScale(k)),
   };
+}
+
+/**
+ * Special cases of core's README "Semantics" (the fixtures of core/test/special.test.ts and
+ * more): `rows` are the coefficient rows (`C = rows.length`, or a shared spline when
+ * `shared`), every input value of `xs` is given to every channel, `dy` cycles through
+ * `dyCycle` in element order.
+ */
+interface SpecialFixture {
+  name: string;
+  K: number;
+  start: number;
+  step: number;
+  rows: number[][];
+  xs: number[];
+  dyCycle: number[];
+  shared?: boolean;
+}
+
+const SPECIAL_FIXTURES: SpecialFixture[] = [{
+  // knots -1.5, -0.5, 0.5, 1.5. Row 0: +Inf ends the segment over 0 and starts the next one
+  // (segment 0 is finite); row 1: -Inf at the left end only; row 2: NaN inside (segment 2 is
+  // finite and flat); row 3: -Inf at the right end; row 4: all finite (control).
+  name: 'non-finite coefficients', K: 4, start: -1.5, step: 1,
+  rows: [[0, 0, Infinity, 1], [-Infinity, 1, 2, 3], [1, NaN, 2, 2], [3, 2, 1, -Infinity],
+    [1, -1, 0.5, 2]],
+  xs: [-Infinity, -3, -1.5, -1, -0.5, -0.25, -0, 0, 0.25, 0.5, 1, 1.5, 4, Infinity, NaN],
+  dyCycle: [-1, 0.5, -0],
+}, {
+  // a knot at 0: x = ±0 on it; coefficients -0 on flat segments (IEEE: y = c[k] = -0) and at
+  // the left end of sloped ones (IEEE at x = -0: -0 + (-0 - 0) s = -0); slopes ±0 (dx = ±0)
+  name: '-0 inputs and coefficients', K: 3, start: -1, step: 1,
+  rows: [[1, -0, 1], [-0, -0, -0], [0, -0, 1], [-0, -0, 2], [-1, -0, -0]],
+  xs: [-0, 0, -1, 1, -2, 2, -0.5, 0.5, Infinity, -Infinity],
+  dyCycle: [-1, 0.5, -0],
+}, {
+  // dy = -0 everywhere: dc[0] only receives (1 - f) dy = -0 - 0 = -0 (x = -2), dc[2] only
+  // f dy = -0 (x = 0.5); the sums must still be +0. 2 elements: one reduction stage.
+  name: 'dy = -0, one stage', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
+  xs: [-2, 0.5], dyCycle: [-0],
+}, {
+  // the same over 100 elements: the two-stage reduction (blocks of partial sums)
+  name: 'dy = -0, two stages', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
+  xs: Array.from({length: 100}, (_v, i) => (i % 2 === 0 ? -2 : 0.5)), dyCycle: [-0],
+}];
+
+function specialCase(fx: SpecialFixture): Case {
+  const C = fx.shared ? 1 : fx.rows.length;
+  const channels = fx.shared ? 1 : C;
+  const x = new Float32Array(fx.xs.length * channels);
+  fx.xs.forEach((v, i) => x.fill(v, i * channels, (i + 1) * channels));
+  const dy = Float32Array.from(x, (_v, i) => fx.dyCycle[i % fx.dyCycle.length]);
+  return {xShape: fx.shared ? [fx.xs.length] : [fx.xs.length, C], C, K: fx.K, start: fx.start,
+    step: fx.step, x, c: Float32Array.from(fx.rows.flat()), dy};
+}
+
+function count(a: Float32Array, p: (v: number) => boolean): number {
+  let n = 0;
+  for (const v of a) n += p(v) ? 1 : 0;
+  return n;
 }
 
 async function useWebgl(): Promise<boolean> {
@@ -250,6 +326,60 @@ const suite = {
         got: {y: Array.from(got.y).map(String), dc: Array.from(got.dc).map(String)},
         expected: {y: Array.from(y).map(String), dc: Array.from(dc).map(String)},
       });
+    }
+    return results;
+  },
+
+  /**
+   * The special cases of core's README "Semantics" against the cpu kernel: non-finite
+   * coefficients (y = dx = NaN on the segments that use them), -0 (y and dc never -0, dx with
+   * IEEE's sign). Also counts what the reference holds, so that a test can tell the fixtures
+   * exercise the rules.
+   */
+  async specialCases() {
+    await useWebgl();
+    const results = [];
+    for (const fx of SPECIAL_FIXTURES) {
+      const k = specialCase(fx);
+      const got = await runWebgl(k);
+      const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
+      const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
+      results.push({
+        name: fx.name, shape: k.xShape, C: k.C, K: k.K,
+        y: compare(got.y, y), dx: compare(got.dx, dx), dc: compare(got.dc, dc, dcScale(k)),
+        reference: {nanY: count(y, Number.isNaN), nanDx: count(dx, Number.isNaN),
+          finiteY: count(y, Number.isFinite), negativeZeroDx: count(dx, (v) => Object.is(v, -0)),
+          positiveZeroDx: count(dx, (v) => Object.is(v, 0)), zeroY: count(y, (v) => v === 0),
+          zeroDc: count(dc, (v) => v === 0)},
+      });
+    }
+    return results;
+  },
+
+  /**
+   * Empty inputs, zero channels included: shapes and values of y, dx and dc on webgl and from
+   * the cpu kernel.
+   */
+  async zeroChannels() {
+    await useWebgl();
+    const K = 5;
+    const results = [];
+    for (const [xShape, C] of [[[3, 0], 0], [[3, 0], 1], [[0, 4], 4], [[0, 4], 1], [[2, 0, 3], 3]] as
+        Array<[number[], number]>) {
+      const x = tf.zeros(xShape);
+      const c = tf.ones([C, K]);
+      const dy = tf.zeros(xShape);
+      const grid = {start: -1, step: 0.5};
+      const y = linearSpline(x, c, grid);
+      // dy given to tf.grads: tfjs 4.22's webgl Sum fails on a [3, 0] tensor
+      const [dx, dc] = tf.grads((a: tf.Tensor, b: tf.Tensor) => linearSpline(a, b, grid))([x, c], dy);
+      const expected = linearSplineGradImpl(new Float32Array(0), new Float32Array(0),
+        new Float32Array(C * K).fill(1), C, K, grid.start, grid.step);
+      results.push({xShape, C,
+        got: {y: y.shape, dx: dx.shape, dc: dc.shape, dcValues: Array.from(await dc.data()).map(show),
+          yLength: (await y.data()).length, dxLength: (await dx.data()).length},
+        expected: {dcValues: Array.from(expected.dc).map(show)}});
+      tf.dispose([x, c, dy, y, dx, dc]);
     }
     return results;
   },

@@ -4,9 +4,22 @@
 import {openPage} from '../../../../test-browser/harness.mjs';
 import type {BrowserPage} from '../../../../test-browser/harness.mjs';
 
-interface Compare {maxRel: number, classMismatches: number, examples: string[]}
+interface Compare {maxRel: number, classMismatches: number, zeroSignMismatches: number,
+  negativeZeros: number, examples: string[]}
 interface Parity {shape: number[], C: number, K: number, packedInput?: boolean, y: Compare,
-  dx: Compare, dc: Compare}
+  dx: Compare, dc: Compare, name?: string}
+interface SpecialParity extends Parity {
+  name: string;
+  reference: {nanY: number, nanDx: number, finiteY: number, negativeZeroDx: number,
+    positiveZeroDx: number, zeroY: number, zeroDc: number};
+}
+interface ZeroChannels {
+  xShape: number[];
+  C: number;
+  got: {y: number[], dx: number[], dc: number[], dcValues: string[], yLength: number,
+    dxLength: number};
+  expected: {dcValues: string[]};
+}
 
 const TOL = 1e-5;
 let p: BrowserPage;
@@ -19,12 +32,17 @@ async function call<T>(name: string, ...args: unknown[]): Promise<T> {
   }, [name, args] as const) as Promise<T>;
 }
 
+/**
+ * The same class (NaN, ±Inf, finite) as the cpu kernel everywhere, the same sign wherever
+ * both are zero, no -0 in y or dc (core README "Semantics"), finite values within TOL.
+ */
 function expectParity(r: Parity | (Parity & {rows: number}), parts: Array<'y' | 'dx' | 'dc'>) {
   for (const part of parts) {
     const c = r[part];
-    const where = `${part} for x of shape [${r.shape}], C=${r.C}, K=${r.K}`;
-    expect({where, mismatches: c.classMismatches, examples: c.examples})
-      .toEqual({where, mismatches: 0, examples: []});
+    const where = `${part} for ${r.name ? `${r.name}, ` : ''}x of shape [${r.shape}], C=${r.C}, K=${r.K}`;
+    expect({where, mismatches: c.classMismatches, zeroSigns: c.zeroSignMismatches,
+      negativeZeros: part === 'dx' ? 0 : c.negativeZeros, examples: c.examples})
+      .toEqual({where, mismatches: 0, zeroSigns: 0, negativeZeros: 0, examples: []});
     if (!(c.maxRel <= TOL)) throw new Error(`${where}: max relative error ${c.maxRel} > ${TOL}`);
   }
 }
@@ -103,6 +121,43 @@ test('parity on the special values: NaN, ±Inf, ±3.4e38, subnormals, ±0, knots
     maxRelDcWithoutHuge: maxOf(noHuge, 'dc')};
 });
 
+/** The checks of the special cases (shared by the WebGL 2 and WebGL 1 tests). */
+function expectSpecialCases(results: SpecialParity[]) {
+  expect(results.map((r) => r.name)).toEqual(['non-finite coefficients',
+    '-0 inputs and coefficients', 'dy = -0, one stage', 'dy = -0, two stages']);
+  for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
+  // the fixtures exercise the rules: NaN and finite values next to non-finite coefficients,
+  // -0 and +0 slopes times dy, zero values, coefficient gradients that are sums of -0
+  const [nonFinite, zeros, dyZero1, dyZero2] = results.map((r) => r.reference);
+  expect(nonFinite.nanY).toBeGreaterThan(nonFinite.nanDx / 2);
+  expect(nonFinite.nanY).toBeGreaterThan(20);
+  expect(nonFinite.finiteY).toBeGreaterThan(20);
+  expect(zeros.negativeZeroDx).toBeGreaterThan(5);
+  expect(zeros.positiveZeroDx).toBeGreaterThan(5);
+  expect(zeros.zeroY).toBeGreaterThan(10);
+  expect([dyZero1.zeroDc, dyZero2.zeroDc]).toEqual([3, 3]);
+}
+
+/** Empty inputs and zero channels: the shapes of x and of the coefficients, dc = +0. */
+function expectZeroChannels(results: ZeroChannels[]) {
+  expect(results.length).toBe(5);
+  for (const r of results) {
+    expect({xShape: r.xShape, C: r.C, ...r.got}).toEqual({xShape: r.xShape, C: r.C, y: r.xShape,
+      dx: r.xShape, dc: [r.C, 5], dcValues: r.expected.dcValues, yLength: 0, dxLength: 0});
+  }
+}
+
+test('special cases as the cpu kernel: non-finite coefficients, -0 inputs, coefficients, dy', async () => {
+  const results = await call<SpecialParity[]>('specialCases');
+  summary.specialCases = results.map((r) => ({name: r.name, reference: r.reference,
+    maxRelY: r.y.maxRel, maxRelDx: r.dx.maxRel, maxRelDc: r.dc.maxRel}));
+  expectSpecialCases(results);
+});
+
+test('zero channels and empty inputs: x [3, 0], [0, 4], [2, 0, 3], per-channel and shared', async () => {
+  expectZeroChannels(await call<ZeroChannels[]>('zeroChannels'));
+});
+
 test('the two-stage dcoefficients reduction at its block boundaries (64 .. 30000 rows)', async () => {
   const results = await call<Array<Parity & {rows: number, plan: unknown}>>('parityReduction');
   for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
@@ -153,6 +208,8 @@ test('WebGL 1 (the GLSL ES 1.0 variant of the programs): parity on random shapes
     for (const r of random) expectParity(r, ['y', 'dx', 'dc']);
     const special = await call1<Parity[]>('paritySpecial', false);
     for (const r of special) expectParity({...r, shape: ['specials' as unknown as number], K: 9}, ['y', 'dx', 'dc']);
+    expectSpecialCases(await call1<SpecialParity[]>('specialCases'));
+    expectZeroChannels(await call1<ZeroChannels[]>('zeroChannels'));
     expect(p1.errors).toEqual([]);
     summary.webgl1 = {cases: random.length + special.length, maxRelY: maxOf(random, 'y'),
       maxRelDx: maxOf(random, 'dx'), maxRelDcOverSumAbsDy: maxOf(random, 'dc')};
