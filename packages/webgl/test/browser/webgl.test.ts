@@ -158,6 +158,23 @@ test('zero channels and empty inputs: x [3, 0], [0, 4], [2, 0, 3], per-channel a
   expectZeroChannels(await call<ZeroChannels[]>('zeroChannels'));
 });
 
+test('far from the origin (|start| / step up to 3e6): y and dc within the README\'s float32 knot bounds', async () => {
+  const results = await call<Array<{start: number, step: number, errOverBound: number,
+    errOverD: number, errOverMaxAbsY1: number, dcErrOverSumAbsDy: number, dcKnotTerm: number}>>(
+    'farFromOrigin', 5);
+  summary.farFromOrigin = results;
+  expect(results.length).toBe(10);
+  for (const r of results) {
+    expect({...r, withinBound: r.errOverBound <= 1,
+      dcWithinBound: r.dcErrOverSumAbsDy <= r.dcKnotTerm + TOL})
+      .toEqual({...r, withinBound: true, dcWithinBound: true});
+  }
+  // binary-exact grids (every knot a float32) keep the parity tolerance at any offset
+  for (const r of results.slice(-2)) expect(r.errOverMaxAbsY1).toBeLessThanOrEqual(TOL);
+  // others do not: the limit the README states is real
+  expect(Math.max(...results.map((r) => r.errOverMaxAbsY1))).toBeGreaterThan(1e-3);
+});
+
 test('the two-stage dcoefficients reduction at its block boundaries (64 .. 30000 rows)', async () => {
   const results = await call<Array<Parity & {rows: number, plan: unknown}>>('parityReduction');
   for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
