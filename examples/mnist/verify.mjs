@@ -18,7 +18,8 @@ import {fileLoadHandler} from '../existing-model/fs_io.mjs';
 import {setupWasm} from './lib/backend.mjs';
 import {mnistSplit} from './lib/data.mjs';
 import {isLipschitz} from './lib/models.mjs';
-import {certify, toTensors} from './lib/train.mjs';
+import {certify} from './lib/certify.mjs';
+import {toTensors} from './lib/train.mjs';
 
 const args = process.argv.slice(2);
 if (args.includes('-h') || args.includes('--help') || args.length > 1) {

@@ -32,20 +32,25 @@ export const isSpline = (kind) => kind.startsWith('spline');
 export const SPLINE = {size: 21, range: 1, init: 'leaky_relu'};
 
 /**
- * Builds one network (not compiled). Unconstrained kinds end in a softmax; the Lipschitz
- * kinds end in linear logits (their certificates are on the logits).
+ * Builds one network (not compiled). The unconstrained kinds end in a softmax layer after
+ * their logits; the Lipschitz kinds end in linear logits (their certificates are on the
+ * logits either way).
  * @param {string} kind one of the keys of MODELS
- * @param {{seed: number, lambda: number, bjorckSteps: number}} options `lambda`: TV(2)
- *   weight of the splines; `bjorckSteps`: Björck iterations of the spectral layers (0:
- *   spectral normalisation only)
+ * @param {{seed: number, lambda: number, bjorckSteps: number, plain?: boolean}} options
+ *   `lambda`: TV(2) weight of the splines; `bjorckSteps`: Björck iterations of the spectral
+ *   layers (0: spectral normalisation only); `plain`: plain dense layers in place of the
+ *   spectral ones (the exported form of a Lipschitz kind, see certify.mjs)
  */
-export function buildModel(kind, {seed, lambda, bjorckSteps}) {
+export function buildModel(kind, {seed, lambda, bjorckSteps, plain = false}) {
   if (!(kind in MODELS)) {
     throw new Error(`unknown model ${JSON.stringify(kind)}; expected one of ${Object.keys(MODELS).join(', ')}`);
   }
   const lip = isLipschitz(kind);
+  const spectral = lip && !plain;
   const init = (name) => tfl.initializers.glorotUniform({seed: deriveSeed(seed, `${kind}:${name}`) % 1e9});
-  const dense = (args) => (lip ? spectralDense({...args, ...(bjorckSteps > 0 ? {orthonormalize: 'bjorck', bjorckSteps} : {})}) : tfl.layers.dense(args));
+  const dense = (args) => (spectral ?
+    spectralDense({...args, ...(bjorckSteps > 0 ? {orthonormalize: 'bjorck', bjorckSteps} : {})}) :
+    tfl.layers.dense(args));
   const model = tfl.sequential({name: `${kind}_net`});
   HIDDEN.forEach((units, i) => {
     model.add(dense({units, name: `dense_${i + 1}`, kernelInitializer: init(`kernel_${i + 1}`),
@@ -58,7 +63,7 @@ export function buildModel(kind, {seed, lambda, bjorckSteps}) {
         coefficientsRegularizer: lambda > 0 ? tv2({lambda}) : undefined}));
     }
   });
-  model.add(dense({units: CLASSES, name: 'logits', kernelInitializer: init('kernel_out'),
-    activation: lip ? 'linear' : 'softmax'}));
+  model.add(dense({units: CLASSES, name: 'logits', kernelInitializer: init('kernel_out')}));
+  if (!lip) model.add(tfl.layers.activation({activation: 'softmax', name: 'softmax'}));
   return model;
 }

@@ -1,11 +1,11 @@
 /**
- * Training and certification of one MNIST network: Adam, a step learning-rate decay at
+ * Training of one MNIST network: Adam, a step learning-rate decay at
  * milestones, seeded shuffling (each epoch is one `fit` call on data permuted by our seeded
  * generator; tfjs's own shuffle uses Math.random), a progress bar advanced after every batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {certifiedAccuracy, losses} from '@deepspline/lipschitz';
+import {losses} from '@deepspline/lipschitz';
 import {mulberry32, permutation} from '../../twod/lib/prng.mjs';
 import {CLASSES, PIXELS} from './data.mjs';
 
@@ -72,29 +72,4 @@ export async function trainModel(model, train, schedule) {
     optimizer.dispose();
   }
   return {loss};
-}
-
-/** The epsilons of the curve in the plot and results.json: 0 to 2 in steps of 0.02. */
-export const CURVE_EPSILONS = Array.from({length: 101}, (_, i) => Math.round(i * 2) / 100);
-
-/**
- * Clean accuracy, the certified Lipschitz bound of the logits, certified accuracy (l2) at
- * `epsilons` and on the curve's finer grid, and the median certified radius (0 for a
- * misclassified point). `certifiedAccuracy` certifies a softmax model on
- * its logits, so `bound` is always the logit map's.
- */
-export function certify(model, test, epsilons) {
-  const result = certifiedAccuracy(model, test.x, test.y, {epsilons, norm: 2});
-  const {radius} = result.radii;
-  const n = radius.length;
-  const curve = CURVE_EPSILONS.map((e) => result.correct.reduce((c, ok, i) => c + (ok && radius[i] >= e ? 1 : 0), 0) / n);
-  // Misclassified points count as radius 0, as in the certified-accuracy curve.
-  const certifiedRadii = radius.map((r, i) => (result.correct[i] ? r : 0)).sort((a, b) => a - b);
-  return {
-    cleanAccuracy: result.cleanAccuracy,
-    bound: result.radii.bound,
-    certified: Object.fromEntries(epsilons.map((e, i) => [String(e), result.accuracy[i]])),
-    curve,
-    medianRadius: certifiedRadii[Math.floor(n / 2)],
-  };
 }

@@ -89,11 +89,15 @@ describe('examples/mnist', () => {
       const bytes = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
       expect(statSync(join(out, 'models', row.model, 'weights.bin')).size).toBe(bytes);
     }
-    // 784*256 + 256 + 256*256 + 256 + 256*10 + 10 dense parameters; + 2 x 256 x 21 spline
-    // coefficients; the spectral layers' power-iteration vectors u are non-trainable weights.
+    // 784*256 + 256 + 256*256 + 256 + 256*10 + 10 dense parameters, + 2 x 256 x 21 spline
+    // coefficients; the 1-Lipschitz nets are saved as plain dense layers (no power-iteration vectors).
     const dense = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10;
-    expect(rows.map((row) => row.params)).toEqual([dense, dense + 2 * 256 * 21, dense + 522, dense + 522,
-      dense + 2 * 256 * 21 + 522]);
+    const spline = dense + 2 * 256 * 21;
+    expect(rows.map((row) => row.params)).toEqual([dense, spline, dense, dense, spline]);
+    for (const m of ['relu_lip1', 'groupsort_lip1', 'spline_lip1']) {
+      const layers = JSON.parse(readFileSync(join(out, 'models', m, 'model.json'), 'utf8')).modelTopology.config.layers;
+      expect(layers.map((l: {class_name: string}) => l.class_name)).not.toContain('SpectralDense');
+    }
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     expect(md).toContain('| model | clean % | certified L |');
     for (const m of MODELS) expect(md).toContain(`| ${m} |`);
