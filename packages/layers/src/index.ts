@@ -13,3 +13,6 @@ export type {ConstrainedVariable, HasWeights} from './constraints.js';
 export {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
 export type {SerializedObject} from './serialization.js';
 export {withSplineActivations, type WithSplineActivationsArgs} from './convert.js';
+export {STANDARD_LAYER_CLASSES, exportToStandardLayers, registerStandardExport,
+  standardExportNames} from './standard_export.js';
+export type {StandardExportContext, StandardExporter} from './standard_export.js';

@@ -1,0 +1,382 @@
+/**
+ * `exportToStandardLayers`: rebuilds a trained model from layers that ship with tfjs-layers
+ * (and Keras), so that it can be deployed with plain `@tensorflow/tfjs` or converted to Keras
+ * without this plugin. Every `SplineActivation` becomes an exact subgraph of standard layers;
+ * other packages add their own layers with {@link registerStandardExport}.
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+import * as tf from '@tensorflow/tfjs-core';
+import {describe} from '@deepspline/core';
+import {SplineActivation} from './spline_activation.js';
+
+const CONTEXT = 'exportToStandardLayers';
+
+/**
+ * The layer classes of tfjs-layers 4.22 that Keras has too (same class name, same config), so
+ * that a model made of them loads in any tfjs build and converts with `tensorflowjs_converter`.
+ * The exporter clones layers of these classes as they are; every other class needs an exporter
+ * registered with {@link registerStandardExport}.
+ */
+export const STANDARD_LAYER_CLASSES: readonly string[] = Object.freeze([
+  'Activation', 'Add', 'AlphaDropout', 'Average', 'AveragePooling1D', 'AveragePooling2D',
+  'AveragePooling3D', 'BatchNormalization', 'Bidirectional', 'CategoryEncoding', 'CenterCrop',
+  'Concatenate', 'Conv1D', 'Conv2D', 'Conv2DTranspose', 'Conv3D', 'Conv3DTranspose',
+  'ConvLSTM2D', 'Cropping2D', 'Dense', 'DepthwiseConv2D', 'Dot', 'Dropout', 'ELU', 'Embedding',
+  'Flatten', 'GaussianDropout', 'GaussianNoise', 'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D', 'GRU', 'InputLayer',
+  'LayerNormalization', 'LeakyReLU', 'LSTM', 'Masking', 'Maximum', 'MaxPooling1D',
+  'MaxPooling2D', 'MaxPooling3D', 'Minimum', 'Multiply', 'Permute', 'PReLU', 'RandomWidth',
+  'ReLU', 'RepeatVector', 'Rescaling', 'Reshape', 'Resizing', 'RNN', 'SeparableConv2D',
+  'SimpleRNN', 'Softmax', 'SpatialDropout1D', 'ThresholdedReLU', 'TimeDistributed',
+  'UpSampling2D', 'ZeroPadding2D',
+]);
+
+/**
+ * The non-layer classes of tfjs-layers that may appear inside a standard layer's config
+ * (initializers, regularizers, constraints, recurrent cells): the exported model's JSON may
+ * hold these and the classes of {@link STANDARD_LAYER_CLASSES}, nothing else.
+ */
+const STANDARD_CONFIG_CLASSES = new Set([...STANDARD_LAYER_CLASSES,
+  'Zeros', 'Ones', 'Constant', 'RandomUniform', 'RandomNormal', 'TruncatedNormal', 'Identity',
+  'VarianceScaling', 'GlorotUniform', 'GlorotNormal', 'HeNormal', 'HeUniform', 'LeCunNormal',
+  'LeCunUniform', 'Orthogonal', 'L1L2', 'MaxNorm', 'UnitNorm', 'NonNeg', 'MinMaxNorm',
+  'SimpleRNNCell', 'GRUCell', 'LSTMCell', 'StackedRNNCells', 'ConvLSTM2DCell']);
+
+/** What an exporter may use while it builds its standard layers. */
+export interface StandardExportContext {
+  /**
+   * A layer name starting with `base` that no other layer of the exported model has; the name
+   * is reserved by the call. Give every new layer such a name (tfjs requires unique names).
+   */
+  uniqueName(base: string): string;
+}
+
+/**
+ * Builds the standard-layer equivalent of one layer: applies new standard layers to `inputs`
+ * (the symbolic tensors of the exported model that feed the original layer, in order) and
+ * returns the symbolic tensor(s) that replace the layer's outputs. The new layers are built by
+ * `apply`, so the exporter can `setWeights` them right after; it must copy values, never share
+ * the original's variables, and dispose every tensor it creates.
+ */
+export type StandardExporter = (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
+  context: StandardExportContext) => tfl.SymbolicTensor | tfl.SymbolicTensor[];
+
+const EXPORTERS = new Map<string, StandardExporter>();
+
+/**
+ * Registers how {@link exportToStandardLayers} replaces layers of class `className` (its
+ * `getClassName()`). A second registration for the same class replaces the first.
+ * `@deepspline/lipschitz` registers `SpectralDense`, `SpectralConv2D` and `GroupSort` here.
+ *
+ * @example
+ * ```ts
+ * registerStandardExport('Scale', (layer, [x], context) => {
+ *   const dense = tf.layers.dense({units: 1, name: context.uniqueName(layer.name)});
+ *   const y = dense.apply(x) as tf.SymbolicTensor;
+ *   dense.setWeights(layer.getWeights());
+ *   return y;
+ * });
+ * ```
+ */
+export function registerStandardExport(className: string, exporter: StandardExporter): void {
+  if (typeof className !== 'string' || className === '') {
+    throw new Error(`registerStandardExport: expected a non-empty class name, got ${describe(className)}`);
+  }
+  if (typeof exporter !== 'function') {
+    throw new Error(`registerStandardExport: expected an exporter function (layer, inputs, context) => ` +
+      `outputs for '${className}', got ${describe(exporter)}`);
+  }
+  EXPORTERS.set(className, exporter);
+}
+
+/** The class names that have a registered exporter, sorted. */
+export function standardExportNames(): string[] {
+  return [...EXPORTERS.keys()].sort();
+}
+
+/**
+ * One ramp `ReLU(d (x - t))` of the standard-layer form of a spline: direction `d = +1`
+ * (active right of the knot `t`) or `-1` (left of it), and its weight per channel.
+ */
+interface Ramp { knot: number, direction: 1 | -1, weights: number[] }
+
+/**
+ * The standard-layer form of linear splines, from their coefficients `c[k]` at the knots
+ * `t_k = start + k step` (core's Semantics), anchored at the middle knot `m`:
+ *
+ * ```
+ * sigma(x) = c_m + s_m ReLU(x - t_m) - s_{m-1} ReLU(t_m - x)
+ *          + sum_{k > m} a_k ReLU(x - t_k) + sum_{k < m} a_k ReLU(t_k - x)
+ * ```
+ *
+ * with `s_j = (c[j+1] - c[j]) / step` the slope of segment j and `a_k = s_k - s_{k-1}` the ReLU
+ * slopes. Right of `t_m` the slope is `s_m + sum a_k` over the knots passed, left of it
+ * `s_{m-1} - sum a_k`: every segment and both extrapolations are exact. Anchoring in the middle
+ * (not at `t_0`, as `c_0 + s_0 (x - t_0) + sum a_k ReLU(x - t_k)`) needs only ReLUs and sums
+ * about half the terms far outside the grid, so float32 cancellation there is about halved.
+ * Computed in float64 from the float32 coefficients; ramps whose weight is exactly 0 in every
+ * channel are left out (they add exactly nothing).
+ */
+function splineRamps(coefficients: number[][], start: number, step: number): {ramps: Ramp[], bias: number[]} {
+  const size = coefficients[0]!.length;
+  const m = Math.floor((size - 1) / 2);
+  const s = (c: number[], j: number) => (c[j + 1]! - c[j]!) / step;
+  const ramps: Ramp[] = [
+    {knot: start + m * step, direction: 1, weights: coefficients.map((c) => s(c, m))},
+    {knot: start + m * step, direction: -1, weights: coefficients.map((c) => -s(c, m - 1))},
+  ];
+  for (let k = 1; k < size - 1; ++k) {
+    if (k === m) continue;
+    ramps.push({knot: start + k * step, direction: k > m ? 1 : -1,
+      weights: coefficients.map((c) => (c[k - 1]! - 2 * c[k]! + c[k + 1]!) / step)});
+  }
+  return {ramps: ramps.filter((r) => r.weights.some((w) => w !== 0)), bias: coefficients.map((c) => c[m]!)};
+}
+
+/** `setWeights` from plain arrays, disposing the temporary tensors. */
+function writeWeights(layer: tfl.layers.Layer, values: Array<{data: number[], shape: number[]}>): void {
+  const tensors = values.map((v) => tf.tensor(v.data, v.shape, 'float32'));
+  try { layer.setWeights(tensors); } finally { tf.dispose(tensors); }
+}
+
+/**
+ * A SplineActivation as standard layers ({@link splineRamps}), for an input `[B, S..., C]`
+ * and `U` ramps:
+ *
+ * ```
+ * Reshape [P, C, 1] -> Dense(U: kernel d_j, bias -d_j t_j) -> ReLU -> Permute [P, U, C]
+ *   -> DepthwiseConv2D([1, U], 'valid', per-channel ramp weights, bias c_m) -> Reshape [S..., C]
+ * ```
+ *
+ * A shared spline needs no per-channel weights: `Reshape [P C, 1] -> Dense(U) -> ReLU ->
+ * Dense(1) -> Reshape`. `P` may be unknown (`-1`); at most one of `S..., C` may be.
+ */
+function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
+    context: StandardExportContext): tfl.SymbolicTensor {
+  const spline = layer as SplineActivation;
+  const x = inputs[0]!;
+  const outShape = x.shape.slice(1);
+  if (outShape.filter((d) => d == null).length > 1) {
+    throw new Error(`${CONTEXT}: SplineActivation '${layer.name}' has input shape ` +
+      `${describe(x.shape)}; standard layers can only reshape it back with at most one unknown ` +
+      `non-batch dimension. Give the model's input a fully known shape (except the batch)`);
+  }
+  const c = spline.effectiveCoefficients();
+  const coefficients = c.arraySync() as number[][];
+  c.dispose();
+  let {ramps, bias} = splineRamps(coefficients, spline.grid.start, spline.grid.step);
+  // A linear spline with zero slope: one ramp with zero weight keeps the layers well formed.
+  if (ramps.length === 0) ramps = [{knot: 0, direction: 1, weights: coefficients.map(() => 0)}];
+  const units = ramps.length;
+  const name = (suffix: string) => context.uniqueName(`${layer.name}_${suffix}`);
+  const apply = (l: tfl.layers.Layer, t: tfl.SymbolicTensor) => l.apply(t) as tfl.SymbolicTensor;
+  const channels = outShape[outShape.length - 1] as number;
+  const shared = spline.shared;
+
+  const columns = tfl.layers.reshape({targetShape: shared ? [-1, 1] : [-1, channels, 1], name: name('columns')});
+  const knots = tfl.layers.dense({units, name: name('knots')});
+  let h = apply(tfl.layers.reLU({name: name('ramps')}), apply(knots, apply(columns, x)));
+  writeWeights(knots, [{data: ramps.map((r) => r.direction), shape: [1, units]},
+    {data: ramps.map((r) => -r.direction * r.knot), shape: [units]}]);
+  let sum: tfl.layers.Layer;
+  if (shared) {
+    sum = tfl.layers.dense({units: 1, name: name('slopes')});
+    h = apply(sum, h);
+    writeWeights(sum, [{data: ramps.map((r) => r.weights[0]!), shape: [units, 1]}, {data: bias, shape: [1]}]);
+  } else {
+    h = apply(tfl.layers.permute({dims: [1, 3, 2], name: name('permute')}), h);
+    sum = tfl.layers.depthwiseConv2d({kernelSize: [1, units], padding: 'valid', name: name('slopes')});
+    h = apply(sum, h);
+    // Depthwise kernel [1, U, C, 1]: element (j, n) is ramp j's weight in channel n.
+    writeWeights(sum, [{data: ramps.flatMap((r) => r.weights), shape: [1, units, channels, 1]},
+      {data: bias, shape: [channels]}]);
+  }
+  return apply(tfl.layers.reshape({targetShape: outShape.map((d) => d ?? -1), name: context.uniqueName(layer.name)}), h);
+}
+
+registerStandardExport(SplineActivation.className, exportSpline);
+
+interface InternalNode {
+  inputTensors: tfl.SymbolicTensor[];
+  outputTensors: tfl.SymbolicTensor[];
+  callArgs?: Kwargs;
+}
+
+/** Whether `value` is a tfjs-layers model, by shape (a model from another tfjs copy counts). */
+function isModel(value: unknown): value is tfl.LayersModel {
+  const m = value as {layers?: unknown, getClassName?: unknown, predict?: unknown};
+  return value != null && typeof value === 'object' && Array.isArray(m.layers) &&
+    typeof m.getClassName === 'function' && typeof m.predict === 'function';
+}
+
+function cloneStandard(layer: tfl.layers.Layer, name: string): tfl.layers.Layer {
+  const config: tf.serialization.ConfigDict = {...layer.getConfig(), name};
+  delete config.batchInputShape;
+  delete config.inputShape;
+  const cls = layer.constructor as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
+  return cls.fromConfig(cls, config);
+}
+
+/** Every `class_name` in a serialized topology that is not a standard one, with its path. */
+function nonStandardClasses(value: unknown, path: string, found: string[]): string[] {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => nonStandardClasses(v, `${path}[${i}]`, found));
+  } else if (value != null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const name = obj.class_name;
+    if (typeof name === 'string' && !STANDARD_CONFIG_CLASSES.has(name)) found.push(`${name} at ${path}`);
+    for (const [k, v] of Object.entries(obj)) nonStandardClasses(v, `${path}.${k}`, found);
+  }
+  return found;
+}
+
+/**
+ * Returns a NEW functional model that computes what `model` computes at inference, made only of
+ * layers that ship with tfjs-layers and Keras ({@link STANDARD_LAYER_CLASSES}), so that it
+ * saves with `model.save` and loads with plain `@tensorflow/tfjs` (no `@deepspline/*`) or
+ * converts to Keras with `tensorflowjs_converter --input_format=tfjs_layers_model
+ * --output_format=keras`.
+ *
+ * - Every `SplineActivation` (per-channel or shared, any input rank, with `maxSlope` applied)
+ *   becomes `Reshape -> Dense -> ReLU -> Permute -> DepthwiseConv2D -> Reshape` (shared:
+ *   `Reshape -> Dense -> ReLU -> Dense -> Reshape`), the spline written as a sum of ReLU
+ *   ramps at its knots, `c_m + s_m ReLU(x - t_m) - s_{m-1} ReLU(t_m - x) + sum_{k>m} a_k
+ *   ReLU(x - t_k) + sum_{k<m} a_k ReLU(t_k - x)` (m the middle knot, s the segment slopes, a
+ *   the ReLU slopes): the same function for every input, inside the grid, on the knots and
+ *   when extrapolating, up to float32 rounding of the sum.
+ * - Layers of other packages are replaced by their registered exporter
+ *   ({@link registerStandardExport}; importing `@deepspline/lipschitz` registers its
+ *   spectral layers and GroupSort).
+ * - Standard layers are cloned with their names and configs; nested models are inlined.
+ *
+ * Every weight is copied: the export shares no variable with `model` (dispose each on its
+ * own). Training-only state (the spline regularizer and constraint, the spectral layers'
+ * power-iteration vector) is not exported.
+ *
+ * Throws, naming the layer, for a layer that is neither standard nor has an exporter, for a
+ * spline input with more than one unknown non-batch dimension, and when a standard layer's
+ * config holds a non-standard class (say a custom regularizer).
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import {exportToStandardLayers} from '@deepspline/layers';
+ *
+ * const standard = exportToStandardLayers(trained);
+ * await standard.save('downloads://deployed');  // loads with tf.loadLayersModel alone
+ * ```
+ */
+export function exportToStandardLayers(model: tfl.LayersModel): tfl.LayersModel {
+  if (!isModel(model)) {
+    throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ${describe(model)}`);
+  }
+  if (model.inputs == null || model.inputs.length === 0) {
+    throw new Error(`${CONTEXT}: model '${model.name}' is not built (it has no inputs); give its ` +
+      `first layer an inputShape or call model.build first`);
+  }
+  // Names of the original layers (generated names avoid them, so that cloned standard layers
+  // keep theirs) and names given in the exported model.
+  const reserved = new Set<string>();
+  const used = new Set<string>();
+  const context: StandardExportContext = {
+    uniqueName: (base: string) => {
+      let name = base;
+      for (let i = 1; reserved.has(name) || used.has(name); ++i) name = `${base}_${i}`;
+      used.add(name);
+      return name;
+    },
+  };
+  const reserve = (m: tfl.LayersModel): void => m.layers.forEach((l) => {
+    if (isModel(l)) reserve(l);
+    else reserved.add(l.name);
+  });
+  reserve(model);
+  /** The original name for a clone, unless a layer of the export already has it. */
+  const cloneName = (name: string) => {
+    if (used.has(name)) return context.uniqueName(name);
+    used.add(name);
+    return name;
+  };
+  const clones = new Map<tfl.layers.Layer, tfl.layers.Layer>();
+  const clonedWeights: Array<[tfl.layers.Layer, tfl.layers.Layer]> = [];
+
+  /** Maps the tensors of one (possibly nested) model's graph to the exported graph. */
+  const trace = (outputs: tfl.SymbolicTensor[], mapped: Map<number, tfl.SymbolicTensor>) => {
+    const visit = (st: tfl.SymbolicTensor): tfl.SymbolicTensor => {
+      const done = mapped.get(st.id);
+      if (done != null) return done;
+      const layer = st.sourceLayer;
+      const node = (layer as unknown as {inboundNodes: InternalNode[]}).inboundNodes[st.nodeIndex]!;
+      if (layer.getClassName() === 'InputLayer' || node == null) {
+        throw new Error(`${CONTEXT}: could not trace tensor '${st.name}' of layer '${layer.name}' ` +
+          `back to an input of model '${model.name}'`);
+      }
+      const inputs = node.inputTensors.map(visit);
+      const outs = exportLayer(layer, inputs, node);
+      const list = Array.isArray(outs) ? outs : [outs];
+      if (list.length !== node.outputTensors.length) {
+        throw new Error(`${CONTEXT}: the export of layer '${layer.name}' (${layer.getClassName()}) ` +
+          `returned ${list.length} outputs, expected ${node.outputTensors.length}`);
+      }
+      node.outputTensors.forEach((t, i) => mapped.set(t.id, list[i]!));
+      return mapped.get(st.id)!;
+    };
+    return outputs.map(visit);
+  };
+
+  const exportLayer = (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[], node: InternalNode):
+      tfl.SymbolicTensor | tfl.SymbolicTensor[] => {
+    if (isModel(layer)) {
+      // Inline the nested model: its inputs are the tensors that feed this node.
+      const inner = new Map<number, tfl.SymbolicTensor>();
+      layer.inputs.forEach((t, i) => inner.set(t.id, inputs[i]!));
+      const outs = trace(layer.outputs, inner);
+      return outs.length === 1 ? outs[0]! : outs;
+    }
+    const cls = layer.getClassName();
+    const exporter = EXPORTERS.get(cls);
+    if (exporter != null) {
+      // The layer is being replaced: its name is free for the last layer of its replacement.
+      reserved.delete(layer.name);
+      return exporter(layer, inputs, context);
+    }
+    if (!STANDARD_LAYER_CLASSES.includes(cls)) {
+      throw new Error(`${CONTEXT}: layer '${layer.name}' is a ${cls}, which is not a standard ` +
+        `tfjs-layers/Keras layer and has no registered export; expected one of ` +
+        `${STANDARD_LAYER_CLASSES.join(', ')} or a class registered with registerStandardExport ` +
+        `(${standardExportNames().join(', ')}; import @deepspline/lipschitz for its layers)`);
+    }
+    let clone = clones.get(layer);
+    if (clone == null) {
+      clone = cloneStandard(layer, cloneName(layer.name));
+      clones.set(layer, clone);
+      clonedWeights.push([layer, clone]);
+    }
+    return clone.apply(inputs.length === 1 ? inputs[0]! : inputs, node.callArgs) as
+      tfl.SymbolicTensor | tfl.SymbolicTensor[];
+  };
+
+  const top = new Map<number, tfl.SymbolicTensor>();
+  const newInputs = model.inputs.map((st) => {
+    const input = tfl.input({batchShape: st.shape, dtype: st.dtype, name: cloneName(st.sourceLayer.name)});
+    top.set(st.id, input);
+    return input;
+  });
+  const outputs = trace(model.outputs, top);
+  const exported = tfl.model({inputs: newInputs, outputs, name: `${model.name}_standard`});
+  for (const [original, clone] of clonedWeights) {
+    const weights = original.getWeights();
+    if (weights.length > 0) clone.setWeights(weights);
+  }
+  const bad = nonStandardClasses(exported.toJSON(null, false), 'modelTopology', []);
+  // The top-level class (the functional model itself) is standard by construction.
+  const layersOnly = bad.filter((b) => !/^\w+ at modelTopology$/.test(b));
+  if (layersOnly.length > 0) {
+    exported.dispose();
+    throw new Error(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
+      `tfjs-layers/Keras classes: ${layersOnly.join('; ')}. Remove them from the original layers ` +
+      `(e.g. a custom regularizer or constraint) or register an exporter for the layer`);
+  }
+  return exported;
+}
