@@ -9,6 +9,8 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import {checkInteger, describe} from '@deepspline/core';
+import {registerStandardExport} from '@deepspline/layers';
+import type {StandardExportContext} from '@deepspline/layers';
 import {registerLipschitzRule} from './rules.js';
 
 /** Arguments of {@link groupSort}. */
@@ -149,6 +151,42 @@ tf.serialization.registerClass(GroupSort);
 // piecewise linear, so along the segment from x to y (cut at the region boundaries) the
 // pieces add up to |f(x) - f(y)| <= sum |P_i (x_i - x_{i+1})| = |x - y|.
 registerLipschitzRule(GroupSort.className, () => 1);
+
+/**
+ * GroupSort as standard layers, for an input `[B, S..., C]` and groups of `g`: `Reshape
+ * [P C / g, g, 1]`, one `Cropping2D` per position in the group (column j), an odd-even
+ * transposition sorting network of `Minimum`/`Maximum` merges on the columns (`g` rounds;
+ * `g = 2`, MaxMin, is one `Minimum` and one `Maximum`), `Concatenate` of the sorted columns and
+ * `Reshape` back. No weights and no arithmetic: every output is one of the inputs, exactly as
+ * the sort (equal values in either order are the same values). `NaN` inputs may land in other
+ * places than the layer puts them.
+ */
+function exportGroupSort(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
+    context: StandardExportContext): tfl.SymbolicTensor {
+  const g = (layer as GroupSort).groupSize;
+  const x = inputs[0]!;
+  const outShape = x.shape.slice(1);
+  if (outShape.filter((d) => d == null).length > 1) {
+    throw new Error(`exportToStandardLayers: GroupSort '${layer.name}' has input shape ` +
+      `${describe(x.shape)}; standard layers can only reshape it back with at most one unknown ` +
+      `non-batch dimension. Give the model's input a fully known shape (except the batch)`);
+  }
+  const name = (suffix: string) => context.uniqueName(`${layer.name}_${suffix}`);
+  const groups = tfl.layers.reshape({targetShape: [-1, g, 1], name: name('groups')}).apply(x) as tfl.SymbolicTensor;
+  const cols = Array.from({length: g}, (_, j) => tfl.layers.cropping2D({cropping: [[0, 0], [j, g - 1 - j]],
+    name: name(`column${j}`)}).apply(groups) as tfl.SymbolicTensor);
+  for (let round = 0; round < g; ++round) {
+    for (let i = round % 2; i + 1 < g; i += 2) {
+      const pair = [cols[i]!, cols[i + 1]!];
+      cols[i] = tfl.layers.minimum({name: name(`min${round}_${i}`)}).apply(pair) as tfl.SymbolicTensor;
+      cols[i + 1] = tfl.layers.maximum({name: name(`max${round}_${i}`)}).apply(pair) as tfl.SymbolicTensor;
+    }
+  }
+  const sorted = tfl.layers.concatenate({axis: 2, name: name('sorted')}).apply(cols) as tfl.SymbolicTensor;
+  return tfl.layers.reshape({targetShape: outShape.map((d) => d ?? -1), name: context.uniqueName(layer.name)})
+    .apply(sorted) as tfl.SymbolicTensor;
+}
+registerStandardExport(GroupSort.className, exportGroupSort);
 
 /**
  * Creates a {@link GroupSort} layer.

@@ -12,6 +12,8 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
 import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 import {checkFinite, checkInteger, describe} from '@deepspline/core';
+import {registerStandardExport} from '@deepspline/layers';
+import type {StandardExportContext} from '@deepspline/layers';
 import {matrixNorm, PowerIterationState} from './linalg.js';
 import {activationConstant, convolutionNorm, registerLipschitzRule} from './rules.js';
 
@@ -392,3 +394,25 @@ registerLipschitzRule('SpectralConv2D', (layer, context) => {
   const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
   return convolutionNorm(layer, {kernel: l.effectiveKernel()}, cold) * act;
 });
+
+/**
+ * The deployed layer as the standard layer it extends (`Dense` or `Conv2D`) with the kernel
+ * `call` uses at inference ({@link SpectralDense.effectiveKernel}): same outputs, and it
+ * loads without this package. The power-iteration vector `u` is training state and is left out.
+ */
+function exportSpectral(base: typeof DenseBase | typeof Conv2DBase) {
+  return (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
+      context: StandardExportContext): tfl.SymbolicTensor => {
+    const l = layer as SpectralDense | SpectralConv2D;
+    const config: tf.serialization.ConfigDict = {...l.getConfig(), name: context.uniqueName(l.name)};
+    for (const key of ['batchInputShape', 'inputShape', ...Object.keys(l.spectralOptions)]) delete config[key];
+    const cls = base as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
+    const standard = cls.fromConfig(cls, config);
+    const y = standard.apply(inputs[0]!) as tfl.SymbolicTensor;
+    const {bias} = fields(l);
+    standard.setWeights([l.effectiveKernel(), ...(bias != null ? [bias.read()] : [])]);
+    return y;
+  };
+}
+registerStandardExport('SpectralDense', exportSpectral(DenseBase));
+registerStandardExport('SpectralConv2D', exportSpectral(Conv2DBase));

@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {SplineActivation, exportToStandardLayers, splineActivation, standardExportNames} from '@deepspline/layers';
+import {groupSort, spectralConv2d, spectralDense} from '../src/index.js';
+import {useCpu} from './helpers.js';
+
+beforeAll(useCpu);
+
+const STANDARD = new Set(['InputLayer', 'Dense', 'Conv2D', 'Reshape', 'Permute', 'ReLU', 'DepthwiseConv2D',
+  'Cropping2D', 'Minimum', 'Maximum', 'Concatenate', 'Flatten']);
+
+function relError(model: tfl.LayersModel, exported: tfl.LayersModel, x: tf.Tensor): number {
+  return tf.tidy(() => {
+    const a = model.predict(x) as tf.Tensor;
+    const b = exported.predict(x) as tf.Tensor;
+    expect(b.shape).toEqual(a.shape);
+    expect(tf.moments(a).variance.dataSync()[0]).toBeGreaterThan(0);
+    return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!;
+  });
+}
+
+function roughSplines(model: tfl.LayersModel, seed: number): void {
+  model.layers.filter((l) => l instanceof SplineActivation).forEach((l, i) => {
+    const c = tf.randomUniform(l.getWeights()[0]!.shape, -1, 1, 'float32', seed + i);
+    l.setWeights([c]);
+    c.dispose();
+  });
+}
+
+function expectStandard(exported: tfl.LayersModel): void {
+  for (const l of exported.layers) expect([l.getClassName(), STANDARD.has(l.getClassName())]).toEqual([l.getClassName(), true]);
+  const json = JSON.stringify(exported.toJSON(null, false));
+  // Every class in the saved config (layers, initializers) is a tfjs-layers one.
+  const classes = [...json.matchAll(/"class_name":"(\w+)"/g)].map((m) => m[1]);
+  expect(classes.filter((c) => /Spectral|GroupSort|Spline|TV2|BV2/.test(c!))).toEqual([]);
+}
+
+test('lipschitz registers its layers with exportToStandardLayers', () => {
+  expect(standardExportNames()).toEqual(expect.arrayContaining(['GroupSort', 'SpectralConv2D', 'SpectralDense']));
+});
+
+test('a 1-Lipschitz dense model (spectral layers, GroupSort, maxSlope splines) exports exactly', () => {
+  const before = tf.memory().numTensors;
+  const m = tfl.sequential({layers: [
+    spectralDense({units: 8, inputShape: [4], orthonormalize: 'bjorck', name: 'sd1'}),
+    groupSort({groupSize: 2, name: 'maxmin'}),
+    spectralDense({units: 6, name: 'sd2'}),
+    splineActivation({size: 21, range: 1, maxSlope: 1, name: 'spline'}),
+    spectralDense({units: 6, useBias: false, name: 'sd3'}),
+    groupSort({groupSize: 3, name: 'sort3'}),
+    spectralDense({units: 2, name: 'logits'}),
+  ]});
+  roughSplines(m, 1);
+  m.layers.forEach((l, i) => {  // non-zero biases
+    const ws = l.getWeights();
+    if (ws.length < 2) return;
+    const b = tf.randomUniform(ws[1]!.shape, -0.5, 0.5, 'float32', 10 + i);
+    l.setWeights([ws[0]!, b, ...ws.slice(2)]);
+    b.dispose();
+  });
+  const e = exportToStandardLayers(m);
+  expectStandard(e);
+  expect(e.getLayer('sd1').getClassName()).toBe('Dense');
+  expect(e.getLayer('sd1').getWeights().length).toBe(2);  // kernel and bias, no power-iteration vector
+  for (const [scale, seed] of [[1, 2], [1e4, 3]] as const) {
+    const x = tf.randomUniform([64, 4], -scale, scale, 'float32', seed);
+    expect(relError(m, e, x)).toBeLessThan(1e-5);
+    x.dispose();
+  }
+  m.dispose();
+  e.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+test('a spectral conv model exports to Conv2D with the normalised kernel', () => {
+  const before = tf.memory().numTensors;
+  const m = tfl.sequential({layers: [
+    spectralConv2d({inputShape: [8, 8, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'sc'}),
+    splineActivation({size: 11, range: 1, maxSlope: 1}),
+    groupSort({groupSize: 2}),
+    tfl.layers.flatten(),
+    spectralDense({units: 3}),
+  ]});
+  roughSplines(m, 20);
+  const e = exportToStandardLayers(m);
+  expectStandard(e);
+  expect(e.getLayer('sc').getClassName()).toBe('Conv2D');
+  for (const [scale, seed] of [[1, 21], [1e4, 22]] as const) {
+    const x = tf.randomUniform([3, 8, 8, 1], -scale, scale, 'float32', seed);
+    expect(relError(m, e, x)).toBeLessThan(1e-5);
+    x.dispose();
+  }
+  m.dispose();
+  e.dispose();
+  expect(tf.memory().numTensors).toBe(before);
+});
+
+test('GroupSort with ties and every group size up to the full sort', () => {
+  for (const g of [2, 3, 4, 6]) {
+    const m = tfl.sequential({layers: [groupSort({inputShape: [3, 12], groupSize: g})]});
+    const e = exportToStandardLayers(m);
+    const x = tf.tidy(() => tf.round(tf.randomUniform([5, 3, 12], -3, 3, 'float32', g)));  // many ties
+    const a = m.predict(x) as tf.Tensor;
+    const b = e.predict(x) as tf.Tensor;
+    // The same values (a tie may swap 0 and -0, which are equal).
+    const plain = (t: tf.Tensor) => Array.from(t.dataSync(), (v) => v + 0);
+    expect(plain(b)).toEqual(plain(a));
+    tf.dispose([x, a, b]);
+    m.dispose();
+    e.dispose();
+  }
+});
