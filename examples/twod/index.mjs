@@ -2,22 +2,23 @@
 /**
  * The paper's 2-D benchmark (Aziznejad, Gupta, Campos, Unser, IEEE TSP 2020): deep spline
  * networks beside ReLU, LeakyReLU and PReLU networks of the same shape on the "circle" and
- * "s_shape" datasets. Run `node examples/twod/index.mjs --help`.
+ * "s_shape" datasets, and 1-Lipschitz ReLU, GroupSort and spline networks with their
+ * certified accuracy, each trained on several seeds. Run `node examples/twod/index.mjs --help`.
  */
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {SplineActivation} from '@deepspline/layers';
-import {activeKnots, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
+import {activeKnots, certifiedAccuracy, lipschitzBound} from '@deepspline/lipschitz';
 import {HELP, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
-import {MODELS, buildModel, isSpline} from './lib/models.mjs';
+import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isSpline} from './lib/models.mjs';
 import {deriveSeed} from './lib/prng.mjs';
 import {progressBar} from './lib/progress.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
-import {activationsSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
-import {markdownTable, textTable} from './lib/report.mjs';
+import {activationsSvg, certifiedSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
+import {COLUMNS, markdownTable, meanStd, textTable} from './lib/report.mjs';
 
 let opts;
 try {
@@ -83,90 +84,147 @@ function activationRows(model, threshold) {
 
 const finite = (v) => (Number.isFinite(v) ? v : null);
 
-/** Trains and evaluates one model; returns its results row and (optionally) writes pictures. */
-async function runOne(data, kind, {lambda, tag, plots}) {
-  const seed = deriveSeed(opts.seed, `${data.name}:${kind}`);
-  const model = buildModel(kind, {seed, lambda, weightDecay: opts.weightDecay, makeTv2: (l) => tv2({lambda: l})});
-  const callbacks = kind === 'spline_lip1' ? [lipschitzCallback({mode: 'constrain', target: opts.target})] : [];
+/** The radii of the certified-accuracy curves, 0 to 0.5 in steps of 0.01 (0.05 and 0.1 exact). */
+const CURVE_RADII = Array.from({length: 51}, (_, k) => k / 100);
+/** The radii of the table. */
+const TABLE_RADII = [0.05, 0.1];
+
+/**
+ * Trains and evaluates one model on one seed; returns its run record (and the certified
+ * accuracy curve) and optionally writes its pictures.
+ */
+async function runOne(data, kind, seed, {lambda, tag, plots}) {
+  const modelSeed = deriveSeed(seed, `${data.name}:${kind}`);
+  const lip = isLipschitz(kind);
+  const tau = lip ? opts.tau : undefined;
+  const model = buildModel(kind, {seed: modelSeed, lambda, weightDecay: opts.weightDecay, splineInit: opts.splineInit});
   const train = opts.trainSize ? {x: data.train.x.slice(0, 2 * opts.trainSize), y: data.train.y.slice(0, opts.trainSize),
     n: Math.min(opts.trainSize, data.train.n)} : data.train;
-  const label = `${data.name} ${tag ?? kind}`.padEnd(28);
+  const label = `${data.name} ${tag ?? kind} seed ${seed}`.padEnd(36);
   const bar = progressBar(label, opts.schedule.epochs, {enabled: !opts.quiet});
   const t0 = process.hrtime.bigint();
   await trainModel(model, train, {
-    ...opts.schedule, seed: deriveSeed(seed, 'shuffle'), callbacks,
+    ...opts.schedule, seed: deriveSeed(modelSeed, 'shuffle'), tau,
     onEpoch: (epoch, loss) => bar.update(epoch, `loss ${loss.toFixed(4)}`),
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const probs = predict(model, data.test);
+  const probs = predict(model, data.test, tau);
   const testAccuracy = accuracy(probs, data.test.y);
-  const valAccuracy = accuracy(predict(model, data.val), data.val.y);
+  // Certified on the logit (certifiedAccuracy strips a final sigmoid), from its certified l2 bound.
+  const cert = tf.tidy(() => certifiedAccuracy(model, tf.tensor2d(data.test.x, [data.test.n, 2]),
+    tf.tensor1d(data.test.y), {epsilons: CURVE_RADII}));
   bar.done(`test acc ${(100 * testAccuracy).toFixed(2)}%`);
   const spline = isSpline(kind);
-  const row = {
-    dataset: data.name,
-    model: kind,
+  const run = {
+    seed,
     testAccuracy,
-    lipschitzBound: finite(lipschitzBound(model, {norm: 2, method: 'operator'}).bound),
-    paperBound: spline ? finite(lipschitzBound(model, {norm: 2, method: 'paper'}).bound) : null,
+    certifiedAccuracy: Object.fromEntries(TABLE_RADII.map((r) => [String(r), cert.accuracy[CURVE_RADII.indexOf(r)]])),
+    lipschitzBound: finite(lip ? lipschitzBound(model).bound : cert.radii.bound),
+    paperBound: spline ? finite(lipschitzBound(model, {method: 'paper'}).bound) : null,
     activeKnots: spline ? activeKnots(model, opts.knotThreshold).total : null,
-    params: model.countParams(),
     seconds: Math.round(seconds * 100) / 100,
   };
   if (plots) {
     const name = `${data.name}_${tag ?? kind}`;
+    const title = `${data.name}: ${MODELS[kind]}${tag ? ` (${tag})` : ''}, seed ${seed}`;
     writeFileSync(join(out, `${name}_decision.svg`), decisionRegionSvg({
-      probabilities: probs, side: data.test.side, dataset: data.name, accuracy: testAccuracy,
-      title: `${data.name}: ${MODELS[kind]}${tag ? ` (${tag})` : ''}`,
+      probabilities: probs, side: data.test.side, dataset: data.name, accuracy: testAccuracy, title,
     }));
     const rows = activationRows(model, opts.knotThreshold);
     if (rows.length > 0) {
       writeFileSync(join(out, `${name}_activations.svg`), activationsSvg({
-        title: `${data.name}: learned activations of ${MODELS[kind]}${tag ? ` (${tag})` : ''}`,
+        title: `${data.name}: learned activations of ${MODELS[kind]}${tag ? ` (${tag})` : ''}, seed ${seed}`,
         note: spline ? `dots: knots; red = active (|ReLU slope change| > ${opts.knotThreshold}); ` +
           'shaded: the spline grid [-1, 1]' : 'PReLU: the knot at 0',
         rows,
       }));
     }
   }
+  // Trainable parameters (a spectral layer's power-iteration vector is a non-trainable weight).
+  const params = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
   model.dispose();
-  return {row, valAccuracy};
+  return {run, params, curve: cert.accuracy};
+}
+
+/**
+ * Trains one model on every seed; returns the summary row (mean +- std, and the runs). Pictures
+ * (`plots`) are of the first seed.
+ */
+async function runSeeds(data, kind, {lambda, tag, plots}) {
+  const runs = [];
+  const curves = [];
+  let params;
+  for (const [i, seed] of opts.seedList.entries()) {
+    const r = await runOne(data, kind, seed, {lambda, tag, plots: plots && i === 0});
+    runs.push(r.run);
+    curves.push(r.curve);
+    params = r.params;
+  }
+  const stat = (get) => meanStd(runs.map(get));
+  return {
+    dataset: data.name,
+    model: kind,
+    seeds: opts.seedList,
+    testAccuracy: stat((r) => r.testAccuracy),
+    certifiedAccuracy: Object.fromEntries(TABLE_RADII.map((r) => [String(r), stat((run) => run.certifiedAccuracy[r])])),
+    lipschitzBound: {...stat((r) => r.lipschitzBound), max: Math.max(...runs.map((r) => r.lipschitzBound ?? Infinity))},
+    paperBound: stat((r) => r.paperBound),
+    activeKnots: stat((r) => r.activeKnots),
+    params,
+    seconds: stat((r) => r.seconds),
+    ...(isLipschitz(kind) ? {certifiedCurve: {epsilons: CURVE_RADII,
+      accuracy: CURVE_RADII.map((_, j) => curves.reduce((a, c) => a + c[j], 0) / curves.length)}} : {}),
+    runs,
+  };
 }
 
 const out = resolve(opts.out);
 mkdirSync(out, {recursive: true});
 const kernels = await setupBackend(opts.backend);
 const s = opts.schedule;
+const lipModels = opts.models.filter(isLipschitz);
 const header = [
   `Deep splines on the 2-D benchmark`,
   `Backend: ${tf.getBackend()}, spline kernels: ${kernels}`,
   `Schedule: ${s.name}: ${s.epochs} epochs, batch ${s.batchSize}, Adam lr ${s.lr}, ` +
-    `milestones ${s.milestones.join('/')} x${s.gamma}; weight decay ${opts.weightDecay}; seed ${opts.seed}` +
+    `milestones ${s.milestones.join('/')} x${s.gamma}; weight decay ${opts.weightDecay}` +
     (opts.trainSize ? `; first ${opts.trainSize} training points only` : ''),
-  `Splines: size 21, range 1, init leaky_relu, TV(2) lambda ${opts.sweep ? SWEEP_LAMBDAS.join('/') : opts.lambda}; ` +
-    (opts.sweep ? '' : `constrained net: Lipschitz target ${opts.target}; `) +
-    `active knots: |a_k| > ${opts.knotThreshold}`,
+  `Seeds: ${opts.seedList.join(', ')} (mean ± sample std over the seeds; data from seed ${opts.seed}); ` +
+    `init: PyTorch's nn.Linear default (weights and biases uniform in ±1/sqrt(fan_in))`,
+  `Splines: size ${SPLINE.size}, range ${SPLINE.range}, init ${SPLINE.init}, TV(2) lambda ` +
+    `${opts.sweep ? SWEEP_LAMBDAS.join('/') : opts.lambda}; active knots: |a_k| > ${opts.knotThreshold}`,
+  ...(opts.sweep || lipModels.length === 0 ? [] : [`1-Lipschitz nets: spectralDense (orthonormalize ` +
+    `${SPECTRAL.orthonormalize}, ${SPECTRAL.bjorckSteps} steps), linear logit, tauBinaryCrossentropy tau ${opts.tau}; ` +
+    `spline_lip1: maxSlope 1, init ${opts.splineInit}`]),
 ];
 console.log(header.join('\n') + '\n');
+
+const NOTE = 'Test accuracy on the 200 x 200 grid of cell centres. Certified: the share of test points ' +
+  'classified correctly with a certified l2 radius >= r (|logit| / certified bound). Lipschitz bounds of the ' +
+  'logit (before the output sigmoid) in the l2 norm: "certified" is the operator-norm bound of ' +
+  '`lipschitzBound`, "paper" the reference\'s (prod max|W| x prod sum BV(2)), spline networks only. ' +
+  'Active knots of the 8 splines; seconds: training time per seed.';
 
 const started = Date.now();
 if (!opts.sweep) {
   const rows = [];
   for (const name of opts.datasets) {
     const data = makeDataset(name, opts.seed);
-    for (const kind of opts.models) {
-      const {row} = await runOne(data, kind, {lambda: opts.lambda, plots: opts.plots});
-      rows.push(row);
-    }
+    for (const kind of opts.models) rows.push(await runSeeds(data, kind, {lambda: opts.lambda, plots: opts.plots}));
   }
   const total = (Date.now() - started) / 1000;
   console.log('\n' + textTable(rows) + `\n\nTotal ${total.toFixed(1)} s.`);
   writeFileSync(join(out, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(out, 'results.md'), `# Deep splines on the 2-D benchmark\n\n` +
-    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) +
-    `\n\nTest accuracy on the 200 x 200 grid of cell centres; Lipschitz bounds of the whole network ` +
-    `(sigmoid output included) in the l2 norm; "paper" is the reference's bound ` +
-    `(prod max|W| x prod sum BV(2)), only defined for spline networks; seconds = training time.\n`);
+    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) + `\n\n${NOTE}\n`);
+  if (opts.plots && lipModels.length > 0) {
+    writeFileSync(join(out, 'certified.svg'), certifiedSvg({
+      title: 'Certified accuracy of the 1-Lipschitz networks on the test grid',
+      note: `mean over seeds ${opts.seedList.join(', ')}; at r = 0 the test accuracy`,
+      panels: opts.datasets.map((dataset) => ({dataset, curves: rows.filter((r) => r.dataset === dataset &&
+        r.certifiedCurve).map((r) => ({label: r.model, ...r.certifiedCurve}))})),
+    }));
+  }
   console.log(`Wrote results.json, results.md${opts.plots ? ' and SVG pictures' : ''} to ${out}`);
 } else {
   const series = [];
@@ -175,23 +233,21 @@ if (!opts.sweep) {
     const data = makeDataset(name, opts.seed);
     const points = [];
     for (const lambda of SWEEP_LAMBDAS) {
-      const {row} = await runOne(data, 'spline', {lambda, tag: `lambda=${lambda}`, plots: false});
-      const point = {lambda, ...row};
-      points.push(point);
-      rows.push(point);
+      const row = {lambda, ...await runSeeds(data, 'spline', {lambda, tag: `lambda=${lambda}`, plots: false})};
+      rows.push(row);
+      points.push({lambda, testAccuracy: row.testAccuracy.mean, activeKnots: row.activeKnots.mean,
+        lipschitzBound: row.lipschitzBound.mean});
     }
     series.push({dataset: name, points});
   }
-  const columns = [{head: 'lambda', get: (r) => String(r.lambda)}];
-  const {COLUMNS} = await import('./lib/report.mjs');
-  const cols = [COLUMNS[0], ...columns, ...COLUMNS.slice(2)];
+  const cols = [COLUMNS[0], {head: 'lambda', get: (r) => String(r.lambda)}, ...COLUMNS.slice(2)];
   console.log('\n' + textTable(rows, cols) + `\n\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   writeFileSync(join(out, 'sweep.json'), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(out, 'sweep.md'), `# TV(2) trade-off sweep\n\n` + header.slice(1).map((h) => `- ${h}`).join('\n') +
-    `\n\n` + markdownTable(rows, cols) + '\n');
+    `\n\n` + markdownTable(rows, cols) + `\n\n${NOTE}\n`);
   if (opts.plots) {
     writeFileSync(join(out, 'sweep.svg'), sweepSvg({
-      title: 'Deep spline 2-4-4-1: accuracy, sparsity and Lipschitz bound against lambda', series}));
+      title: 'Deep spline 2-4-4-1: accuracy, sparsity and Lipschitz bound against lambda (mean over seeds)', series}));
   }
   console.log(`Wrote sweep.json, sweep.md${opts.plots ? ', sweep.svg' : ''} to ${out}`);
 }

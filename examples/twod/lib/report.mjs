@@ -1,18 +1,45 @@
-/** The results table: console text and Markdown. */
+/** Per-seed runs summarized (mean +- std), and the results table as console text and Markdown. */
 
-const fmt = (v, digits) => (v == null || !Number.isFinite(v) ? '-' : v.toFixed(digits));
-const fmtBound = (v) => (v == null || !Number.isFinite(v) ? '-' : v >= 1e4 ? v.toExponential(2) : v.toPrecision(4));
+/**
+ * Mean and sample standard deviation (n - 1) of finite numbers; `std` is null for one value,
+ * the whole summary null when there is none.
+ * @param {(number | null)[]} values
+ */
+export function meanStd(values) {
+  const v = values.filter((x) => x != null && Number.isFinite(x));
+  if (v.length === 0) return null;
+  const mean = v.reduce((a, b) => a + b, 0) / v.length;
+  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : null;
+  return {mean, std};
+}
 
-/** Column definitions shared by the console table and the Markdown table. */
+const fmtNumber = (v, digits, precision = 4) => (v >= 1e4 ? v.toExponential(2) : digits == null ?
+  v.toPrecision(precision) : v.toFixed(digits));
+const fmtSpread = (v, digits) => (digits != null ? v.toFixed(digits) : v !== 0 && (v < 1e-3 || v >= 1e4) ?
+  v.toExponential(1) : v.toPrecision(3));
+
+/** `mean ± std` of a summary (scaled), `-` when absent; the std is left out for one seed. */
+function fmtStat(s, {scale = 1, digits, precision} = {}) {
+  if (s == null) return '-';
+  const mean = fmtNumber(scale * s.mean, digits, precision);
+  return s.std == null ? mean : `${mean} ± ${fmtSpread(scale * s.std, digits)}`;
+}
+
+const pct = (s) => fmtStat(s, {scale: 100, digits: 2});
+
+/** Column definitions shared by the console table and the Markdown table (summary rows). */
 export const COLUMNS = [
   {head: 'dataset', get: (r) => r.dataset},
   {head: 'model', get: (r) => r.model},
-  {head: 'test acc %', get: (r) => fmt(100 * r.testAccuracy, 2), right: true},
-  {head: 'Lip. bound (operator)', get: (r) => fmtBound(r.lipschitzBound), right: true},
-  {head: 'Lip. bound (paper)', get: (r) => fmtBound(r.paperBound), right: true},
-  {head: 'active knots', get: (r) => (r.activeKnots == null ? '-' : String(r.activeKnots)), right: true},
+  {head: 'test acc %', get: (r) => pct(r.testAccuracy), right: true},
+  {head: 'certified % (r = 0.05)', get: (r) => pct(r.certifiedAccuracy['0.05']), right: true},
+  {head: 'certified % (r = 0.1)', get: (r) => pct(r.certifiedAccuracy['0.1']), right: true},
+  // Five digits: a 1-Lipschitz net's bound (1 - 5e-5, the splines' slope margin) is not 1.000.
+  {head: 'Lip. bound (certified)', get: (r) => fmtStat(r.lipschitzBound, {precision: 5}), right: true},
+  {head: 'Lip. bound (paper)', get: (r) => fmtStat(r.paperBound), right: true},
+  {head: 'active knots', get: (r) => fmtStat(r.activeKnots, {digits: 1}), right: true},
   {head: 'params', get: (r) => String(r.params), right: true},
-  {head: 'seconds', get: (r) => fmt(r.seconds, 1), right: true},
+  {head: 'seconds', get: (r) => fmtStat(r.seconds, {digits: 1}), right: true},
 ];
 
 /** A plain-text table with aligned columns. */

@@ -52,7 +52,7 @@ export function decisionRegionSvg({probabilities, side, dataset, title, accuracy
   const pad = 40;
   const cell = size / side;
   const m = {x: (x) => pad + ((x + 1) / 2) * size, y: (y) => pad + ((1 - y) / 2) * size};
-  let body = `<text x="${pad}" y="20" font-size="14">${esc(title)}</text>\n`;
+  let body = `<text x="${pad}" y="16" font-size="14">${esc(title)}</text>\n`;
   body += `<g shape-rendering="crispEdges">\n<rect x="${pad}" y="${pad}" width="${size}" height="${size}" fill="#dbe7f3"/>\n`;
   for (let i = 0; i < side; ++i) {          // row i holds y = centre i (bottom to top)
     let j = 0;
@@ -80,7 +80,7 @@ export function decisionRegionSvg({probabilities, side, dataset, title, accuracy
     `<line x1="${pad + 200}" y1="${ly - 4}" x2="${pad + 230}" y2="${ly - 4}" stroke="black" ` +
     `stroke-width="1.5" stroke-dasharray="5,3"/><text x="${pad + 236}" y="${ly}">true boundary</text>\n`;
   if (accuracy != null) {
-    body += `<text x="${pad + size}" y="20" text-anchor="end">test accuracy ${(100 * accuracy).toFixed(2)}%</text>\n`;
+    body += `<text x="${pad}" y="32" font-size="11" fill="#555">test accuracy ${(100 * accuracy).toFixed(2)}%</text>\n`;
   }
   return doc(size + 2 * pad, size + 2 * pad + 10, body, title);
 }
@@ -171,7 +171,7 @@ export function sweepSvg({title, series}) {
   const panels = [
     {key: 'testAccuracy', label: 'test accuracy'},
     {key: 'activeKnots', label: 'active knots'},
-    {key: 'lipschitzBound', label: 'Lipschitz bound (operator)'},
+    {key: 'lipschitzBound', label: 'Lipschitz bound (certified, logit)'},
   ];
   let body = `<text x="10" y="20" font-size="14">${esc(title)}</text>\n`;
   panels.forEach((panel, r) => {
@@ -213,4 +213,52 @@ export function sweepSvg({title, series}) {
       `<text x="${left + 16 + i * 120}" y="${ly + 12}">${esc(s.dataset)}</text>\n`;
   });
   return doc(left + pw + 20, ly + 24, body, title);
+}
+
+/**
+ * Certified accuracy against the radius r: one panel per dataset, one curve per model (the
+ * share of test points classified correctly with a certified l2 radius >= r).
+ * @param {{title: string, note?: string, panels: {dataset: string, curves: {label: string,
+ *   epsilons: number[], accuracy: number[]}[]}[]}} args
+ */
+export function certifiedSvg({title, note, panels}) {
+  const pw = 300;
+  const ph = 220;
+  const left = 60;
+  const top = 64;
+  const gap = 50;
+  const colors = ['#1f5fa8', '#c0392b', '#27ae60', '#8e44ad', '#e67e22'];
+  const rmax = Math.max(...panels.flatMap((p) => p.curves.flatMap((c) => c.epsilons)));
+  const X = (x0, r) => x0 + (r / rmax) * pw;
+  const Y = (a) => top + ph - a * ph;
+  let body = `<text x="10" y="20" font-size="14">${esc(title)}</text>\n`;
+  if (note) body += `<text x="10" y="38" font-size="11" fill="#555">${esc(note)}</text>\n`;
+  panels.forEach((panel, i) => {
+    const x0 = left + i * (pw + gap);
+    body += `<text x="${x0 + pw / 2}" y="${top - 8}" text-anchor="middle" font-weight="bold">${esc(panel.dataset)}</text>\n`;
+    body += `<rect x="${x0}" y="${top}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#999"/>\n`;
+    for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+      body += `<line x1="${x0}" x2="${x0 + pw}" y1="${f(Y(t))}" y2="${f(Y(t))}" stroke="#e4e4e4"/>` +
+        `<text x="${x0 - 5}" y="${f(Y(t) + 4)}" text-anchor="end" font-size="10">${100 * t}</text>\n`;
+    }
+    for (const t of niceTicks(0, rmax, 5)) {
+      body += `<line y1="${top}" y2="${top + ph}" x1="${f(X(x0, t))}" x2="${f(X(x0, t))}" stroke="#eee"/>` +
+        `<text x="${f(X(x0, t))}" y="${top + ph + 14}" text-anchor="middle" font-size="10">${t}</text>\n`;
+    }
+    body += `<text x="${x0 + pw / 2}" y="${top + ph + 32}" text-anchor="middle">radius r (l2)</text>\n`;
+    body += `<text x="${x0 - 40}" y="${top + ph / 2}" text-anchor="middle" ` +
+      `transform="rotate(-90 ${x0 - 40} ${top + ph / 2})">certified accuracy %</text>\n`;
+    panel.curves.forEach((c, k) => {
+      body += `<polyline fill="none" stroke="${colors[k % colors.length]}" stroke-width="1.8" points="` +
+        c.epsilons.map((r, j) => `${f(X(x0, r))},${f(Y(c.accuracy[j]))}`).join(' ') + `"/>\n`;
+    });
+  });
+  const labels = panels[0]?.curves.map((c) => c.label) ?? [];
+  const ly = top + ph + 56;
+  labels.forEach((label, k) => {
+    const lx = left + k * 200;
+    body += `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colors[k % colors.length]}" ` +
+      `stroke-width="2.5"/><text x="${lx + 30}" y="${ly}">${esc(label)}</text>\n`;
+  });
+  return doc(left + panels.length * (pw + gap), ly + 16, body, title);
 }

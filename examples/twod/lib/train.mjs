@@ -1,23 +1,30 @@
 /**
- * Training and evaluation of one benchmark network: Adam, binary cross-entropy, step
+ * Training and evaluation of one benchmark network: Adam, binary cross-entropy on a sigmoid
+ * output (the reference's) or, for a linear logit output, deel-lip's tau cross-entropy; step
  * learning-rate decay at milestones, seeded shuffling (tfjs's own `shuffle` uses Math.random,
  * so each epoch is a `fit` call on data permuted by our seeded generator).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import {losses} from '@deepspline/lipschitz';
 import {mulberry32, permutation} from './prng.mjs';
+
+/** PyTorch's Adam epsilon (tfjs's default is 1e-7). */
+const ADAM_EPSILON = 1e-8;
 
 /**
  * Trains `model` in place.
  * @param {import('@tensorflow/tfjs-layers').LayersModel} model
  * @param {{x: Float32Array, y: Float32Array, n: number}} train
  * @param {{epochs: number, batchSize: number, lr: number, milestones: number[], gamma: number,
- *   seed: number, callbacks?: object[], onEpoch?: (epoch: number, loss: number) => void}} schedule
+ *   seed: number, tau?: number, onEpoch?: (epoch: number, loss: number) => void}} schedule
+ *   `tau` given: the model outputs a logit f, trained with the cross-entropy of sigmoid(tau f)
+ *   divided by tau (`losses.tauBinaryCrossentropy`); else it outputs a probability (BCE).
  * @returns {Promise<{loss: number}>} the last epoch's training loss
  */
 export async function trainModel(model, train, schedule) {
-  const {epochs, batchSize, lr, milestones, gamma, seed} = schedule;
-  const optimizer = tf.train.adam(lr);
-  model.compile({optimizer, loss: 'binaryCrossentropy'});
+  const {epochs, batchSize, lr, milestones, gamma, seed, tau} = schedule;
+  const optimizer = tf.train.adam(lr, 0.9, 0.999, ADAM_EPSILON);
+  model.compile({optimizer, loss: tau != null ? losses.tauBinaryCrossentropy({tau}) : 'binaryCrossentropy'});
   const xs = tf.tensor2d(train.x, [train.n, 2]);
   const ys = tf.tensor2d(train.y, [train.n, 1]);
   const rand = mulberry32(seed);
@@ -32,7 +39,6 @@ export async function trainModel(model, train, schedule) {
       order.dispose();
       const history = await model.fit(ex, ey, {
         batchSize, epochs: epoch + 1, initialEpoch: epoch, shuffle: false, verbose: 0,
-        callbacks: schedule.callbacks ?? [],
       });
       ex.dispose();
       ey.dispose();
@@ -48,14 +54,16 @@ export async function trainModel(model, train, schedule) {
 }
 
 /**
- * Sigmoid outputs of `model` on a point set, as a Float32Array.
+ * Class-1 probabilities of `model` on a point set, as a Float32Array: the sigmoid output, or
+ * for a logit model (`tau` given) sigmoid(tau f), the probability its loss fits.
  * @param {import('@tensorflow/tfjs-layers').LayersModel} model
  * @param {{x: Float32Array, n: number}} set
+ * @param {number} [tau]
  */
-export function predict(model, set) {
+export function predict(model, set, tau) {
   return tf.tidy(() => {
     const out = model.predict(tf.tensor2d(set.x, [set.n, 2]), {batchSize: 4096});
-    return out.dataSync().slice();
+    return (tau != null ? tf.sigmoid(tf.mul(out, tau)) : out).dataSync().slice();
   });
 }
 
