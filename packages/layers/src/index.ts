@@ -15,4 +15,4 @@ export type {SerializedObject} from './serialization.js';
 export {withSplineActivations, type WithSplineActivationsArgs} from './convert.js';
 export {STANDARD_LAYER_CLASSES, exportToStandardLayers, registerStandardExport,
   standardExportNames} from './standard_export.js';
-export type {StandardExportContext, StandardExporter} from './standard_export.js';
+export type {ExportToStandardLayersOptions, StandardExportContext, StandardExporter} from './standard_export.js';

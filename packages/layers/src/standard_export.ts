@@ -43,8 +43,25 @@ const STANDARD_CONFIG_CLASSES = new Set([...STANDARD_LAYER_CLASSES,
   'LeCunUniform', 'Orthogonal', 'L1L2', 'MaxNorm', 'UnitNorm', 'NonNeg', 'MinMaxNorm',
   'SimpleRNNCell', 'GRUCell', 'LSTMCell', 'StackedRNNCells', 'ConvLSTM2DCell']);
 
+/** Options of {@link exportToStandardLayers}. */
+export interface ExportToStandardLayersOptions {
+  /**
+   * How a SplineActivation is written with standard layers. `'hats'`: a weighted sum of
+   * hat functions at the knots (`Minimum` of two `Dense` ramps, `ReLU`), at most two of which
+   * are non-zero at any input, so the result is as accurate as the layer itself for any
+   * spline. `'ramps'`: `c_m + ` a sum of one-sided ReLU ramps (one `Dense`, `ReLU`): fewer
+   * operations, but the float32 sum cancels large terms, so its error grows with the
+   * spline's TV(2) and the distance to the middle knot (fine for smooth, TV(2)-regularised
+   * splines; not for rough ones with many knots).
+   * @defaultValue 'hats'
+   */
+  splineForm?: 'hats' | 'ramps';
+}
+
 /** What an exporter may use while it builds its standard layers. */
 export interface StandardExportContext {
+  /** The options {@link exportToStandardLayers} was called with (defaults filled in). */
+  readonly options: Readonly<Required<ExportToStandardLayersOptions>>;
   /**
    * A layer name starting with `base` that no other layer of the exported model has; the name
    * is reserved by the call. Give every new layer such a name (tfjs requires unique names).
@@ -96,42 +113,64 @@ export function standardExportNames(): string[] {
 }
 
 /**
- * One ramp `ReLU(d (x - t))` of the standard-layer form of a spline: direction `d = +1`
- * (active right of the knot `t`) or `-1` (left of it), and its weight per channel.
+ * One unit of the standard-layer form of a spline: `ReLU(min(kA x + bA, kB x + bB))` (just
+ * `ReLU(kA x + bA)` without `b`) and its weight in each channel.
  */
-interface Ramp { knot: number, direction: 1 | -1, weights: number[] }
+interface Unit { a: [number, number], b?: [number, number], weights: number[] }
+
+/** A spline as a weighted sum of units plus a per-channel constant. */
+interface UnitForm { units: Unit[], bias: number[] }
 
 /**
- * The standard-layer form of linear splines, from their coefficients `c[k]` at the knots
- * `t_k = start + k step` (core's Semantics), anchored at the middle knot `m`:
- *
- * ```
- * sigma(x) = c_m + s_m ReLU(x - t_m) - s_{m-1} ReLU(t_m - x)
- *          + sum_{k > m} a_k ReLU(x - t_k) + sum_{k < m} a_k ReLU(t_k - x)
- * ```
- *
- * with `s_j = (c[j+1] - c[j]) / step` the slope of segment j and `a_k = s_k - s_{k-1}` the ReLU
- * slopes. Right of `t_m` the slope is `s_m + sum a_k` over the knots passed, left of it
- * `s_{m-1} - sum a_k`: every segment and both extrapolations are exact. Anchoring in the middle
- * (not at `t_0`, as `c_0 + s_0 (x - t_0) + sum a_k ReLU(x - t_k)`) needs only ReLUs and sums
- * about half the terms far outside the grid, so float32 cancellation there is about halved.
- * Computed in float64 from the float32 coefficients; ramps whose weight is exactly 0 in every
- * channel are left out (they add exactly nothing).
+ * The hat form of linear splines, from their coefficients `c[k]` at the knots
+ * `t_k = start + k T` (core's Semantics): `sigma(x) = sum_k (c_k / T) H_k(x) - s_0 ReLU(t_0 - x)
+ * + s_{K-2} ReLU(x - t_{K-1})`, with the hats `H_k(x) = ReLU(min(T + x - t_k, T - x + t_k))`
+ * (height T at t_k, zero beyond the neighbouring knots; `H_0` is `T` left of `t_0` and
+ * `H_{K-1}` is `T` right of `t_{K-1}`) and `s_j` the end segments' slopes. At any x at most
+ * two hats and one ramp are non-zero, so the sum is the interpolation
+ * `c_k (1 - f) + c_{k+1} f` of core's Semantics, with rounding of the order of the
+ * coefficients' whatever the spline's roughness or size.
  */
-function splineRamps(coefficients: number[][], start: number, step: number): {ramps: Ramp[], bias: number[]} {
+function hatForm(coefficients: number[][], start: number, step: number): UnitForm {
+  const size = coefficients[0]!.length;
+  const t = (k: number) => start + k * step;
+  const units: Unit[] = [];
+  for (let k = 0; k < size; ++k) {
+    units.push({
+      a: k === 0 ? [0, step] : [1, step - t(k)],
+      b: k === size - 1 ? [0, step] : [-1, step + t(k)],
+      weights: coefficients.map((c) => c[k]! / step),
+    });
+  }
+  const slope = (c: number[], j: number) => (c[j + 1]! - c[j]!) / step;
+  units.push({a: [-1, t(0)], b: [-1, t(0)], weights: coefficients.map((c) => -slope(c, 0))});
+  units.push({a: [1, -t(size - 1)], b: [1, -t(size - 1)], weights: coefficients.map((c) => slope(c, size - 2))});
+  return {units, bias: coefficients.map(() => 0)};
+}
+
+/**
+ * The ramp form, anchored at the middle knot `m`: `sigma(x) = c_m + s_m ReLU(x - t_m)
+ * - s_{m-1} ReLU(t_m - x) + sum_{k > m} a_k ReLU(x - t_k) + sum_{k < m} a_k ReLU(t_k - x)`,
+ * with `s_j` the slope of segment j and `a_k = s_k - s_{k-1}` the ReLU slopes (core's
+ * `reluSlopes`). One unit fewer than the knots and one Dense layer instead of two, but every
+ * ramp is active on half the line, so the float32 sum cancels terms of size `|a_k| |x - t_k|`:
+ * its error grows with the spline's TV(2) times the distance to the middle knot.
+ */
+function rampForm(coefficients: number[][], start: number, step: number): UnitForm {
   const size = coefficients[0]!.length;
   const m = Math.floor((size - 1) / 2);
-  const s = (c: number[], j: number) => (c[j + 1]! - c[j]!) / step;
-  const ramps: Ramp[] = [
-    {knot: start + m * step, direction: 1, weights: coefficients.map((c) => s(c, m))},
-    {knot: start + m * step, direction: -1, weights: coefficients.map((c) => -s(c, m - 1))},
+  const t = (k: number) => start + k * step;
+  const slope = (c: number[], j: number) => (c[j + 1]! - c[j]!) / step;
+  const units: Unit[] = [
+    {a: [1, -t(m)], weights: coefficients.map((c) => slope(c, m))},
+    {a: [-1, t(m)], weights: coefficients.map((c) => -slope(c, m - 1))},
   ];
   for (let k = 1; k < size - 1; ++k) {
     if (k === m) continue;
-    ramps.push({knot: start + k * step, direction: k > m ? 1 : -1,
+    units.push({a: k > m ? [1, -t(k)] : [-1, t(k)],
       weights: coefficients.map((c) => (c[k - 1]! - 2 * c[k]! + c[k + 1]!) / step)});
   }
-  return {ramps: ramps.filter((r) => r.weights.some((w) => w !== 0)), bias: coefficients.map((c) => c[m]!)};
+  return {units, bias: coefficients.map((c) => c[m]!)};
 }
 
 /** `setWeights` from plain arrays, disposing the temporary tensors. */
@@ -141,16 +180,17 @@ function writeWeights(layer: tfl.layers.Layer, values: Array<{data: number[], sh
 }
 
 /**
- * A SplineActivation as standard layers ({@link splineRamps}), for an input `[B, S..., C]`
- * and `U` ramps:
+ * A SplineActivation as standard layers, for an input `[B, S..., C]` and `U` units
+ * ({@link hatForm}; {@link rampForm} has no `B` Dense and no Minimum):
  *
  * ```
- * Reshape [P, C, 1] -> Dense(U: kernel d_j, bias -d_j t_j) -> ReLU -> Permute [P, U, C]
- *   -> DepthwiseConv2D([1, U], 'valid', per-channel ramp weights, bias c_m) -> Reshape [S..., C]
+ * Reshape [P, C, 1] -> Dense A(U), Dense B(U) -> Minimum -> ReLU -> Permute [P, U, C]
+ *   -> DepthwiseConv2D([1, U], 'valid', per-channel unit weights, bias) -> Reshape [S..., C]
  * ```
  *
- * A shared spline needs no per-channel weights: `Reshape [P C, 1] -> Dense(U) -> ReLU ->
- * Dense(1) -> Reshape`. `P` may be unknown (`-1`); at most one of `S..., C` may be.
+ * A shared spline needs no per-channel weights: `Reshape [P C, 1] -> Dense A, B -> Minimum ->
+ * ReLU -> Dense(1) -> Reshape`. `P` may be unknown (`-1`); at most one of `S..., C` may be.
+ * Units whose weight is exactly 0 in every channel are left out (they add exactly nothing).
  */
 function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
     context: StandardExportContext): tfl.SymbolicTensor {
@@ -165,32 +205,45 @@ function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
   const c = spline.effectiveCoefficients();
   const coefficients = c.arraySync() as number[][];
   c.dispose();
-  let {ramps, bias} = splineRamps(coefficients, spline.grid.start, spline.grid.step);
-  // A linear spline with zero slope: one ramp with zero weight keeps the layers well formed.
-  if (ramps.length === 0) ramps = [{knot: 0, direction: 1, weights: coefficients.map(() => 0)}];
-  const units = ramps.length;
+  const form = (context.options.splineForm === 'ramps' ? rampForm : hatForm)(
+    coefficients, spline.grid.start, spline.grid.step);
+  let units = form.units.filter((u) => u.weights.some((w) => w !== 0));
+  // A zero spline: one unit with zero weight keeps the layers well formed.
+  if (units.length === 0) units = [{...form.units[0]!, weights: coefficients.map(() => 0)}];
+  const hats = units.some((u) => u.b != null);
+  const n = units.length;
   const name = (suffix: string) => context.uniqueName(`${layer.name}_${suffix}`);
-  const apply = (l: tfl.layers.Layer, t: tfl.SymbolicTensor) => l.apply(t) as tfl.SymbolicTensor;
+  const apply = (l: tfl.layers.Layer, t: tfl.SymbolicTensor | tfl.SymbolicTensor[]) => l.apply(t) as tfl.SymbolicTensor;
   const channels = outShape[outShape.length - 1] as number;
   const shared = spline.shared;
+  const dense = (suffix: string, input: tfl.SymbolicTensor, part: (u: Unit) => [number, number]) => {
+    const d = tfl.layers.dense({units: n, name: name(suffix)});
+    const y = apply(d, input);
+    writeWeights(d, [{data: units.map((u) => part(u)[0]), shape: [1, n]},
+      {data: units.map((u) => part(u)[1]), shape: [n]}]);
+    return y;
+  };
 
-  const columns = tfl.layers.reshape({targetShape: shared ? [-1, 1] : [-1, channels, 1], name: name('columns')});
-  const knots = tfl.layers.dense({units, name: name('knots')});
-  let h = apply(tfl.layers.reLU({name: name('ramps')}), apply(knots, apply(columns, x)));
-  writeWeights(knots, [{data: ramps.map((r) => r.direction), shape: [1, units]},
-    {data: ramps.map((r) => -r.direction * r.knot), shape: [units]}]);
+  const columns = apply(tfl.layers.reshape({targetShape: shared ? [-1, 1] : [-1, channels, 1],
+    name: name('columns')}), x);
+  let h = dense(hats ? 'rising' : 'ramps_in', columns, (u) => u.a);
+  if (hats) {
+    h = apply(tfl.layers.minimum({name: name('hats_in')}),
+      [h, dense('falling', columns, (u) => u.b ?? u.a)]);
+  }
+  h = apply(tfl.layers.reLU({name: name(hats ? 'hats' : 'ramps')}), h);
   let sum: tfl.layers.Layer;
   if (shared) {
-    sum = tfl.layers.dense({units: 1, name: name('slopes')});
+    sum = tfl.layers.dense({units: 1, name: name('weights')});
     h = apply(sum, h);
-    writeWeights(sum, [{data: ramps.map((r) => r.weights[0]!), shape: [units, 1]}, {data: bias, shape: [1]}]);
+    writeWeights(sum, [{data: units.map((u) => u.weights[0]!), shape: [n, 1]}, {data: form.bias, shape: [1]}]);
   } else {
     h = apply(tfl.layers.permute({dims: [1, 3, 2], name: name('permute')}), h);
-    sum = tfl.layers.depthwiseConv2d({kernelSize: [1, units], padding: 'valid', name: name('slopes')});
+    sum = tfl.layers.depthwiseConv2d({kernelSize: [1, n], padding: 'valid', name: name('weights')});
     h = apply(sum, h);
-    // Depthwise kernel [1, U, C, 1]: element (j, n) is ramp j's weight in channel n.
-    writeWeights(sum, [{data: ramps.flatMap((r) => r.weights), shape: [1, units, channels, 1]},
-      {data: bias, shape: [channels]}]);
+    // Depthwise kernel [1, U, C, 1]: element (j, c) is unit j's weight in channel c.
+    writeWeights(sum, [{data: units.flatMap((u) => u.weights), shape: [1, n, channels, 1]},
+      {data: form.bias, shape: [channels]}]);
   }
   return apply(tfl.layers.reshape({targetShape: outShape.map((d) => d ?? -1), name: context.uniqueName(layer.name)}), h);
 }
@@ -239,12 +292,11 @@ function nonStandardClasses(value: unknown, path: string, found: string[]): stri
  * --output_format=keras`.
  *
  * - Every `SplineActivation` (per-channel or shared, any input rank, with `maxSlope` applied)
- *   becomes `Reshape -> Dense -> ReLU -> Permute -> DepthwiseConv2D -> Reshape` (shared:
- *   `Reshape -> Dense -> ReLU -> Dense -> Reshape`), the spline written as a sum of ReLU
- *   ramps at its knots, `c_m + s_m ReLU(x - t_m) - s_{m-1} ReLU(t_m - x) + sum_{k>m} a_k
- *   ReLU(x - t_k) + sum_{k<m} a_k ReLU(t_k - x)` (m the middle knot, s the segment slopes, a
- *   the ReLU slopes): the same function for every input, inside the grid, on the knots and
- *   when extrapolating, up to float32 rounding of the sum.
+ *   becomes `Reshape -> Dense, Dense -> Minimum -> ReLU -> Permute -> DepthwiseConv2D ->
+ *   Reshape` (shared: a `Dense(1)` instead of the permute and depthwise): the spline as a sum
+ *   of hat functions at its knots plus the two extrapolation ramps, the same function for
+ *   every input (inside the grid, on the knots, extrapolating) up to float32 rounding. See
+ *   `options.splineForm` for the cheaper ramp form.
  * - Layers of other packages are replaced by their registered exporter
  *   ({@link registerStandardExport}; importing `@deepspline/lipschitz` registers its
  *   spectral layers and GroupSort).
@@ -267,7 +319,8 @@ function nonStandardClasses(value: unknown, path: string, found: string[]): stri
  * await standard.save('downloads://deployed');  // loads with tf.loadLayersModel alone
  * ```
  */
-export function exportToStandardLayers(model: tfl.LayersModel): tfl.LayersModel {
+export function exportToStandardLayers(model: tfl.LayersModel,
+    options: ExportToStandardLayersOptions = {}): tfl.LayersModel {
   if (!isModel(model)) {
     throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ${describe(model)}`);
   }
@@ -279,7 +332,12 @@ export function exportToStandardLayers(model: tfl.LayersModel): tfl.LayersModel 
   // keep theirs) and names given in the exported model.
   const reserved = new Set<string>();
   const used = new Set<string>();
+  const splineForm = options?.splineForm ?? 'hats';
+  if (splineForm !== 'hats' && splineForm !== 'ramps') {
+    throw new Error(`${CONTEXT}: expected splineForm 'hats' or 'ramps', got ${describe(options.splineForm)}`);
+  }
   const context: StandardExportContext = {
+    options: {splineForm},
     uniqueName: (base: string) => {
       let name = base;
       for (let i = 1; reserved.has(name) || used.has(name); ++i) name = `${base}_${i}`;

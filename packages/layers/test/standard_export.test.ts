@@ -113,17 +113,45 @@ describe('exportToStandardLayers: SplineActivation', () => {
     [seq, e, two].forEach((m) => m.dispose());
   });
 
-  it('drops inner knots whose ReLU slope is exactly 0 in every channel', () => {
-    // relu on a grid with exact float32 knots: the only bend is at 0.
+  it('leaves out units whose weight is exactly 0 in every channel', () => {
+    // relu on a grid with exact float32 knots: zero left of 0, one bend at 0.
     const m = tfl.sequential({layers: [splineActivation({inputShape: [4], size: 9, range: 2, init: 'relu'})]});
-    const e = exportToStandardLayers(m);
-    const depthwise = e.layers.find((l) => l.getClassName() === 'DepthwiseConv2D')!;
-    expect(depthwise.getWeights()[0]!.shape).toEqual([1, 1, 4, 1]);  // ReLU(x - 0) alone
+    const units = (e: tfl.LayersModel) => e.layers.find((l) => l.getClassName() === 'DepthwiseConv2D')!.getWeights()[0]!.shape[1];
+    const hats = exportToStandardLayers(m);
+    expect(units(hats)).toBe(5);  // the hats at 0.5, 1, 1.5, 2 and the right ramp
+    const ramps = exportToStandardLayers(m, {splineForm: 'ramps'});
+    expect(units(ramps)).toBe(1);  // ReLU(x - 0) alone
     const x = uniform([16, 4], 10, 30);
-    expectSame(m, e, x);
+    expectSame(m, hats, x);
+    expectSame(m, ramps, x);
     x.dispose();
-    m.dispose();
-    e.dispose();
+    [m, hats, ramps].forEach((l) => l.dispose());
+  });
+
+  it("the ramp form: fewer layers, exact for smooth splines; a bad splineForm is an error", () => {
+    const m = tfl.sequential({layers: [tfl.layers.dense({units: 8, inputShape: [3]}),
+      splineActivation({size: 21, range: 1, init: 'softplus'}), splineActivation({size: 9, shared: true, init: 'tanh'})]});
+    const e = exportToStandardLayers(m, {splineForm: 'ramps'});
+    expect(classNames(e)).not.toContain('Minimum');
+    for (const [scale, seed] of [[1, 70], [1e4, 71]]) {
+      const x = uniform([64, 3], scale!, seed!);
+      expectSame(m, e, x);
+      x.dispose();
+    }
+    expect(() => exportToStandardLayers(m, {splineForm: 'bumps' as never})).toThrow(
+      /expected splineForm 'hats' or 'ramps', got "bumps"/);
+    [m, e].forEach((l) => l.dispose());
+  });
+
+  it('the hat form stays exact for rough splines with many knots', () => {
+    const m = tfl.sequential({layers: [splineActivation({inputShape: [16], size: 101, range: 2})]});
+    randomizeSplines(m, 80);
+    const e = exportToStandardLayers(m);
+    for (const x of [uniform([64, 16], 2, 81), onKnots([64, 16], 101, 2, 82), uniform([64, 16], 1e4, 83)]) {
+      expectSame(m, e, x);
+      x.dispose();
+    }
+    [m, e].forEach((l) => l.dispose());
   });
 });
 
