@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core';
-import {checkNorm, matrixNorm} from './linalg.js';
+import {checkNorm, matrixNorm, spectralNormFromBelow} from './linalg.js';
 import type {Norm} from './linalg.js';
 import {isLayersModel} from './guards.js';
 
@@ -81,7 +81,8 @@ export function empiricalLipschitz(model: tfl.LayersModel, x: Tensor,
   const perPoint = rows.map((j) => {
     const w = new Float64Array(n * m);
     for (let a = 0; a < m; ++a) for (let b = 0; b < n; ++b) w[b * m + a] = j[a * n + b]!;
-    return matrixNorm(w, n, m, norm, {maxIterations: 1000, tolerance: 1e-12});
+    // a lower bound wants the estimate from below (norms 1 and Infinity are exact)
+    return norm === 2 ? spectralNormFromBelow(w, n, m) : matrixNorm(w, n, m, norm);
   });
   return {value: Math.max(...perPoint), perPoint, norm};
 }

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {Matrix, SingularValueDecomposition} from 'ml-matrix';
+import {Matrix, QrDecomposition, SingularValueDecomposition} from 'ml-matrix';
 
 export async function useCpu(): Promise<void> {
   await tf.setBackend('cpu');
@@ -140,4 +140,14 @@ export function linearPartMatrix(f: (x: Tensor) => Tensor, inShape: number[]): {
     for (let i = 0; i < rows; ++i) m[i * cols + j] = data[(j + 1) * rows + i]! - data[i]!;
   }
   return {m, rows, cols};
+}
+
+/** The orthogonal factor Q (row-major n x n) of the QR decomposition of a square matrix (ml-matrix). */
+export function orthogonalFactor(m: ArrayLike<number>, n: number): Float64Array {
+  const a = new Matrix(n, n);
+  for (let i = 0; i < n; ++i) for (let j = 0; j < n; ++j) a.set(i, j, m[i * n + j]!);
+  const q = new QrDecomposition(a).orthogonalMatrix;
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; ++i) for (let j = 0; j < n; ++j) out[i * n + j] = q.get(i, j);
+  return out;
 }
