@@ -14,13 +14,16 @@
 //    alpha), on the wasm backend and on the cpu backend.
 // 2. Training throughput (samples/s of model.fit, batch 256, Adam) of a 3-layer 256-unit MLP
 //    (256 -> 256 -> 256 -> 256 -> 10) with SplineActivation (size 21) vs relu, on wasm.
+// 3. The cost of deploying without the plugin: parameters and inference time (predict, batch
+//    256) of that spline MLP vs its exportToStandardLayers exports (hats, ramps) and the relu
+//    MLP, on wasm and cpu. `--export-only` runs just these rows (and writes no results file).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';  // also registers tfjs-core's gradients
 import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
 import {setWasmBinary, wasmKernelInfo} from '@deepspline/wasm';
-import {splineActivation} from '@deepspline/layers';
+import {exportToStandardLayers, splineActivation} from '@deepspline/layers';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {cpus} from 'node:os';
 import {dirname, resolve} from 'node:path';
@@ -28,6 +31,7 @@ import {fileURLToPath} from 'node:url';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const exportOnly = args.includes('--export-only');
 const outIndex = args.indexOf('--out');
 const here = dirname(fileURLToPath(import.meta.url));
 const outFile = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(here, 'results.json');
@@ -200,6 +204,38 @@ async function trainBench() {
   return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
 }
 
+const EXPORT_BATCH = 256;
+
+/** Inference of the spline MLP, its standard-layer exports and the relu MLP on one backend. */
+async function exportBench(backend) {
+  await tf.setBackend(backend);
+  const spline = mlp('spline');
+  const models = {relu: mlp('relu'), spline, 'export (hats)': exportToStandardLayers(spline),
+    'export (ramps)': exportToStandardLayers(spline, {splineForm: 'ramps'})};
+  const x = tf.randomNormal([EXPORT_BATCH, 256], 0, 1, 'float32', 5);
+  const cases = Object.entries(models).map(([name, m]) => ({name, fn: () => m.predict(x)}));
+  const before = tf.memory().numTensors;
+  const {median: ms} = measure(cases, `export ${backend}`);
+  if (tf.memory().numTensors !== before) throw new Error(`${backend}: tensors leaked in the export benchmark`);
+  const params = Object.fromEntries(Object.entries(models).map(([name, m]) => [name, m.countParams()]));
+  const layers = Object.fromEntries(Object.entries(models).map(([name, m]) => [name, m.layers.length]));
+  Object.values(models).forEach((m) => m.dispose());
+  x.dispose();
+  return {ms, params, layers};
+}
+
+function exportTable(results) {
+  const lines = [`Deploying without the plugin: 256-256-256-256-10 MLP, SplineActivation size 21 ` +
+    `(per-channel), predict on ${EXPORT_BATCH} x 256 (median ms; ratio to the spline model's, same run)`,
+    '| model | layers | parameters | wasm ms | wasm / spline | cpu ms | cpu / spline |', '|---|---|---|---|---|---|---|'];
+  const {wasm, cpu} = results;
+  for (const name of Object.keys(wasm.ms)) {
+    lines.push(`| ${name} | ${wasm.layers[name]} | ${wasm.params[name]} | ${fmt(wasm.ms[name])} | ` +
+      `${fmt(wasm.ms[name] / wasm.ms.spline)}x | ${fmt(cpu.ms[name])} | ${fmt(cpu.ms[name] / cpu.ms.spline)}x |`);
+  }
+  return lines.join('\n');
+}
+
 const fmt = (v, d = 2) => (v >= 100 ? v.toFixed(0) : v.toFixed(d));
 
 function opTable(backend, ms) {
@@ -243,9 +279,14 @@ function otherInputsTable(ms) {
 const bestMs = {};
 const info = wasmKernelInfo();
 log(`@deepspline/wasm: ${JSON.stringify(info)}`);
+if (exportOnly) {
+  console.log(exportTable({wasm: await exportBench('wasm'), cpu: await exportBench('cpu')}));
+  process.exit(0);
+}
 const wasm = await opBench('wasm');
 const cpu = await opBench('cpu');
 const train = await trainBench();
+const exported = {wasm: await exportBench('wasm'), cpu: await exportBench('cpu')};
 
 const worst = (ms, key, ref) => Math.max(...KS.map((K) => ms[`kernel K=${K} ${key}`] / ref));
 const leastSpeedup = (ms, key) => Math.min(...KS.map((K) => ms[`fallback K=${K} ${key}`] / ms[`kernel K=${K} ${key}`]));
@@ -275,6 +316,7 @@ const tables = [opTable('wasm', wasm), otherInputsTable(wasm), opTable('cpu', cp
   ['Training, 3-layer 256-unit MLP (256-256-256-256-10), batch 256, Adam, wasm backend',
     '| activation | samples/s | ratio to relu |', '|---|---|---|',
     ...Object.entries(train).map(([k, v]) => `| ${k} | ${fmt(v, 0)} | ${fmt(v / train.relu)}x |`)].join('\n'),
+  exportTable(exported),
   ['Targets (same-run ratios of medians)', '| target | value | met |', '|---|---|---|',
     ...targets.map((t) => `| ${t.name} | ${fmt(t.value)} | ${t.met ? 'yes' : 'NO'} |`)].join('\n'),
   ['Same ratios from the fastest round of each case (informative)', '| ratio | value |', '|---|---|',
@@ -291,6 +333,7 @@ const results = {
   bestMs,
   bestRatios,
   trainingSamplesPerSecond: train,
+  standardExport: exported,
   targets,
   table: tables.join('\n\n'),
 };
