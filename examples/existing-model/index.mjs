@@ -3,19 +3,24 @@
  * Converting an existing model to deep splines: builds a small ReLU conv net (or loads a
  * model.json), converts it with `withSplineActivations` (same outputs before training),
  * fine-tunes it on synthetic data with the TV(2) regularizer and the Lipschitz callback in
- * monitor mode, saves it to disk and loads it back. Run with `--help` for the options.
+ * monitor mode, saves it to disk and loads it back, then exports it to stock tfjs layers
+ * (`exportToStandardLayers`) and reloads that with plain tfjs in a separate process. Run with
+ * `--help` for the options.
  */
-import {mkdirSync, writeFileSync} from 'node:fs';
-import {join, resolve} from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {SplineActivation, withSplineActivations} from '@deepspline/layers';
+import {SplineActivation, exportToStandardLayers, withSplineActivations} from '@deepspline/layers';
 import {activeKnots, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
 import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
 import {mulberry32 as prng} from '../twod/lib/prng.mjs';
 
-const HELP = `Convert an existing tfjs model to deep splines, fine-tune, save and reload it.
+const HELP = `Convert an existing tfjs model to deep splines, fine-tune, save and reload it, and
+export it to stock tfjs layers (reloaded with plain tfjs).
 
 Usage: node examples/existing-model/index.mjs [options]
 
@@ -199,6 +204,30 @@ const loadedRegularizer = loaded.layers.find((l) => l instanceof SplineActivatio
 console.log(`Saved to ${savedDir} (model.json + weights.bin) and loaded back: ${loadedSplines} spline ` +
   `layers, regularizer ${loadedRegularizer}; max |difference| of the predictions: ${reloadMaxDiff}`);
 
+// 5. Export to stock tfjs layers (no plugin needed to run it) and reload that in a separate
+// Node process that imports only tfjs (load_standard.mjs).
+const standard = exportToStandardLayers(spline);
+const standardDir = join(out, 'standard');
+await standard.save(fileSaveHandler(standardDir));
+const inputFile = join(out, 'standard-input.json');
+const outputFile = join(out, 'standard-output.json');
+writeFileSync(inputFile, JSON.stringify({shape: test.x.shape, data: Array.from(test.x.dataSync())}));
+const loader = join(dirname(fileURLToPath(import.meta.url)), 'load_standard.mjs');
+const child = spawnSync(process.execPath, [loader, standardDir, inputFile, outputFile], {encoding: 'utf8'});
+if (child.status !== 0) {
+  console.error(`error: plain tfjs could not load the exported model:\n${child.stderr}`);
+  process.exit(1);
+}
+const plain = JSON.parse(readFileSync(outputFile, 'utf8'));
+const exportMaxRelDiff = tf.tidy(() => {
+  const want = spline.predict(test.x);
+  return tf.max(tf.abs(tf.sub(want, tf.tensor(plain.data, plain.shape)))).dataSync()[0] /
+    tf.max(tf.abs(want)).dataSync()[0];
+});
+console.log(`Exported to stock tfjs layers (${plain.classes.join(', ')}; ${standard.countParams()} ` +
+  `parameters) in ${standardDir}, reloaded with plain tfjs: max relative difference of the ` +
+  `predictions ${exportMaxRelDiff.toExponential(2)}`);
+
 const summary = {
   model: original.name,
   source: opts.model ?? 'built-in small ReLU conv net',
@@ -217,15 +246,19 @@ const summary = {
   loadedSplineLayers: loadedSplines,
   loadedRegularizer,
   trainSeconds,
-  files: ['original/model.json', 'original/weights.bin', 'spline/model.json', 'spline/weights.bin'],
+  standardParams: standard.countParams(),
+  standardClasses: plain.classes,
+  exportMaxRelDiff,
+  files: ['original/model.json', 'original/weights.bin', 'spline/model.json', 'spline/weights.bin',
+    'standard/model.json', 'standard/weights.bin'],
 };
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
 console.log(`Test ${summary.testAccuracy != null ? `accuracy ${(100 * testMetric).toFixed(1)}%` : `MSE ${testMetric.toExponential(3)}`}; ` +
   `operator Lipschitz bound ${summary.lipschitzBound.toPrecision(4)}; active knots ${summary.activeKnots}. ` +
   `Wrote summary.json to ${out} (${((Date.now() - started) / 1000).toFixed(1)} s).`);
 tf.dispose([train.x, train.y, test.x, test.y]);
-[original, spline, loaded].forEach((m) => m.dispose());
-if (reloadMaxDiff !== 0 || !(conversionMaxDiff < 1e-5)) {
-  console.error('error: the converted or reloaded model does not reproduce the predictions');
+[original, spline, loaded, standard].forEach((m) => m.dispose());
+if (reloadMaxDiff !== 0 || !(conversionMaxDiff < 1e-5) || !(exportMaxRelDiff < 1e-5)) {
+  console.error('error: the converted, reloaded or exported model does not reproduce the predictions');
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 // Smoke test of the existing-model example: runs the real script (on the BUILT packages)
-// with a tiny schedule, then converts the saved original model again from its model.json.
+// with a tiny schedule, then converts the saved original model again from its model.json;
+// both runs end by exporting to stock tfjs layers and reloading that with plain tfjs.
 import {spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -56,6 +57,15 @@ describe('examples/existing-model', () => {
     expect(s.testAccuracy).toBeLessThanOrEqual(1);
     expectSavedModel(join(out, 'spline'), 3);
     expectSavedModel(join(out, 'original'), 0);
+    // The export to stock layers, reloaded by plain tfjs in another process.
+    expect(stdout).toContain('reloaded with plain tfjs');
+    expect(s.exportMaxRelDiff).toBeLessThan(1e-5);
+    expectSavedModel(join(out, 'standard'), 0);
+    const standard = JSON.parse(readFileSync(join(out, 'standard/model.json'), 'utf8'));
+    const classes = new Set((standard.modelTopology.config.layers as {class_name: string}[]).map((l) => l.class_name));
+    expect([...classes].sort()).toEqual(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Flatten', 'InputLayer',
+      'MaxPooling2D', 'Minimum', 'Permute', 'ReLU', 'Reshape']);
+    expect(s.standardClasses.sort()).toEqual([...classes].sort());
   });
 
   it('converts a model loaded from a model.json (--model)', () => {
@@ -68,5 +78,6 @@ describe('examples/existing-model', () => {
     expect(s.conversionMaxDiff).toBeLessThan(1e-5);
     expect(s.reloadMaxDiff).toBe(0);
     expect(s.testMse).toBeGreaterThanOrEqual(0);
+    expect(s.exportMaxRelDiff).toBeLessThan(1e-5);
   });
 });
