@@ -111,6 +111,7 @@ export function benchMarkdown() {
 
 /** `circle_spline_lip1_decision.svg` -> `circle · spline_lip1`. */
 function caption(file) {
+  if (file === 'certified.svg') return 'certified accuracy against the radius r, mean over the seeds';
   const m = /^(circle|s_shape)_(.*?)(?:_(decision|activations))?\.svg$/.exec(file);
   return m ? `${m[1]} · ${m[2]}` : file.replace(/\.svg$/, '');
 }
@@ -128,8 +129,9 @@ function demoted(file) {
 
 /**
  * The reproduction section, from the example's committed reference run
- * (examples/twod/reference/, or $DOCS_TWOD_REFERENCE): results.md, sweep.md when present,
- * and the SVG pictures, copied to `<outGuides>/reference/`.
+ * (examples/twod/reference/, or $DOCS_TWOD_REFERENCE): results.md (the table over seeds), the
+ * certified-accuracy plot, sweep.md when present, and the SVG pictures, copied to
+ * `<outGuides>/reference/`.
  */
 export function paperMarkdown(outGuides) {
   const dir = process.env.DOCS_TWOD_REFERENCE || REFERENCE_DIR;
@@ -150,11 +152,13 @@ export function paperMarkdown(outGuides) {
     parts.push(jsonToMarkdown(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))));
   }
   const svgs = files.filter((f) => f.endsWith('.svg'));
+  const certified = svgs.filter((f) => f === 'certified.svg');
   const decisions = svgs.filter((f) => f.endsWith('_decision.svg'));
   const activations = svgs.filter((f) => f.endsWith('_activations.svg'));
-  const others = svgs.filter((f) => !decisions.includes(f) && !activations.includes(f));
-  if (decisions.length) parts.push('### Decision regions', figures(decisions));
-  if (activations.length) parts.push('### Learned activations', figures(activations, 'figures wide'));
+  const others = svgs.filter((f) => ![...certified, ...decisions, ...activations].includes(f));
+  if (certified.length) parts.push('### Certified accuracy of the 1-Lipschitz networks', figures(certified, 'figures wide'));
+  if (decisions.length) parts.push('### Decision regions (first seed)', figures(decisions));
+  if (activations.length) parts.push('### Learned activations (first seed)', figures(activations, 'figures wide'));
   if (files.includes('sweep.md')) parts.push(demoted(join(dir, 'sweep.md')));
   if (others.length) parts.push(figures(others, 'figures wide'));
   const raw = ['results.json', 'sweep.json'].filter((f) => files.includes(f));
