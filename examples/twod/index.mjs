@@ -247,7 +247,7 @@ if (!opts.sweep) {
     `\n\n` + markdownTable(rows, cols) + `\n\n${NOTE}\n`);
   if (opts.plots) {
     writeFileSync(join(out, 'sweep.svg'), sweepSvg({
-      title: 'Deep spline 2-4-4-1: accuracy, sparsity and Lipschitz bound against lambda (mean over seeds)', series}));
+      title: 'Deep spline 2-4-4-1 against lambda (mean over the seeds)', series}));
   }
   console.log(`Wrote sweep.json, sweep.md${opts.plots ? ', sweep.svg' : ''} to ${out}`);
 }
