@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the docs site into docs/dist (or --out DIR): the API reference (TypeDoc), the
-// guides (Markdown + KaTeX, with generated benchmark and reproduction sections), the live
+// guides (Markdown + KaTeX, with generated benchmark, reproduction and MNIST sections), the live
 // demo (esbuild), the site search index, then checks every internal link. Exits 1 on any
 // TypeDoc warning, KaTeX error or broken link. A guide's `[text](api:Name)` to a symbol
 // that no package exports yet is rendered as text, with a warning.
@@ -8,7 +8,7 @@ import {copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, write
 import {join, resolve} from 'node:path';
 import {buildApi} from './api.mjs';
 import {buildDemo} from './demo.mjs';
-import {benchMarkdown, paperMarkdown} from './generated.mjs';
+import {benchMarkdown, mnistMarkdown, paperMarkdown} from './generated.mjs';
 import {GUIDES, layout} from './layout.mjs';
 import {checkLinks} from './links.mjs';
 import {renderMarkdown} from './markdown.mjs';
@@ -76,6 +76,7 @@ async function main() {
     const generated = {
       bench: () => benchMarkdown(),
       paper: () => paperMarkdown(join(OUT, 'guides')),
+      mnist: () => mnistMarkdown(join(OUT, 'guides')),
       packages: () => packages.map((p) => {
         const module = api.modules.find((m) => m.name === p.name);
         return `- [\`${p.name}\`](${module.url}): ${p.description}`;

@@ -1,6 +1,7 @@
 // Content generated at build time from files other engineers' scripts write: the benchmark
-// tables (bench/results.json, bench/webgl-results.json) and the reproduction of the paper's 2-D experiment
-// (examples/twod/reference/). Each returns Markdown; a clear note when the input is absent.
+// tables (bench/results.json, bench/webgl-results.json), the reproduction of the paper's 2-D experiment
+// (examples/twod/reference/) and the MNIST certified-robustness run (examples/mnist/reference/).
+// Each returns Markdown; a clear note when the input is absent.
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {ROOT} from './paths.mjs';
@@ -8,6 +9,7 @@ import {ROOT} from './paths.mjs';
 const BENCH_FILE = join(ROOT, 'bench', 'results.json');
 const WEBGL_BENCH_FILE = join(ROOT, 'bench', 'webgl-results.json');
 const REFERENCE_DIR = join(ROOT, 'examples', 'twod', 'reference');
+const MNIST_REFERENCE_DIR = join(ROOT, 'examples', 'mnist', 'reference');
 
 const note = (text) => `<div class="note">\n\n${text}\n\n</div>`;
 
@@ -163,5 +165,34 @@ export function paperMarkdown(outGuides) {
   if (others.length) parts.push(figures(others, 'figures wide'));
   const raw = ['results.json', 'sweep.json'].filter((f) => files.includes(f));
   if (raw.length) parts.push(`The raw numbers: ${raw.map((f) => `[${f}](reference/${f})`).join(', ')}.`);
+  return parts.join('\n\n');
+}
+
+/**
+ * The MNIST section, from the example's committed reference run (examples/mnist/reference/):
+ * the results table of results.md (its recipe list is in the guide), the certified-accuracy
+ * plot and the learned activations, copied to `<outGuides>/mnist/`.
+ */
+export function mnistMarkdown(outGuides) {
+  const dir = MNIST_REFERENCE_DIR;
+  if (!existsSync(join(dir, 'results.md'))) {
+    return note('**No reference run yet.** `examples/mnist/reference/results.md` is not in this checkout: ' +
+      'run `node examples/mnist/index.mjs --out examples/mnist/reference` and rebuild the site.');
+  }
+  mkdirSync(join(outGuides, 'mnist'), {recursive: true});
+  const parts = [];
+  const table = readFileSync(join(dir, 'results.md'), 'utf8').split('\n\n').filter((b) => b.startsWith('|'));
+  parts.push(...table);
+  for (const [file, caption] of [['certified_accuracy.svg', 'Certified accuracy (l2) against the radius'],
+    ['activations.svg', 'Learned activations of the spline nets']]) {
+    if (!existsSync(join(dir, file))) continue;
+    copyFileSync(join(dir, file), join(outGuides, 'mnist', file));
+    parts.push(`<div class="figures wide">\n<figure><img src="mnist/${file}" alt="${caption}" loading="lazy">` +
+      `<figcaption>${caption}</figcaption></figure>\n</div>`);
+  }
+  if (existsSync(join(dir, 'results.json'))) {
+    copyFileSync(join(dir, 'results.json'), join(outGuides, 'mnist', 'results.json'));
+    parts.push('The raw numbers: [results.json](mnist/results.json).');
+  }
   return parts.join('\n\n');
 }

@@ -7,6 +7,7 @@ export const GUIDES = [
   ['getting-started', 'Getting started'],
   ['concepts', 'Concepts'],
   ['lipschitz-control', 'Lipschitz control'],
+  ['certified-robustness', 'Certified robustness'],
   ['backends-and-performance', 'Backends and performance'],
   ['reproducing-the-paper', 'Reproducing the paper'],
   ['coming-from-pytorch', 'Coming from PyTorch'],
