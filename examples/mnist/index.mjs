@@ -41,7 +41,10 @@ const split = mnistSplit();
 let {train, test} = split;
 let evalName = `the ${TEST_SIZE} test images`;
 if (opts.holdout) {
-  if (opts.holdout >= train.n) throw new Error(`--holdout: expected fewer than ${train.n} images, got ${opts.holdout}`);
+  if (opts.holdout >= train.n) {
+    console.error(`error: --holdout: expected fewer than the ${train.n} training images, got ${opts.holdout}`);
+    process.exit(2);
+  }
   const cut = (s, a, b) => ({x: s.x.subarray(a * 784, b * 784), labels: s.labels.subarray(a, b), n: b - a});
   test = cut(train, train.n - opts.holdout, train.n);
   train = cut(train, 0, train.n - opts.holdout);
