@@ -381,8 +381,9 @@ export function spectralNormFromBelow(w: ArrayLike<number>, rows: number, cols: 
  * - `p = Infinity`: the largest absolute column sum of `W` (each output is one column);
  * - `p = 2`: the largest singular value, by Lanczos iteration on the smaller of `W W^T` and
  *   `W^T W`: `sqrt(theta + residual)` once the residual test passes; if it does not pass
- *   within `maxIterations`, the cruder bound `min(||W||_F, sqrt(||W||_1 ||W||_Inf))`, which
- *   holds for every matrix.
+ *   within `maxIterations`, the bounds that hold for every matrix:
+ *   `min(||W||_F, sqrt(||W||_1 ||W||_Inf), sqrt(mu + ||W^T W - mu I||_F))` (the last one is
+ *   tight for the clustered spectra of orthonormalized kernels).
  */
 export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: Norm,
     options: PowerIterationOptions = {}, key = 'matrix'): number {
@@ -418,7 +419,40 @@ export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: 
   let frob = 0;
   for (let i = 0; i < rows * cols; ++i) frob += w[i]! * w[i]!;
   const schur = Math.sqrt(matrixNorm(w, rows, cols, 1) * matrixNorm(w, rows, cols, Infinity));
-  return Math.min(Math.sqrt(frob), schur);
+  return Math.min(Math.sqrt(frob), schur, Math.sqrt(shiftedGramBound(matvec, n, top.value)));
+}
+
+/**
+ * `lambda_max(M) <= mu + ||M - mu I||_F` for the Gram matrix `M` and any shift `mu`, at the
+ * better of `mu = theta` (the Ritz value) and `mu = tr(M) / n`. Tight when the spectrum is
+ * clustered (orthonormalized kernels: there the Lanczos residual is slow to fall, and the
+ * Frobenius bound of `W` is `sqrt(rank)` times too large). Forms `M` column by column from
+ * the operator (`n` applications) and allows for float64 rounding.
+ */
+function shiftedGramBound(matvec: (v: Float64Array) => Float64Array, n: number, theta: number): number {
+  const m: Float64Array[] = [];
+  const e = new Float64Array(n);
+  let scale = 0;
+  for (let j = 0; j < n; ++j) {
+    e.fill(0);
+    e[j] = 1;
+    const col = matvec(e);
+    m.push(col);
+    scale = Math.max(scale, Math.abs(col[j]!));
+  }
+  let trace = 0;
+  for (let j = 0; j < n; ++j) trace += m[j]![j]!;
+  const at = (mu: number) => {
+    let f = 0;
+    for (let j = 0; j < n; ++j) {
+      const col = m[j]!;
+      for (let i = 0; i < n; ++i) f += (i === j ? col[i]! - mu : col[i]!) ** 2;
+    }
+    return mu + Math.sqrt(f);
+  };
+  const shifts = [trace / n, ...(Number.isFinite(theta) ? [theta] : [])];
+  const best = Math.min(...shifts.map(at));
+  return best + 1e-13 * n * scale;
 }
 
 /** A linear map on tensors of shape `[1, ...inShape]` and the same map with |weights|. */
