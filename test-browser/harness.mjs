@@ -75,20 +75,25 @@ export async function bundle(entry) {
  */
 
 /**
- * Launches headless Chromium and runs the bundle of `entry` in an empty page.
+ * Launches headless Chromium and runs the bundle of `entry` in an empty page. The page is
+ * served from `http://localhost/` (answered by playwright, no server): WebGPU exists only
+ * in secure contexts, and localhost is one.
  * @param {string} entry Path of the page script.
+ * @param {{args?: string[]}} [options] `args`: extra Chromium flags (e.g. `--enable-unsafe-webgpu`).
  * @returns {Promise<BrowserPage>}
  */
-export async function openPage(entry) {
+export async function openPage(entry, options = {}) {
   const script = await bundle(entry);
-  const browser = await launchChromium();
+  const browser = await launchChromium({args: options.args});
   try {
     const page = await browser.newPage();
     /** @type {string[]} */
     const errors = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
+    await page.route('http://localhost/', (route) => route.fulfill({contentType: 'text/html',
+      body: '<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>'}));
+    await page.goto('http://localhost/');
     await page.addScriptTag({content: script});
     return {browser, page, errors, close: () => browser.close()};
   } catch (e) {
