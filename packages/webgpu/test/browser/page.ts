@@ -551,25 +551,30 @@ const suite = {
     return results;
   },
 
-  /** Tensor leaks: numTensors and webgpu buffer bytes before/after forward+backward calls. */
+  /**
+   * Tensor leaks: numTensors and webgpu buffer bytes before/after forward+backward calls, on
+   * one-stage and two-stage reductions (per-channel and shared: `blocks` of each plan).
+   */
   async leaks() {
     await useWebgpu();
-    const x = tf.randomNormal([300, 4]);
-    const c = tf.randomNormal([4, 21]);
     const grid = {start: -2, step: 0.2};
-    const run = () => {
+    const inputs = [[[40, 4], [4, 21]], [[4000, 4], [4, 21]], [[20000], [1, 21]]].map(
+      ([xShape, cShape]) => ({x: tf.randomNormal(xShape), c: tf.randomNormal(cShape)}));
+    const run = () => Promise.all(inputs.map(({x, c}) => {
       const y = linearSpline(x, c, grid);
       const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(linearSpline(a, b, grid)))([x, c]);
       return Promise.all([y.data(), g[0].data(), g[1].data()]).then(() => tf.dispose([y, ...g]));
-    };
+    }));
     await run();
     const before = tf.memory().numTensors;
     const bytesBefore = (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
     for (let i = 0; i < 5; ++i) await run();
     const after = tf.memory().numTensors;
     const bytesAfter = (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
-    tf.dispose([x, c]);
-    return {before, after, bytesBefore, bytesAfter};
+    tf.dispose(inputs.flatMap(({x, c}) => [x, c]));
+    const blocks = [reductionPlan(40, 4, 21), reductionPlan(4000, 4, 21),
+      reductionPlan(20000, 1, 21)].map((plan) => plan.blocks);
+    return {before, after, bytesBefore, bytesAfter, blocks};
   },
 
   /** Errors of a direct kernel call with bad input (checkSplineArgs runs in the kernel). */

@@ -218,8 +218,11 @@ test('bad input to the kernel fails with the clear checkSplineArgs error', async
   expect(messages[3]).toMatch(/float32.*int32/);
 });
 
-test('no tensor or GPU buffer leaks', async () => {
-  const m = await call<{before: number, after: number, bytesBefore: number, bytesAfter: number}>('leaks');
+test('no tensor or GPU buffer leaks (one- and two-stage reductions)', async () => {
+  const m = await call<{before: number, after: number, bytesBefore: number, bytesAfter: number,
+    blocks: number[]}>('leaks');
+  expect(m.blocks[0]).toBe(1);
+  expect(Math.min(m.blocks[1], m.blocks[2])).toBeGreaterThan(1);
   expect(m.after).toBe(m.before);
   expect(m.bytesAfter).toBe(m.bytesBefore);
 });
