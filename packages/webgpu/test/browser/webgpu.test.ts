@@ -240,6 +240,22 @@ test('a small spline network trains with fit on webgpu (loss goes down)', async 
   expect(t.tensors.end).toBe(t.tensors.mid);
 });
 
+test("the guide's backend choice: webgpu with an adapter, webgl (and its kernels) without", async () => {
+  const chosen = [];
+  for (const args of [WEBGPU_ARGS, []]) {
+    const page = await openPage(require.resolve('./choose_page.ts'), {args});
+    try {
+      chosen.push(await page.page.evaluate(() =>
+        (window as unknown as {choose: () => Promise<unknown>}).choose()));
+    } finally {
+      await page.close();
+    }
+  }
+  // without --enable-unsafe-webgpu, Chromium has navigator.gpu but no adapter
+  expect(chosen).toEqual([{hasFactory: true, backend: 'webgpu', implementation: 'kernel'},
+    {hasFactory: true, backend: 'webgl', implementation: 'kernel'}]);
+});
+
 test('the page logged no errors', () => {
   expect(p.errors).toEqual([]);
 });
