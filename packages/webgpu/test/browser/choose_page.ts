@@ -1,7 +1,6 @@
 // Page script of the backend-choice test (webgpu.test.ts): the Backends guide's snippet that
 // picks webgpu where the browser offers it and webgl otherwise.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@deepspline/webgl';
