@@ -19,12 +19,10 @@
  *     {start: -1, step: 1}).print();                         // [0, 0.5, 3]
  * ```
  *
+ * The WGSL programs are in `@deepspline/webgpu/internal`.
+ *
  * @packageDocumentation
  */
 import './register_webgpu.js';
 
 export {linearSplineGradWebGPUConfig, linearSplineWebGPUConfig} from './kernels.js';
-export {gridUniformValues, LinearSplineDcPartialProgram, LinearSplineDcSumProgram,
-  LinearSplineDxProgram, LinearSplineProgram, partialUniformValues, reductionPlan,
-  splineHelpers, WORKGROUP_SIZE} from './programs.js';
-export type {ReductionPlan, UniformValue} from './programs.js';

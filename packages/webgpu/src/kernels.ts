@@ -6,39 +6,24 @@
  */
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {WebGPUBackend} from '@tensorflow/tfjs-backend-webgpu';
-import {checkSplineArgs, checkSplineGradArgs, LinearSpline, LinearSplineGrad} from '@deepspline/core';
-import type {LinearSplineAttrs} from '@deepspline/core';
+import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {splineGradKernelArgs, splineKernelArgs} from '@deepspline/core/internal';
 import {gridUniformValues, LinearSplineDcPartialProgram, LinearSplineDcSumProgram,
   LinearSplineDxProgram, LinearSplineProgram, partialUniformValues, reductionPlan} from './programs.js';
 
-function attrsOf(attrs: unknown): LinearSplineAttrs {
-  return (attrs ?? {}) as LinearSplineAttrs;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, coefficients} = inputs as {x: TensorInfo, coefficients: TensorInfo};
-  const {start, step} = attrsOf(attrs);
-  const {K} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step});
+  const {x, coefficients, start, step, K} = splineKernelArgs<TensorInfo>(inputs, attrs);
   const webgpu = backend as WebGPUBackend;
   return webgpu.runWebGPUProgram(new LinearSplineProgram(x.shape, K), [x, coefficients],
     'float32', gridUniformValues(start, step));
 };
 
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
-  const {start, step} = attrsOf(attrs);
-  const {C, K} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step,
-    dyShape: dy.shape, dyDtype: dy.dtype});
+  const {dy, x, coefficients, start, step, C, K, size: n} =
+    splineGradKernelArgs<TensorInfo>(inputs, attrs);
   const webgpu = backend as WebGPUBackend;
   const dx = webgpu.runWebGPUProgram(new LinearSplineDxProgram(x.shape, K),
     [dy, x, coefficients], 'float32', gridUniformValues(start, step));
-  const n = sizeOf(x.shape);
   if (n === 0) {
     return [dx, webgpu.makeTensorInfo([C, K], 'float32', new Float32Array(C * K))];
   }

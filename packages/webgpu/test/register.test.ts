@@ -2,9 +2,10 @@
 // headless Chromium by test/browser/webgpu.test.ts, `npm run test:browser`).
 import * as tf from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {linearSplineGradWebGPUConfig, linearSplineWebGPUConfig} from '@deepspline/webgpu';
 import {gridUniformValues, LinearSplineDcPartialProgram, LinearSplineDcSumProgram,
-  LinearSplineDxProgram, LinearSplineProgram, linearSplineGradWebGPUConfig,
-  linearSplineWebGPUConfig, partialUniformValues, reductionPlan, WORKGROUP_SIZE} from '@deepspline/webgpu';
+  LinearSplineDxProgram, LinearSplineProgram, partialUniformValues, reductionPlan,
+  WORKGROUP_SIZE} from '@deepspline/webgpu/internal';
 
 test("import registers both kernels for 'webgpu' (the op needs both to choose them)", () => {
   expect(tf.getKernel(LinearSpline, 'webgpu')).toBe(linearSplineWebGPUConfig);
