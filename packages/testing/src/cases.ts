@@ -181,8 +181,8 @@ export function specialFixtureCases(): SplineCase[] {
     name: 'dy = -0, 2 elements', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
     xs: [-2, 0.5], dyCycle: [-0],
   }, {
-    name: 'dy = -0, 100 elements', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
-    xs: Array.from({length: 100}, (_v, i) => (i % 2 === 0 ? -2 : 0.5)), dyCycle: [-0],
+    name: 'dy = -0, 1000 elements (two reduction stages on webgl and webgpu)', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
+    xs: Array.from({length: 1000}, (_v, i) => (i % 2 === 0 ? -2 : 0.5)), dyCycle: [-0],
   }];
   return fixtures.map((fx) => {
     const C = fx.shared ? 1 : fx.rows.length;

@@ -127,7 +127,7 @@ test('the dcoefficients reduction at its plan\'s boundaries (1 .. 1e6 rows)', as
 });
 
 test('dy = -0 through two reduction stages (shared and per-channel): dc is +0, never -0', async () => {
-  // the conformance suite's fixture of 100 elements is one stage here: these have 2 blocks
+  // the suite's shared fixture (1000 elements) is two stages too; these add a per-channel case
   expect([reductionPlan(600, 1, 3).blocks, reductionPlan(20, 2, 3).blocks]).toEqual([2, 4]);
   const results = await call<Parity[]>('negativeZeroTwoStages');
   for (const r of results) expectParity(r, ['y', 'dx', 'dc']);
