@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, exportToStandardLayers, withSplineActivations} from '@deepspline/layers';
-import {activeKnots, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
+import {lipschitzBound, lipschitzCallback, modelActiveKnots, tv2Regularizer} from '@deepspline/lipschitz';
 import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
 import {mulberry32 as prng} from '../twod/lib/prng.mjs';
 
@@ -168,7 +168,7 @@ await original.save(fileSaveHandler(join(out, 'original')));
 
 // 2. Convert: every ReLU becomes a spline initialised to ReLU (same outputs).
 const spline = withSplineActivations(original, {size: 21, range: 2,
-  coefficientsRegularizer: opts.lambda > 0 ? tv2({lambda: opts.lambda}) : undefined});
+  coefficientsRegularizer: opts.lambda > 0 ? tv2Regularizer({lambda: opts.lambda}) : undefined});
 const splineLayers = spline.layers.filter((l) => l instanceof SplineActivation).map((l) => l.name);
 const before = original.predict(test.x);
 const afterConversion = spline.predict(test.x);
@@ -241,7 +241,7 @@ const summary = {
     ...(history.history.acc ? {accuracy: history.history.acc} : {})},
   [loss === 'categoricalCrossentropy' ? 'testAccuracy' : 'testMse']: testMetric,
   lipschitzBound: lipschitzBound(loaded, {method: 'operator'}).bound,
-  activeKnots: activeKnots(loaded, 1e-3).total,
+  activeKnots: modelActiveKnots(loaded, 1e-3).total,
   reloadMaxDiff,
   loadedSplineLayers: loadedSplines,
   loadedRegularizer,
