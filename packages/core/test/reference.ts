@@ -1,7 +1,7 @@
 /**
- * An independent float64 reference of spline-math.md, written from the document's formulas
- * (u, k = clamp(floor(u)), f = u - k, y = c[k] + f (c[k+1] - c[k])) and not from the
- * kernels' code. Tests hold every implementation to it.
+ * An independent float64 reference of packages/core/README.md, "Semantics", written from
+ * its formulas (u, k = clamp(floor(u)), f = u - k, y = c[k] + f (c[k+1] - c[k])) and not
+ * from the kernels' code. Tests hold every implementation to it.
  */
 
 /** A small seeded PRNG (mulberry32) so that every random test is reproducible. */
@@ -28,7 +28,7 @@ function segment(u: number, K: number): number {
   return Math.min(Math.max(Math.floor(u), 0), K - 2);
 }
 
-/** y of spline-math.md "Evaluation" for value x in channel ch (finite x). */
+/** y of README "Semantics" (the evaluation rule) for value x in channel ch (finite x). */
 export function refValue(s: Spline, x: number, ch: number): number {
   const {c, K, start, step} = s;
   const row = s.C === 1 ? 0 : ch;
@@ -38,7 +38,7 @@ export function refValue(s: Spline, x: number, ch: number): number {
   return c[row * K + k] + f * (c[row * K + k + 1] - c[row * K + k]);
 }
 
-/** dy/dx of spline-math.md "Gradients". */
+/** dy/dx of README "Semantics" (the gradients). */
 export function refSlope(s: Spline, x: number, ch: number): number {
   const {c, K, start, step} = s;
   const row = s.C === 1 ? 0 : ch;
@@ -53,7 +53,7 @@ export function refForward(s: Spline, x: ArrayLike<number>, channels: number): F
   return y;
 }
 
-/** dx and dc of spline-math.md "Gradients" for upstream dy. */
+/** dx and dc of README "Semantics" (the gradients) for upstream dy. */
 export function refBackward(s: Spline, x: ArrayLike<number>, dy: ArrayLike<number>,
     channels: number): {dx: Float64Array, dc: Float64Array, scale: Float64Array} {
   const {K, start, step} = s;

@@ -1,5 +1,5 @@
 /**
- * Non-finite and extreme inputs (spline-math.md, "Non-finite inputs"): NaN in gives NaN out
+ * Non-finite and extreme inputs (packages/core/README.md, "Semantics"): NaN in gives NaN out
  * and NaN dx; ±Inf gives the limit of the spline (the end value when the end slope is 0);
  * huge finite values extrapolate; the kernel and the fallback agree bit for bit on the
  * special cases, and nothing reads out of range.

@@ -1,6 +1,6 @@
 /**
  * Forward values and gradients of the op, for the fused cpu kernel and the fallback, against
- * the float64 reference of spline-math.md and against finite differences.
+ * the float64 reference of packages/core/README.md, "Semantics", and against finite differences.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {linearSpline, splineImplementation} from '@deepspline/core';

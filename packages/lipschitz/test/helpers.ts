@@ -82,14 +82,14 @@ export function rowColSums(m: ArrayLike<number>, rows: number, cols: number): {i
   return {inf, one: Math.max(...col)};
 }
 
-/** TV(2) of one spline from its coefficients (spline-math.md), float64. */
+/** TV(2) of one spline from its coefficients (packages/core/README.md, Semantics), float64. */
 export function tv2Js(c: ArrayLike<number>, step: number): number {
   let s = 0;
   for (let k = 1; k < c.length - 1; ++k) s += Math.abs(c[k - 1]! - 2 * c[k]! + c[k + 1]!) / step;
   return s;
 }
 
-/** The spline value at x (spline-math.md evaluation rule), float64. */
+/** The spline value at x (the evaluation rule of packages/core/README.md, Semantics), float64. */
 export function splineJs(c: ArrayLike<number>, start: number, step: number, x: number): number {
   const K = c.length;
   const u = (x - start) / step;

@@ -1,7 +1,7 @@
 /**
  * The wasm kernels (both binaries) against the cpu reference (`linearSplineForwardImpl` /
  * `linearSplineGradImpl`, the JavaScript code of the cpu kernels) on random shapes and on the
- * special values of spline-math.md.
+ * special values of the Semantics section of packages/core/README.md.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad, linearSpline, linearSplineForwardImpl,
@@ -166,7 +166,7 @@ describe.each(BINARIES)('%s binary', (binary) => {
     const res = check({shape: [specials.length, C], C, K, start, step, x, c, dy}, binary);
     expect(sameBits(res.got.y, res.y)).toBe(true);
     expect(sameBits(res.got.dx, res.dx)).toBe(true);
-    // Spot checks of the rule itself (spline-math.md): NaN in -> NaN out and NaN dx.
+    // Spot checks of the rule itself (packages/core/README.md, Semantics): NaN in -> NaN out and NaN dx.
     expect(Number.isNaN(res.got.y[0])).toBe(true);
     expect(Number.isNaN(res.got.dx[0])).toBe(true);
     expect(res.got.y[1 * C + 0]).toBe(Infinity);     // relu-like at +Inf

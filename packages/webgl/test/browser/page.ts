@@ -297,7 +297,7 @@ const suite = {
   },
 
   /**
-   * Parity on the special values of spline-math.md (NaN, ±Inf, huge, subnormals, knots).
+   * Parity on the special values of packages/core/README.md, Semantics (NaN, ±Inf, huge, subnormals, knots).
    * `withHuge: false` drops ±3.4e38, whose float32 intermediate `(x - t_k) dy / step`
    * overflows on the GPU (see README: the one deviation GLSL forces on dcoefficients).
    */
@@ -512,7 +512,7 @@ const suite = {
       const b = 2 * r() - 1;
       xs[2 * i] = a;
       xs[2 * i + 1] = b;
-      ys[i] = a * a + b * b < 2 / Math.PI ? 1 : 0;     // the "circle" task of spline-math.md
+      ys[i] = a * a + b * b < 2 / Math.PI ? 1 : 0;     // the "circle" task of examples/twod (lib/data.mjs)
     }
     const x = tf.tensor2d(xs, [n, 2]);
     const y = tf.tensor2d(ys, [n, 1]);
