@@ -166,8 +166,14 @@ describe('withSplineActivations on Sequential models', () => {
 
   it('uses an unregistered regularizer instance as is, even one named like an Object member', () => {
     const m = reluZoo();
-    const reg = {apply: (x: tf.Tensor) => tf.sum(x), getConfig: () => ({}),
-      getClassName: () => 'toString'};
+    // A real tfjs Regularizer subclass (tfjs accepts no look-alike), never registered.
+    const Base = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as new () => object;
+    class Unregistered extends Base {
+      apply(x: tf.Tensor) { return tf.sum(x); }
+      getConfig() { return {}; }
+      getClassName() { return 'toString'; }
+    }
+    const reg = new Unregistered();
     const s = withSplineActivations(m, {coefficientsRegularizer: reg as never});
     for (const l of splines(s)) expect(l.coefficientsRegularizer).toBe(reg);
     [m, s].forEach((model) => model.dispose());
