@@ -1,8 +1,8 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
 import * as tfl from '@tensorflow/tfjs-layers';
 import {checkFinite, describe} from '@deepspline/core';
+import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
-import {isLayersModel, isSplineLayer} from './guards.js';
 
 /** Active-knot count of one spline layer. */
 export interface LayerKnots {

@@ -164,6 +164,16 @@ describe('lipschitzBound: other layers', () => {
     model.dispose();
   });
 
+  test('a maxSlope spline contributes its clipped slopes, not its stored ones', () => {
+    // Same coefficients as above (stored max slope 7.5), evaluated with slopes clipped to 0.5.
+    const spline = splineActivation({size: 7, range: 1, init: [0, 0.1, 0.5, 0, -1, 1.5, 1.6], maxSlope: 0.5});
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [2]}), spline]});
+    const factor = lipschitzBound(model).layers.find((l) => l.className === 'SplineActivation')!.factor;
+    expect(factor).toBeLessThanOrEqual(0.5);
+    expect(factor).toBeGreaterThan(0.5 * (1 - 1e-4));
+    model.dispose();
+  });
+
   test('functional graphs: Add sums branch bounds, Concatenate combines per norm', () => {
     const input = tfl.input({shape: [4]});
     const d1 = tfl.layers.dense({units: 3, useBias: false});
