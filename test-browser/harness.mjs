@@ -1,6 +1,7 @@
 // Shared harness for the browser tests (`npm run test:browser`, jest.browser.config.cjs) and
 // the browser benchmarks: bundles a page script with esbuild straight from the TypeScript
-// sources (`@deepspline/x` -> `packages/x/src/index.ts`) and opens it in headless Chromium
+// sources (`@deepspline/x` -> `packages/x/src/index.ts`,
+// `@deepspline/x/internal` -> `packages/x/src/internal.ts`) and opens it in headless Chromium
 // (scripts/chromium.mjs: Debian's chromium, WebGL through SwiftShader).
 //
 // Plain ESM JavaScript so that both jest (which transforms it) and `node` scripts use it.
@@ -37,9 +38,9 @@ export const ROOT = findRoot();
 export const deepsplineSources = {
   name: 'deepspline-sources',
   setup(b) {
-    b.onResolve({filter: /^@deepspline\/[a-z-]+$/}, (args) => {
-      const name = args.path.slice('@deepspline/'.length);
-      const path = join(ROOT, 'packages', name, 'src', 'index.ts');
+    b.onResolve({filter: /^@deepspline\/[a-z-]+(\/internal)?$/}, (args) => {
+      const [name, entry = 'index'] = args.path.slice('@deepspline/'.length).split('/');
+      const path = join(ROOT, 'packages', name, 'src', `${entry}.ts`);
       if (!existsSync(path)) return {errors: [{text: `${args.path}: no sources at ${path}`}]};
       return {path};
     });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
 import {matrixNorm, tensorOpNorm} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
