@@ -1,6 +1,6 @@
 /**
- * The spline math of spline-math.md ("Derived quantities") against independent float64
- * computations written from the formulas.
+ * The spline math of packages/core/README.md, "Semantics" (the derived quantities), against
+ * independent float64 computations written from the formulas.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, sparsifyCoefficients,

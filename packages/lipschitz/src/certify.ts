@@ -4,10 +4,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {checkFinite, describe} from '@deepspline/core/internal';
+import {isLayersModel} from '@deepspline/layers';
 import {lipschitzBound} from './bound.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
-import {isLayersModel} from './guards.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {

@@ -66,21 +66,33 @@ describe('lipschitzBound: dense layers', () => {
 });
 
 describe('lipschitzBound: convolutions and pooling on the explicit operator', () => {
-  const cases: [string, () => tfl.layers.Layer, number[]][] = [
-    ['conv2d valid', () => tfl.layers.conv2d({filters: 3, kernelSize: 3, useBias: false}), [5, 5, 2]],
-    ['conv2d same stride 2', () => tfl.layers.conv2d({filters: 2, kernelSize: [3, 2], strides: 2, padding: 'same', useBias: false}), [6, 5, 2]],
-    ['conv2d dilated', () => tfl.layers.conv2d({filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', useBias: false}), [5, 5, 1]],
-    ['conv1d same', () => tfl.layers.conv1d({filters: 3, kernelSize: 3, padding: 'same', useBias: false}), [8, 2]],
-    ['conv1d strided dilated', () => tfl.layers.conv1d({filters: 2, kernelSize: 3, dilationRate: 2, useBias: false}), [9, 2]],
-    ['depthwise dilated', () => tfl.layers.depthwiseConv2d({kernelSize: 2, dilationRate: 2, useBias: false}), [5, 5, 2]],
-    ['conv2d strided', () => tfl.layers.conv2d({filters: 2, kernelSize: 3, strides: [2, 1], useBias: false}), [7, 5, 2]],
-    ['depthwise', () => tfl.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false}), [4, 4, 2]],
-    ['separable', () => tfl.layers.separableConv2d({filters: 3, kernelSize: 2, useBias: false}), [4, 4, 2]],
-    ['avgpool2d', () => tfl.layers.averagePooling2d({poolSize: 3, strides: 2}), [6, 6, 1]],
-    ['avgpool2d same', () => tfl.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same'}), [4, 4, 1]],
-    ['avgpool1d', () => tfl.layers.averagePooling1d({poolSize: 3, strides: 1}), [6, 2]],
+  /**
+   * `matrixFree`: also check the matrix-free path (power iteration accelerated by Lanczos on
+   * tensors, adjoint by autodiff). `product`: the layer is a product of two operators (depthwise
+   * then pointwise), so the 1 and Inf bounds are `|A| |B| >= |A B|`, upper bounds, not equal.
+   */
+  interface OperatorCase {
+    name: string;
+    make: () => tfl.layers.Layer;
+    inShape: number[];
+    matrixFree?: boolean;
+    product?: boolean;
+  }
+  const cases: OperatorCase[] = [
+    {name: 'conv2d valid', make: () => tfl.layers.conv2d({filters: 3, kernelSize: 3, useBias: false}), inShape: [5, 5, 2]},
+    {name: 'conv2d same stride 2', make: () => tfl.layers.conv2d({filters: 2, kernelSize: [3, 2], strides: 2, padding: 'same', useBias: false}), inShape: [6, 5, 2], matrixFree: true},
+    {name: 'conv2d dilated', make: () => tfl.layers.conv2d({filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', useBias: false}), inShape: [5, 5, 1]},
+    {name: 'conv1d same', make: () => tfl.layers.conv1d({filters: 3, kernelSize: 3, padding: 'same', useBias: false}), inShape: [8, 2]},
+    {name: 'conv1d strided dilated', make: () => tfl.layers.conv1d({filters: 2, kernelSize: 3, dilationRate: 2, useBias: false}), inShape: [9, 2]},
+    {name: 'depthwise dilated', make: () => tfl.layers.depthwiseConv2d({kernelSize: 2, dilationRate: 2, useBias: false}), inShape: [5, 5, 2]},
+    {name: 'conv2d strided', make: () => tfl.layers.conv2d({filters: 2, kernelSize: 3, strides: [2, 1], useBias: false}), inShape: [7, 5, 2]},
+    {name: 'depthwise', make: () => tfl.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false}), inShape: [4, 4, 2]},
+    {name: 'separable', make: () => tfl.layers.separableConv2d({filters: 3, kernelSize: 2, useBias: false}), inShape: [4, 4, 2], product: true},
+    {name: 'avgpool2d', make: () => tfl.layers.averagePooling2d({poolSize: 3, strides: 2}), inShape: [6, 6, 1]},
+    {name: 'avgpool2d same', make: () => tfl.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same'}), inShape: [4, 4, 1], matrixFree: true},
+    {name: 'avgpool1d', make: () => tfl.layers.averagePooling1d({poolSize: 3, strides: 1}), inShape: [6, 2]},
   ];
-  test.each(cases)('%s: norm 2 = largest singular value, 1 / Inf = exact sums', (_name, make, inShape) => {
+  test.each(cases)('$name: norm 2 = largest singular value, 1 / Inf = exact sums (bounds for products)', ({make, inShape, matrixFree, product}) => {
     const model = singleLayerModel(make(), inShape);
     randomizeWeights(model, 21);
     const {m, rows, cols} = explicitMatrix((x) => model.predict(x) as Tensor, inShape);
@@ -92,12 +104,11 @@ describe('lipschitzBound: convolutions and pooling on the explicit operator', ()
     const b1 = lipschitzBound(model, {norm: 1}).bound;
     expect(tf.memory().numTensors).toBe(before);
     expect(rel(b2, truth2)).toBeLessThan(1e-6);
-    // the matrix-free path (power iteration accelerated by Lanczos on tensors, adjoint by autodiff)
-    if (_name === 'conv2d same stride 2' || _name === 'avgpool2d same') {
+    if (matrixFree) {
       const free = lipschitzBound(model, {norm: 2, powerIteration: {explicitLimit: 0}}).bound;
       expect(rel(free, truth2)).toBeLessThan(1e-4);
     }
-    if (_name.startsWith('separable')) {  // |A B| <= |A| |B|: an upper bound for 1 and Inf
+    if (product) {
       expect(bInf).toBeGreaterThanOrEqual(inf * (1 - 1e-6));
       expect(b1).toBeGreaterThanOrEqual(one * (1 - 1e-6));
     } else {
@@ -150,6 +161,16 @@ describe('lipschitzBound: other layers', () => {
     expect(factors['Activation']).toBe(0.25);
     expect(factors['Dropout']).toBe(1);
     expect(rel(bound, bnFactor * 1.5 * 2.5 * splineFactor * 0.25)).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
+  test('a maxSlope spline contributes its clipped slopes, not its stored ones', () => {
+    // Same coefficients as above (stored max slope 7.5), evaluated with slopes clipped to 0.5.
+    const spline = splineActivation({size: 7, range: 1, init: [0, 0.1, 0.5, 0, -1, 1.5, 1.6], maxSlope: 0.5});
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [2]}), spline]});
+    const factor = lipschitzBound(model).layers.find((l) => l.className === 'SplineActivation')!.factor;
+    expect(factor).toBeLessThanOrEqual(0.5);
+    expect(factor).toBeGreaterThan(0.5 * (1 - 1e-4));
     model.dispose();
   });
 
