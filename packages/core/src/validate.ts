@@ -44,6 +44,15 @@ export function checkPositive(name: string, value: unknown, context: string): nu
   return value as number;
 }
 
+/** Throws unless `value` is a finite number >= 0. */
+export function checkNonNegative(name: string, value: unknown, context: string): number {
+  checkFinite(name, value, context);
+  if ((value as number) < 0) {
+    throw new Error(`${context}: expected ${name} >= 0, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
 /** Throws unless `value` is an integer >= `min`. */
 export function checkInteger(name: string, value: unknown, min: number, context: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {

@@ -9,7 +9,7 @@ import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, linearSpline, reluSlopes,
   sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
-import {checkFinite, describe} from '@deepspline/core/internal';
+import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';
@@ -298,9 +298,7 @@ export class SplineActivation extends tfl.layers.Layer {
    */
   clipSlopes(maxSlope: number): void {
     const context = `${CONTEXT} '${this.name}': clipSlopes`;
-    if (typeof maxSlope !== 'number' || !Number.isFinite(maxSlope) || maxSlope < 0) {
-      throw new Error(`${context} expected maxSlope to be a finite number >= 0, got ${describe(maxSlope)}`);
-    }
+    checkNonNegative('maxSlope', maxSlope, context);
     const w = this.weight();
     this.writeCoefficients(clipSlopes(w.read() as Tensor2D, this.step, maxSlope), true);
   }

@@ -107,11 +107,11 @@ test('clipSlopes makes every stored slope <= maxSlope, keeps each mean, and leav
 test('clipSlopes and the coefficient methods reject bad input and unbuilt layers', () => {
   const layer = built();
   expectError(() => layer.clipSlopes(-1),
-    "splineActivation 'act': clipSlopes expected maxSlope to be a finite number >= 0, got -1");
+    "splineActivation 'act': clipSlopes: expected maxSlope >= 0, got -1");
   expectError(() => layer.clipSlopes(NaN),
-    "splineActivation 'act': clipSlopes expected maxSlope to be a finite number >= 0, got NaN");
+    "splineActivation 'act': clipSlopes: expected maxSlope to be a finite number, got NaN");
   expectError(() => layer.clipSlopes('1' as never),
-    "splineActivation 'act': clipSlopes expected maxSlope to be a finite number >= 0, got \"1\"");
+    "splineActivation 'act': clipSlopes: expected maxSlope to be a finite number, got \"1\"");
   layer.dispose();
   const unbuilt = splineActivation({name: 'fresh'});
   const notBuilt = "splineActivation 'fresh': the layer is not built yet; call it on an input or " +

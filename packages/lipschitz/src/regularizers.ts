@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import {bv2, tv2} from '@deepspline/core';
-import {checkFinite, describe} from '@deepspline/core/internal';
+import {checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import type {SplineGridConsumer} from '@deepspline/layers';
 
@@ -32,8 +32,7 @@ function checkLambda(args: SplineRegularizerArgs | undefined, context: string): 
     throw new Error(`${context}: expected an arguments object {lambda}, got ${describe(args)}`);
   }
   const lambda = args?.lambda ?? DEFAULT_LAMBDA;
-  checkFinite('lambda', lambda, context);
-  if (lambda < 0) throw new Error(`${context}: expected lambda >= 0, got ${describe(lambda)}`);
+  checkNonNegative('lambda', lambda, context);
   return lambda;
 }
 

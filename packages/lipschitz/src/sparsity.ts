@@ -1,6 +1,6 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {checkFinite, describe} from '@deepspline/core/internal';
+import {checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
 
@@ -44,10 +44,7 @@ export function splineLayers(model: tfl.LayersModel, prefix = ''): FoundSplineLa
 }
 
 function checkThreshold(threshold: unknown, context: string): number {
-  checkFinite('threshold', threshold, context);
-  if ((threshold as number) < 0) {
-    throw new Error(`${context}: expected threshold >= 0, got ${describe(threshold)}`);
-  }
+  checkNonNegative('threshold', threshold, context);
   return threshold as number;
 }
 
