@@ -1,7 +1,8 @@
 // The live demo: trains a 2 -> 4 -> 4 -> 1 deep spline network on the paper's 2-D data in
 // the browser, with a custom training loop (so that the TV(2) weight can change while it
 // trains), and draws the decision region, the learned activations and the history.
-// State for the browser tests is on `window.deepsplineDemo`.
+// The docs page (docs/demo/index.md) calls startDemo when it mounts and its stop function when
+// it unmounts. State for the browser tests is on `window.deepsplineDemo`.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -38,234 +39,247 @@ interface DemoState {
   running: boolean;
   error: string | null;
 }
-const state: DemoState = {backend: '', implementation: '', steps: 0, losses: [], bounds: [],
-  accuracy: NaN, stepsPerSecond: 0, measureMs: 0, running: false, error: null};
-(window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
+// The wasm binaries are copied next to the bundle (docs/scripts/demo.mjs).
+setWasmPaths(new URL('wasm/', import.meta.url).href);
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const datasetSelect = $<HTMLSelectElement>('dataset');
-const backendSelect = $<HTMLSelectElement>('backend');
-const lambdaInput = $<HTMLInputElement>('lambda');
-const lambdaOutput = $<HTMLOutputElement>('lambda-value');
-const toggleButton = $<HTMLButtonElement>('toggle');
-const setStat = (id: string, text: string) => { $(`stat-${id}`).textContent = text; };
+/**
+ * Starts the demo in the page's demo markup (the element ids of docs/demo/index.md) and
+ * returns the function that stops it and frees its tensors.
+ */
+export function startDemo(): () => void {
+  const state: DemoState = {backend: '', implementation: '', steps: 0, losses: [], bounds: [],
+    accuracy: NaN, stepsPerSecond: 0, measureMs: 0, running: false, error: null};
+  (window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
 
-/** Slider position 0 turns the penalty off; 1..6 is lambda = 10^(position - 7). */
-function lambda(): number {
-  const v = Number(lambdaInput.value);
-  return v === 0 ? 0 : 10 ** (v - 7);
-}
+  const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+  const datasetSelect = $<HTMLSelectElement>('dataset');
+  const backendSelect = $<HTMLSelectElement>('backend');
+  const lambdaInput = $<HTMLInputElement>('lambda');
+  const lambdaOutput = $<HTMLOutputElement>('lambda-value');
+  const toggleButton = $<HTMLButtonElement>('toggle');
+  const setStat = (id: string, text: string) => { $(`stat-${id}`).textContent = text; };
 
-setWasmPaths(new URL('wasm/', window.location.href).href);
+  /** Slider position 0 turns the penalty off; 1..6 is lambda = 10^(position - 7). */
+  function lambda(): number {
+    const v = Number(lambdaInput.value);
+    return v === 0 ? 0 : 10 ** (v - 7);
+  }
 
-async function useBackend(name: string): Promise<string> {
-  const order = [name, ...['wasm', 'webgl', 'cpu'].filter((b) => b !== name)];
-  for (const candidate of order) {
+  async function useBackend(name: string): Promise<string> {
+    const order = [name, ...['wasm', 'webgl', 'cpu'].filter((b) => b !== name)];
+    for (const candidate of order) {
+      try {
+        if (await tf.setBackend(candidate)) {
+          await tf.ready();
+          if (candidate === 'wasm') await wasmKernelsReady();
+          return candidate;
+        }
+      } catch (err) {
+        console.warn(`demo: backend ${candidate} unavailable (${(err as Error).message})`);
+      }
+    }
+    throw new Error(`demo: no TensorFlow.js backend could be initialized; tried ${order.join(', ')}`);
+  }
+
+  /** The TV(2) penalty of a spline layer's coefficients (lambda 1; the loss scales it). */
+  function tv2Penalty(layer: SplineActivation): tf.Scalar {
+    const regularizer = tv2({lambda: 1});
+    regularizer.setSplineGrid(layer.grid);
+    return regularizer.apply(layer.trainableWeights[0].read());
+  }
+
+  interface Run {
+    model: tfl.Sequential;
+    splines: SplineActivation[];
+    optimizer: tf.Optimizer;
+    xTrain: Tensor2D;
+    yTrain: Tensor2D;
+    points: {x: Float32Array, y: Float32Array};
+    grid: Tensor2D;
+    gridLabels: Float32Array;
+    dataset: string;
+  }
+
+  function createRun(dataset: string): Run {
+    const model = tfl.sequential({layers: [
+      tfl.layers.dense({units: 4, inputShape: [2], useBias: false}),
+      splineActivation({size: 21, range: 1}),
+      tfl.layers.dense({units: 4}),
+      splineActivation({size: 21, range: 1}),
+      tfl.layers.dense({units: 1}),
+    ]});
+    const splines = model.layers.filter((l): l is SplineActivation => l instanceof SplineActivation);
+    const points = uniformSet(dataset, TRAIN_POINTS, 1 + Math.floor(Math.random() * 1e6));
+    const cells = new Float32Array(2 * REGION_SIDE * REGION_SIDE);
+    const gridLabels = new Float32Array(REGION_SIDE * REGION_SIDE);
+    for (let r = 0; r < REGION_SIDE; r++) {
+      for (let c = 0; c < REGION_SIDE; c++) {
+        const i = r * REGION_SIDE + c;
+        const x = -1 + (2 * c + 1) / REGION_SIDE;
+        const y = 1 - (2 * r + 1) / REGION_SIDE;
+        cells[2 * i] = x;
+        cells[2 * i + 1] = y;
+        gridLabels[i] = label(dataset, x, y);
+      }
+    }
+    return {model, splines, optimizer: tf.train.adam(LEARNING_RATE), dataset, points, gridLabels,
+      xTrain: tf.tensor2d(points.x, [TRAIN_POINTS, 2]), yTrain: tf.tensor2d(points.y, [TRAIN_POINTS, 1]),
+      grid: tf.tensor2d(cells, [REGION_SIDE * REGION_SIDE, 2])};
+  }
+
+  function disposeRun(run: Run): void {
+    run.model.dispose();
+    run.optimizer.dispose();
+    tf.dispose([run.xTrain, run.yTrain, run.grid]);
+  }
+
+  function trainStep(run: Run, start: number): void {
+    const lam = lambda();
+    const variables = run.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const cost = run.optimizer.minimize(() => {
+      const xb = tf.slice(run.xTrain, [start, 0], [BATCH, 2]);
+      const yb = tf.slice(run.yTrain, [start, 0], [BATCH, 1]);
+      const logits = run.model.apply(xb, {training: true}) as Tensor2D;
+      let loss = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
+      if (lam > 0) {
+        for (const layer of run.splines) loss = tf.add(loss, tf.mul(lam, tv2Penalty(layer)));
+      }
+      return loss;
+    }, false, variables);
+    cost?.dispose();
+  }
+
+  let run: Run | null = null;
+  let generation = 0;
+  let history: {loss: number, bound: number}[] = [];
+
+  async function measure(current: Run): Promise<void> {
+    const started = performance.now();
+    const [loss, probabilities, tv2] = tf.tidy(() => {
+      const logits = current.model.predict(current.xTrain) as Tensor2D;
+      const gridProbabilities = tf.sigmoid(current.model.predict(current.grid) as Tensor2D);
+      const tv = current.splines.map((l) => tf.sum(l.tv2()));
+      return [tf.losses.sigmoidCrossEntropy(current.yTrain, logits), gridProbabilities, tf.addN(tv)];
+    });
+    const [lossValue, probs, tv2Value] = await Promise.all([loss.data(), probabilities.data(), tv2.data()]);
+    tf.dispose([loss, probabilities, tv2]);
+    let correct = 0;
+    for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
+    const bound = lipschitzBound(current.model, {norm: 2, method: 'operator'}).bound;
+    const knots = current.splines.map((l) => {
+      const t = l.activeKnots(KNOT_THRESHOLD);
+      const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
+      t.dispose();
+      return total;
+    }).reduce((a, b) => a + b, 0);
+    const curves = current.splines.map((l) => {
+      const {x, y} = l.curves(121, 5);
+      const slopes = l.reluSlopes();
+      const knots = l.knots();
+      const out = {x: x.dataSync() as Float32Array, y: y.arraySync() as number[][],
+        slopes: slopes.arraySync() as number[][], knots: knots.dataSync() as Float32Array};
+      tf.dispose([x, y, slopes, knots]);
+      return out;
+    });
+
+    history.push({loss: lossValue[0], bound});
+    state.losses.push(lossValue[0]);
+    state.bounds.push(bound);
+    state.accuracy = correct / probs.length;
+    setStat('steps', `${state.steps} (${(state.steps * BATCH / TRAIN_POINTS).toFixed(1)})`);
+    setStat('loss', lossValue[0].toFixed(4));
+    setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
+    setStat('tv2', tv2Value[0].toFixed(3));
+    setStat('knots', `${knots} of ${current.splines.length * 4 * 19}`);
+    setStat('lipschitz', bound.toPrecision(4));
+    setStat('speed', `${state.stepsPerSecond.toFixed(0)} steps/s`);
+    drawRegion($<HTMLCanvasElement>('region'), probs as Float32Array, REGION_SIDE, current.points);
+    drawActivations($('activations'), curves, 4, KNOT_THRESHOLD);
+    drawHistory($<HTMLCanvasElement>('history'), history);
+    state.measureMs = performance.now() - started;
+  }
+
+  /** Trains in slices of FRAME_BUDGET_MS, redrawing every MEASURE_EVERY_MS. */
+  async function loop(myGeneration: number): Promise<void> {
+    let offset = 0;
+    let lastMeasure = performance.now();
+    let trainingMs = 0;
+    let trainingSteps = 0;
+    while (generation === myGeneration) {
+      const current = run;
+      if (current == null) return;
+      if (state.running) {
+        const start = performance.now();
+        while (performance.now() - start < FRAME_BUDGET_MS) {
+          trainStep(current, offset);
+          offset = (offset + BATCH) % TRAIN_POINTS;
+          trainingSteps++;
+          state.steps++;
+        }
+        trainingMs += performance.now() - start;
+        if (performance.now() - lastMeasure > MEASURE_EVERY_MS) {
+          state.stepsPerSecond = trainingSteps / (trainingMs / 1000);
+          await measure(current);
+          lastMeasure = performance.now();
+        }
+      }
+      await tf.nextFrame();
+    }
+  }
+
+  async function restart(): Promise<void> {
+    const myGeneration = ++generation;
+    if (run) disposeRun(run);
+    run = null;
+    history = [];
+    state.steps = 0;
+    state.losses = [];
+    state.bounds = [];
     try {
-      if (await tf.setBackend(candidate)) {
-        await tf.ready();
-        if (candidate === 'wasm') await wasmKernelsReady();
-        return candidate;
-      }
+      state.backend = await useBackend(backendSelect.value);
+      backendSelect.value = state.backend;
+      if (myGeneration !== generation) return;
+      run = createRun(datasetSelect.value);
+      state.implementation = splineImplementation();
+      setStat('backend', `${state.backend} (${state.implementation})`);
+      await measure(run);
+      state.running = true;
+      toggleButton.textContent = 'Pause';
+      void loop(myGeneration).catch(fail);
     } catch (err) {
-      console.warn(`demo: backend ${candidate} unavailable (${(err as Error).message})`);
+      fail(err);
     }
   }
-  throw new Error(`demo: no TensorFlow.js backend could be initialized; tried ${order.join(', ')}`);
-}
 
-/** The TV(2) penalty of a spline layer's coefficients (lambda 1; the loss scales it). */
-function tv2Penalty(layer: SplineActivation): tf.Scalar {
-  const regularizer = tv2({lambda: 1});
-  regularizer.setSplineGrid(layer.grid);
-  return regularizer.apply(layer.trainableWeights[0].read());
-}
-
-interface Run {
-  model: tfl.Sequential;
-  splines: SplineActivation[];
-  optimizer: tf.Optimizer;
-  xTrain: Tensor2D;
-  yTrain: Tensor2D;
-  points: {x: Float32Array, y: Float32Array};
-  grid: Tensor2D;
-  gridLabels: Float32Array;
-  dataset: string;
-}
-
-function createRun(dataset: string): Run {
-  const model = tfl.sequential({layers: [
-    tfl.layers.dense({units: 4, inputShape: [2], useBias: false}),
-    splineActivation({size: 21, range: 1}),
-    tfl.layers.dense({units: 4}),
-    splineActivation({size: 21, range: 1}),
-    tfl.layers.dense({units: 1}),
-  ]});
-  const splines = model.layers.filter((l): l is SplineActivation => l instanceof SplineActivation);
-  const points = uniformSet(dataset, TRAIN_POINTS, 1 + Math.floor(Math.random() * 1e6));
-  const cells = new Float32Array(2 * REGION_SIDE * REGION_SIDE);
-  const gridLabels = new Float32Array(REGION_SIDE * REGION_SIDE);
-  for (let r = 0; r < REGION_SIDE; r++) {
-    for (let c = 0; c < REGION_SIDE; c++) {
-      const i = r * REGION_SIDE + c;
-      const x = -1 + (2 * c + 1) / REGION_SIDE;
-      const y = 1 - (2 * r + 1) / REGION_SIDE;
-      cells[2 * i] = x;
-      cells[2 * i + 1] = y;
-      gridLabels[i] = label(dataset, x, y);
-    }
+  function fail(err: unknown): void {
+    state.error = err instanceof Error ? err.message : String(err);
+    state.running = false;
+    const box = $('demo-error');
+    box.textContent = `The demo stopped: ${state.error}`;
+    box.hidden = false;
+    console.error(err);
   }
-  return {model, splines, optimizer: tf.train.adam(LEARNING_RATE), dataset, points, gridLabels,
-    xTrain: tf.tensor2d(points.x, [TRAIN_POINTS, 2]), yTrain: tf.tensor2d(points.y, [TRAIN_POINTS, 1]),
-    grid: tf.tensor2d(cells, [REGION_SIDE * REGION_SIDE, 2])};
-}
 
-function disposeRun(run: Run): void {
-  run.model.dispose();
-  run.optimizer.dispose();
-  tf.dispose([run.xTrain, run.yTrain, run.grid]);
-}
-
-function trainStep(run: Run, start: number): void {
-  const lam = lambda();
-  const variables = run.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const cost = run.optimizer.minimize(() => {
-    const xb = tf.slice(run.xTrain, [start, 0], [BATCH, 2]);
-    const yb = tf.slice(run.yTrain, [start, 0], [BATCH, 1]);
-    const logits = run.model.apply(xb, {training: true}) as Tensor2D;
-    let loss = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
-    if (lam > 0) {
-      for (const layer of run.splines) loss = tf.add(loss, tf.mul(lam, tv2Penalty(layer)));
-    }
-    return loss;
-  }, false, variables);
-  cost?.dispose();
-}
-
-let run: Run | null = null;
-let generation = 0;
-let history: {loss: number, bound: number}[] = [];
-
-async function measure(current: Run): Promise<void> {
-  const started = performance.now();
-  const [loss, probabilities, tv2] = tf.tidy(() => {
-    const logits = current.model.predict(current.xTrain) as Tensor2D;
-    const gridProbabilities = tf.sigmoid(current.model.predict(current.grid) as Tensor2D);
-    const tv = current.splines.map((l) => tf.sum(l.tv2()));
-    return [tf.losses.sigmoidCrossEntropy(current.yTrain, logits), gridProbabilities, tf.addN(tv)];
+  lambdaInput.addEventListener('input', () => {
+    const lam = lambda();
+    lambdaOutput.textContent = lam === 0 ? 'off' : lam.toExponential(0);
   });
-  const [lossValue, probs, tv2Value] = await Promise.all([loss.data(), probabilities.data(), tv2.data()]);
-  tf.dispose([loss, probabilities, tv2]);
-  let correct = 0;
-  for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
-  const bound = lipschitzBound(current.model, {norm: 2, method: 'operator'}).bound;
-  const knots = current.splines.map((l) => {
-    const t = l.activeKnots(KNOT_THRESHOLD);
-    const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
-    t.dispose();
-    return total;
-  }).reduce((a, b) => a + b, 0);
-  const curves = current.splines.map((l) => {
-    const {x, y} = l.curves(121, 5);
-    const slopes = l.reluSlopes();
-    const knots = l.knots();
-    const out = {x: x.dataSync() as Float32Array, y: y.arraySync() as number[][],
-      slopes: slopes.arraySync() as number[][], knots: knots.dataSync() as Float32Array};
-    tf.dispose([x, y, slopes, knots]);
-    return out;
+  toggleButton.addEventListener('click', () => {
+    state.running = !state.running;
+    toggleButton.textContent = state.running ? 'Pause' : 'Train';
   });
+  $('reset').addEventListener('click', () => void restart());
+  datasetSelect.addEventListener('change', () => void restart());
+  backendSelect.addEventListener('change', () => void restart());
 
-  history.push({loss: lossValue[0], bound});
-  state.losses.push(lossValue[0]);
-  state.bounds.push(bound);
-  state.accuracy = correct / probs.length;
-  setStat('steps', `${state.steps} (${(state.steps * BATCH / TRAIN_POINTS).toFixed(1)})`);
-  setStat('loss', lossValue[0].toFixed(4));
-  setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
-  setStat('tv2', tv2Value[0].toFixed(3));
-  setStat('knots', `${knots} of ${current.splines.length * 4 * 19}`);
-  setStat('lipschitz', bound.toPrecision(4));
-  setStat('speed', `${state.stepsPerSecond.toFixed(0)} steps/s`);
-  drawRegion($<HTMLCanvasElement>('region'), probs as Float32Array, REGION_SIDE, current.points);
-  drawActivations($('activations'), curves, 4, KNOT_THRESHOLD);
-  drawHistory($<HTMLCanvasElement>('history'), history);
-  state.measureMs = performance.now() - started;
+  const params = new URLSearchParams(window.location.search);
+  if (params.get('backend')) backendSelect.value = params.get('backend') as string;
+  if (params.get('data')) datasetSelect.value = params.get('data') as string;
+  void restart();
+
+  return () => {
+    generation++;
+    if (run) disposeRun(run);
+    run = null;
+  };
 }
-
-/** Trains in slices of FRAME_BUDGET_MS, redrawing every MEASURE_EVERY_MS. */
-async function loop(myGeneration: number): Promise<void> {
-  let offset = 0;
-  let lastMeasure = performance.now();
-  let trainingMs = 0;
-  let trainingSteps = 0;
-  while (generation === myGeneration) {
-    const current = run;
-    if (current == null) return;
-    if (state.running) {
-      const start = performance.now();
-      while (performance.now() - start < FRAME_BUDGET_MS) {
-        trainStep(current, offset);
-        offset = (offset + BATCH) % TRAIN_POINTS;
-        trainingSteps++;
-        state.steps++;
-      }
-      trainingMs += performance.now() - start;
-      if (performance.now() - lastMeasure > MEASURE_EVERY_MS) {
-        state.stepsPerSecond = trainingSteps / (trainingMs / 1000);
-        await measure(current);
-        lastMeasure = performance.now();
-      }
-    }
-    await tf.nextFrame();
-  }
-}
-
-async function restart(): Promise<void> {
-  const myGeneration = ++generation;
-  if (run) disposeRun(run);
-  run = null;
-  history = [];
-  state.steps = 0;
-  state.losses = [];
-  state.bounds = [];
-  try {
-    state.backend = await useBackend(backendSelect.value);
-    backendSelect.value = state.backend;
-    if (myGeneration !== generation) return;
-    run = createRun(datasetSelect.value);
-    state.implementation = splineImplementation();
-    setStat('backend', `${state.backend} (${state.implementation})`);
-    await measure(run);
-    state.running = true;
-    toggleButton.textContent = 'Pause';
-    void loop(myGeneration).catch(fail);
-  } catch (err) {
-    fail(err);
-  }
-}
-
-function fail(err: unknown): void {
-  state.error = err instanceof Error ? err.message : String(err);
-  state.running = false;
-  const box = $('demo-error');
-  box.textContent = `The demo stopped: ${state.error}`;
-  box.hidden = false;
-  console.error(err);
-}
-
-lambdaInput.addEventListener('input', () => {
-  const lam = lambda();
-  lambdaOutput.textContent = lam === 0 ? 'off' : lam.toExponential(0);
-});
-toggleButton.addEventListener('click', () => {
-  state.running = !state.running;
-  toggleButton.textContent = state.running ? 'Pause' : 'Train';
-});
-$('reset').addEventListener('click', () => void restart());
-datasetSelect.addEventListener('change', () => void restart());
-backendSelect.addEventListener('change', () => void restart());
-
-const params = new URLSearchParams(window.location.search);
-if (params.get('backend')) backendSelect.value = params.get('backend') as string;
-if (params.get('data')) datasetSelect.value = params.get('data') as string;
-void restart();
