@@ -4,6 +4,7 @@
 // docs/typedoc.config.mjs); VitePress builds the site (failing on a dead link or bad TeX,
 // docs/.vitepress/config.mts); esbuild bundles the live demo next to it (scripts/demo.mjs).
 import {execFileSync} from 'node:child_process';
+import {existsSync, readdirSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {buildDemo} from './demo.mjs';
@@ -21,6 +22,15 @@ async function step(name, fn) {
   const result = await fn();
   timings.push(`${name} ${((performance.now() - start) / 1000).toFixed(1)}s`);
   return result;
+}
+
+// TypeDoc reads the other workspace packages a package imports through their built types.
+const unbuilt = readdirSync(join(DOCS, '..', 'packages'))
+  .filter((dir) => !existsSync(join(DOCS, '..', 'packages', dir, 'dist', 'types', 'index.d.ts')));
+if (unbuilt.length) {
+  console.error(`docs build failed: packages not built (${unbuilt.join(', ')}): run \`npm run build\` first ` +
+    '(`npm run docs` does)');
+  process.exit(1);
 }
 
 try {

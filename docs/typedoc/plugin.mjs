@@ -6,27 +6,33 @@
 //   links (docs/.vitepress/api-links.mjs).
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {ReferenceType, ReflectionKind, Renderer} from 'typedoc';
+import {Converter, ReferenceType, ReflectionKind, Renderer} from 'typedoc';
 import {MarkdownPageEvent, MarkdownTheme, MarkdownThemeContext} from 'typedoc-plugin-markdown';
 
-const cell = (text) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').trim();
+const oneLine = (text) => text.replace(/\r?\n/g, ' ').trim();
 
-/** The fields of `parameter`'s interface type as a Markdown table, or '' if it has none. */
-function argsTable(context, parameter) {
+/**
+ * The fields of `parameter`'s interface type as Markdown lists (its own fields, then the
+ * inherited ones), each with its type, default and description; '' if it is no interface.
+ */
+function argsFields(context, parameter) {
   const target = parameter.type instanceof ReferenceType ? parameter.type.reflection : undefined;
   if (!target?.kindOf(ReflectionKind.Interface) || !target.children?.length) return '';
-  // Its own fields first, then those inherited (e.g. from tfjs's LayerArgs).
-  const fields = context.helpers.getFlattenedDeclarations(target.children);
-  const ordered = [...fields.filter((f) => !f.inheritedFrom), ...fields.filter((f) => f.inheritedFrom)];
-  const rows = ordered.map((field) => {
-    const name = `\`${field.name}${field.flags.isOptional ? '?' : ''}\``;
+  const item = (field) => {
     const type = context.partials.someType(context.helpers.getDeclarationType(field));
-    const fallback = context.helpers.getPropertyDefaultValue(field) ?? '';
-    const doc = field.comment ? context.partials.comment(field.comment, {isTableColumn: true}) : '';
-    return `| ${name} | ${cell(type)} | ${cell(fallback)} | ${cell(doc)} |`;
-  });
-  return [`Fields of \`${target.name}\`:`, '',
-  '| Field | Type | Default | Description |', '| --- | --- | --- | --- |', ...rows].join('\n');
+    const fallback = context.helpers.getPropertyDefaultValue(field);
+    const doc = field.comment ? oneLine(context.partials.comment(field.comment, {isTableColumn: true})) : '';
+    return `- \`${field.name}${field.flags.isOptional ? '?' : ''}\`: ${oneLine(type)}` +
+      `${fallback ? `, default ${oneLine(fallback)}` : ''}${doc ? `<br>${doc}` : ''}`;
+  };
+  // In source order, as the interface declares them (TypeDoc sorts members by name).
+  const line = (f) => f.sources?.[0]?.line ?? 0;
+  const fields = context.helpers.getFlattenedDeclarations(target.children).sort((a, b) => line(a) - line(b));
+  const own = fields.filter((f) => !f.inheritedFrom);
+  const inherited = fields.filter((f) => f.inheritedFrom);
+  const parents = (target.extendedTypes ?? []).map((t) => context.partials.someType(t)).join(', ');
+  return [`Fields of \`${target.name}\`:`, own.map(item).join('\n'),
+    ...(inherited.length ? [`Inherited from ${parents}:`, inherited.map(item).join('\n')] : [])].join('\n\n');
 }
 
 class DeepsplineContext extends MarkdownThemeContext {
@@ -35,7 +41,7 @@ class DeepsplineContext extends MarkdownThemeContext {
     const parametersList = this.partials.parametersList;
     this.partials = {...this.partials,
       parametersList: (model, options) => model.map((parameter) =>
-        [parametersList([parameter], options), argsTable(this, parameter)].filter(Boolean).join('\n\n'))
+        [parametersList([parameter], options), argsFields(this, parameter)].filter(Boolean).join('\n\n'))
         .join('\n\n')};
   }
 }
@@ -46,11 +52,11 @@ class DeepsplineTheme extends MarkdownTheme {
   }
 }
 
-/** `[@deepspline/core](...)` lines of the index page, with the package's description. */
-function describePackages(contents, packagesDir) {
-  return contents.replace(/^- \[(@deepspline\/([\w-]+))([^\]]*)\]\(([^)]+)\)$/gm, (line, name, dir, version, url) => {
-    const {description} = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
-    if (!description) throw new Error(`packages/${dir}/package.json has no description`);
+/** The index page's package lines (`- [@deepspline/core - v0.1.0](...)`) with their description. */
+function describePackages(contents, descriptions) {
+  return contents.replace(/^- \[(@[\w-]+\/[\w-]+)([^\]]*)\]\(([^)]+)\)$/gm, (line, name, version, url) => {
+    const description = descriptions.get(name);
+    if (!description) throw new Error(`package ${name} has no package.json description`);
     return `- [${name}${version}](${url}): ${description}`;
   });
 }
@@ -58,9 +64,16 @@ function describePackages(contents, packagesDir) {
 /** @param {import('typedoc').Application} app */
 export function load(app) {
   app.renderer.defineTheme('deepspline', DeepsplineTheme);
-  const packagesDir = join(import.meta.dirname, '..', '..', 'packages');
+  // TypeDoc converts each package with its own options, whose packageDir is the package's.
+  const descriptions = new Map();
+  app.converter.on(Converter.EVENT_BEGIN, () => {
+    const dir = app.options.packageDir;
+    if (!dir) return;
+    const {name, description} = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    descriptions.set(name, description);
+  });
   app.renderer.on(MarkdownPageEvent.END, (page) => {
-    if (page.url === 'index.md') page.contents = describePackages(page.contents, packagesDir);
+    if (page.url === 'index.md') page.contents = describePackages(page.contents, descriptions);
   });
   // After the vitepress theme's own END handler has slugified the anchors: the same here.
   app.renderer.on(Renderer.EVENT_END, (event) => {

@@ -22,7 +22,10 @@ const DEFAULT_LAMBDA = 1e-4;
 
 /** Arguments of {@link tv2} and {@link bv2}. */
 export interface SplineRegularizerArgs {
-  /** Weight of the penalty, a finite number >= 0. Default 1e-4. */
+  /**
+   * Weight of the penalty, a finite number >= 0.
+   * @defaultValue `1e-4`
+   */
   lambda?: number;
 }
 
