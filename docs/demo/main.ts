@@ -254,7 +254,7 @@ export function startDemo(): () => void {
     setStat('radius', `${radius[0].toPrecision(3)} (class ${predicted[0]}) at (${x.toFixed(2)}, ${y.toFixed(2)})`);
   }
 
-  function onMouseMove(event: MouseEvent): void {
+  function onPointer(event: PointerEvent): void {
     const current = run;
     if (current?.probabilities == null) return;
     const box = regionCanvas.getBoundingClientRect();
@@ -346,7 +346,9 @@ export function startDemo(): () => void {
   datasetSelect.addEventListener('change', () => void restart());
   backendSelect.addEventListener('change', () => void restart());
   lipschitzInput.addEventListener('change', () => void restart());
-  regionCanvas.addEventListener('mousemove', onMouseMove);
+  // Pointer events: the mouse, and a tap or drag on a touch screen.
+  regionCanvas.addEventListener('pointermove', onPointer);
+  regionCanvas.addEventListener('pointerdown', onPointer);
 
   const params = new URLSearchParams(window.location.search);
   if (params.get('backend')) backendSelect.value = params.get('backend') as string;

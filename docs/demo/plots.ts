@@ -218,7 +218,8 @@ function plotSpline(canvas: HTMLCanvasElement, title: string, x: Float32Array, y
     ctx.arc(f.sx(t), f.sy(y[i] + w * (y[i + 1] - y[i])), 2.5, 0, 2 * Math.PI);
     ctx.fill();
   }
-  axes(ctx, f, [x0, 0, x1], [y0 + pad, y1 - pad], {font: SMALL});
+  axes(ctx, f, [x0, 0, x1], [y0 + pad, y1 - pad], {font: SMALL,
+    format: (v) => v.toFixed(Math.abs(v) >= 10 ? 0 : 2)});
   ctx.font = SMALL;
   ctx.fillStyle = AXIS;
   ctx.textAlign = 'left';

@@ -201,7 +201,8 @@ for (const width of WIDTHS) {
     expect(index).toBeLessThan(3);
     await results.nth(index).click();
     await page.waitForURL(/lipschitzBound(\.html)?(#.*)?$/);
-    await expect(page.locator('h1').innerText()).resolves.toContain('lipschitzBound');
+    // The router changes the URL first, then the page.
+    await page.locator('h1', {hasText: 'lipschitzBound'}).waitFor();
     expect(await sideways(page)).toBeLessThanOrEqual(0);
     await page.close();
   });
