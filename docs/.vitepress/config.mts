@@ -6,13 +6,15 @@ import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import katexModule from '@vscode/markdown-it-katex';
 import {defineConfig} from 'vitepress';
-import type {DefaultTheme} from 'vitepress';
+import type {DefaultTheme, MarkdownRenderer} from 'vitepress';
 import {generatedSection} from '../scripts/generated.mjs';
 import {apiLinks} from './api-links.mjs';
 
 // A CommonJS module with `exports.default`: under Node's ESM loader the default import is the
-// whole exports object.
-const katex = (katexModule as unknown as {default?: typeof katexModule}).default ?? katexModule;
+// whole exports object. Typed against VitePress's own copy of markdown-it's types (the plugin's
+// are @types/markdown-it's, an incompatible copy of the same API).
+const katex = ((katexModule as unknown as {default?: typeof katexModule}).default ?? katexModule) as
+  unknown as (md: MarkdownRenderer, options: {throwOnError: boolean}) => void;
 
 const docs = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));
@@ -24,7 +26,8 @@ const apiNames: Record<string, string> = readJson(docs('api/names.json'));
 const apiSidebar: DefaultTheme.SidebarItem[] = readJson(docs('api/typedoc-sidebar.json'));
 
 const packages = readdirSync(docs('../packages'), {withFileTypes: true}).filter((d) => d.isDirectory())
-  .map((d) => readJson(docs(`../packages/${d.name}/package.json`)) as {name: string, version: string});
+  .map((d) => d.name).sort()
+  .map((dir) => readJson(docs(`../packages/${dir}/package.json`)) as {name: string, version: string});
 
 const guides: DefaultTheme.SidebarItem[] = [
   ['getting-started', 'Getting started'],

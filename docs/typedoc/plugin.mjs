@@ -75,7 +75,8 @@ export function load(app) {
   app.renderer.on(MarkdownPageEvent.END, (page) => {
     if (page.url === 'index.md') page.contents = describePackages(page.contents, descriptions);
   });
-  // After the vitepress theme's own END handler has slugified the anchors: the same here.
+  // Once every page is rendered the router knows every symbol's URL; the anchors are
+  // slugified as typedoc-vitepress-theme does in the pages' own links.
   app.renderer.on(Renderer.EVENT_END, (event) => {
     const router = app.renderer.router;
     const names = {};
