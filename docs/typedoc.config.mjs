@@ -1,4 +1,4 @@
-// TypeDoc over every workspace package (its `packages` strategy: one module per package,
+// TypeDoc over every published workspace package (its `packages` strategy: one module per package,
 // each converted with its own tsconfig), rendered as Markdown into api/ for VitePress.
 // TypeDoc's own validation makes these build failures: an undocumented export
 // (notDocumented over all five packages), a type a public signature uses that the package
@@ -6,15 +6,17 @@
 import {readdirSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
+// The published packages (packages/testing, the tests' kit, is private).
 const packages = readdirSync(new URL('../packages/', import.meta.url), {withFileTypes: true})
   .filter((d) => d.isDirectory())
-  .map((d) => JSON.parse(readFileSync(new URL(`../packages/${d.name}/package.json`, import.meta.url), 'utf8')).name);
+  .map((d) => ({dir: d.name, ...JSON.parse(readFileSync(new URL(`../packages/${d.name}/package.json`, import.meta.url), 'utf8'))}))
+  .filter((p) => !p.private);
 
 const tfjs = 'https://js.tensorflow.org/api/latest/';
 
 /** @type {Partial<import('typedoc').TypeDocOptions & import('typedoc-plugin-markdown').PluginOptions>} */
 export default {
-  entryPoints: ['../packages/*'],
+  entryPoints: packages.map((p) => `../packages/${p.dir}`),
   entryPointStrategy: 'packages',
   packageOptions: {
     entryPoints: ['src/index.ts'],
@@ -35,21 +37,14 @@ export default {
   docsRoot: '.',
   name: 'API reference',
   readme: 'none',
-  packagesRequiringDocumentation: packages,
-  // Exempt from notDocumented: members that override or implement a TF.js API, documented
-  // there (Layer.build/call/getConfig, Callback.onBatchEnd, GPGPUProgram's fields), and the
-  // fields of inline return types, which the function's @returns describes.
+  packagesRequiringDocumentation: packages.map((p) => p.name),
+  // Exempt from notDocumented: members that override a TF.js API, documented there
+  // (Layer.build/call/getConfig, Callback.onBatchEnd), and the fields of inline return types,
+  // which the function's @returns describes.
   intentionallyNotDocumented: [
     ...['SpectralConv2D', 'SpectralDense'].flatMap((layer) =>
       ['build', 'call', 'getConfig'].map((method) => `@deepspline/lipschitz.${layer}.${method}`)),
     '@deepspline/layers.ConstraintCallback.onBatchEnd',
-    ...Object.entries({
-      LinearSplineProgram: ['customUniforms', 'outputShape', 'userCode', 'variableNames'],
-      LinearSplineDxProgram: ['customUniforms', 'outputShape', 'userCode', 'variableNames'],
-      LinearSplineDcPartialProgram: ['customUniforms', 'outputShape', 'userCode', 'variableNames'],
-      LinearSplineDcSumProgram: ['outputShape', 'userCode', 'variableNames'],
-    }).flatMap(([program, fields]) => fields.map((field) => `@deepspline/webgl.${program}.${field}`)),
-    '@deepspline/core.linearSplineGradImpl.__type.dc', '@deepspline/core.linearSplineGradImpl.__type.dx',
     '@deepspline/core.splineCurves.__type.x', '@deepspline/core.splineCurves.__type.y',
     '@deepspline/layers.SplineActivation.curves.__type.x', '@deepspline/layers.SplineActivation.curves.__type.y',
   ],

@@ -27,7 +27,8 @@ const apiSidebar: DefaultTheme.SidebarItem[] = readJson(docs('api/typedoc-sideba
 
 const packages = readdirSync(docs('../packages'), {withFileTypes: true}).filter((d) => d.isDirectory())
   .map((d) => d.name).sort()
-  .map((dir) => readJson(docs(`../packages/${dir}/package.json`)) as {name: string, version: string});
+  .map((dir) => readJson(docs(`../packages/${dir}/package.json`)) as {name: string, version: string, private?: boolean})
+  .filter((p) => !p.private);
 
 const guides: DefaultTheme.SidebarItem[] = [
   ['getting-started', 'Getting started'],

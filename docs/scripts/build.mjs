@@ -4,7 +4,7 @@
 // docs/typedoc.config.mjs); VitePress builds the site (failing on a dead link or bad TeX,
 // docs/.vitepress/config.mts); esbuild bundles the live demo next to it (scripts/demo.mjs).
 import {execFileSync} from 'node:child_process';
-import {existsSync, readdirSync} from 'node:fs';
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {buildDemo} from './demo.mjs';
@@ -24,9 +24,12 @@ async function step(name, fn) {
   return result;
 }
 
-// TypeDoc reads the other workspace packages a package imports through their built types.
-const unbuilt = readdirSync(join(DOCS, '..', 'packages'))
-  .filter((dir) => !existsSync(join(DOCS, '..', 'packages', dir, 'dist', 'types', 'index.d.ts')));
+// TypeDoc reads the other workspace packages a package imports through their built types
+// (packages/testing is private: sources only, not documented).
+const PACKAGES = join(DOCS, '..', 'packages');
+const unbuilt = readdirSync(PACKAGES)
+  .filter((dir) => !JSON.parse(readFileSync(join(PACKAGES, dir, 'package.json'), 'utf8')).private)
+  .filter((dir) => !existsSync(join(PACKAGES, dir, 'dist', 'types', 'index.d.ts')));
 if (unbuilt.length) {
   console.error(`docs build failed: packages not built (${unbuilt.join(', ')}): run \`npm run build\` first ` +
     '(`npm run docs` does)');

@@ -1,6 +1,6 @@
 // Sections of the guides generated at build time from what other scripts write, so that
 // the site always shows the committed numbers: the benchmark tables (bench/results.json,
-// bench/webgl-results.json), the reproduction of the paper's 2-D experiment
+// bench/webgl-results.json, bench/webgpu-results.json), the reproduction of the paper's 2-D experiment
 // (examples/twod/reference/), the MNIST certified-robustness run (examples/mnist/reference/),
 // and the package list. A guide asks for one with `<!-- generated:name -->` (replaced by
 // the markdown-it rule in docs/.vitepress/config.mts). Each is Markdown, with a clear note when
@@ -14,6 +14,7 @@ const REPOSITORY = 'https://github.com/tfjs-deepspline/tfjs-deepspline/blob/main
 
 const BENCH_FILE = join(ROOT, 'bench', 'results.json');
 const WEBGL_BENCH_FILE = join(ROOT, 'bench', 'webgl-results.json');
+const WEBGPU_BENCH_FILE = join(ROOT, 'bench', 'webgpu-results.json');
 const REFERENCE_DIR = join(ROOT, 'examples', 'twod', 'reference');
 const MNIST_REFERENCE_DIR = join(ROOT, 'examples', 'mnist', 'reference');
 
@@ -86,7 +87,8 @@ function captionedTables(text) {
 
 /**
  * The benchmark section: bench/results.json (`npm run bench`: wasm and cpu backends,
- * training throughput) and bench/webgl-results.json (`npm run bench:webgl`), each with a
+ * training throughput), bench/webgl-results.json (`npm run bench:webgl`) and
+ * bench/webgpu-results.json (`npm run bench:webgpu`), each with a
  * "not yet measured" note when absent.
  */
 function benchMarkdown() {
@@ -103,18 +105,30 @@ function benchMarkdown() {
     }
     parts.push(typeof table === 'string' ? captionedTables(table) : jsonToMarkdown(rest));
   }
-  parts.push('### webgl backend (`npm run bench:webgl`)');
-  if (!existsSync(WEBGL_BENCH_FILE)) {
-    parts.push(note('**Not yet measured.** `bench/webgl-results.json` does not exist in this ' +
-      'checkout: run `npm run bench:webgl` and rebuild the site.'));
-  } else {
-    const {results, note: text, environment, date} = JSON.parse(readFileSync(WEBGL_BENCH_FILE, 'utf8'));
-    const intro = [date ? `Measured ${date}.` : '', text ?? ''].filter(Boolean).join(' ');
-    if (intro) parts.push(intro);
-    if (environment?.renderer) parts.push(`Renderer: ${cell(environment.renderer)}.`);
-    if (Array.isArray(results)) parts.push(markdownTable(results));
-  }
+  parts.push(...browserBench('webgl', WEBGL_BENCH_FILE, 'Renderer', (env) => env.renderer),
+    ...browserBench('webgpu', WEBGPU_BENCH_FILE, 'Adapter',
+      (env) => env.adapter && `${env.adapter.vendor} ${env.adapter.architecture}`));
   return parts.join('\n\n');
+}
+
+/**
+ * The section of a browser benchmark (`npm run bench:<backend>`, written to `file`), with
+ * its device as `label: device(environment)`.
+ */
+function browserBench(backend, file, label, device) {
+  const parts = [`### ${backend} backend (\`npm run bench:${backend}\`)`];
+  if (!existsSync(file)) {
+    parts.push(note(`**Not yet measured.** \`bench/${backend}-results.json\` does not exist in ` +
+      `this checkout: run \`npm run bench:${backend}\` and rebuild the site.`));
+    return parts;
+  }
+  const {results, note: text, environment, date} = JSON.parse(readFileSync(file, 'utf8'));
+  const intro = [date ? `Measured ${date}.` : '', text ?? ''].filter(Boolean).join(' ');
+  if (intro) parts.push(intro);
+  const name = environment && device(environment);
+  if (name) parts.push(`${label}: ${cell(name)}.`);
+  if (Array.isArray(results)) parts.push(markdownTable(results));
+  return parts;
 }
 
 /** A URL of `file` (in the repository) relative to the page at `page`. */
@@ -204,10 +218,11 @@ function mnistMarkdown(page) {
   return parts.join('\n\n');
 }
 
-/** The packages of packages/ (name and one-line description), linked to their API pages. */
+/** The published packages of packages/ (name and one-line description), linked to their API pages. */
 function packagesMarkdown() {
   return readdirSync(join(ROOT, 'packages'), {withFileTypes: true}).filter((d) => d.isDirectory())
     .map((d) => JSON.parse(readFileSync(join(ROOT, 'packages', d.name, 'package.json'), 'utf8')))
+    .filter((p) => !p.private)  // packages/testing: the tests' kit, not published
     .map((p) => `- [\`${p.name}\`](/api/${p.name}/): ${p.description}`).join('\n');
 }
 

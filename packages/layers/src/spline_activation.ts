@@ -7,9 +7,9 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
-import {activeKnots, bv2, checkFinite, clipSlopes, coefficientsFromFunction, describe, linearSpline,
-  reluSlopes, sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz,
-  tv2} from '@deepspline/core';
+import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, linearSpline, reluSlopes,
+  sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
+import {checkFinite, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';

@@ -7,7 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import * as tf from '@tensorflow/tfjs-core';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 import {SplineActivation} from './spline_activation.js';
 
 const CONTEXT = 'exportToStandardLayers';

@@ -6,7 +6,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 import {checkNorm} from './linalg.js';
 import type {Norm, PowerIterationOptions} from './linalg.js';
 import {isLayersModel} from './guards.js';

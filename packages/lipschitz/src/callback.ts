@@ -4,7 +4,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import {checkFinite, checkInteger, describe} from '@deepspline/core';
+import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 import {boundWithEntries, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';

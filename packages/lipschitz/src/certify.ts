@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import {checkFinite, describe} from '@deepspline/core';
+import {checkFinite, describe} from '@deepspline/core/internal';
 import {lipschitzBound} from './bound.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkFinite, checkPositive, describe} from '@deepspline/core';
+import {checkFinite, checkPositive, describe} from '@deepspline/core/internal';
 import {checkLossInputs, named} from './loss_inputs.js';
 
 /**

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import {bv2 as bv2Of, checkFinite, describe, tv2 as tv2Of} from '@deepspline/core';
+import {bv2 as bv2Of, tv2 as tv2Of} from '@deepspline/core';
+import {checkFinite, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import type {SplineGridConsumer} from '@deepspline/layers';
 

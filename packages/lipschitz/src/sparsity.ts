@@ -1,6 +1,6 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {checkFinite, describe} from '@deepspline/core';
+import {checkFinite, describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
 import {isLayersModel, isSplineLayer} from './guards.js';
 
