@@ -1,7 +1,11 @@
 // The live demo: trains a 2 -> 4 -> 4 -> 1 deep spline network on the paper's 2-D data in
 // the browser, with a custom training loop (so that the TV(2) weight can change while it
-// trains), and draws the decision region, the learned activations and the history.
-// State for the browser tests is on `window.deepsplineDemo`.
+// trains), and draws the decision region, the learned activations and the history. With
+// "1-Lipschitz" on it trains examples/twod's spline_lip1 network instead (spectral dense
+// layers, splines with maxSlope 1, tau cross-entropy) and shows the certified bound and the
+// certified radius of the point under the mouse.
+// The docs page (docs/demo/index.md) calls startDemo when it mounts and its stop function when
+// it unmounts. State for the browser tests is on `window.deepsplineDemo`.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
@@ -10,11 +14,13 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
 import {splineImplementation} from '@deepspline/core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {lipschitzBound, tv2Regularizer} from '@deepspline/lipschitz';
+import {certifiedRadius, lipschitzBound, losses, tv2Regularizer} from '@deepspline/lipschitz';
 import {ready as wasmKernelsReady} from '@deepspline/wasm';
 import '@deepspline/webgl';
 import {label, uniformSet} from '../../examples/twod/lib/data.mjs';
-import {drawActivations, drawHistory, drawRegion} from './plots.js';
+import {buildModel} from '../../examples/twod/lib/models.mjs';
+import {REGION_MARGIN, drawActivations, drawHistory, drawRegion} from './plots.js';
+import type {HistoryPoint, Probe} from './plots.js';
 
 const TRAIN_POINTS = 1500;
 const BATCH = 50;
@@ -24,39 +30,30 @@ const FRAME_BUDGET_MS = 50;
 /** |a_k| above which a knot counts as active (display only). */
 const KNOT_THRESHOLD = 0.01;
 const MEASURE_EVERY_MS = 400;
+/** The temperature of the 1-Lipschitz net's loss: examples/twod's default. */
+const TAU = 32;
+/** examples/twod's spline init for spline_lip1. */
+const LIPSCHITZ_SPLINE_INIT = 'abs';
 
 /** What the browser tests read. */
 interface DemoState {
   backend: string;
   implementation: string;
+  lipschitz: boolean;
   steps: number;
   losses: number[];
   bounds: number[];
   accuracy: number;
+  /** The certified radius at the last probed point (the mouse), or null. */
+  probe: Probe | null;
   stepsPerSecond: number;
   measureMs: number;
   running: boolean;
   error: string | null;
 }
-const state: DemoState = {backend: '', implementation: '', steps: 0, losses: [], bounds: [],
-  accuracy: NaN, stepsPerSecond: 0, measureMs: 0, running: false, error: null};
-(window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const datasetSelect = $<HTMLSelectElement>('dataset');
-const backendSelect = $<HTMLSelectElement>('backend');
-const lambdaInput = $<HTMLInputElement>('lambda');
-const lambdaOutput = $<HTMLOutputElement>('lambda-value');
-const toggleButton = $<HTMLButtonElement>('toggle');
-const setStat = (id: string, text: string) => { $(`stat-${id}`).textContent = text; };
-
-/** Slider position 0 turns the penalty off; 1..6 is lambda = 10^(position - 7). */
-function lambda(): number {
-  const v = Number(lambdaInput.value);
-  return v === 0 ? 0 : 10 ** (v - 7);
-}
-
-setWasmPaths(new URL('wasm/', window.location.href).href);
+// The wasm binaries are copied next to the bundle (docs/scripts/demo.mjs).
+setWasmPaths(new URL('wasm/', import.meta.url).href);
 
 async function useBackend(name: string): Promise<string> {
   const order = [name, ...['wasm', 'webgl', 'cpu'].filter((b) => b !== name)];
@@ -84,25 +81,40 @@ function tv2Penalty(layer: SplineActivation): tf.Scalar {
 interface Run {
   model: tfl.Sequential;
   splines: SplineActivation[];
+  lipschitz: boolean;
   optimizer: tf.Optimizer;
   xTrain: Tensor2D;
   yTrain: Tensor2D;
   points: {x: Float32Array, y: Float32Array};
   grid: Tensor2D;
   gridLabels: Float32Array;
-  dataset: string;
+  /** The last region drawn (redrawn with the probe as the mouse moves). */
+  probabilities: Float32Array | null;
+  bound: number;
 }
 
-function createRun(dataset: string): Run {
-  const model = tfl.sequential({layers: [
+/**
+ * The unconstrained demo net (logit output), or examples/twod's spline_lip1 net: 1-Lipschitz
+ * by construction, a linear logit.
+ */
+function createModel(lipschitz: boolean, seed: number): tfl.Sequential {
+  if (lipschitz) {
+    return buildModel('spline_lip1', {seed, lambda: 0, weightDecay: 0, splineInit: LIPSCHITZ_SPLINE_INIT});
+  }
+  return tfl.sequential({layers: [
     tfl.layers.dense({units: 4, inputShape: [2], useBias: false}),
     splineActivation({size: 21, range: 1}),
     tfl.layers.dense({units: 4}),
     splineActivation({size: 21, range: 1}),
     tfl.layers.dense({units: 1}),
   ]});
+}
+
+function createRun(dataset: string, lipschitz: boolean): Run {
+  const seed = 1 + Math.floor(Math.random() * 1e6);
+  const model = createModel(lipschitz, seed);
   const splines = model.layers.filter((l): l is SplineActivation => l instanceof SplineActivation);
-  const points = uniformSet(dataset, TRAIN_POINTS, 1 + Math.floor(Math.random() * 1e6));
+  const points = uniformSet(dataset, TRAIN_POINTS, seed);
   const cells = new Float32Array(2 * REGION_SIDE * REGION_SIDE);
   const gridLabels = new Float32Array(REGION_SIDE * REGION_SIDE);
   for (let r = 0; r < REGION_SIDE; r++) {
@@ -115,9 +127,9 @@ function createRun(dataset: string): Run {
       gridLabels[i] = label(dataset, x, y);
     }
   }
-  return {model, splines, optimizer: tf.train.adam(LEARNING_RATE), dataset, points, gridLabels,
+  return {model, splines, lipschitz, optimizer: tf.train.adam(LEARNING_RATE), points, gridLabels,
     xTrain: tf.tensor2d(points.x, [TRAIN_POINTS, 2]), yTrain: tf.tensor2d(points.y, [TRAIN_POINTS, 1]),
-    grid: tf.tensor2d(cells, [REGION_SIDE * REGION_SIDE, 2])};
+    grid: tf.tensor2d(cells, [REGION_SIDE * REGION_SIDE, 2]), probabilities: null, bound: NaN};
 }
 
 function disposeRun(run: Run): void {
@@ -126,146 +138,227 @@ function disposeRun(run: Run): void {
   tf.dispose([run.xTrain, run.yTrain, run.grid]);
 }
 
-function trainStep(run: Run, start: number): void {
-  const lam = lambda();
-  const variables = run.model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const cost = run.optimizer.minimize(() => {
-    const xb = tf.slice(run.xTrain, [start, 0], [BATCH, 2]);
-    const yb = tf.slice(run.yTrain, [start, 0], [BATCH, 1]);
-    const logits = run.model.apply(xb, {training: true}) as Tensor2D;
-    let loss = tf.losses.sigmoidCrossEntropy(yb, logits) as tf.Scalar;
-    if (lam > 0) {
-      for (const layer of run.splines) loss = tf.add(loss, tf.mul(lam, tv2Penalty(layer)));
-    }
-    return loss;
-  }, false, variables);
-  cost?.dispose();
+/** The training loss of logits: tau cross-entropy for the 1-Lipschitz net, else BCE. */
+function dataLoss(run: Run, labels: Tensor2D, logits: Tensor2D): tf.Scalar {
+  // The tau loss is per sample, as a tfjs-layers loss function is (fit averages it).
+  return (run.lipschitz ? tf.mean(losses.tauBinaryCrossentropy({tau: TAU})(labels, logits)) :
+    tf.losses.sigmoidCrossEntropy(labels, logits)) as tf.Scalar;
 }
 
-let run: Run | null = null;
-let generation = 0;
-let history: {loss: number, bound: number}[] = [];
-
-async function measure(current: Run): Promise<void> {
-  const started = performance.now();
-  const [loss, probabilities, tv2] = tf.tidy(() => {
-    const logits = current.model.predict(current.xTrain) as Tensor2D;
-    const gridProbabilities = tf.sigmoid(current.model.predict(current.grid) as Tensor2D);
-    const tv = current.splines.map((l) => tf.sum(l.tv2()));
-    return [tf.losses.sigmoidCrossEntropy(current.yTrain, logits), gridProbabilities, tf.addN(tv)];
-  });
-  const [lossValue, probs, tv2Value] = await Promise.all([loss.data(), probabilities.data(), tv2.data()]);
-  tf.dispose([loss, probabilities, tv2]);
-  let correct = 0;
-  for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
-  const bound = lipschitzBound(current.model, {norm: 2, method: 'operator'}).bound;
-  const knots = current.splines.map((l) => {
-    const t = l.activeKnots(KNOT_THRESHOLD);
-    const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
-    t.dispose();
-    return total;
-  }).reduce((a, b) => a + b, 0);
-  const curves = current.splines.map((l) => {
-    const {x, y} = l.curves(121, 5);
-    const slopes = l.reluSlopes();
-    const knots = l.knots();
-    const out = {x: x.dataSync() as Float32Array, y: y.arraySync() as number[][],
-      slopes: slopes.arraySync() as number[][], knots: knots.dataSync() as Float32Array};
-    tf.dispose([x, y, slopes, knots]);
-    return out;
-  });
-
-  history.push({loss: lossValue[0], bound});
-  state.losses.push(lossValue[0]);
-  state.bounds.push(bound);
-  state.accuracy = correct / probs.length;
-  setStat('steps', `${state.steps} (${(state.steps * BATCH / TRAIN_POINTS).toFixed(1)})`);
-  setStat('loss', lossValue[0].toFixed(4));
-  setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
-  setStat('tv2', tv2Value[0].toFixed(3));
-  setStat('knots', `${knots} of ${current.splines.length * 4 * 19}`);
-  setStat('lipschitz', bound.toPrecision(4));
-  setStat('speed', `${state.stepsPerSecond.toFixed(0)} steps/s`);
-  drawRegion($<HTMLCanvasElement>('region'), probs as Float32Array, REGION_SIDE, current.points);
-  drawActivations($('activations'), curves, 4, KNOT_THRESHOLD);
-  drawHistory($<HTMLCanvasElement>('history'), history);
-  state.measureMs = performance.now() - started;
+/** The probability of class 1 that the loss fits: sigmoid(tau f) or sigmoid(f). */
+function probability(run: Run, logits: Tensor2D): Tensor2D {
+  return tf.sigmoid(run.lipschitz ? tf.mul(logits, TAU) as Tensor2D : logits);
 }
 
-/** Trains in slices of FRAME_BUDGET_MS, redrawing every MEASURE_EVERY_MS. */
-async function loop(myGeneration: number): Promise<void> {
-  let offset = 0;
-  let lastMeasure = performance.now();
-  let trainingMs = 0;
-  let trainingSteps = 0;
-  while (generation === myGeneration) {
+/**
+ * Starts the demo in the page's demo markup (the element ids of docs/demo/index.md) and
+ * returns the function that stops it and frees its tensors.
+ */
+export function startDemo(): () => void {
+  const state: DemoState = {backend: '', implementation: '', lipschitz: false, steps: 0, losses: [],
+    bounds: [], accuracy: NaN, probe: null, stepsPerSecond: 0, measureMs: 0, running: false, error: null};
+  (window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
+
+  const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+  const root = $('deepspline-demo');
+  const datasetSelect = $<HTMLSelectElement>('dataset');
+  const backendSelect = $<HTMLSelectElement>('backend');
+  const lipschitzInput = $<HTMLInputElement>('lipschitz');
+  const lambdaInput = $<HTMLInputElement>('lambda');
+  const lambdaOutput = $<HTMLOutputElement>('lambda-value');
+  const toggleButton = $<HTMLButtonElement>('toggle');
+  const regionCanvas = $<HTMLCanvasElement>('region');
+  const setStat = (id: string, text: string) => { $(`stat-${id}`).textContent = text; };
+
+  /** Slider position 0 turns the penalty off; 1..6 is lambda = 10^(position - 7). */
+  function lambda(): number {
+    const v = Number(lambdaInput.value);
+    return v === 0 ? 0 : 10 ** (v - 7);
+  }
+
+  function trainStep(run: Run, start: number): void {
+    const lam = lambda();
+    const variables = run.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const cost = run.optimizer.minimize(() => {
+      const xb = tf.slice(run.xTrain, [start, 0], [BATCH, 2]);
+      const yb = tf.slice(run.yTrain, [start, 0], [BATCH, 1]);
+      let loss = dataLoss(run, yb, run.model.apply(xb, {training: true}) as Tensor2D);
+      if (lam > 0) {
+        for (const layer of run.splines) loss = tf.add(loss, tf.mul(lam, tv2Penalty(layer)));
+      }
+      return loss;
+    }, false, variables);
+    cost?.dispose();
+  }
+
+  let run: Run | null = null;
+  let generation = 0;
+  let history: HistoryPoint[] = [];
+
+  async function measure(current: Run): Promise<void> {
+    const started = performance.now();
+    const [loss, probabilities, tv2] = tf.tidy(() => {
+      const logits = current.model.predict(current.xTrain) as Tensor2D;
+      const gridProbabilities = probability(current, current.model.predict(current.grid) as Tensor2D);
+      const tv = current.splines.map((l) => tf.sum(l.tv2()));
+      return [dataLoss(current, current.yTrain, logits), gridProbabilities, tf.addN(tv)];
+    });
+    const [lossValue, probs, tv2Value] = await Promise.all([loss.data(), probabilities.data(), tv2.data()]);
+    tf.dispose([loss, probabilities, tv2]);
+    let correct = 0;
+    for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
+    const bound = lipschitzBound(current.model, {norm: 2, method: 'operator'}).bound;
+    const knots = current.splines.map((l) => {
+      const t = l.activeKnots(KNOT_THRESHOLD);
+      const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
+      t.dispose();
+      return total;
+    }).reduce((a, b) => a + b, 0);
+    const curves = current.splines.map((l) => {
+      const {x, y} = l.curves(121, 5);
+      const slopes = l.reluSlopes();
+      const knotPositions = l.knots();
+      const out = {x: x.dataSync() as Float32Array, y: y.arraySync() as number[][],
+        slopes: slopes.arraySync() as number[][], knots: knotPositions.dataSync() as Float32Array};
+      tf.dispose([x, y, slopes, knotPositions]);
+      return out;
+    });
+
+    current.probabilities = probs as Float32Array;
+    current.bound = bound;
+    history.push({step: state.steps, loss: lossValue[0], bound});
+    state.losses.push(lossValue[0]);
+    state.bounds.push(bound);
+    state.accuracy = correct / probs.length;
+    if (state.probe) probe(current, state.probe.x, state.probe.y);
+    setStat('steps', `${state.steps} (${(state.steps * BATCH / TRAIN_POINTS).toFixed(1)})`);
+    setStat('loss', lossValue[0].toFixed(4));
+    setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
+    setStat('tv2', tv2Value[0].toFixed(3));
+    setStat('knots', `${knots} of ${current.splines.length * 4 * 19}`);
+    setStat('lipschitz', bound.toPrecision(4));
+    setStat('speed', `${state.stepsPerSecond.toFixed(0)} steps/s`);
+    drawRegion(regionCanvas, current.probabilities, REGION_SIDE, current.points, state.probe);
+    drawActivations($('activations'), curves, KNOT_THRESHOLD);
+    drawHistory($<HTMLCanvasElement>('history'), history, current.lipschitz ? `loss (tau CE, tau ${TAU})` : 'loss (BCE)');
+    state.measureMs = performance.now() - started;
+  }
+
+  /** The certified l2 radius of the point (x, y) under the current bound, shown and drawn. */
+  function probe(current: Run, x: number, y: number): void {
+    if (!Number.isFinite(current.bound)) return;
+    const point = tf.tensor2d([[x, y]]);
+    const {radius, predicted} = certifiedRadius(current.model, point, {norm: 2, bound: current.bound});
+    point.dispose();
+    state.probe = {x, y, radius: radius[0]};
+    setStat('radius', `${radius[0].toPrecision(3)} (class ${predicted[0]}) at (${x.toFixed(2)}, ${y.toFixed(2)})`);
+  }
+
+  function onPointer(event: PointerEvent): void {
     const current = run;
-    if (current == null) return;
-    if (state.running) {
-      const start = performance.now();
-      while (performance.now() - start < FRAME_BUDGET_MS) {
-        trainStep(current, offset);
-        offset = (offset + BATCH) % TRAIN_POINTS;
-        trainingSteps++;
-        state.steps++;
+    if (current?.probabilities == null) return;
+    const box = regionCanvas.getBoundingClientRect();
+    const scale = regionCanvas.width / box.width;
+    const px = (event.clientX - box.left) * scale;
+    const py = (event.clientY - box.top) * scale;
+    const side = regionCanvas.width - REGION_MARGIN.left - REGION_MARGIN.right;
+    const x = -1 + 2 * (px - REGION_MARGIN.left) / side;
+    const y = 1 - 2 * (py - REGION_MARGIN.top) / side;
+    if (Math.abs(x) > 1 || Math.abs(y) > 1) return;
+    probe(current, x, y);
+    drawRegion(regionCanvas, current.probabilities, REGION_SIDE, current.points, state.probe);
+  }
+
+  /** Trains in slices of FRAME_BUDGET_MS, redrawing every MEASURE_EVERY_MS. */
+  async function loop(myGeneration: number): Promise<void> {
+    let offset = 0;
+    let lastMeasure = performance.now();
+    let trainingMs = 0;
+    let trainingSteps = 0;
+    while (generation === myGeneration) {
+      const current = run;
+      if (current == null) return;
+      if (state.running) {
+        const start = performance.now();
+        while (performance.now() - start < FRAME_BUDGET_MS) {
+          trainStep(current, offset);
+          offset = (offset + BATCH) % TRAIN_POINTS;
+          trainingSteps++;
+          state.steps++;
+        }
+        trainingMs += performance.now() - start;
+        if (performance.now() - lastMeasure > MEASURE_EVERY_MS) {
+          state.stepsPerSecond = trainingSteps / (trainingMs / 1000);
+          await measure(current);
+          lastMeasure = performance.now();
+        }
       }
-      trainingMs += performance.now() - start;
-      if (performance.now() - lastMeasure > MEASURE_EVERY_MS) {
-        state.stepsPerSecond = trainingSteps / (trainingMs / 1000);
-        await measure(current);
-        lastMeasure = performance.now();
-      }
+      await tf.nextFrame();
     }
-    await tf.nextFrame();
   }
-}
 
-async function restart(): Promise<void> {
-  const myGeneration = ++generation;
-  if (run) disposeRun(run);
-  run = null;
-  history = [];
-  state.steps = 0;
-  state.losses = [];
-  state.bounds = [];
-  try {
-    state.backend = await useBackend(backendSelect.value);
-    backendSelect.value = state.backend;
-    if (myGeneration !== generation) return;
-    run = createRun(datasetSelect.value);
-    state.implementation = splineImplementation();
-    setStat('backend', `${state.backend} (${state.implementation})`);
-    await measure(run);
-    state.running = true;
-    toggleButton.textContent = 'Pause';
-    void loop(myGeneration).catch(fail);
-  } catch (err) {
-    fail(err);
+  async function restart(): Promise<void> {
+    const myGeneration = ++generation;
+    if (run) disposeRun(run);
+    run = null;
+    history = [];
+    state.steps = 0;
+    state.losses = [];
+    state.bounds = [];
+    state.probe = null;
+    state.lipschitz = lipschitzInput.checked;
+    root.classList.toggle('lipschitz', state.lipschitz);
+    setStat('radius', 'move the mouse over the region');
+    try {
+      state.backend = await useBackend(backendSelect.value);
+      backendSelect.value = state.backend;
+      if (myGeneration !== generation) return;
+      run = createRun(datasetSelect.value, state.lipschitz);
+      state.implementation = splineImplementation();
+      setStat('backend', `${state.backend} (${state.implementation})`);
+      await measure(run);
+      state.running = true;
+      toggleButton.textContent = 'Pause';
+      void loop(myGeneration).catch(fail);
+    } catch (err) {
+      fail(err);
+    }
   }
+
+  function fail(err: unknown): void {
+    state.error = err instanceof Error ? err.message : String(err);
+    state.running = false;
+    const box = $('demo-error');
+    box.textContent = `The demo stopped: ${state.error}`;
+    box.hidden = false;
+    console.error(err);
+  }
+
+  lambdaInput.addEventListener('input', () => {
+    const lam = lambda();
+    lambdaOutput.textContent = lam === 0 ? 'off' : lam.toExponential(0);
+  });
+  toggleButton.addEventListener('click', () => {
+    state.running = !state.running;
+    toggleButton.textContent = state.running ? 'Pause' : 'Train';
+  });
+  $('reset').addEventListener('click', () => void restart());
+  datasetSelect.addEventListener('change', () => void restart());
+  backendSelect.addEventListener('change', () => void restart());
+  lipschitzInput.addEventListener('change', () => void restart());
+  // Pointer events: the mouse, and a tap or drag on a touch screen.
+  regionCanvas.addEventListener('pointermove', onPointer);
+  regionCanvas.addEventListener('pointerdown', onPointer);
+
+  const params = new URLSearchParams(window.location.search);
+  if (params.get('backend')) backendSelect.value = params.get('backend') as string;
+  if (params.get('data')) datasetSelect.value = params.get('data') as string;
+  if (params.get('lipschitz') === '1') lipschitzInput.checked = true;
+  void restart();
+
+  return () => {
+    generation++;
+    if (run) disposeRun(run);
+    run = null;
+  };
 }
-
-function fail(err: unknown): void {
-  state.error = err instanceof Error ? err.message : String(err);
-  state.running = false;
-  const box = $('demo-error');
-  box.textContent = `The demo stopped: ${state.error}`;
-  box.hidden = false;
-  console.error(err);
-}
-
-lambdaInput.addEventListener('input', () => {
-  const lam = lambda();
-  lambdaOutput.textContent = lam === 0 ? 'off' : lam.toExponential(0);
-});
-toggleButton.addEventListener('click', () => {
-  state.running = !state.running;
-  toggleButton.textContent = state.running ? 'Pause' : 'Train';
-});
-$('reset').addEventListener('click', () => void restart());
-datasetSelect.addEventListener('change', () => void restart());
-backendSelect.addEventListener('change', () => void restart());
-
-const params = new URLSearchParams(window.location.search);
-if (params.get('backend')) backendSelect.value = params.get('backend') as string;
-if (params.get('data')) datasetSelect.value = params.get('data') as string;
-void restart();

@@ -4,7 +4,10 @@ import {copyFileSync, existsSync, mkdirSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import * as esbuild from 'esbuild';
-import {DOCS, ROOT} from './paths.mjs';
+import {fileURLToPath} from 'node:url';
+
+const DOCS = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = join(DOCS, '..');
 
 const require = createRequire(import.meta.url);
 

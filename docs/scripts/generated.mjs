@@ -1,11 +1,16 @@
-// Content generated at build time from files other engineers' scripts write: the benchmark
-// tables (bench/results.json, bench/webgl-results.json, bench/webgpu-results.json), the
-// reproduction of the paper's 2-D experiment (examples/twod/reference/) and the MNIST
-// certified-robustness run (examples/mnist/reference/).
-// Each returns Markdown; a clear note when the input is absent.
-import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
-import {join} from 'node:path';
-import {ROOT} from './paths.mjs';
+// Sections of the guides generated at build time from what other scripts write, so that
+// the site always shows the committed numbers: the benchmark tables (bench/results.json,
+// bench/webgl-results.json, bench/webgpu-results.json), the reproduction of the paper's 2-D experiment
+// (examples/twod/reference/), the MNIST certified-robustness run (examples/mnist/reference/),
+// and the package list. A guide asks for one with `<!-- generated:name -->` (replaced by
+// the markdown-it rule in docs/.vitepress/config.mts). Each is Markdown, with a clear note when
+// its input is absent; pictures are linked relative to the page, so VitePress bundles them.
+import {existsSync, readdirSync, readFileSync} from 'node:fs';
+import {dirname, join, relative} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REPOSITORY = 'https://github.com/tfjs-deepspline/tfjs-deepspline/blob/main/';
 
 const BENCH_FILE = join(ROOT, 'bench', 'results.json');
 const WEBGL_BENCH_FILE = join(ROOT, 'bench', 'webgl-results.json');
@@ -86,7 +91,7 @@ function captionedTables(text) {
  * bench/webgpu-results.json (`npm run bench:webgpu`), each with a
  * "not yet measured" note when absent.
  */
-export function benchMarkdown() {
+function benchMarkdown() {
   const parts = ['### wasm and cpu backends (`npm run bench`)'];
   if (!existsSync(BENCH_FILE)) {
     parts.push(note('**Not yet measured.** `bench/results.json` does not exist in this ' +
@@ -126,6 +131,15 @@ function browserBench(backend, file, label, device) {
   return parts;
 }
 
+/** A URL of `file` (in the repository) relative to the page at `page`. */
+const from = (page, file) => {
+  const url = relative(dirname(page), file).split('\\').join('/');
+  return url.startsWith('.') ? url : `./${url}`;
+};
+
+/** Where a raw data file of the repository is shown: on GitHub (the site carries pictures only). */
+const source = (file) => REPOSITORY + relative(ROOT, file).split('\\').join('/');
+
 /** `circle_spline_lip1_decision.svg` -> `circle · spline_lip1`. */
 function caption(file) {
   if (file === 'certified.svg') return 'certified accuracy against the radius r, mean over the seeds';
@@ -133,8 +147,8 @@ function caption(file) {
   return m ? `${m[1]} · ${m[2]}` : file.replace(/\.svg$/, '');
 }
 
-function figures(files, cls = 'figures') {
-  return `<div class="${cls}">\n` + files.map((f) => `<figure><img src="reference/${f}" ` +
+function figures(page, dir, files, cls = 'figures') {
+  return `<div class="${cls}">\n` + files.map((f) => `<figure><img src="${from(page, join(dir, f))}" ` +
     `alt="${caption(f)}" loading="lazy"><figcaption>${caption(f)}</figcaption></figure>`).join('\n') +
     '\n</div>';
 }
@@ -147,10 +161,9 @@ function demoted(file) {
 /**
  * The reproduction section, from the example's committed reference run
  * (examples/twod/reference/, or $DOCS_TWOD_REFERENCE): results.md (the table over seeds), the
- * certified-accuracy plot, sweep.md when present, and the SVG pictures, copied to
- * `<outGuides>/reference/`.
+ * certified-accuracy plot, sweep.md when present, and the SVG pictures.
  */
-export function paperMarkdown(outGuides) {
+function paperMarkdown(page) {
   const dir = process.env.DOCS_TWOD_REFERENCE || REFERENCE_DIR;
   if (!existsSync(dir)) {
     return note('**No reference run yet.** `examples/twod/reference/` (results.json, ' +
@@ -159,10 +172,6 @@ export function paperMarkdown(outGuides) {
       'site to see the table and pictures here.');
   }
   const files = readdirSync(dir).sort();
-  mkdirSync(join(outGuides, 'reference'), {recursive: true});
-  for (const f of files) {
-    if (/\.(svg|png|json|md)$/.test(f)) copyFileSync(join(dir, f), join(outGuides, 'reference', f));
-  }
   const parts = [];
   if (files.includes('results.md')) parts.push(demoted(join(dir, 'results.md')));
   else if (files.includes('results.json')) {
@@ -173,41 +182,59 @@ export function paperMarkdown(outGuides) {
   const decisions = svgs.filter((f) => f.endsWith('_decision.svg'));
   const activations = svgs.filter((f) => f.endsWith('_activations.svg'));
   const others = svgs.filter((f) => ![...certified, ...decisions, ...activations].includes(f));
-  if (certified.length) parts.push('### Certified accuracy of the 1-Lipschitz networks', figures(certified, 'figures wide'));
-  if (decisions.length) parts.push('### Decision regions (first seed)', figures(decisions));
-  if (activations.length) parts.push('### Learned activations (first seed)', figures(activations, 'figures wide'));
+  if (certified.length) parts.push('### Certified accuracy of the 1-Lipschitz networks', figures(page, dir, certified, 'figures wide'));
+  if (decisions.length) parts.push('### Decision regions (first seed)', figures(page, dir, decisions));
+  if (activations.length) parts.push('### Learned activations (first seed)', figures(page, dir, activations, 'figures wide'));
   if (files.includes('sweep.md')) parts.push(demoted(join(dir, 'sweep.md')));
-  if (others.length) parts.push(figures(others, 'figures wide'));
+  if (others.length) parts.push(figures(page, dir, others, 'figures wide'));
   const raw = ['results.json', 'sweep.json'].filter((f) => files.includes(f));
-  if (raw.length) parts.push(`The raw numbers: ${raw.map((f) => `[${f}](reference/${f})`).join(', ')}.`);
+  if (raw.length) parts.push(`The raw numbers: ${raw.map((f) => `[${f}](${source(join(dir, f))})`).join(', ')}.`);
   return parts.join('\n\n');
 }
 
 /**
  * The MNIST section, from the example's committed reference run (examples/mnist/reference/):
  * the results table of results.md (its recipe list is in the guide), the certified-accuracy
- * plot and the learned activations, copied to `<outGuides>/mnist/`.
+ * plot and the learned activations.
  */
-export function mnistMarkdown(outGuides) {
+function mnistMarkdown(page) {
   const dir = MNIST_REFERENCE_DIR;
   if (!existsSync(join(dir, 'results.md'))) {
     return note('**No reference run yet.** `examples/mnist/reference/results.md` is not in this checkout: ' +
       'run `node examples/mnist/index.mjs --out examples/mnist/reference` and rebuild the site.');
   }
-  mkdirSync(join(outGuides, 'mnist'), {recursive: true});
   const parts = [];
   const table = readFileSync(join(dir, 'results.md'), 'utf8').split('\n\n').filter((b) => b.startsWith('|'));
   parts.push(...table);
   for (const [file, caption] of [['certified_accuracy.svg', 'Certified accuracy (l2) against the radius'],
     ['activations.svg', 'Learned activations of the spline nets']]) {
     if (!existsSync(join(dir, file))) continue;
-    copyFileSync(join(dir, file), join(outGuides, 'mnist', file));
-    parts.push(`<div class="figures wide">\n<figure><img src="mnist/${file}" alt="${caption}" loading="lazy">` +
+    parts.push(`<div class="figures wide">\n<figure><img src="${from(page, join(dir, file))}" alt="${caption}" loading="lazy">` +
       `<figcaption>${caption}</figcaption></figure>\n</div>`);
   }
   if (existsSync(join(dir, 'results.json'))) {
-    copyFileSync(join(dir, 'results.json'), join(outGuides, 'mnist', 'results.json'));
-    parts.push('The raw numbers: [results.json](mnist/results.json).');
+    parts.push(`The raw numbers: [results.json](${source(join(dir, 'results.json'))}).`);
   }
   return parts.join('\n\n');
+}
+
+/** The published packages of packages/ (name and one-line description), linked to their API pages. */
+function packagesMarkdown() {
+  return readdirSync(join(ROOT, 'packages'), {withFileTypes: true}).filter((d) => d.isDirectory())
+    .map((d) => JSON.parse(readFileSync(join(ROOT, 'packages', d.name, 'package.json'), 'utf8')))
+    .filter((p) => !p.private)  // packages/testing: the tests' kit, not published
+    .map((p) => `- [\`${p.name}\`](/api/${p.name}/): ${p.description}`).join('\n');
+}
+
+const SECTIONS = {bench: benchMarkdown, paper: paperMarkdown, mnist: mnistMarkdown, packages: packagesMarkdown};
+
+/**
+ * The Markdown of the generated section `name` for the page at the absolute path `page`.
+ * @param {string} name
+ * @param {string} page
+ */
+export function generatedSection(name, page) {
+  const section = SECTIONS[name];
+  if (!section) throw new Error(`${page}: unknown generated section ${name} (known: ${Object.keys(SECTIONS).join(', ')})`);
+  return section(page);
 }

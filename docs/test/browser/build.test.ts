@@ -1,88 +1,87 @@
 /**
- * The docs build's own checks, without a browser: the internal link checker finds broken
- * links and anchors, guide math is rendered to HTML at build time (no client-side TeX), and
- * the API reference build fails on undocumented or unexported symbols and broken links.
+ * The docs build's own pieces, without a browser: TypeDoc with docs/typedoc.config.mjs fails
+ * on an undocumented export, an unexported type in a public signature and a broken link, and
+ * our TypeDoc plugin lists a factory's fields with their defaults; the guides' `api:` links
+ * resolve through api/names.json or fail; a guide's generated section must exist.
  */
 import {spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {pathToFileURL} from 'node:url';
-import {checkLinks} from '../../scripts/links.mjs';
-import {renderMarkdown} from '../../scripts/markdown.mjs';
+import MarkdownIt from 'markdown-it';
+import {apiLinks} from '../../.vitepress/api-links.mjs';
+import {generatedSection} from '../../scripts/generated.mjs';
 
-describe('checkLinks', () => {
+const ROOT = join(__dirname, '..', '..', '..');
+const DOCS = join(ROOT, 'docs');
+
+describe('TypeDoc (docs/typedoc.config.mjs) on small packages', () => {
   let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'docs-links-'));
-    mkdirSync(join(dir, 'guides'));
-    writeFileSync(join(dir, 'index.html'), '<h1 id="top">Home</h1><a href="guides/a.html#sec">a</a>');
-  });
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'docs-typedoc-')); });
   afterEach(() => rmSync(dir, {recursive: true, force: true}));
 
-  test('accepts existing files and anchors, and external links', () => {
-    writeFileSync(join(dir, 'guides', 'a.html'),
-      '<h2 id="sec">S</h2><a href="../index.html#top">home</a><a href="https://example.org/x">x</a>');
-    expect(checkLinks(dir)).toEqual([]);
-  });
-
-  test('reports a missing file and a missing anchor', () => {
-    writeFileSync(join(dir, 'guides', 'a.html'), '<h2 id="other">S</h2><img src="../missing.svg">');
-    expect(checkLinks(dir)).toEqual([
-      'guides/a.html: broken link ../missing.svg',
-      'index.html: no id "sec" in guides/a.html (link guides/a.html#sec)',
-    ]);
-  });
-});
-
-describe('renderMarkdown', () => {
-  test('renders inline and display math with KaTeX, not inside code', () => {
-    const {html, headings, title} = renderMarkdown(
-      '# T\n\n## Two words\n\nInline $a_k$ and `$x$`.\n\n$$\n\\sum_k |a_k|\n$$\n', 'test.md');
-    expect(title).toBe('T');
-    expect(headings.map((h) => h.id)).toEqual(['t', 'two-words']);
-    expect(html).toContain('<span class="katex">');
-    expect(html).toContain('<code>$x$</code>');
-    expect(html).toContain('class="math-display"');
-    expect(html).not.toContain('$$');
-  });
-
-  test('fails on invalid TeX, naming the file', () => {
-    expect(() => renderMarkdown('bad $\\frac{1}$ here', 'guides/bad.md')).toThrow(/guides\/bad\.md/);
-  });
-});
-
-describe('API reference validation (TypeDoc)', () => {
-  // TypeDoc is ESM-only: run buildApi in a child Node process on a one-file package.
-  const run = (source: string, hidden = '') => {
-    const dir = mkdtempSync(join(tmpdir(), 'docs-api-'));
-    try {
-      mkdirSync(join(dir, 'src'));
-      writeFileSync(join(dir, 'package.json'), JSON.stringify({name: '@deepspline/fake', version: '0.1.0'}));
-      writeFileSync(join(dir, 'src', 'index.ts'), source);
-      writeFileSync(join(dir, 'src', 'hidden.ts'), hidden);
-      const api = pathToFileURL(join(__dirname, '..', '..', 'scripts', 'api.mjs')).href;
-      const code = `import {buildApi} from ${JSON.stringify(api)};
-        await buildApi([{dir: 'fake', name: '@deepspline/fake', entry: ${JSON.stringify(join(dir, 'src', 'index.ts'))}}],
-          ${JSON.stringify(join(dir, 'out'))});`;
-      const result = spawnSync(process.execPath, ['--input-type=module', '-e', code], {encoding: 'utf8'});
-      return {status: result.status, output: result.stdout + result.stderr};
-    } finally {
-      rmSync(dir, {recursive: true, force: true});
-    }
+  /**
+   * Runs TypeDoc with the site's options on a package `@deepspline/fake` made of these files,
+   * beside a documented second package (with one package TypeDoc makes no package index).
+   */
+  const run = (files: Record<string, string>) => {
+    const write = (name: string, sources: Record<string, string>) => {
+      const pkg = join(dir, name);
+      mkdirSync(join(pkg, 'src'), {recursive: true});
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({name: `@deepspline/${name}`, version: '0.1.0',
+        description: `The ${name} package of the docs tests`}));
+      writeFileSync(join(pkg, 'tsconfig.json'), JSON.stringify({extends: join(ROOT, 'tsconfig.base.json'),
+        compilerOptions: {rootDir: 'src', noEmit: true, composite: false, types: []}, include: ['src']}));
+      for (const [file, text] of Object.entries(sources)) writeFileSync(join(pkg, 'src', file), text);
+      return pkg;
+    };
+    const packages = [write('fake', files), write('other', {'index.ts': '/** One. */\nexport const one = 1;\n'})];
+    // The site's options, on this package only (the exemptions name the real packages' symbols).
+    writeFileSync(join(dir, 'typedoc.config.mjs'), [
+      `import base from ${JSON.stringify(join(DOCS, 'typedoc.config.mjs'))};`,
+      `export default {...base, entryPoints: ${JSON.stringify(packages)},`,
+      `  packagesRequiringDocumentation: ['@deepspline/fake', '@deepspline/other'],`,
+      `  intentionallyNotDocumented: [], out: ${JSON.stringify(join(dir, 'api'))}, docsRoot: ${JSON.stringify(dir)},`,
+      `  plugin: base.plugin.map((p) => p.startsWith('.') ? ${JSON.stringify(DOCS)} + p.slice(1) : p)};`,
+    ].join('\n'));
+    const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'),
+      '--options', join(dir, 'typedoc.config.mjs')], {cwd: DOCS, encoding: 'utf8'});
+    return {status: result.status, output: result.stdout + result.stderr};
   };
 
-  test('a documented package passes', () => {
-    const {status, output} = run('/** Adds one. */\nexport function inc(x: number): number { return x + 1; }\n');
+  test('a documented package passes; a factory page lists its args fields with defaults', () => {
+    const {status, output} = run({'index.ts': [
+      '/** Arguments of {@link make}. */',
+      'export interface MakeArgs {',
+      '  /**',
+      '   * Points per side.',
+      '   * @defaultValue `3`',
+      '   */',
+      '  size?: number;',
+      '  /** The name. */',
+      '  name: string;',
+      '}',
+      '/** Makes one. */',
+      'export function make(args: MakeArgs): number { return args.size ?? 3; }',
+    ].join('\n')});
     expect(output).toBe('');
     expect(status).toBe(0);
+    const page = readFileSync(join(dir, 'api', '@deepspline', 'fake', 'functions', 'make.md'), 'utf8');
+    expect(page).toContain('Fields of `MakeArgs`:');
+    expect(page).toContain('- `size?`: `number`, default `3`<br>Points per side.');
+    expect(page).toContain('- `name`: `string`<br>The name.');
+    expect(page.indexOf('`size?`')).toBeLessThan(page.indexOf('`name`'));
+    expect(page).toMatch(/blob\/main\/.*fake\/src\/index\.ts#L12/);
+    const index = readFileSync(join(dir, 'api', 'index.md'), 'utf8');
+    expect(index).toContain('- [@deepspline/fake - v0.1.0](@deepspline/fake/index.md): The fake package of the docs tests');
+    const names = JSON.parse(readFileSync(join(dir, 'api', 'names.json'), 'utf8'));
+    expect(names).toMatchObject({'make': '/api/@deepspline/fake/functions/make.md',
+      'fake:make': '/api/@deepspline/fake/functions/make.md',
+      'MakeArgs.size': '/api/@deepspline/fake/interfaces/MakeArgs.md#size'});
   });
 
-  test('fails on an undocumented export, an unexported type, and a broken link', () => {
-    const {status, output} = run([
-      'import type {Hidden} from "./hidden.js";',
-      '/** Makes a {@link Nowhere}. */',
-      'export function make(): Hidden { return {a: 1}; }',
+  test('fails on an undocumented export and an undocumented member', () => {
+    const {status, output} = run({'index.ts': [
       'export const undocumented = 1;',
       '/** Options. */',
       'export interface Options {',
@@ -90,12 +89,55 @@ describe('API reference validation (TypeDoc)', () => {
       '  a: number;',
       '  b: number;',
       '}',
-    ].join('\n'), '/** Not exported from index.ts. */\nexport interface Hidden {\n  /** A. */\n  a: number;\n}\n');
+    ].join('\n')});
     expect(status).not.toBe(0);
-    expect(output).toMatch(/Hidden.*(not exported|not included)/);
-    expect(output).toMatch(/Nowhere/);
     expect(output).toMatch(/undocumented.*does not have any documentation/);
     expect(output).toMatch(/Options\.b.*does not have any documentation/);
     expect(output).not.toMatch(/Options\.a/);
+  });
+
+  test('fails on a type that a public signature uses but the package does not export', () => {
+    const {status, output} = run({
+      'index.ts': 'import type {Hidden} from "./hidden.js";\n/** Makes one. */\nexport function make(): Hidden { return {a: 1}; }\n',
+      'hidden.ts': '/** Not exported from index.ts. */\nexport interface Hidden {\n  /** A. */\n  a: number;\n}\n',
+    });
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/Hidden.*referenced by make but not included in the documentation/);
+  });
+
+  test('fails on a broken {@link}', () => {
+    const {status, output} = run({'index.ts': '/** Makes a {@link Nowhere}. */\nexport function make(): number { return 1; }\n'});
+    expect(status).not.toBe(0);
+    expect(output).toMatch(/Failed to resolve link to "Nowhere"/);
+  });
+});
+
+describe('api: links of the guides', () => {
+  const names = {'lipschitzBound': '/api/@deepspline/lipschitz/functions/lipschitzBound.md',
+    'lipschitz:tv2': '/api/@deepspline/lipschitz/functions/tv2.md'};
+  const md = new MarkdownIt();
+  apiLinks(md, names);
+
+  test('become links to the API pages', () => {
+    expect(md.render('See [`lipschitzBound`](api:lipschitzBound) and [tv2](api:lipschitz:tv2).'))
+      .toBe('<p>See <a href="/api/@deepspline/lipschitz/functions/lipschitzBound.md"><code>lipschitzBound</code></a> ' +
+        'and <a href="/api/@deepspline/lipschitz/functions/tv2.md">tv2</a>.</p>\n');
+  });
+
+  test('fail on a name that no package exports, naming the page', () => {
+    expect(() => md.render('[x](api:nowhere)', {relativePath: 'guides/a.md'}))
+      .toThrow('guides/a.md: api:nowhere names no exported API symbol');
+  });
+});
+
+describe('generated sections', () => {
+  test('the package list names every package with its description', () => {
+    const list = generatedSection('packages', join(DOCS, 'index.md'));
+    const {description} = JSON.parse(readFileSync(join(ROOT, 'packages', 'core', 'package.json'), 'utf8'));
+    expect(list).toContain(`- [\`@deepspline/core\`](/api/@deepspline/core/): ${description}`);
+  });
+
+  test('an unknown section fails, naming the page', () => {
+    expect(() => generatedSection('nope', '/x/guides/a.md')).toThrow('/x/guides/a.md: unknown generated section nope');
   });
 });

@@ -1,33 +1,38 @@
 /**
  * End-to-end tests of the docs site in headless Chromium: builds the site into a temporary
  * folder (or, with DOCS_SKIP_BUILD=1, uses an existing docs/dist), serves it with
- * docs/scripts/serve.mjs, and checks
- * that every page loads cleanly, that the API reference documents splineActivation's
- * arguments, that the site search finds lipschitzBound, and that the demo learns.
- * Writes test-artifacts/demo.png.
+ * `vitepress preview` (what `npm run docs:serve` runs), and checks that every page loads
+ * cleanly and does not scroll sideways at 390 and 1280 px, that the API pages carry the
+ * factories' fields with their defaults, source links, TF.js links and the package list, that
+ * the site search finds lipschitzBound (on a phone too), and that the demo learns, in both
+ * modes. Writes screenshots of each kind of page to test-artifacts/ (or $DOCS_SCREENSHOTS).
  */
 import {execFileSync, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
-import {join, relative} from 'node:path';
+import {join, relative, sep} from 'node:path';
 import type {Browser, Page} from 'playwright-core';
 import {launchChromium} from '../../../scripts/chromium.mjs';
+import {label} from '../../../examples/twod/lib/data.mjs';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const REUSE = process.env.DOCS_SKIP_BUILD === '1';
 // A private output folder: a test run never touches (or races with) someone's docs/dist.
 const DIST = REUSE ? join(ROOT, 'docs', 'dist') : mkdtempSync(join(tmpdir(), 'deepspline-site-'));
-const ARTIFACTS = join(ROOT, 'test-artifacts');
+const SCREENSHOTS = process.env.DOCS_SCREENSHOTS || join(ROOT, 'test-artifacts');
+const WIDTHS = [390, 1280];
 
 let browser: Browser;
 let server: ChildProcess;
 let base: string;
 
+/** Every built page as a URL path relative to the site root (`guides/concepts.html`). */
 function htmlPages(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((d) => {
     const path = join(dir, d.name);
-    return d.isDirectory() ? htmlPages(path) : d.name.endsWith('.html') ? [relative(DIST, path)] : [];
+    return d.isDirectory() ? htmlPages(path) : d.name.endsWith('.html') ? [relative(DIST, path).split(sep).join('/')] : [];
   }).sort();
 }
 
@@ -38,7 +43,7 @@ async function loadClean(page: Page, path: string): Promise<string[]> {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   };
   const onPageError = (err: Error) => problems.push(`page error: ${err.message}`);
-  // ERR_ABORTED is a request cut short by the next navigation (e.g. the favicon), not a
+  // ERR_ABORTED is a request cut short by the next navigation (e.g. a prefetch), not a
   // failure; a missing file shows up as an HTTP status >= 400 below.
   const onFailed = (req: {url(): string, failure(): {errorText: string} | null}) => {
     if (req.failure()?.errorText !== 'net::ERR_ABORTED') {
@@ -63,6 +68,18 @@ async function loadClean(page: Page, path: string): Promise<string[]> {
   return problems;
 }
 
+/** How far the page scrolls sideways: 0 when it fits its viewport. */
+const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const {port} = probe.address() as {port: number};
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 beforeAll(async () => {
   if (!REUSE) {
     execFileSync(process.execPath, [join(ROOT, 'docs', 'scripts', 'build.mjs'), '--out', DIST],
@@ -70,9 +87,10 @@ beforeAll(async () => {
   } else if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error('DOCS_SKIP_BUILD=1 but docs/dist/index.html does not exist: run npm run docs');
   }
-  server = spawn(process.execPath, [join(ROOT, 'docs', 'scripts', 'serve.mjs'), '--port', '0',
-    '--dir', DIST],
-    {stdio: ['ignore', 'pipe', 'inherit']});
+  const port = await freePort();
+  server = spawn(process.execPath, [join(ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js'),
+    'preview', join(ROOT, 'docs'), '--port', String(port)],
+  {stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, DOCS_OUT: DIST}});
   base = await new Promise<string>((resolve, reject) => {
     let out = '';
     server.stdout?.on('data', (chunk: Buffer) => {
@@ -80,9 +98,10 @@ beforeAll(async () => {
       const match = /(http:\/\/\S+\/)/.exec(out);
       if (match) resolve(match[1]);
     });
-    server.once('exit', (code) => reject(new Error(`serve.mjs exited with ${code}: ${out}`)));
+    server.once('exit', (code) => reject(new Error(`vitepress preview exited with ${code}: ${out}`)));
   });
   browser = await launchChromium();
+  mkdirSync(SCREENSHOTS, {recursive: true});
 }, 240000);
 
 afterAll(async () => {
@@ -91,90 +110,200 @@ afterAll(async () => {
   if (!REUSE) rmSync(DIST, {recursive: true, force: true});
 });
 
-test('every page loads with no console errors and no failed requests', async () => {
-  const pages = htmlPages(DIST).filter((p) => p !== join('demo', 'index.html'));
-  expect(pages).toEqual(expect.arrayContaining(['index.html', join('api', 'index.html'),
-    join('guides', 'concepts.html')]));
-  // A few tabs at once: most of the time is spent waiting on each page's scripts.
-  const context = await browser.newContext();
+test('every page loads with no console error or failed request, and fits 390 and 1280 px', async () => {
+  const pages = htmlPages(DIST).filter((p) => p !== 'demo/index.html');
+  expect(pages).toEqual(expect.arrayContaining(['index.html', 'api/index.html', 'guides/concepts.html',
+    'api/@deepspline/layers/functions/splineActivation.html']));
   const problems: string[] = [];
-  const queue = [...pages];
-  await Promise.all(Array.from({length: 4}, async () => {
-    const page = await context.newPage();
-    for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
-      for (const p of await loadClean(page, path)) problems.push(`${path}: ${p}`);
-    }
-  }));
-  await context.close();
-  expect(problems).toEqual([]);
-});
-
-test('the API page of splineActivation documents its arguments', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${base}api/functions/_deepspline_layers.splineActivation.html`);
-  await expect(page.locator('h1').innerText()).resolves.toContain('splineActivation');
-  const signature = await page.locator('.tsd-signature').first().innerText();
-  expect(signature).toMatch(/splineActivation\(\s*args\?: SplineActivationArgs/);
-  await page.locator('a', {hasText: 'SplineActivationArgs'}).first().click();
-  await page.waitForURL(/SplineActivationArgs\.html/);
-  const text = await page.locator('main, .col-content').first().innerText();
-  for (const [name, doc] of [['size', 'Coefficients per spline'], ['range', 'One-sided range'],
-    ['grid', 'Knot spacing'], ['init', 'Initial activation'], ['shared', 'shared by every channel'],
-    ['maxSlope', 'slope-clipped'], ['coefficientsRegularizer', 'Regularizer of the coefficients']]) {
-    expect(text).toContain(name);
-    expect(text).toContain(doc);
+  for (const width of WIDTHS) {
+    const context = await browser.newContext({viewport: {width, height: 800}});
+    // A few tabs at once: most of the time is spent waiting on each page's scripts.
+    const queue = [...pages];
+    await Promise.all(Array.from({length: 4}, async () => {
+      const page = await context.newPage();
+      for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+        for (const p of await loadClean(page, path)) problems.push(`${path} at ${width} px: ${p}`);
+        const excess = await sideways(page);
+        if (excess > 0) problems.push(`${path} at ${width} px: scrolls sideways by ${excess} px`);
+      }
+    }));
+    await context.close();
   }
-  await page.close();
+  expect(problems).toEqual([]);
+}, 600000);
+
+test('screenshots of each kind of page at 390 and 1280 px', async () => {
+  for (const width of WIDTHS) {
+    const page = await browser.newPage({viewport: {width, height: 900}});
+    for (const [name, path] of [['home', ''], ['guide-math', 'guides/concepts.html'],
+      ['api', 'api/@deepspline/layers/functions/splineActivation.html']]) {
+      await page.goto(base + path, {waitUntil: 'load'});
+      await page.screenshot({path: join(SCREENSHOTS, `${name}-${width}.png`)});
+    }
+    await page.close();
+  }
 });
 
-test('the site search finds lipschitzBound and leads to its API page', async () => {
+test('the API page of splineActivation lists its arguments with defaults, and links to its source and TF.js', async () => {
   const page = await browser.newPage();
-  await page.goto(`${base}guides/concepts.html`);
-  await page.locator('#site-search').fill('lipschitzBound');
-  const first = page.locator('#site-search-results li a').first();
-  await expect(first.locator('.result-title').innerText()).resolves.toBe('lipschitzBound');
-  await first.click();
-  await page.waitForURL(/lipschitzBound\.html$/);
-  await expect(page.locator('h1').innerText()).resolves.toContain('lipschitzBound');
+  await page.goto(`${base}api/@deepspline/layers/functions/splineActivation.html`);
+  await expect(page.locator('h1').innerText()).resolves.toContain('splineActivation');
+  const text = await page.locator('.vp-doc').innerText();
+  // The fields, in the interface's order, with types, defaults (@defaultValue) and docs.
+  for (const line of ['size?: number, default 21', 'Coefficients per spline',
+    'range?: number, default 2', 'One-sided range', 'grid?: number', 'Knot spacing',
+    "init?: SplineInit, default 'leaky_relu'", 'Initial activation', 'shared?: boolean, default false',
+    'maxSlope?: number', 'slope-clipped', 'coefficientsRegularizer?', 'Regularizer of the coefficients']) {
+    expect(text).toContain(line);
+  }
+  expect(text.indexOf('size?')).toBeLessThan(text.indexOf('range?'));
+  expect(text).toMatch(/Inherited from LayerArgs:[\s\S]*inputShape\?/);
+  const hrefs = await page.locator('.vp-doc a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+  expect(hrefs).toContain('https://github.com/tfjs-deepspline/tfjs-deepspline/blob/main/' +
+    `packages/layers/src/spline_activation.ts#L${sourceLine('packages/layers/src/spline_activation.ts', 'export function splineActivation(')}`);
+  expect(hrefs).toContain('https://js.tensorflow.org/api/latest/#class:layers.Layer');
   await page.close();
 });
 
-test('the demo trains: loss goes down, bound updates, on the wasm kernels', async () => {
-  const context = await browser.newContext({viewport: {width: 1400, height: 1000}});
-  const page = await context.newPage();
-  const problems = await loadClean(page, 'demo/index.html');
-  type State = {backend: string, implementation: string, steps: number, losses: number[],
-    bounds: number[], accuracy: number, stepsPerSecond: number, measureMs: number, error: string | null};
-  const state = () => page.evaluate(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo);
-  await page.waitForFunction(() => {
+/** The 1-based line of the first line of `file` that contains `text`. */
+function sourceLine(file: string, text: string): number {
+  const line = readFileSync(join(ROOT, file), 'utf8').split('\n').findIndex((l) => l.includes(text));
+  if (line < 0) throw new Error(`${file} has no line with ${text}`);
+  return line + 1;
+}
+
+test('the API index lists the published packages with their package.json description', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}api/`);
+  const text = await page.locator('.vp-doc').innerText();
+  const packages = readdirSync(join(ROOT, 'packages'))
+    .map((dir) => JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')));
+  const published = packages.filter((p) => !p.private);
+  expect(published.map((p) => p.name)).toEqual(expect.arrayContaining(['@deepspline/core',
+    '@deepspline/layers', '@deepspline/lipschitz', '@deepspline/wasm', '@deepspline/webgl']));
+  for (const {name, description} of published) {
+    expect(text).toContain(`${name} - v`);
+    expect(text).toContain(description);
+  }
+  for (const {name} of packages.filter((p) => p.private)) expect(text).not.toContain(name);
+  await page.close();
+});
+
+for (const width of WIDTHS) {
+  test(`the site search finds lipschitzBound and leads to its API page (${width} px)`, async () => {
+    const page = await browser.newPage({viewport: {width, height: 800}});
+    await page.goto(`${base}guides/concepts.html`);
+    await page.locator('.DocSearch-Button').click();
+    await page.locator('#localsearch-input').fill('lipschitzBound');
+    // The function's page among the first results (the LipschitzBound interface matches too).
+    const results = page.locator('#localsearch-list li a');
+    await results.first().waitFor();
+    const titles = await results.locator('.title.main').allInnerTexts();
+    const index = titles.findIndex((t) => t.includes('Function: lipschitzBound'));
+    expect(index).toBeGreaterThanOrEqual(0);
+    expect(index).toBeLessThan(3);
+    await results.nth(index).click();
+    await page.waitForURL(/lipschitzBound(\.html)?(#.*)?$/);
+    // The router changes the URL first, then the page.
+    await page.locator('h1', {hasText: 'lipschitzBound'}).waitFor();
+    expect(await sideways(page)).toBeLessThanOrEqual(0);
+    await page.close();
+  });
+}
+
+test('the navigation is usable on a phone: the menu opens and leads to the guides', async () => {
+  const page = await browser.newPage({viewport: {width: 390, height: 800}});
+  await page.goto(base);
+  await page.locator('.VPNavBarHamburger').click();
+  const guides = page.locator('.VPNavScreen a', {hasText: 'Guides'});
+  await expect(guides.isVisible()).resolves.toBe(true);
+  await guides.click();
+  await page.waitForURL(/getting-started/);
+  expect(await sideways(page)).toBeLessThanOrEqual(0);
+  await page.close();
+});
+
+type State = {backend: string, implementation: string, lipschitz: boolean, steps: number, losses: number[],
+  bounds: number[], accuracy: number, probe: {x: number, y: number, radius: number} | null,
+  stepsPerSecond: number, measureMs: number, error: string | null};
+const demoState = (page: Page) => page.evaluate(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo);
+
+/** Waits until the demo has trained until its loss is below 90 % of the untrained net's. */
+async function trainsOn(page: Page, lipschitz: boolean): Promise<{start: State, end: State}> {
+  await page.waitForFunction((lip) => {
     const s = (window as unknown as {deepsplineDemo?: State}).deepsplineDemo;
-    return s != null && (s.error != null || s.losses.length >= 2);
-  }, undefined, {timeout: 60000});
-  const start = await state();
+    return s != null && (s.error != null || (s.lipschitz === lip && s.losses.length >= 2));
+  }, lipschitz, {timeout: 60000});
+  const start = await demoState(page);
   expect(start.error).toBeNull();
-  const first = start.losses[0];
-  // Train until the loss is below 90 % of the untrained network's (a few seconds here), or fail.
   await page.waitForFunction((limit) => {
     const s = (window as unknown as {deepsplineDemo: State}).deepsplineDemo;
     return s.error != null || (s.losses.length > 3 && s.losses[s.losses.length - 1] < limit);
-  }, 0.9 * first, {timeout: 60000});
-  const end = await state();
+  }, 0.9 * start.losses[0], {timeout: 60000});
+  const end = await demoState(page);
   expect(end.error).toBeNull();
+  expect(end.lipschitz).toBe(lipschitz);
+  expect(end.steps).toBeGreaterThan(start.steps);
+  expect(end.losses[end.losses.length - 1]).toBeLessThan(0.9 * start.losses[0]);
+  expect(end.bounds.every((b) => Number.isFinite(b) && b > 0)).toBe(true);
+  return {start, end};
+}
+
+test('the demo trains (loss down, bound updating, wasm kernels), then as a 1-Lipschitz net with certified radii', async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 1000}});
+  const page = await context.newPage();
+  const problems = await loadClean(page, 'demo/index.html');
+  const {start, end} = await trainsOn(page, false);
   expect(end.backend).toBe('wasm');
   expect(end.implementation).toBe('kernel');
-  expect(end.steps).toBeGreaterThan(start.steps);
-  const last = end.losses[end.losses.length - 1];
-  expect(last).toBeLessThan(0.9 * first);
   expect(end.bounds.length).toBeGreaterThan(2);
-  expect(end.bounds.every((b) => Number.isFinite(b) && b > 0)).toBe(true);
   expect(new Set(end.bounds.map((b) => b.toPrecision(6))).size).toBeGreaterThan(1);
   // For the screenshot, let it train a little longer (a picture of a learned region).
   await page.waitForFunction(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo.accuracy > 0.9,
     undefined, {timeout: 12000}).catch(() => undefined);
-  mkdirSync(ARTIFACTS, {recursive: true});
-  await page.screenshot({path: join(ARTIFACTS, 'demo.png'), fullPage: true});
-  console.log(`demo: ${end.stepsPerSecond.toFixed(0)} steps/s, redraw ${end.measureMs.toFixed(0)} ms; ${end.steps} steps on ${end.backend} (${end.implementation}); loss ${first.toFixed(4)} -> ` +
+  expect(await sideways(page)).toBeLessThanOrEqual(0);
+  await page.screenshot({path: join(SCREENSHOTS, 'demo-1280.png'), fullPage: true});
+  const last = end.losses[end.losses.length - 1];
+  console.log(`demo: ${end.stepsPerSecond.toFixed(0)} steps/s, redraw ${end.measureMs.toFixed(0)} ms; ` +
+    `${end.steps} steps on ${end.backend} (${end.implementation}); loss ${start.losses[0].toFixed(4)} -> ` +
     `${last.toFixed(4)}; accuracy ${(100 * end.accuracy).toFixed(1)} %; bound ${end.bounds[end.bounds.length - 1]}`);
+
+  await page.locator('#lipschitz').check();
+  const lip = await trainsOn(page, true);
+  // Spectral layers with Lipschitz constant 1 and splines with maxSlope 1: at most 1.
+  expect(lip.end.bounds.every((b) => b <= 1 + 1e-6)).toBe(true);
+  // The certified radius at a point under the mouse: the circle's centre is class 1; no
+  // input within the radius changes the class, and the class changes within 1 of the centre.
+  await page.waitForFunction(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo.accuracy > 0.8,
+    undefined, {timeout: 30000});
+  const region = await page.locator('#region').boundingBox();
+  if (!region) throw new Error('the decision region is not displayed');
+  const [left, top, side] = await page.evaluate(() => {
+    const canvas = document.getElementById('region') as HTMLCanvasElement;
+    const scale = canvas.getBoundingClientRect().width / canvas.width;
+    return [34 * scale, 8 * scale, (canvas.width - 42) * scale];
+  });
+  await page.mouse.move(region.x + left + side / 2, region.y + top + side / 2);
+  await page.waitForFunction(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo.probe != null);
+  const {probe} = await demoState(page);
+  expect(Math.hypot(probe!.x, probe!.y)).toBeLessThan(0.02);
+  expect(label('circle', probe!.x, probe!.y)).toBe(1);
+  expect(probe!.radius).toBeGreaterThan(0);
+  expect(probe!.radius).toBeLessThan(1);
+  await expect(page.locator('#stat-radius').innerText()).resolves.toContain('(class 1)');
+  await page.screenshot({path: join(SCREENSHOTS, 'demo-lipschitz-1280.png'), fullPage: true});
+  console.log(`demo, 1-Lipschitz: ${lip.end.steps} steps, bound ${lip.end.bounds[lip.end.bounds.length - 1]}; ` +
+    `certified radius ${probe!.radius} at (${probe!.x.toFixed(3)}, ${probe!.y.toFixed(3)})`);
   expect(problems).toEqual([]);
   await context.close();
+});
+
+test('the demo fits a phone screen', async () => {
+  const page = await browser.newPage({viewport: {width: 390, height: 800}});
+  await page.goto(`${base}demo/`);
+  await page.waitForFunction(() => ((window as unknown as {deepsplineDemo?: State}).deepsplineDemo?.losses.length ?? 0) >= 2,
+    undefined, {timeout: 60000});
+  expect(await sideways(page)).toBeLessThanOrEqual(0);
+  await page.screenshot({path: join(SCREENSHOTS, 'demo-390.png'), fullPage: true});
+  await page.close();
 });

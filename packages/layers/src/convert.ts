@@ -22,13 +22,22 @@ const CONTEXT = 'withSplineActivations';
 
 /** Arguments of {@link withSplineActivations}: the spline settings of every new layer. */
 export interface WithSplineActivationsArgs {
-  /** Coefficients per spline, an odd integer >= 3 (a knot must sit at 0). Default 21. */
+  /**
+   * Coefficients per spline, an odd integer >= 3 (a knot must sit at 0).
+   * @defaultValue `21`
+   */
   size?: number;
-  /** One-sided range `r` of the knots (`[-r, r]`). Default 2. Exclusive with `grid`. */
+  /**
+   * One-sided range `r` of the knots (`[-r, r]`). Exclusive with `grid`.
+   * @defaultValue `2`
+   */
   range?: number;
   /** Knot spacing instead of `range`. */
   grid?: number;
-  /** One spline per layer shared by every channel. Default false. */
+  /**
+   * One spline per layer shared by every channel.
+   * @defaultValue `false`
+   */
   shared?: boolean;
   /**
    * Regularizer of each new layer's coefficients, e.g. `tv2Regularizer({lambda: 1e-4})` from
@@ -44,8 +53,8 @@ export interface WithSplineActivationsArgs {
   maxSlope?: number;
   /**
    * Which layers to convert: called with every layer of the model (nested models: with their
-   * layers); return false to keep a layer unchanged (cloned, its activation kept). Default:
-   * convert every ReLU-family activation.
+   * layers); return false to keep a layer unchanged (cloned, its activation kept).
+   * @defaultValue convert every ReLU-family activation
    */
   filter?: (layer: tfl.layers.Layer) => boolean;
 }

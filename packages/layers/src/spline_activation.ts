@@ -27,20 +27,30 @@ export interface SplineGridConsumer {
 
 /** Arguments of {@link splineActivation}. */
 export interface SplineActivationArgs extends LayerArgs {
-  /** Coefficients per spline, an integer >= 3 (odd puts a knot at 0). Default 21. */
+  /**
+   * Coefficients per spline, an integer >= 3 (odd puts a knot at 0).
+   * @defaultValue `21`
+   */
   size?: number;
-  /** One-sided range `r > 0` of the knots, from `-r` to `r`. Default 2. Exclusive with `grid`. */
+  /**
+   * One-sided range `r > 0` of the knots, from `-r` to `r`. Exclusive with `grid`.
+   * @defaultValue `2`
+   */
   range?: number;
   /** Knot spacing `T > 0` instead of `range` (then `range = T (size - 1) / 2`). */
   grid?: number;
   /**
-   * Initial activation: `'leaky_relu'` (default, slope 0.01), `'relu'`, `'identity'`, `'abs'`,
+   * Initial activation: `'leaky_relu'` (slope 0.01), `'relu'`, `'identity'`, `'abs'`,
    * `'even_odd'`, `'softplus'`, `'tanh'`, a function `(x: number) => number` sampled at the
    * knots, or the `size` initial coefficients. tfjs's camel-cased spellings of the names
    * (`'leakyRelu'`, `'evenOdd'`: what a loaded config holds) are accepted too.
+   * @defaultValue `'leaky_relu'`
    */
   init?: SplineInit;
-  /** One spline shared by every channel (`[1, size]` coefficients). Default false. */
+  /**
+   * One spline shared by every channel (`[1, size]` coefficients).
+   * @defaultValue `false`
+   */
   shared?: boolean;
   /**
    * Regularizer of the coefficients, e.g. `tv2Regularizer({lambda: 1e-4})` from

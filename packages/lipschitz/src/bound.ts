@@ -15,12 +15,16 @@ import type {BoundMethod, LipschitzRuleContext} from './rules.js';
 
 /** Options of {@link lipschitzBound}. */
 export interface LipschitzBoundOptions {
-  /** The vector norm on inputs and outputs: 1, 2 (default) or Infinity. */
+  /**
+   * The vector norm on inputs and outputs: 1, 2 or Infinity.
+   * @defaultValue `2`
+   */
   norm?: number;
   /**
-   * `'operator'` (default): operator-norm bound; `'paper'`: the reference's number (before
+   * `'operator'`: operator-norm bound; `'paper'`: the reference's number (before
    * the output activation); `'paperOnOutput'`: the reference's formula through the output
    * activation. See {@link BoundMethod}.
+   * @defaultValue `'operator'`
    */
   method?: BoundMethod;
   /** Options of the power iterations used for norm 2 (dense and convolution layers). */

@@ -15,31 +15,49 @@ import type {Norm} from './linalg.js';
 /** Arguments of {@link lipschitzCallback}. */
 export interface LipschitzCallbackArgs {
   /**
-   * `'monitor'` (default): compute the bound and write it to the logs. `'constrain'`: after
+   * `'monitor'`: compute the bound and write it to the logs. `'constrain'`: after
    * every batch, project the weights so that the operator bound is <= `target`.
+   * @defaultValue `'monitor'`
    */
   mode?: 'monitor' | 'constrain';
   /** The target bound for `'constrain'` (a finite number > 0). */
   target?: number;
-  /** The vector norm: 1, 2 (default) or Infinity. */
+  /**
+   * The vector norm: 1, 2 or Infinity.
+   * @defaultValue `2`
+   */
   norm?: number;
-  /** Bound method for `'monitor'` (default `'operator'`); `'constrain'` always uses `'operator'`. */
+  /**
+   * Bound method for `'monitor'`; `'constrain'` always uses `'operator'`.
+   * @defaultValue `'operator'`
+   */
   method?: BoundMethod;
   /**
    * Monitor mode: also compute the bound every `everyBatches` batches (written to the batch
-   * logs and to {@link LipschitzCallback.records}). Default: only at the end of each epoch.
+   * logs and to {@link LipschitzCallback.records}).
+   * @defaultValue only at the end of each epoch
    */
   everyBatches?: number;
-  /** Print the bound at the end of every epoch. Default false. */
+  /**
+   * Print the bound at the end of every epoch.
+   * @defaultValue `false`
+   */
   verbose?: boolean;
-  /** Key written to the logs (and so to `history.history`). Default `'lipschitz'`. */
+  /**
+   * Key written to the logs (and so to `history.history`).
+   * @defaultValue `'lipschitz'`
+   */
   logKey?: string;
   /**
-   * Constrain mode: maximum warm-started power iterations per operator and batch. Default 50
-   * (the vectors are kept between batches, so a few iterations usually suffice).
+   * Constrain mode: maximum warm-started power iterations per operator and batch (the
+   * vectors are kept between batches, so a few iterations usually suffice).
+   * @defaultValue `50`
    */
   powerIterations?: number;
-  /** Where `verbose` prints. Default `console.log`. */
+  /**
+   * Where `verbose` prints.
+   * @defaultValue `console.log`
+   */
   print?: (message: string) => void;
 }
 

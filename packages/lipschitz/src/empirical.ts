@@ -9,7 +9,10 @@ import type {Norm} from './linalg.js';
 
 /** Options of {@link empiricalLipschitz}. */
 export interface EmpiricalLipschitzOptions {
-  /** The vector norm: 1, 2 (default) or Infinity. */
+  /**
+   * The vector norm: 1, 2 or Infinity.
+   * @defaultValue `2`
+   */
   norm?: number;
 }
 

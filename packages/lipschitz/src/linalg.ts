@@ -20,25 +20,26 @@ export function checkNorm(norm: unknown, context: string): Norm {
 /** Options of the power iterations (norm 2). */
 export interface PowerIterationOptions {
   /**
-   * Maximum operator applications (`A^T A v`) per operator. Default 500 (dense, float64) /
-   * 300 (convolutions, float32). An iteration that has not met `tolerance` by then is not
-   * trusted: the norm falls back to a cruder bound that holds without it (see
-   * {@link matrixNorm}).
+   * Maximum operator applications (`A^T A v`) per operator. An iteration that has not met
+   * `tolerance` by then is not trusted: the norm falls back to a cruder bound that holds
+   * without it (see {@link matrixNorm}).
+   * @defaultValue `500` (dense, float64) / `300` (convolutions, float32)
    */
   maxIterations?: number;
   /**
    * Operators with at most this many matrix entries (inputs x outputs) are turned into their
    * exact matrix (one batched call on the identity) and handled in float64; larger ones are
-   * iterated matrix-free on tensors. Default 1e6; 0 forces the matrix-free path.
+   * iterated matrix-free on tensors; 0 forces the matrix-free path.
+   * @defaultValue `1e6`
    */
   explicitLimit?: number;
   /**
    * Relative residual `||M r - theta r|| / theta` of the Ritz pair at which the iteration is
    * declared converged (the residual is computed from true operator applications). The
    * reported norm is `sqrt(theta + residual)`, so this is also about the relative excess of
-   * the bound. Default 1e-8 (float64) / 1e-6 (float32 operators); much smaller values may not
-   * be reached on clustered spectra (orthonormalized kernels), which then fall back to the
-   * cruder bound.
+   * the bound. Much smaller values may not be reached on clustered spectra (orthonormalized
+   * kernels), which then fall back to the cruder bound.
+   * @defaultValue `1e-8` (float64) / `1e-6` (float32 operators)
    */
   tolerance?: number;
   /**

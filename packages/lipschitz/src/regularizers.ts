@@ -23,7 +23,10 @@ const DEFAULT_LAMBDA = 1e-4;
 
 /** Arguments of {@link tv2Regularizer} and {@link bv2Regularizer}. */
 export interface SplineRegularizerArgs {
-  /** Weight of the penalty, a finite number >= 0. Default 1e-4. */
+  /**
+   * Weight of the penalty, a finite number >= 0.
+   * @defaultValue `1e-4`
+   */
   lambda?: number;
 }
 

@@ -1,2 +1,0 @@
-/** Checks every internal link of the built site in `outDir`; returns "page: problem" strings. */
-export declare function checkLinks(outDir: string): string[];
