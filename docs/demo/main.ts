@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
 import {splineImplementation} from '@deepspline/core';
@@ -17,6 +18,7 @@ import {SplineActivation, splineActivation} from '@deepspline/layers';
 import {certifiedRadius, lipschitzBound, losses, tv2Regularizer} from '@deepspline/lipschitz';
 import {ready as wasmKernelsReady} from '@deepspline/wasm';
 import '@deepspline/webgl';
+import '@deepspline/webgpu';
 import {label, uniformSet} from '../../examples/twod/lib/data.mjs';
 import {buildModel} from '../../examples/twod/lib/models.mjs';
 import {REGION_MARGIN, drawActivations, drawHistory, drawRegion} from './plots.js';
@@ -57,6 +59,8 @@ setWasmPaths(new URL('wasm/', import.meta.url).href);
 
 async function useBackend(name: string): Promise<string> {
   const order = [name, ...['wasm', 'webgl', 'cpu'].filter((b) => b !== name)];
+  // webgpu where the browser has it: without navigator.gpu tfjs registers no webgpu backend
+  // (setBackend throws), without an adapter setBackend resolves false; both fall through.
   for (const candidate of order) {
     try {
       if (await tf.setBackend(candidate)) {
@@ -69,6 +73,11 @@ async function useBackend(name: string): Promise<string> {
     }
   }
   throw new Error(`demo: no TensorFlow.js backend could be initialized; tried ${order.join(', ')}`);
+}
+
+/** Whether the browser exposes WebGPU (an adapter may still be missing: see useBackend). */
+function hasWebGPU(): boolean {
+  return typeof navigator !== 'undefined' && 'gpu' in navigator && tf.findBackendFactory('webgpu') != null;
 }
 
 /** The TV(2) penalty of a spline layer's coefficients (lambda 1; the loss scales it). */
@@ -163,6 +172,9 @@ export function startDemo(): () => void {
   const root = $('deepspline-demo');
   const datasetSelect = $<HTMLSelectElement>('dataset');
   const backendSelect = $<HTMLSelectElement>('backend');
+  if (hasWebGPU() && ![...backendSelect.options].some((o) => o.value === 'webgpu')) {
+    backendSelect.add(new Option('webgpu', 'webgpu'), 2);
+  }
   const lipschitzInput = $<HTMLInputElement>('lipschitz');
   const lambdaInput = $<HTMLInputElement>('lambda');
   const lambdaOutput = $<HTMLOutputElement>('lambda-value');

@@ -14,9 +14,11 @@ const require = createRequire(import.meta.url);
 const workspaceSources = {
   name: 'workspace-sources',
   setup(build) {
-    build.onResolve({filter: /^@deepspline\/[a-z-]+$/}, (args) => {
-      const dir = args.path.slice('@deepspline/'.length);
-      const entry = join(ROOT, 'packages', dir, 'src', 'index.ts');
+    // `@deepspline/x` and `@deepspline/x/internal`: both from sources, or the bundle would
+    // hold a second copy of a package (its kernels registered twice).
+    build.onResolve({filter: /^@deepspline\/[a-z-]+(\/internal)?$/}, (args) => {
+      const [dir, file = 'index'] = args.path.slice('@deepspline/'.length).split('/');
+      const entry = join(ROOT, 'packages', dir, 'src', `${file}.ts`);
       if (!existsSync(entry)) return {errors: [{text: `${args.path}: ${entry} does not exist`}]};
       return {path: entry};
     });

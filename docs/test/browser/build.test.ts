@@ -76,7 +76,6 @@ describe('TypeDoc (docs/typedoc.config.mjs) on small packages', () => {
     expect(index).toContain('- [@deepspline/fake - v0.1.0](@deepspline/fake/index.md): The fake package of the docs tests');
     const names = JSON.parse(readFileSync(join(dir, 'api', 'names.json'), 'utf8'));
     expect(names).toMatchObject({'make': '/api/@deepspline/fake/functions/make.md',
-      'fake:make': '/api/@deepspline/fake/functions/make.md',
       'MakeArgs.size': '/api/@deepspline/fake/interfaces/MakeArgs.md#size'});
   });
 

@@ -14,7 +14,7 @@ import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join, relative, sep} from 'node:path';
 import type {Browser, Page} from 'playwright-core';
-import {launchChromium} from '../../../scripts/chromium.mjs';
+import {launchChromium, WEBGPU_ARGS} from '../../../scripts/chromium.mjs';
 import {label} from '../../../examples/twod/lib/data.mjs';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -248,6 +248,34 @@ async function trainsOn(page: Page, lipschitz: boolean): Promise<{start: State, 
   expect(end.bounds.every((b) => Number.isFinite(b) && b > 0)).toBe(true);
   return {start, end};
 }
+
+test('where the browser has WebGPU the demo offers it and runs the spline op on the webgpu kernels', async () => {
+  // A second Chromium with WebGPU on (SwiftShader's adapter); the default one has no adapter.
+  const gpuBrowser = await launchChromium({args: WEBGPU_ARGS});
+  try {
+    const page = await gpuBrowser.newPage({viewport: {width: 1280, height: 1000}});
+    const warnings: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+    const problems = await loadClean(page, 'demo/index.html?backend=webgpu');
+    // Training is not asserted here: on SwiftShader's emulated adapter the demo's first steps
+    // lose the device (mapAsync: "A valid external Instance reference no longer exists"),
+    // a known gap stated in the Backends guide; the kernels' own fit test passes on it.
+    await page.waitForFunction(() => {
+      const s = (window as unknown as {deepsplineDemo?: State}).deepsplineDemo;
+      return s != null && s.backend !== '';
+    }, undefined, {timeout: 60000});
+    const end = await demoState(page);
+    expect([end.backend, end.implementation]).toEqual(['webgpu', 'kernel']);
+    const options = await page.locator('#backend option').evaluateAll(
+      (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(['wasm', 'webgl', 'webgpu', 'cpu']);
+    expect(problems).toEqual([]);
+    // one copy of each package in the bundle: no kernel registered twice
+    expect(warnings.filter((w) => w.includes('already registered'))).toEqual([]);
+  } finally {
+    await gpuBrowser.close();
+  }
+});
 
 test('the demo trains (loss down, bound updating, wasm kernels), then as a 1-Lipschitz net with certified radii', async () => {
   const context = await browser.newContext({viewport: {width: 1280, height: 1000}});
