@@ -1,9 +1,10 @@
 // Content generated at build time from files other engineers' scripts write: the benchmark
-// tables (bench/results.json, bench/webgl-results.json), the reproduction of the paper's 2-D experiment
+// tables (bench/results.json, bench/webgl-results.json, rendered by bench/report.mjs), the reproduction of the paper's 2-D experiment
 // (examples/twod/reference/) and the MNIST certified-robustness run (examples/mnist/reference/).
 // Each returns Markdown; a clear note when the input is absent.
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {SECTIONS} from '../../bench/report.mjs';
 import {ROOT} from './paths.mjs';
 
 const BENCH_FILE = join(ROOT, 'bench', 'results.json');
@@ -68,17 +69,6 @@ function jsonToMarkdown(value, heading = '####') {
 }
 
 /**
- * A Markdown block written by a benchmark script (tables, each preceded by a caption line)
- * with the captions turned into headings.
- */
-function captionedTables(text) {
-  return text.split(/\n\s*\n/).map((block) => {
-    const [first, ...rest] = block.split('\n');
-    return first.startsWith('|') ? block : `#### ${first}\n\n${rest.join('\n')}`;
-  }).join('\n\n');
-}
-
-/**
  * The benchmark section: bench/results.json (`npm run bench`: wasm and cpu backends,
  * training throughput) and bench/webgl-results.json (`npm run bench:webgl`), each with a
  * "not yet measured" note when absent.
@@ -90,12 +80,17 @@ export function benchMarkdown() {
       'checkout: run `npm run bench` (it writes the file) and rebuild the site with ' +
       '`npm run docs` to see the table here.'));
   } else {
-    const {table, date, machine, ...rest} = JSON.parse(readFileSync(BENCH_FILE, 'utf8'));
+    const results = JSON.parse(readFileSync(BENCH_FILE, 'utf8'));
+    const {date, machine} = results;
     if (date) {
       parts.push(`Measured ${date}` + (machine ? ` on ${cell(machine.cpu ?? 'unknown')} ` +
         `(${machine.cores ?? '?'} cores), Node ${machine.node ?? '?'}, tfjs ${machine.tfjs ?? '?'}` : '') + '.');
     }
-    parts.push(typeof table === 'string' ? captionedTables(table) : jsonToMarkdown(rest));
+    parts.push(SECTIONS['wasm-tables'](results));
+    if (results.standardExport) {
+      parts.push(`**Deploying without the plugin** (${results.standardExport.source}; predict, batch ` +
+        `${results.standardExport.batch}, median ms)`, SECTIONS['layers-export'](results));
+    }
   }
   parts.push('### webgl backend (`npm run bench:webgl`)');
   if (!existsSync(WEBGL_BENCH_FILE)) {
@@ -106,7 +101,7 @@ export function benchMarkdown() {
     const intro = [date ? `Measured ${date}.` : '', text ?? ''].filter(Boolean).join(' ');
     if (intro) parts.push(intro);
     if (environment?.renderer) parts.push(`Renderer: ${cell(environment.renderer)}.`);
-    if (Array.isArray(results)) parts.push(markdownTable(results));
+    if (Array.isArray(results)) parts.push(SECTIONS['webgl-table'](null, {results}));
   }
   return parts.join('\n\n');
 }
