@@ -17,6 +17,7 @@ const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 interface PackageJson {
   name: string;
   version: string;
+  description?: string;
   private?: boolean;
   license?: string;
   main?: string;
