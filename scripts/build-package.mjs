@@ -2,7 +2,7 @@
 // Builds the package in the current directory:
 //   dist/esm   ES modules + declarations (`tsc -b`: project references build dependencies first)
 //   dist/cjs   CommonJS + declarations (what Node loads for both `import` and `require`)
-//   dist/deepspline-<name>.min.js   a minified script-tag bundle on the `tf` global
+//   dist/deepspline-<name>.min.js   a minified script-tag bundle on the `tf` global (published packages)
 // then the small package.json markers that tell Node (and TypeScript) which module system
 // each folder uses, and inlines the TypeScript sources into every source map (the sources
 // are not shipped).
@@ -56,6 +56,8 @@ for (const dir of ['dist/esm', 'dist/cjs']) {
 }
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+// A private (unpublished) workspace package needs no script-tag bundle.
+if (pkg.private) process.exit(0);
 const globalName = umdGlobalName(pkg.name);
 const outfile = `dist/deepspline-${pkg.name.slice('@deepspline/'.length)}.min.js`;
 if (pkg.unpkg !== `./${outfile}` || pkg.jsdelivr !== `./${outfile}`) {

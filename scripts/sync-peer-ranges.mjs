@@ -36,7 +36,8 @@ export function stalePeerRanges(root) {
     .map((file) => ({file, json: JSON.parse(readFileSync(file, 'utf8'))}));
   const versions = Object.fromEntries(pkgs.map(({json}) => [json.name, json.version]));
   const stale = [];
-  for (const {file, json} of pkgs) {
+  // A private package is never installed by users: only published ones follow the policy.
+  for (const {file, json} of pkgs.filter((p) => !p.json.private)) {
     for (const field of ['dependencies', 'optionalDependencies']) {
       const bad = Object.keys(json[field] ?? {}).filter((d) => d.startsWith(SCOPE));
       if (bad.length) throw new Error(`${json.name}: ${bad.join(', ')} must be a peer dependency, not in ${field}`);
