@@ -21,6 +21,7 @@ module.exports = {
     }],
   },
   moduleNameMapper: {
+    '^@deepspline/([a-z-]+)/internal$': '<rootDir>/packages/$1/src/internal.ts',
     '^@deepspline/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

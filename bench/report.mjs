@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Renders the benchmark results (bench/results.json from `npm run bench`,
-// bench/webgl-results.json from `npm run bench:webgl`) into the Markdown the READMEs show.
+// bench/webgl-results.json and bench/webgpu-results.json from `npm run bench:webgl` /
+// `npm run bench:webgpu`) into the Markdown the READMEs show.
 // Every speed figure of a README lives between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`
 // and is generated here; test/bench-report.test.ts fails when a README disagrees.
 //
@@ -16,7 +17,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The READMEs with generated sections. */
 export const READMES = ['README.md', 'packages/wasm/README.md', 'packages/webgl/README.md',
-  'packages/layers/README.md'];
+  'packages/webgpu/README.md', 'packages/layers/README.md'];
 
 /** Fixed decimals below 100, none from 100 on (the tables' style). */
 export const fmt = (v, d = 2) => (v >= 100 ? v.toFixed(0) : v.toFixed(d));
@@ -125,6 +126,20 @@ function webglTable(webgl) {
       `${fmt1(r.ratios.kernelOverRelu)}x |`)].join('\n');
 }
 
+function webgpuTable(webgpu) {
+  const pass = (p) => (p === 'forward+backward' ? 'forward + backward' : p);
+  return ['| `x` | K | pass | kernel ms | fallback ms | `tf.relu` ms | fallback / kernel | kernel / relu |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...webgpu.results.map((r) => `| [${r.shape.join(', ')}]${r.shared ? ' shared' : ''} | ${r.K} | ${pass(r.pass)} | ` +
+      `${fmt1(r.medianMs.kernel)} | ${fmt1(r.medianMs.fallback)} | ${fmt1(r.medianMs.relu)} | ` +
+      `${fmt1(r.ratios.fallbackOverKernel)}x | ${fmt1(r.ratios.kernelOverRelu)}x |`)].join('\n');
+}
+
+/** The range of a browser benchmark's ratio over its rows (of one pass, or all). */
+function browserRange(bench, ratio, pass, f = prose) {
+  return range(bench.results.filter((r) => pass == null || r.pass === pass).map((r) => r.ratios[ratio]), f);
+}
+
 /** Per-K figures of the prose: the forward and fwd+bwd ratios to relu, fallback and scalar speed-ups. */
 function figures(results) {
   const kernel = splines(results, 'wasm', 'kernel');
@@ -153,11 +168,12 @@ function figures(results) {
   };
 }
 
-/** Every generated section, by marker name: `(results, webgl) => Markdown`. */
+/** Every generated section, by marker name: `(results, webgl, webgpu) => Markdown`. */
 export const SECTIONS = {
-  'summary': (results, webgl) => {
+  'summary': (results, webgl, webgpu) => {
     const f = figures(results);
-    const webglFb = range(webgl.results.map((r) => r.ratios.fallbackOverKernel), prose);
+    const webglFb = browserRange(webgl, 'fallbackOverKernel');
+    const webgpuFb = browserRange(webgpu, 'fallbackOverKernel');
     return `On \`wasm\` (1M elements, \`npm run bench\`, \`bench/results.json\`) the SIMD kernel is ` +
       `${f.fallbackFwd[0]}-${f.fallbackFwd[1]}x faster than the composite fallback on the forward pass ` +
       `(${f.fallbackFwdBwd[0]}-${f.fallbackFwdBwd[1]}x forward+backward; bit-identical to the cpu kernel), ` +
@@ -166,7 +182,8 @@ export const SECTIONS = {
       `trains at ${fmt(f.trainKernel)}x the samples/s of the same MLP with ReLU; on \`cpu\` the fused ` +
       `JavaScript kernel is ${f.cpuFallback[0]}-${f.cpuFallback[1]}x faster than the fallback and costs ` +
       `${f.cpuOverRelu[0]}-${f.cpuOverRelu[1]}x \`tf.relu\`'s time. On \`webgl\` the kernel is ` +
-      `${webglFb[0]}-${webglFb[1]}x faster than the fallback (\`npm run bench:webgl\`, on SwiftShader).`;
+      `${webglFb[0]}-${webglFb[1]}x faster than the fallback (\`npm run bench:webgl\`, on SwiftShader), on ` +
+      `\`webgpu\` ${webgpuFb[0]}-${webgpuFb[1]}x (\`npm run bench:webgpu\`, on SwiftShader's WebGPU adapter).`;
   },
   'wasm-bullet': (results) => {
     const f = figures(results);
@@ -194,6 +211,11 @@ export const SECTIONS = {
       `${f.kernelNs.toFixed(1)} ns for the kernel at K = ${f.K0}.`].join('\n');
   },
   'webgl-table': (results, webgl) => webglTable(webgl),
+  'webgpu-table': (results, webgl, webgpu) => webgpuTable(webgpu),
+  'webgpu-fwdbwd': (results, webgl, webgpu) => {
+    const [lo, hi] = browserRange(webgpu, 'kernelOverRelu', 'forward+backward', (v) => v.toFixed(1));
+    return `${lo}-${hi}x`;
+  },
   'layers-export': (results) => exportTable(results),
   'layers-export-ratio': (results) => {
     const span = (model) => {
@@ -205,10 +227,10 @@ export const SECTIONS = {
   },
 };
 
-/** Loads both results files from the repository. */
+/** Loads the three results files from the repository: `[results, webgl, webgpu]`. */
 export function loadResults(root = ROOT) {
-  return [JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')),
-    JSON.parse(readFileSync(join(root, 'bench', 'webgl-results.json'), 'utf8'))];
+  return ['results.json', 'webgl-results.json', 'webgpu-results.json']
+    .map((f) => JSON.parse(readFileSync(join(root, 'bench', f), 'utf8')));
 }
 
 const MARKER = /<!-- bench:([a-z-]+) -->([\s\S]*?)<!-- \/bench:\1 -->/g;
@@ -217,11 +239,11 @@ const MARKER = /<!-- bench:([a-z-]+) -->([\s\S]*?)<!-- \/bench:\1 -->/g;
  * `text` with every generated section replaced by its current rendering. A block section
  * (its markers on lines of their own) keeps a blank line on each side; an inline one does not.
  */
-export function renderReadme(text, results, webgl) {
+export function renderReadme(text, results, webgl, webgpu) {
   return text.replace(MARKER, (all, name, body) => {
     const section = SECTIONS[name];
     if (section == null) throw new Error(`unknown generated section bench:${name}; known: ${Object.keys(SECTIONS).join(', ')}`);
-    const out = section(results, webgl);
+    const out = section(results, webgl, webgpu);
     return body.startsWith('\n') ? `<!-- bench:${name} -->\n\n${out}\n\n<!-- /bench:${name} -->` :
       `<!-- bench:${name} -->${out}<!-- /bench:${name} -->`;
   });
@@ -234,14 +256,14 @@ export function outsideSections(text) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const {values} = parseArgs({options: {write: {type: 'boolean'}, check: {type: 'boolean'}}});
-  const [results, webgl] = loadResults();
+  const [results, webgl, webgpu] = loadResults();
   if (!values.write && !values.check) {
-    for (const [name, section] of Object.entries(SECTIONS)) console.log(`<!-- bench:${name} -->\n${section(results, webgl)}\n`);
+    for (const [name, section] of Object.entries(SECTIONS)) console.log(`<!-- bench:${name} -->\n${section(results, webgl, webgpu)}\n`);
   }
   let stale = 0;
   for (const file of READMES) {
     const text = readFileSync(join(ROOT, file), 'utf8');
-    const out = renderReadme(text, results, webgl);
+    const out = renderReadme(text, results, webgl, webgpu);
     if (out === text) continue;
     if (values.write) writeFileSync(join(ROOT, file), out);
     else if (values.check) console.error(`${file}: its generated sections differ from bench/*.json`);

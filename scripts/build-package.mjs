@@ -7,7 +7,7 @@
 // each folder uses, and inlines the TypeScript sources into every source map (the sources
 // are not shipped).
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join, resolve} from 'node:path';
 import {build} from 'esbuild';
@@ -63,8 +63,12 @@ const outfile = `dist/deepspline-${pkg.name.slice('@deepspline/'.length)}.min.js
 if (pkg.unpkg !== `./${outfile}` || pkg.jsdelivr !== `./${outfile}`) {
   fail(`package.json: unpkg and jsdelivr must be "./${outfile}", got ${pkg.unpkg} and ${pkg.jsdelivr}`);
 }
+// A package with an `/internal` subpath (backend-author internals) exposes it on its global
+// too, as `.internal`: other bundles import it from there.
+const internal = existsSync('src/internal.ts');
 await build({
-  entryPoints: ['src/index.ts'],
+  ...(internal ? {stdin: {contents: "export * from './src/index.ts';\nexport * as internal from './src/internal.ts';\n",
+    resolveDir: process.cwd(), sourcefile: 'generated:bundle-entry.ts', loader: 'ts'}} : {entryPoints: ['src/index.ts']}),
   outfile,
   bundle: true,
   minify: true,

@@ -4,3 +4,5 @@ import type {Browser} from 'playwright-core';
 export declare function chromiumPath(): string;
 /** Launches headless Chromium (SwiftShader WebGL) with the flags this machine needs. */
 export declare function launchChromium(options?: {args?: string[]}): Promise<Browser>;
+/** The extra Chromium flags for WebGPU (a SwiftShader adapter, in secure contexts). */
+export declare const WEBGPU_ARGS: string[];

@@ -15,6 +15,14 @@ export function chromiumPath() {
 }
 
 /**
+ * The extra flags for WebGPU: Debian's Chromium 156 headless then offers a SwiftShader
+ * adapter (a CPU emulation of a GPU, `adapter.info.architecture === 'swiftshader'`) to pages
+ * in a secure context (test-browser/harness.mjs serves them from http://localhost/).
+ * `--enable-features=Vulkan` and `--use-webgpu-adapter=swiftshader` change nothing here.
+ */
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
+
+/**
  * Launches headless Chromium. WebGL runs on SwiftShader (a CPU emulation of a GPU), as on
  * any machine without a GPU.
  * @param {{args?: string[]}} [options]

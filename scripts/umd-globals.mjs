@@ -1,6 +1,7 @@
 // The globals of the script-tag bundles, as tfjs's own bundles define them: tf.min.js (or
 // tf-core.min.js + tf-layers.min.js + tf-backend-webgl.min.js) is `tf`, tf-backend-wasm.min.js
-// extends it as `tf.wasm`, and each of our bundles extends it as `tf.deepspline.<name>`.
+// extends it as `tf.wasm`, and each of our bundles extends it as `tf.deepspline.<name>` (a
+// package's `/internal` subpath, for the other bundles, as `tf.deepspline.<name>.internal`).
 // Imports of these packages in a bundle resolve to the global at load time, so no bundle
 // embeds tfjs or another of our packages (one copy of every registry on a page).
 
@@ -10,6 +11,7 @@ const TFJS_GLOBALS = {
   '@tensorflow/tfjs-layers': 'tf',
   '@tensorflow/tfjs-backend-cpu': 'tf',
   '@tensorflow/tfjs-backend-webgl': 'tf',
+  '@tensorflow/tfjs-backend-webgpu': 'tf',
   '@tensorflow/tfjs-backend-wasm': 'tf.wasm',
 };
 
@@ -23,13 +25,15 @@ export function umdGlobalName(packageName) {
 /** The global of an imported package, or null when it is not one the bundles may import. */
 export function umdGlobalOf(specifier) {
   if (specifier in TFJS_GLOBALS) return TFJS_GLOBALS[specifier];
-  return /^@deepspline\/[a-z]+$/.test(specifier) ? umdGlobalName(specifier) : null;
+  const m = /^(@deepspline\/[a-z]+)(\/internal)?$/.exec(specifier);
+  return m == null ? null : umdGlobalName(m[1]) + (m[2] ? '.internal' : '');
 }
 
 /** The script that provides a global, named in the error a page gets when it is missing. */
 function scriptOf(specifier) {
-  if (specifier.startsWith('@deepspline/')) return `deepspline-${specifier.slice('@deepspline/'.length)}.min.js`;
-  return specifier === '@tensorflow/tfjs-backend-wasm' ? 'tf-backend-wasm.min.js' : 'tf.min.js';
+  if (specifier.startsWith('@deepspline/')) return `deepspline-${specifier.split('/')[1]}.min.js`;
+  if (specifier === '@tensorflow/tfjs-backend-wasm') return 'tf-backend-wasm.min.js';
+  return specifier === '@tensorflow/tfjs-backend-webgpu' ? 'tf-backend-webgpu.min.js' : 'tf.min.js';
 }
 
 /**

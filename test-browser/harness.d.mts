@@ -16,5 +16,8 @@ export interface BrowserPage {
   /** Closes the browser. */
   close(): Promise<void>;
 }
-/** Launches headless Chromium and runs the bundle of `entry` in an empty page. */
-export declare function openPage(entry: string): Promise<BrowserPage>;
+/**
+ * Launches headless Chromium and runs the bundle of `entry` in an empty page served from
+ * `http://localhost/` (a secure context, as WebGPU needs); `args` are extra Chromium flags.
+ */
+export declare function openPage(entry: string, options?: {args?: string[]}): Promise<BrowserPage>;

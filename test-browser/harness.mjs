@@ -1,6 +1,7 @@
 // Shared harness for the browser tests (`npm run test:browser`, jest.browser.config.cjs) and
 // the browser benchmarks: bundles a page script with esbuild straight from the TypeScript
-// sources (`@deepspline/x` -> `packages/x/src/index.ts`) and opens it in headless Chromium
+// sources (`@deepspline/x` -> `packages/x/src/index.ts`,
+// `@deepspline/x/internal` -> `packages/x/src/internal.ts`) and opens it in headless Chromium
 // (scripts/chromium.mjs: Debian's chromium, WebGL through SwiftShader).
 //
 // Plain ESM JavaScript so that both jest (which transforms it) and `node` scripts use it.
@@ -37,9 +38,9 @@ export const ROOT = findRoot();
 export const deepsplineSources = {
   name: 'deepspline-sources',
   setup(b) {
-    b.onResolve({filter: /^@deepspline\/[a-z-]+$/}, (args) => {
-      const name = args.path.slice('@deepspline/'.length);
-      const path = join(ROOT, 'packages', name, 'src', 'index.ts');
+    b.onResolve({filter: /^@deepspline\/[a-z-]+(\/internal)?$/}, (args) => {
+      const [name, entry = 'index'] = args.path.slice('@deepspline/'.length).split('/');
+      const path = join(ROOT, 'packages', name, 'src', `${entry}.ts`);
       if (!existsSync(path)) return {errors: [{text: `${args.path}: no sources at ${path}`}]};
       return {path};
     });
@@ -75,20 +76,25 @@ export async function bundle(entry) {
  */
 
 /**
- * Launches headless Chromium and runs the bundle of `entry` in an empty page.
+ * Launches headless Chromium and runs the bundle of `entry` in an empty page. The page is
+ * served from `http://localhost/` (answered by playwright, no server): WebGPU exists only
+ * in secure contexts, and localhost is one.
  * @param {string} entry Path of the page script.
+ * @param {{args?: string[]}} [options] `args`: extra Chromium flags (e.g. `--enable-unsafe-webgpu`).
  * @returns {Promise<BrowserPage>}
  */
-export async function openPage(entry) {
+export async function openPage(entry, options = {}) {
   const script = await bundle(entry);
-  const browser = await launchChromium();
+  const browser = await launchChromium({args: options.args});
   try {
     const page = await browser.newPage();
     /** @type {string[]} */
     const errors = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
+    await page.route('http://localhost/', (route) => route.fulfill({contentType: 'text/html',
+      body: '<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>'}));
+    await page.goto('http://localhost/');
     await page.addScriptTag({content: script});
     return {browser, page, errors, close: () => browser.close()};
   } catch (e) {

@@ -1,6 +1,6 @@
 /**
- * The READMEs' speed figures are bench/report.mjs's rendering of bench/results.json and
- * bench/webgl-results.json: every generated section matches, and no speed figure appears
+ * The READMEs' speed figures are bench/report.mjs's rendering of bench/results.json,
+ * bench/webgl-results.json and bench/webgpu-results.json: every generated section matches, and no speed figure appears
  * outside the generated sections.
  */
 import {execFileSync} from 'node:child_process';
@@ -9,7 +9,8 @@ import {join} from 'node:path';
 
 const root = join(__dirname, '..');
 const report = join(root, 'bench', 'report.mjs');
-const readmes = ['README.md', ...['core', 'layers', 'wasm', 'lipschitz', 'webgl'].map((p) => `packages/${p}/README.md`)];
+const readmes = ['README.md', ...['core', 'layers', 'wasm', 'lipschitz', 'webgl', 'webgpu']
+  .map((p) => `packages/${p}/README.md`)];
 
 /** What a speed figure looks like: a ratio (`2.7x`, `60-100x`), a time, a throughput, "N times faster". */
 const SPEED = [/(?<![\w(.])\d+(\.\d+)?(-\d+(\.\d+)?)?x\b/, /\b\d+(\.\d+)? ?(ms|ns|µs|us)\b/, /samples\/s/,
@@ -33,10 +34,10 @@ test('every generated section of every README matches bench/*.json (node bench/r
 test('the check fails when a README figure disagrees with results.json', () => {
   const out = node([
     "const fs = await import('node:fs');",
-    "const [results, webgl] = m.loadResults();",
+    "const [results, webgl, webgpu] = m.loadResults();",
     "const text = fs.readFileSync('packages/wasm/README.md', 'utf8');",
     "const edited = text.replace(/62 to 99 times/, '70 to 110 times');",
-    "console.log(edited !== text, m.renderReadme(edited, results, webgl) === text);",
+    "console.log(edited !== text, m.renderReadme(edited, results, webgl, webgpu) === text);",
   ]);
   expect(out.trim()).toBe('true true');
 });
@@ -47,6 +48,7 @@ test('the READMEs show the sections they are meant to', () => {
   expect(marked('README.md')).toEqual(['summary']);
   expect(marked('packages/wasm/README.md')).toEqual(['wasm-bullet', 'wasm-simd', 'wasm-tables', 'wasm-standing']);
   expect(marked('packages/webgl/README.md')).toEqual(['webgl-table']);
+  expect(marked('packages/webgpu/README.md')).toEqual(['webgpu-table', 'webgpu-fwdbwd']);
   expect(marked('packages/layers/README.md')).toEqual(['layers-export', 'layers-export-ratio']);
 });
 

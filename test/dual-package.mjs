@@ -4,7 +4,7 @@
 // tfjs, and the kernel and layer-class registries holding the very objects both loaders see.
 // test/pack.test.ts runs it from a project that has the packed tarballs installed.
 //
-//   node dual-package.mjs @deepspline/core @deepspline/layers ...
+//   node dual-package.mjs @deepspline/core @deepspline/core/internal @deepspline/layers ...
 import {createRequire} from 'node:module';
 
 const require = createRequire(`${process.cwd()}/`);
@@ -33,10 +33,11 @@ for (const [i, name] of names.entries()) {
 
 const tf = require('@tensorflow/tfjs-core');
 const core = loaded['@deepspline/core'];
-if (core) {
+const internal = loaded['@deepspline/core/internal'];
+if (core && internal) {
   const kernel = tf.getKernel(core.LinearSpline, 'cpu');
-  if (kernel?.kernelFunc !== core.linearSplineCpuConfig.kernelFunc) {
-    problems.push('the cpu LinearSpline kernel in the registry is not the one @deepspline/core exports');
+  if (kernel?.kernelFunc !== internal.linearSplineCpuConfig.kernelFunc) {
+    problems.push('the cpu LinearSpline kernel in the registry is not the one @deepspline/core/internal exports');
   }
 }
 const layers = loaded['@deepspline/layers'];

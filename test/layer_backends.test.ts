@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {splineImplementation} from '@deepspline/core';
 import {splineActivation} from '@deepspline/layers';
 import {ready} from '@deepspline/wasm';
-import {rng} from '../packages/core/test/reference';
+import {rng} from '@deepspline/testing';
 
 const BACKENDS = ['cpu', 'wasm'] as const;
 

@@ -71,9 +71,9 @@ beforeAll(() => {
 
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 
-test('the five packages are published', () => {
+test('the six packages are published', () => {
   expect(packages.map(({pkg}) => pkg.name).sort()).toEqual(['@deepspline/core', '@deepspline/layers',
-    '@deepspline/lipschitz', '@deepspline/wasm', '@deepspline/webgl']);
+    '@deepspline/lipschitz', '@deepspline/wasm', '@deepspline/webgl', '@deepspline/webgpu']);
 });
 
 test('the root LICENSE is the Apache License 2.0 text', () => {
@@ -154,6 +154,11 @@ describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as
       for (const [i, source] of (map.sources as string[]).entries()) {
         // The bundles' generated stubs that read a global (scripts/umd-globals.mjs) are inlined only.
         // A bundle holds its own package's sources only: tfjs and our other packages are globals.
+        // The bundle entry of a package with an `/internal` subpath is generated (scripts/build-package.mjs).
+        if (source === '../generated:bundle-entry.ts') {
+          expect([where, map.sourcesContent[i]]).toEqual([where, expect.stringMatching(/^export \* from '\.\/src\/index\.ts';\nexport \* as internal from '\.\/src\/internal\.ts';/)]);
+          continue;
+        }
         if (file.endsWith('.min.js.map') && !source.startsWith('umd-global:')) {
           expect([where, source]).toEqual([where, expect.stringMatching(/^\.\.\/src\/[^/]+(\/[^/]+)*\.ts$/)]);
         }
@@ -183,7 +188,11 @@ describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as
 
 test('installed from the tarballs, one copy of each package when Node both imports and requires them', () => {
   cpSync(join(root, 'test', 'dual-package.mjs'), join(project, 'dual-package.mjs'));
-  const out = execFileSync(process.execPath, ['dual-package.mjs', ...packages.map(({pkg}) => pkg.name)],
+  // every entry point: the packages and their subpaths (`/internal`), not package.json or wildcards
+  const specifiers = packages.flatMap(({pkg}) => Object.keys(pkg.exports ?? {'.': ''})
+    .filter((k) => k === '.' || /^\.\/[a-z]+$/.test(k)).map((k) => pkg.name + k.slice(1)));
+  expect(specifiers).toContain('@deepspline/core/internal');
+  const out = execFileSync(process.execPath, ['dual-package.mjs', ...specifiers],
     {cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000});
   expect(JSON.parse(out).problems).toEqual([]);
 });

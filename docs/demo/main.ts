@@ -10,7 +10,7 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
 import {splineImplementation} from '@deepspline/core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {lipschitzBound, tv2} from '@deepspline/lipschitz';
+import {lipschitzBound, tv2Regularizer} from '@deepspline/lipschitz';
 import {ready as wasmKernelsReady} from '@deepspline/wasm';
 import '@deepspline/webgl';
 import {label, uniformSet} from '../../examples/twod/lib/data.mjs';
@@ -76,7 +76,7 @@ async function useBackend(name: string): Promise<string> {
 
 /** The TV(2) penalty of a spline layer's coefficients (lambda 1; the loss scales it). */
 function tv2Penalty(layer: SplineActivation): tf.Scalar {
-  const regularizer = tv2({lambda: 1});
+  const regularizer = tv2Regularizer({lambda: 1});
   regularizer.setSplineGrid(layer.grid);
   return regularizer.apply(layer.trainableWeights[0].read());
 }

@@ -105,8 +105,7 @@ async function runTypeDoc(packages, outDir, tsconfig) {
       const text = comment ? comment.summary.map((part) => part.text).join('').slice(0, 300) : '';
       entries.push({title: qualified, url, kind: ReflectionKind.singularString(refl.kind),
         context: moduleName, text});
-      if (!urls.has(qualified)) urls.set(qualified, url);
-      urls.set(`${moduleName.replace(/^@deepspline\//, '')}:${qualified}`, url);
+      urls.set(qualified, url);
     }
     for (const child of refl.children ?? []) visit(child, moduleName);
   };

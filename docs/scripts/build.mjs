@@ -28,11 +28,11 @@ async function step(name, fn) {
 
 /**
  * Replaces `[text](api:Name)` by a link to Name's API page, relative to a guide page.
- * `api:Class.member` names a member; `api:lipschitz:tv2` picks the package when several
- * export the same name (else the first package in workspace order wins).
+ * `api:Class.member` names a member (no two packages export the same name:
+ * test/exports.test.ts).
  */
 function resolveApiLinks(source, urls, root, unresolved) {
-  return source.replace(/\[([^\]]+)\]\(api:([\w.$:]+)\)/g, (m, text, name) => {
+  return source.replace(/\[([^\]]+)\]\(api:([\w.$]+)\)/g, (m, text, name) => {
     const url = urls.get(name);
     if (!url) { unresolved.add(name); return text; }
     return `[${text}](${root}${url})`;

@@ -1,5 +1,6 @@
 // Content generated at build time from files other engineers' scripts write: the benchmark
-// tables (bench/results.json, bench/webgl-results.json, rendered by bench/report.mjs), the reproduction of the paper's 2-D experiment
+// tables (bench/results.json, rendered by bench/report.mjs; bench/webgl-results.json,
+// bench/webgpu-results.json), the reproduction of the paper's 2-D experiment
 // (examples/twod/reference/) and the MNIST certified-robustness run (examples/mnist/reference/).
 // Each returns Markdown; a clear note when the input is absent.
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs';
@@ -9,6 +10,7 @@ import {ROOT} from './paths.mjs';
 
 const BENCH_FILE = join(ROOT, 'bench', 'results.json');
 const WEBGL_BENCH_FILE = join(ROOT, 'bench', 'webgl-results.json');
+const WEBGPU_BENCH_FILE = join(ROOT, 'bench', 'webgpu-results.json');
 const REFERENCE_DIR = join(ROOT, 'examples', 'twod', 'reference');
 const MNIST_REFERENCE_DIR = join(ROOT, 'examples', 'mnist', 'reference');
 
@@ -70,7 +72,8 @@ function jsonToMarkdown(value, heading = '####') {
 
 /**
  * The benchmark section: bench/results.json (`npm run bench`: wasm and cpu backends,
- * training throughput) and bench/webgl-results.json (`npm run bench:webgl`), each with a
+ * training throughput), bench/webgl-results.json (`npm run bench:webgl`) and
+ * bench/webgpu-results.json (`npm run bench:webgpu`), each with a
  * "not yet measured" note when absent.
  */
 export function benchMarkdown() {
@@ -92,18 +95,30 @@ export function benchMarkdown() {
         `${results.standardExport.batch}, median ms)`, SECTIONS['layers-export'](results));
     }
   }
-  parts.push('### webgl backend (`npm run bench:webgl`)');
-  if (!existsSync(WEBGL_BENCH_FILE)) {
-    parts.push(note('**Not yet measured.** `bench/webgl-results.json` does not exist in this ' +
-      'checkout: run `npm run bench:webgl` and rebuild the site.'));
-  } else {
-    const {results, note: text, environment, date} = JSON.parse(readFileSync(WEBGL_BENCH_FILE, 'utf8'));
-    const intro = [date ? `Measured ${date}.` : '', text ?? ''].filter(Boolean).join(' ');
-    if (intro) parts.push(intro);
-    if (environment?.renderer) parts.push(`Renderer: ${cell(environment.renderer)}.`);
-    if (Array.isArray(results)) parts.push(SECTIONS['webgl-table'](null, {results}));
-  }
+  parts.push(...browserBench('webgl', WEBGL_BENCH_FILE, 'Renderer', (env) => env.renderer),
+    ...browserBench('webgpu', WEBGPU_BENCH_FILE, 'Adapter',
+      (env) => env.adapter && `${env.adapter.vendor} ${env.adapter.architecture}`));
   return parts.join('\n\n');
+}
+
+/**
+ * The section of a browser benchmark (`npm run bench:<backend>`, written to `file`), with
+ * its device as `label: device(environment)`.
+ */
+function browserBench(backend, file, label, device) {
+  const parts = [`### ${backend} backend (\`npm run bench:${backend}\`)`];
+  if (!existsSync(file)) {
+    parts.push(note(`**Not yet measured.** \`bench/${backend}-results.json\` does not exist in ` +
+      `this checkout: run \`npm run bench:${backend}\` and rebuild the site.`));
+    return parts;
+  }
+  const {results, note: text, environment, date} = JSON.parse(readFileSync(file, 'utf8'));
+  const intro = [date ? `Measured ${date}.` : '', text ?? ''].filter(Boolean).join(' ');
+  if (intro) parts.push(intro);
+  const name = environment && device(environment);
+  if (name) parts.push(`${label}: ${cell(name)}.`);
+  if (Array.isArray(results)) parts.push(markdownTable(results));
+  return parts;
 }
 
 /** `circle_spline_lip1_decision.svg` -> `circle · spline_lip1`. */

@@ -9,7 +9,7 @@ export const ROOT = dirname(DOCS);
 export const DEFAULT_OUT = join(DOCS, 'dist');
 
 /**
- * The workspace packages with a `src/index.ts`, in the root package.json's workspace order:
+ * The published workspace packages (not private) with a `src/index.ts`, in the root package.json's workspace order:
  * [{dir: 'core', name: '@deepspline/core', entry: '/abs/packages/core/src/index.ts'}].
  */
 export function workspacePackages() {
@@ -22,6 +22,7 @@ export function workspacePackages() {
     const pkgFile = join(ROOT, 'packages', dir, 'package.json');
     if (!existsSync(entry) || !existsSync(pkgFile)) return null;
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    if (pkg.private) return null;  // packages/testing: the tests' kit, not published
     return {dir, name: pkg.name ?? `@deepspline/${dir}`, description: pkg.description ?? '', entry};
   }).filter(Boolean);
 }

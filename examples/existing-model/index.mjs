@@ -11,11 +11,12 @@ import {spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs as parseArgv} from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, exportToStandardLayers, withSplineActivations} from '@deepspline/layers';
-import {activeKnots, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
+import {lipschitzBound, lipschitzCallback, modelActiveKnots, tv2Regularizer} from '@deepspline/lipschitz';
 import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
 import {mulberry32 as prng} from '../twod/lib/prng.mjs';
 
@@ -36,36 +37,36 @@ Options:
   -h, --help            this help
 `;
 
+/** Options that take a number: [key, minimum] for integers, 'nonneg' for --lambda. */
+const NUMBER_OPTIONS = {'epochs': ['epochs', 1], 'pretrain-epochs': ['pretrainEpochs', 0],
+  'samples': ['samples', 10], 'seed': ['seed', 0], 'lambda': ['lambda', 'nonneg']};
+
 function parseArgs(argv) {
-  const o = {model: null, epochs: 4, pretrainEpochs: 3, samples: 800, lambda: 1e-4, seed: 0,
-    out: 'out/existing-model', help: false};
-  const ints = {'--epochs': ['epochs', 1], '--pretrain-epochs': ['pretrainEpochs', 0],
-    '--samples': ['samples', 10], '--seed': ['seed', 0]};
-  for (let i = 0; i < argv.length; ++i) {
-    const arg = argv[i];
-    const next = () => {
-      if (i + 1 >= argv.length) throw new Error(`option ${arg} expects a value`);
-      return argv[++i];
-    };
-    if (arg === '-h' || arg === '--help') o.help = true;
-    else if (arg === '--model') o.model = next();
-    else if (arg === '--out') o.out = next();
-    else if (arg === '--lambda') {
-      const raw = next();
-      const v = Number(raw);
-      if (raw.trim() === '' || !(v >= 0) || !Number.isFinite(v)) {
-        throw new Error(`--lambda: expected a number >= 0, got ${JSON.stringify(raw)}`);
-      }
-      o.lambda = v;
-    } else if (arg in ints) {
-      const [key, min] = ints[arg];
-      const raw = next();
-      const v = Number(raw);
-      if (raw.trim() === '' || !Number.isInteger(v) || v < min) {
-        throw new Error(`${arg}: expected an integer >= ${min}, got ${JSON.stringify(raw)}`);
-      }
-      o[key] = v;
-    } else throw new Error(`unknown option ${JSON.stringify(arg)} (see --help)`);
+  let parsed;
+  try {
+    parsed = parseArgv({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        ...Object.fromEntries(Object.keys(NUMBER_OPTIONS).map((k) => [k, {type: 'string'}])),
+        'model': {type: 'string'}, 'out': {type: 'string'}, 'help': {type: 'boolean', short: 'h'},
+      },
+    }).values;
+  } catch (e) {
+    // parseArgs's messages name the option (one line here); its advice on positionals is dropped.
+    throw new Error(`${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]} (see --help)`);
+  }
+  const o = {model: parsed.model ?? null, epochs: 4, pretrainEpochs: 3, samples: 800, lambda: 1e-4,
+    seed: 0, out: parsed.out ?? 'out/existing-model', help: Boolean(parsed.help)};
+  for (const [name, [key, min]] of Object.entries(NUMBER_OPTIONS)) {
+    const raw = parsed[name];
+    if (raw === undefined) continue;
+    const v = Number(raw);
+    const ok = raw.trim() !== '' && Number.isFinite(v) && (min === 'nonneg' ? v >= 0 : Number.isInteger(v) && v >= min);
+    if (!ok) {
+      const want = min === 'nonneg' ? 'a number >= 0' : `an integer >= ${min}`;
+      throw new Error(`--${name}: expected ${want}, got ${JSON.stringify(raw)}`);
+    }
+    o[key] = v;
   }
   return o;
 }
@@ -168,7 +169,7 @@ await original.save(fileSaveHandler(join(out, 'original')));
 
 // 2. Convert: every ReLU becomes a spline initialised to ReLU (same outputs).
 const spline = withSplineActivations(original, {size: 21, range: 2,
-  coefficientsRegularizer: opts.lambda > 0 ? tv2({lambda: opts.lambda}) : undefined});
+  coefficientsRegularizer: opts.lambda > 0 ? tv2Regularizer({lambda: opts.lambda}) : undefined});
 const splineLayers = spline.layers.filter((l) => l instanceof SplineActivation).map((l) => l.name);
 const before = original.predict(test.x);
 const afterConversion = spline.predict(test.x);
@@ -241,7 +242,7 @@ const summary = {
     ...(history.history.acc ? {accuracy: history.history.acc} : {})},
   [loss === 'categoricalCrossentropy' ? 'testAccuracy' : 'testMse']: testMetric,
   lipschitzBound: lipschitzBound(loaded, {method: 'operator'}).bound,
-  activeKnots: activeKnots(loaded, 1e-3).total,
+  activeKnots: modelActiveKnots(loaded, 1e-3).total,
   reloadMaxDiff,
   loadedSplineLayers: loadedSplines,
   loadedRegularizer,

@@ -9,14 +9,24 @@
  */
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {parseArgs} from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {fileLoadHandler} from './fs_io.mjs';
 
-const [dir, inputPath, outputPath] = process.argv.slice(2);
+const USAGE = 'usage: node load_standard.mjs MODEL_DIR INPUT_JSON OUTPUT_JSON';
+let positionals;
+try {
+  ({positionals} = parseArgs({strict: true, allowPositionals: true, options: {}}));
+} catch (e) {
+  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
+  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${USAGE}`);
+  process.exit(2);
+}
+const [dir, inputPath, outputPath] = positionals;
 if (outputPath == null) {
-  console.error('usage: node load_standard.mjs MODEL_DIR INPUT_JSON OUTPUT_JSON');
+  console.error(USAGE);
   process.exit(2);
 }
 await tf.setBackend('cpu');

@@ -11,6 +11,7 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@deepspline/layers';
 import '@deepspline/lipschitz';
@@ -21,13 +22,21 @@ import {isLipschitz} from './lib/models.mjs';
 import {certify} from './lib/certify.mjs';
 import {toTensors} from './lib/train.mjs';
 
-const args = process.argv.slice(2);
-if (args.includes('-h') || args.includes('--help') || args.length > 1) {
-  console.log('Usage: node examples/mnist/verify.mjs [DIR]   (DIR holds results.json and models/; ' +
-    'default: examples/mnist/reference)');
-  process.exit(args.length > 1 ? 2 : 0);
+const USAGE = 'Usage: node examples/mnist/verify.mjs [DIR]   (DIR holds results.json and models/; ' +
+  'default: examples/mnist/reference)';
+let args;
+try {
+  args = parseArgs({strict: true, allowPositionals: true, options: {help: {type: 'boolean', short: 'h'}}});
+} catch (e) {
+  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
+  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${USAGE}`);
+  process.exit(2);
 }
-const dir = resolve(args[0] ?? join(dirname(fileURLToPath(import.meta.url)), 'reference'));
+if (args.values.help || args.positionals.length > 1) {
+  console.log(USAGE);
+  process.exit(args.positionals.length > 1 ? 2 : 0);
+}
+const dir = resolve(args.positionals[0] ?? join(dirname(fileURLToPath(import.meta.url)), 'reference'));
 const resultsFile = join(dir, 'results.json');
 if (!existsSync(resultsFile)) {
   console.error(`error: ${resultsFile} does not exist; expected the output folder of examples/mnist/index.mjs`);

@@ -10,7 +10,7 @@ import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {SplineActivation} from '@deepspline/layers';
-import {activeKnots, certifiedAccuracy, lipschitzBound} from '@deepspline/lipschitz';
+import {certifiedAccuracy, lipschitzBound, modelActiveKnots} from '@deepspline/lipschitz';
 import {HELP, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
 import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isSpline} from './lib/models.mjs';
@@ -121,7 +121,7 @@ async function runOne(data, kind, seed, {lambda, tag, plots}) {
     certifiedAccuracy: Object.fromEntries(TABLE_RADII.map((r) => [String(r), cert.accuracy[CURVE_RADII.indexOf(r)]])),
     lipschitzBound: finite(lip ? lipschitzBound(model).bound : cert.radii.bound),
     paperBound: spline ? finite(lipschitzBound(model, {method: 'paper'}).bound) : null,
-    activeKnots: spline ? activeKnots(model, opts.knotThreshold).total : null,
+    activeKnots: spline ? modelActiveKnots(model, opts.knotThreshold).total : null,
     seconds: Math.round(seconds * 100) / 100,
   };
   if (plots) {

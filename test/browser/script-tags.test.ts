@@ -1,6 +1,6 @@
 /**
- * The script-tag bundles as a CDN serves them: a page loads tfjs's own tf.min.js and
- * tf-backend-wasm.min.js and our five dist/deepspline-<name>.min.js with plain <script> tags
+ * The script-tag bundles as a CDN serves them: a page loads tfjs's own tf.min.js,
+ * tf-backend-wasm.min.js and tf-backend-webgpu.min.js and our six dist/deepspline-<name>.min.js with plain <script> tags
  * from a local server, then trains a spline model on wasm (its .wasm files found through
  * setWasmPaths), webgl and cpu, each with our fused kernel. Runs on the built bundles:
  * `npm test` builds first.
@@ -13,11 +13,13 @@ import type {Browser} from 'playwright-core';
 import {launchChromium} from '../../scripts/chromium.mjs';
 
 const root = join(__dirname, '..', '..');
-const ORDER = ['core', 'layers', 'wasm', 'webgl', 'lipschitz'];
+const ORDER = ['core', 'layers', 'wasm', 'webgl', 'webgpu', 'lipschitz'];
 const wasmDist = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 const files: Record<string, string> = {
   '/tf.min.js': join(root, 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js'),
   '/tf-backend-wasm.min.js': join(wasmDist, 'tf-backend-wasm.min.js'),
+  '/tf-backend-webgpu.min.js': join(root, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu', 'dist',
+    'tf-backend-webgpu.min.js'),
   ...Object.fromEntries(['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']
     .map((f) => [`/tfjs-wasm/${f}`, join(wasmDist, f)])),
   ...Object.fromEntries(ORDER.flatMap((n) => ['.min.js', '.min.js.map'].map((ext) => [`/deepspline-${n}${ext}`,
@@ -25,7 +27,7 @@ const files: Record<string, string> = {
 };
 const missing: string[] = [];
 const page = '<!doctype html><html><head><meta charset="utf-8">\n' +
-  ['/tf.min.js', '/tf-backend-wasm.min.js', ...ORDER.map((n) => `/deepspline-${n}.min.js`)]
+  ['/tf.min.js', '/tf-backend-wasm.min.js', '/tf-backend-webgpu.min.js', ...ORDER.map((n) => `/deepspline-${n}.min.js`)]
     .map((src) => `<script src="${src}"></script>`).join('\n') + '\n</head><body></body></html>';
 
 let server: Server;

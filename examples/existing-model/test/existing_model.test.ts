@@ -37,6 +37,20 @@ describe('examples/existing-model', () => {
   });
   afterAll(() => rmSync(out, {recursive: true, force: true}));
 
+  it('bad and unknown options get a clear message naming them', () => {
+    const cases: Array<[string, string[], string]> = [
+      [script, ['--bogus'], "error: Unknown option '--bogus' (see --help)"],
+      [script, ['--lambda=-1'], 'error: --lambda: expected a number >= 0, got "-1"'],
+      [script, ['--samples', '5'], 'error: --samples: expected an integer >= 10, got "5"'],
+      [script, ['--out'], "error: Option '--out <value>' argument missing (see --help)"],
+      [join(root, 'examples/existing-model/load_standard.mjs'), ['--x'], "error: Unknown option '--x'"],
+    ];
+    for (const [file, args, message] of cases) {
+      const r = spawnSync(process.execPath, [file, ...args], {cwd: root, encoding: 'utf8', timeout: 90000});
+      expect({args, status: r.status, stderr: r.stderr.split('\n')[0]}).toEqual({args, status: 2, stderr: message});
+    }
+  });
+
   it('converts, fine-tunes, saves and reloads the built-in conv net', () => {
     const stdout = run(['--epochs', '2', '--pretrain-epochs', '1', '--samples', '64', '--out', out]);
     expect(stdout).toContain('Converted: 3 spline layers (conv1_spline, conv2_spline, hidden_spline)');

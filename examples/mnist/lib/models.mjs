@@ -4,7 +4,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
-import {groupSort, spectralDense, tv2} from '@deepspline/lipschitz';
+import {groupSort, spectralDense, tv2Regularizer} from '@deepspline/lipschitz';
 import {deriveSeed} from '../../twod/lib/prng.mjs';
 import {CLASSES, PIXELS} from './data.mjs';
 
@@ -60,7 +60,7 @@ export function buildModel(kind, {seed, lambda, bjorckSteps, plain = false}) {
     else if (kind === 'groupsort_lip1') model.add(groupSort({groupSize: 2, name}));
     else {
       model.add(splineActivation({...SPLINE, name, ...(lip ? {maxSlope: 1} : {}),
-        coefficientsRegularizer: lambda > 0 ? tv2({lambda}) : undefined}));
+        coefficientsRegularizer: lambda > 0 ? tv2Regularizer({lambda}) : undefined}));
     }
   });
   model.add(dense({units: CLASSES, name: 'logits', kernelInitializer: init('kernel_out')}));

@@ -53,6 +53,12 @@ describe('examples/mnist', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--tau: expected a number > 0, got "0"');
     expect(run(script, ['--models', 'relu,cnn']).stderr).toContain('--models: unknown "cnn"');
+    expect(run(script, ['--epochs=0']).stderr).toContain('--epochs: expected an integer >= 1, got "0"');
+    for (const [file, flag] of [[script, '--bogus'], [verify, '--quik']]) {
+      const unknown = run(file, [flag]);
+      expect(unknown.status).toBe(2);
+      expect(unknown.stderr).toContain(`error: Unknown option '${flag}'`);
+    }
   });
 
   it('a cut-down --quick run writes the table, results, plots and models, and verify.mjs re-checks them', () => {

@@ -98,8 +98,8 @@ export function parseArgs(argv) {
       },
     }).values;
   } catch (e) {
-    // parseArgs's messages name the option; drop its "To specify a positional..." advice.
-    throw new Error(`${String(e.message).split('. To ')[0]} (see --help)`);
+    // parseArgs's messages name the option (one line here); its advice on positionals is dropped.
+    throw new Error(`${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]} (see --help)`);
   }
   const o = {
     ...DEFAULTS, dataset: parsed.dataset ?? 'all', backend: parsed.backend ?? 'cpu', out: parsed.out ?? 'out',

@@ -7,7 +7,7 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
-import {groupSort, spectralDense, tv2} from '@deepspline/lipschitz';
+import {groupSort, spectralDense, tv2Regularizer} from '@deepspline/lipschitz';
 import {deriveSeed} from './prng.mjs';
 
 /** The model kinds, in table order, with a human label. */
@@ -84,7 +84,7 @@ export function buildModel(kind, options) {
       model.add(splineActivation({
         name, ...SPLINE,
         ...(lip ? {init: options.splineInit ?? SPLINE.init, maxSlope: 1} : {}),
-        coefficientsRegularizer: lambda > 0 ? tv2({lambda}) : undefined,
+        coefficientsRegularizer: lambda > 0 ? tv2Regularizer({lambda}) : undefined,
       }));
     }
     units = width;

@@ -3,7 +3,7 @@
  * JavaScript. Used by the cpu backend's kernels; the wasm kernels compute exactly the same
  * float64 operations (bit-identical results), other backends implement the same rule.
  *
- * Per element (spline-math.md), with `K` coefficients `c`, knots `t_k = start + k * step`:
+ * Per element (this package's README, "Semantics"), with `K` coefficients `c`, knots `t_k = start + k * step`:
  * ```
  * u = (x - start) / step
  * k = u >= K-2 ? K-2 : (u >= 0 ? floor(u) : 0)   // NaN compares false: k = 0, never out of range

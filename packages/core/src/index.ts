@@ -4,7 +4,8 @@
  * spline math (knots, ReLU slopes, TV(2), BV(2), Lipschitz constants, sparsification, slope
  * clipping).
  *
- * Importing this package registers the cpu kernels and the gradient.
+ * Importing this package registers the cpu kernels and the gradient. Backend authors: the
+ * kernel checks, the cpu kernel's code and the fallback are in `@deepspline/core/internal`.
  *
  * @packageDocumentation
  */
@@ -15,14 +16,7 @@ export {LinearSpline, LinearSplineGrad} from './kernel_names.js';
 export type {LinearSplineAttrs, LinearSplineGradInputs, LinearSplineInputs} from './kernel_names.js';
 export {linearSpline, setSplineImplementation, splineImplementation} from './op.js';
 export type {LinearSplineGrid, SplineImplementation} from './op.js';
-export {linearSplineFallback} from './fallback.js';
-export {linearSplineForwardImpl, linearSplineGradImpl} from './cpu_impl.js';
-export {linearSplineCpuConfig, linearSplineGradCpuConfig} from './register_cpu.js';
-export {linearSplineGradConfig} from './gradient.js';
 export {splineGrid} from './grid.js';
 export type {SplineGrid, SplineGridArgs} from './grid.js';
 export {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, sparsifyCoefficients,
   splineCurves, splineKnots, splineLipschitz, tv2} from './spline_math.js';
-export {checkFinite, checkInteger, checkPositive, checkSplineArgs, checkSplineGradArgs, describe}
-  from './validate.js';
-export type {SplineArgsInfo, SplineDims, SplineGradArgsInfo} from './validate.js';

@@ -47,29 +47,7 @@ function toTensor(value: Tensor | TensorLike, name: string): Tensor {
   return tf.tensor(value as TensorLike, undefined, 'float32');
 }
 
-/**
- * A learnable linear spline applied elementwise, one spline per channel of the last axis.
- *
- * For an input value `x` in channel `n`, the output is the linear B-spline with coefficients
- * `coefficients[n]` on the knots `start + k * step`: it interpolates the coefficients
- * between knots and extends the end segments linearly outside them. The gradient with
- * respect to both `x` and `coefficients` is defined (exact semantics: the "Semantics" section
- * of the `@deepspline/core` README).
- *
- * @param x Float32 tensor of any rank, channels on the last axis.
- * @param coefficients Float32 `[C, K]`, `K >= 3`: `C` = size of the last axis of `x`, or
- *   `C = 1` for one spline shared by every channel.
- * @param grid The knots: `{start, step}` with `step > 0`.
- * @returns A float32 tensor of the shape of `x`.
- *
- * @example
- * ```ts
- * const x = tf.tensor2d([[-1, 0.5], [2, 0]]);
- * const c = tf.tensor2d([[0, 0, 1], [1, 0, 1]]);      // relu-like and abs-like, knots -1, 0, 1
- * linearSpline(x, c, {start: -1, step: 1}).print();  // [[0, 0.5], [2, 0]]
- * ```
- */
-export function linearSpline(x: Tensor | TensorLike, coefficients: Tensor | TensorLike,
+function linearSpline_(x: Tensor | TensorLike, coefficients: Tensor | TensorLike,
     grid: LinearSplineGrid): Tensor {
   if (grid == null || typeof grid !== 'object') {
     throw new Error(`linearSpline: expected grid {start, step}, got ${describe(grid)}`);
@@ -91,3 +69,31 @@ export function linearSpline(x: Tensor | TensorLike, coefficients: Tensor | Tens
     if ($c !== null && $c !== coefficients) $c.dispose();
   }
 }
+
+/**
+ * A learnable linear spline applied elementwise, one spline per channel of the last axis.
+ *
+ * For an input value `x` in channel `n`, the output is the linear B-spline with coefficients
+ * `coefficients[n]` on the knots `start + k * step`: it interpolates the coefficients
+ * between knots and extends the end segments linearly outside them. The gradient with
+ * respect to both `x` and `coefficients` is defined (exact semantics: the "Semantics" section
+ * of the `@deepspline/core` README).
+ *
+ * @param x Float32 tensor of any rank, channels on the last axis.
+ * @param coefficients Float32 `[C, K]`, `K >= 3`: `C` = size of the last axis of `x`, or
+ *   `C = 1` for one spline shared by every channel.
+ * @param grid The knots: `{start, step}` with `step > 0`.
+ * @returns A float32 tensor of the shape of `x`.
+ *
+ * Defined with `tf.op`, as tfjs's own ops are: it runs in an engine scope named `linearSpline__op`
+ * that frees its intermediates.
+ *
+ * @function
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[-1, 0.5], [2, 0]]);
+ * const c = tf.tensor2d([[0, 0, 1], [1, 0, 1]]);      // relu-like and abs-like, knots -1, 0, 1
+ * linearSpline(x, c, {start: -1, step: 1}).print();  // [[0, 0.5], [2, 0]]
+ * ```
+ */
+export const linearSpline = tf.op({linearSpline_});

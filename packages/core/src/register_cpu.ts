@@ -3,8 +3,7 @@ import {registerKernel} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {linearSplineForwardImpl, linearSplineGradImpl} from './cpu_impl.js';
 import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
-import type {LinearSplineAttrs} from './kernel_names.js';
-import {checkSplineArgs, checkSplineGradArgs} from './validate.js';
+import {splineGradKernelArgs, splineKernelArgs} from './validate.js';
 
 /** The part of tfjs's `MathBackendCPU` these kernels use. */
 interface CpuBackendLike {
@@ -16,26 +15,15 @@ function values(backend: CpuBackendLike, t: TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
 }
 
-function attrsOf(attrs: unknown): LinearSplineAttrs {
-  return (attrs ?? {}) as LinearSplineAttrs;
-}
-
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, coefficients} = inputs as {x: TensorInfo, coefficients: TensorInfo};
-  const {start, step} = attrsOf(attrs);
-  const {C, K} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step});
+  const {x, coefficients, start, step, C, K} = splineKernelArgs<TensorInfo>(inputs, attrs);
   const cpu = backend as unknown as CpuBackendLike;
   const out = linearSplineForwardImpl(values(cpu, x), values(cpu, coefficients), C, K, start, step);
   return cpu.makeTensorInfo(x.shape.slice(), 'float32', out);
 };
 
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
-  const {start, step} = attrsOf(attrs);
-  const {C, K} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step,
-    dyShape: dy.shape, dyDtype: dy.dtype});
+  const {dy, x, coefficients, start, step, C, K} = splineGradKernelArgs<TensorInfo>(inputs, attrs);
   const cpu = backend as unknown as CpuBackendLike;
   const {dx, dc} = linearSplineGradImpl(values(cpu, dy), values(cpu, x),
     values(cpu, coefficients), C, K, start, step);

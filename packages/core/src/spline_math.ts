@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
 import {linearSpline} from './op.js';
 import type {LinearSplineGrid} from './op.js';
-import {checkFinite, checkInteger, checkPositive, describe} from './validate.js';
+import {checkFinite, checkInteger, checkNonNegative, checkPositive, describe} from './validate.js';
 
 function check2d(c: Tensor, context: string): [number, number] {
   if (!(c instanceof tf.Tensor) || c.rank !== 2 || c.dtype !== 'float32' || c.shape[1]! < 3) {
@@ -145,8 +145,7 @@ export function splineLipschitz(coefficients: Tensor2D, step: number): Tensor1D 
 export function activeKnots(coefficients: Tensor2D, step: number, threshold = 0): Tensor1D {
   const [C, K] = check2d(coefficients, 'activeKnots');
   checkPositive('step', step, 'activeKnots');
-  checkFinite('threshold', threshold, 'activeKnots');
-  if (threshold < 0) throw new Error(`activeKnots: expected threshold >= 0, got ${threshold}`);
+  checkNonNegative('threshold', threshold, 'activeKnots');
   const a = slopes64(valuesOf(coefficients), C, K, step);
   const count = new Int32Array(C);
   for (let j = 0; j < a.length; ++j) if (Math.abs(a[j]) > threshold) ++count[Math.floor(j / (K - 2))];
@@ -167,10 +166,7 @@ export function sparsifyCoefficients(coefficients: Tensor2D, step: number, thres
     Tensor2D {
   const [C, K] = check2d(coefficients, 'sparsifyCoefficients');
   checkPositive('step', step, 'sparsifyCoefficients');
-  checkFinite('threshold', threshold, 'sparsifyCoefficients');
-  if (threshold < 0) {
-    throw new Error(`sparsifyCoefficients: expected threshold >= 0, got ${threshold}`);
-  }
+  checkNonNegative('threshold', threshold, 'sparsifyCoefficients');
   const v = valuesOf(coefficients);
   const a = slopes64(v, C, K, step);
   const out = new Float32Array(C * K);
@@ -211,8 +207,7 @@ export function sparsifyCoefficients(coefficients: Tensor2D, step: number, thres
 export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: number): Tensor2D {
   const [C, K] = check2d(coefficients, 'clipSlopes');
   checkPositive('step', step, 'clipSlopes');
-  checkFinite('maxSlope', maxSlope, 'clipSlopes');
-  if (maxSlope < 0) throw new Error(`clipSlopes: expected maxSlope >= 0, got ${maxSlope}`);
+  checkNonNegative('maxSlope', maxSlope, 'clipSlopes');
   const roundings = Math.ceil(Math.log2(K)) + 3;
   return tf.tidy(() => {
     const diff = tf.sub(tf.slice(coefficients, [0, 1], [C, K - 1]),
@@ -267,8 +262,7 @@ export function splineCurves(coefficients: Tensor2D, grid: LinearSplineGrid, num
   const [C, K] = check2d(coefficients, 'splineCurves');
   checkGrid(grid, 'splineCurves');
   checkInteger('numPoints', numPoints, 2, 'splineCurves');
-  checkFinite('margin', margin, 'splineCurves');
-  if (margin < 0) throw new Error(`splineCurves: expected margin >= 0, got ${margin}`);
+  checkNonNegative('margin', margin, 'splineCurves');
   const lo = grid.start - margin * grid.step;
   const hi = grid.start + (K - 1 + margin) * grid.step;
   return tf.tidy(() => {

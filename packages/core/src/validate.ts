@@ -44,6 +44,15 @@ export function checkPositive(name: string, value: unknown, context: string): nu
   return value as number;
 }
 
+/** Throws unless `value` is a finite number >= 0. */
+export function checkNonNegative(name: string, value: unknown, context: string): number {
+  checkFinite(name, value, context);
+  if ((value as number) < 0) {
+    throw new Error(`${context}: expected ${name} >= 0, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
 /** Throws unless `value` is an integer >= `min`. */
 export function checkInteger(name: string, value: unknown, min: number, context: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
@@ -92,6 +101,11 @@ export function checkSplineArgs(info: SplineArgsInfo, context = 'linearSpline'):
   }
   checkFinite('start', info.start, context);
   checkPositive('step', info.step, context);
+  // Knots beyond float64's range have no segment line (t_k s is Inf - Inf): refuse the grid.
+  if (!Number.isFinite(info.start + (K - 1) * info.step)) {
+    throw new Error(`${context}: expected the last knot start + (K - 1) * step to be finite, ` +
+      `got start ${describe(info.start)}, step ${describe(info.step)}, K ${K}`);
+  }
   return {C, K, channels};
 }
 
@@ -119,4 +133,83 @@ export function checkSplineGradArgs(info: SplineGradArgsInfo,
     throw new Error(`${context}: expected dy to be a float32 tensor, got dtype ${describe(info.dyDtype)}`);
   }
   return dims;
+}
+
+/** A kernel input as backends see it (a `TensorInfo`). */
+export interface KernelTensor {
+  /** The backend's handle of the data. */
+  dataId: object;
+  /** The shape. */
+  shape: number[];
+  /** The dtype. */
+  dtype: string;
+}
+
+/** The checked inputs and attributes of a `LinearSpline` kernel call, with its dimensions. */
+export interface SplineKernelArgs<T extends KernelTensor = KernelTensor> extends SplineDims {
+  /** The input `x`. */
+  x: T;
+  /** The coefficients `[C, K]`. */
+  coefficients: T;
+  /** The first knot. */
+  start: number;
+  /** The knot spacing. */
+  step: number;
+  /** Number of elements of `x`. */
+  size: number;
+}
+
+/** The checked inputs of a `LinearSplineGrad` kernel call. */
+export interface SplineGradKernelArgs<T extends KernelTensor = KernelTensor> extends SplineKernelArgs<T> {
+  /** The upstream gradient, of the shape of `x`. */
+  dy: T;
+}
+
+function input<T>(inputs: Record<string, unknown>, name: string, context: string): T {
+  const t = inputs?.[name] as KernelTensor | undefined;
+  if (t == null || typeof t !== 'object' || !Array.isArray(t.shape) || t.dataId == null) {
+    throw new Error(`${context}: expected input ${name} to be a tensor, got ${describe(t)}`);
+  }
+  return t as unknown as T;
+}
+
+function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * The one check of a `LinearSpline` kernel call, for every backend: reads `x` and
+ * `coefficients` from the kernel's `inputs` and `start`/`step` from its `attrs`, checks them
+ * ({@link checkSplineArgs}) and returns them with `C`, `K`, the channel count and the size.
+ */
+export function splineKernelArgs<T extends KernelTensor>(inputs: object, attrs: unknown,
+    context = 'linearSpline'): SplineKernelArgs<T> {
+  const ins = inputs as Record<string, unknown>;
+  const x = input<T>(ins, 'x', context);
+  const coefficients = input<T>(ins, 'coefficients', context);
+  const {start, step} = (attrs ?? {}) as {start?: number, step?: number};
+  const dims = checkSplineArgs({xShape: x.shape, xDtype: x.dtype, coefficientsShape: coefficients.shape,
+    coefficientsDtype: coefficients.dtype, start: start as number, step: step as number}, context);
+  return {...dims, x, coefficients, start: start as number, step: step as number, size: sizeOf(x.shape)};
+}
+
+/**
+ * The one check of a `LinearSplineGrad` kernel call, for every backend:
+ * {@link splineKernelArgs} and `dy` (float32, of the shape of `x`).
+ */
+export function splineGradKernelArgs<T extends KernelTensor>(inputs: object, attrs: unknown,
+    context = 'linearSpline gradient'): SplineGradKernelArgs<T> {
+  const ins = inputs as Record<string, unknown>;
+  // x and coefficients first, in the forward kernel's order, then dy
+  const x = input<T>(ins, 'x', context);
+  const coefficients = input<T>(ins, 'coefficients', context);
+  const dy = input<T>(ins, 'dy', context);
+  const {start, step} = (attrs ?? {}) as {start?: number, step?: number};
+  const dims = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
+    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype,
+    start: start as number, step: step as number, dyShape: dy.shape, dyDtype: dy.dtype}, context);
+  return {...dims, x, coefficients, dy, start: start as number, step: step as number,
+    size: sizeOf(x.shape)};
 }

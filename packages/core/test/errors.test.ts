@@ -1,7 +1,8 @@
 /** Bad input to the op and the math gets a clear error naming the value and what was expected. */
 import * as tf from '@tensorflow/tfjs-core';
-import {clipSlopes, coefficientsFromFunction, linearSpline, setSplineImplementation, splineGrid,
-  tv2} from '@deepspline/core';
+import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, linearSpline, reluSlopes,
+  setSplineImplementation, sparsifyCoefficients, splineCurves, splineGrid, splineKnots,
+  splineLipschitz, tv2} from '@deepspline/core';
 import {IMPLS, useCpu, withImpl} from './helpers';
 
 beforeAll(useCpu);
@@ -81,14 +82,79 @@ test('splineGrid: a range or spacing whose knot span overflows, or a spacing tha
   expect(splineGrid({size: 3, grid: Number.MAX_VALUE / 2}).range).toBe(Number.MAX_VALUE / 2);
 });
 
-test('math functions check their arguments', () => {
+/** The error `fn` throws, whose message must be exactly `message`. */
+function expectError(fn: () => unknown, message: string): void {
+  let error: unknown;
+  try { fn(); } catch (e) { error = e; }
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toBe(message);
+}
+
+describe('math functions report their own name and the value', () => {
+  const grid = {start: -1, step: 1};
+  // Each takes (coefficients, step); the grid-taking ones get {start, step} built from step.
+  const withStep: Record<string, (c: tf.Tensor2D, step: number) => unknown> = {
+    reluSlopes: (c, step) => reluSlopes(c, step),
+    tv2: (c, step) => tv2(c, step),
+    bv2: (c, step) => bv2(c, {start: -1, step}),
+    splineLipschitz: (c, step) => splineLipschitz(c, step),
+    activeKnots: (c, step) => activeKnots(c, step, 0),
+    sparsifyCoefficients: (c, step) => sparsifyCoefficients(c, step, 0),
+    clipSlopes: (c, step) => clipSlopes(c, step, 1),
+    splineCurves: (c, step) => splineCurves(c, {start: -1, step}),
+  };
   const c = tf.tensor2d([[0, 1, 2]]);
-  expect(() => tv2(tf.tensor1d([1, 2, 3]) as unknown as tf.Tensor2D, 1)).toThrow(
-    /tv2|reluSlopes: expected float32 coefficients of shape \[C, K\] with K >= 3, got a float32 tensor of shape \[3\]/);
-  expect(() => tv2(c, 0)).toThrow(/expected step > 0, got 0/);
-  expect(() => clipSlopes(c, 1, -1)).toThrow(/expected maxSlope >= 0, got -1/);
-  expect(() => coefficientsFromFunction(() => NaN, 3, {start: 0, step: 1})).toThrow(
-    /the function returned NaN at x = 0 \(channel 0\); expected a finite number/);
-  expect(() => setSplineImplementation('gpu' as 'kernel')).toThrow(/expected 'kernel', 'fallback' or null, got "gpu"/);
-  c.dispose();
+  afterAll(() => c.dispose());
+
+  test.each(Object.keys(withStep))('%s: coefficients not [C, K >= 3], not float32, not a tensor', (name) => {
+    const f = withStep[name]!;
+    const bad = [[tf.tensor1d([1, 2, 3]), 'a float32 tensor of shape [3]'],
+      [tf.tensor2d([[1, 2]]), 'a float32 tensor of shape [1,2]'],
+      [tf.tensor2d([[1, 2, 3]], [1, 3], 'int32'), 'a int32 tensor of shape [1,3]']] as const;
+    for (const [t, what] of bad) {
+      expectError(() => f(t as unknown as tf.Tensor2D, 1),
+        `${name}: expected float32 coefficients of shape [C, K] with K >= 3, got ${what}`);
+    }
+    expectError(() => f([[0, 1, 2]] as unknown as tf.Tensor2D, 1),
+      `${name}: expected float32 coefficients of shape [C, K] with K >= 3, got [[0,1,2]]`);
+    tf.dispose(bad.map(([t]) => t));
+  });
+
+  test.each(Object.keys(withStep))('%s: step', (name) => {
+    const f = withStep[name]!;
+    expectError(() => f(c, 0), `${name}: expected step > 0, got 0`);
+    expectError(() => f(c, -2), `${name}: expected step > 0, got -2`);
+    expectError(() => f(c, NaN), `${name}: expected step to be a finite number, got NaN`);
+  });
+
+  test('bv2, splineCurves, splineKnots, coefficientsFromFunction: grid', () => {
+    expectError(() => bv2(c, undefined as never), 'bv2: expected grid {start, step}, got undefined');
+    expectError(() => bv2(c, {start: NaN, step: 1}), 'bv2: expected start to be a finite number, got NaN');
+    expectError(() => splineCurves(c, 3 as never), 'splineCurves: expected grid {start, step}, got 3');
+    expectError(() => splineKnots(3, {start: Infinity, step: 1}),
+      'splineKnots: expected start to be a finite number, got Infinity');
+    expectError(() => coefficientsFromFunction((x) => x, 3, null as never),
+      'coefficientsFromFunction: expected grid {start, step}, got null');
+  });
+
+  test('thresholds, bounds, sizes and counts', () => {
+    expectError(() => activeKnots(c, 1, -1), 'activeKnots: expected threshold >= 0, got -1');
+    expectError(() => activeKnots(c, 1, NaN), 'activeKnots: expected threshold to be a finite number, got NaN');
+    expectError(() => sparsifyCoefficients(c, 1, -0.5), 'sparsifyCoefficients: expected threshold >= 0, got -0.5');
+    expectError(() => clipSlopes(c, 1, -1), 'clipSlopes: expected maxSlope >= 0, got -1');
+    expectError(() => clipSlopes(c, 1, Infinity), 'clipSlopes: expected maxSlope to be a finite number, got Infinity');
+    expectError(() => splineCurves(c, grid, 1), 'splineCurves: expected numPoints to be an integer >= 2, got 1');
+    expectError(() => splineCurves(c, grid, 10, -1), 'splineCurves: expected margin >= 0, got -1');
+    expectError(() => splineKnots(2, grid), 'splineKnots: expected size to be an integer >= 3, got 2');
+    expectError(() => coefficientsFromFunction((x) => x, 2.5, grid),
+      'coefficientsFromFunction: expected size to be an integer >= 3, got 2.5');
+    expectError(() => coefficientsFromFunction((x) => x, 3, grid, 0),
+      'coefficientsFromFunction: expected channels to be an integer >= 1, got 0');
+    expectError(() => coefficientsFromFunction(3 as never, 3, grid),
+      'coefficientsFromFunction: expected a function (x: number) => number, got 3');
+    expectError(() => coefficientsFromFunction(() => NaN, 3, {start: 0, step: 1}),
+      'coefficientsFromFunction: the function returned NaN at x = 0 (channel 0); expected a finite number');
+    expectError(() => setSplineImplementation('gpu' as 'kernel'),
+      `setSplineImplementation: expected 'kernel', 'fallback' or null, got "gpu"`);
+  });
 });

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {linearSpline, setSplineImplementation} from '@deepspline/core';
 import type {SplineImplementation} from '@deepspline/core';
-import {rng} from './reference';
 
 export const IMPLS: SplineImplementation[] = ['kernel', 'fallback'];
 
@@ -28,20 +27,6 @@ export function run(x: Float32Array, shape: number[], c: Float32Array, C: number
     return {y: Float32Array.from(y), dx: Float32Array.from(dx.dataSync() as Float32Array),
       dc: Float32Array.from(dc.dataSync() as Float32Array)};
   });
-}
-
-export function randomArray(n: number, lo: number, hi: number, next: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; ++i) a[i] = lo + (hi - lo) * next();
-  return a;
-}
-
-export {rng};
-
-export function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; ++i) m = Math.max(m, Math.abs(a[i]));
-  return m;
 }
 
 export async function useCpu(): Promise<void> {

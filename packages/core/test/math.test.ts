@@ -1,14 +1,19 @@
 /**
- * The spline math of spline-math.md ("Derived quantities") against independent float64
- * computations written from the formulas.
+ * The spline math of packages/core/README.md, "Semantics" (the derived quantities), against
+ * independent float64 computations written from the formulas.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, sparsifyCoefficients,
   splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
-import {refValue, worst} from './reference';
-import {randomArray, rng, useCpu} from './helpers';
+import {splineValue, uniformArray as randomArray, rng, worst} from '@deepspline/testing';
+import {useCpu} from './helpers';
 
 beforeAll(useCpu);
+
+/** The float64 reference value of channel `ch` of `c` ([C, K] row-major) at `x`. */
+function valueAt(c: ArrayLike<number>, K: number, ch: number, x: number): number {
+  return splineValue(Array.from(c).slice(ch * K, ch * K + K), grid.start, grid.step, x);
+}
 
 const C = 4;
 const K = 9;
@@ -54,7 +59,7 @@ test('ReLU slopes and the representation sigma(x) = b0 + b1 x + sum a_k ReLU(x -
     for (const x of [-1.9, -0.3, 0.77, 1.99]) {
       let s = b0 + b1 * x;
       slopes64(ch).forEach((ak, j) => { s += ak * Math.max(0, x - (t0 + (j + 1) * grid.step)); });
-      expect(s).toBeCloseTo(refValue({c, C, K, ...grid}, x, ch), 5);
+      expect(s).toBeCloseTo(valueAt(c, K, ch, x), 5);
     }
   }
 });
@@ -67,8 +72,9 @@ test('TV(2), BV(2), Lipschitz and active knots', () => {
     const a = slopes64(ch);
     const tvWant = a.reduce((s, v) => s + Math.abs(v), 0);
     expect(tv[ch]).toBeCloseTo(tvWant, 4);
-    const spl = {c, C, K, ...grid};
-    expect(bv[ch]).toBeCloseTo(tvWant + Math.abs(refValue(spl, 0, ch)) + Math.abs(refValue(spl, 1, ch)), 4);
+    const row = Array.from(c).slice(ch * K, ch * K + K);
+    expect(bv[ch]).toBeCloseTo(tvWant + Math.abs(splineValue(row, grid.start, grid.step, 0)) +
+      Math.abs(splineValue(row, grid.start, grid.step, 1)), 4);
     let m = 0;
     for (let k = 0; k < K - 1; ++k) m = Math.max(m, Math.abs(c[ch * K + k + 1] - c[ch * K + k]) / grid.step);
     expect(lip[ch]).toBeCloseTo(m, 5);
@@ -164,7 +170,7 @@ test('curves sample the splines over the widened grid', () => {
   expect(xs[16]).toBeCloseTo(grid.start + K * grid.step, 6);
   const ys = get(y);
   for (let ch = 0; ch < C; ++ch) {
-    xs.forEach((xv, i) => expect(ys[ch * 17 + i]).toBeCloseTo(refValue({c, C, K, ...grid}, xv, ch), 5));
+    xs.forEach((xv, i) => expect(ys[ch * 17 + i]).toBeCloseTo(valueAt(c, K, ch, xv), 5));
   }
 });
 

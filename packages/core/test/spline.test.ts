@@ -1,12 +1,13 @@
 /**
- * Forward values and gradients of the op, for the fused cpu kernel and the fallback, against
- * the float64 reference of spline-math.md and against finite differences.
+ * Forward values and gradients of the op on hand-made splines, for the fused cpu kernel and the
+ * fallback, against values by hand, the float64 reference (README "Semantics") and finite
+ * differences.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {linearSpline, splineImplementation} from '@deepspline/core';
-import {refBackward, refForward, refSlope, refValue, worst} from './reference';
-import type {Spline} from './reference';
-import {IMPLS, maxAbs, randomArray, rng, run, useCpu, withImpl} from './helpers';
+import {maxAbs, referenceBackward, referenceForward, rng, splineValue, uniformArray as randomArray,
+  worst} from '@deepspline/testing';
+import {IMPLS, run, useCpu, withImpl} from './helpers';
 
 beforeAll(useCpu);
 
@@ -16,7 +17,8 @@ const K = 5;
 const start = -2;
 const step = 1;
 const coef = Float32Array.from([0, 0, 0, 1, 2, /* */ 1.5, -0.5, 0.25, 2, -1]);
-const spline: Spline = {c: coef, C, K, start, step};
+const value = (x: number, ch: number, c: ArrayLike<number> = coef) =>
+  splineValue(Array.from(c).slice(ch * K, ch * K + K), start, step, x);
 
 describe.each(IMPLS)('forward (%s)', (impl) => {
   const cases: Array<[string, number[]]> = [
@@ -28,7 +30,8 @@ describe.each(IMPLS)('forward (%s)', (impl) => {
   test.each(cases)('%s', (_name, values) => {
     const x = Float32Array.from(values);
     const {y} = withImpl(impl, () => run(x, [x.length / C, C], coef, C, K, start, step));
-    const expected = refForward(spline, x, C);
+    const expected = referenceForward({xShape: [x.length / C, C], C, K, start, step, x, c: coef,
+      dy: new Float32Array(x.length)});
     const atol = 1e-6 * (maxAbs(coef) + maxAbs(x) * 3);
     expect(worst(y, expected, 1e-6, atol).ratio).toBeLessThanOrEqual(1);
   });
@@ -50,7 +53,7 @@ describe.each(IMPLS)('gradients (%s)', (impl) => {
   const x = raw.map((v) => (Math.abs(v - Math.round(v)) < 0.01 ? v + 0.05 : v));
   const dy = randomArray(40, -1, 1, next);
   let out: ReturnType<typeof run>;
-  const ref = refBackward(spline, x, dy, C);
+  const ref = referenceBackward({xShape: [20, 2], C, K, start, step, x, c: coef, dy});
   beforeAll(() => {
     out = withImpl(impl, () => run(x, [20, 2], coef, C, K, start, step, dy));
   });
@@ -62,20 +65,21 @@ describe.each(IMPLS)('gradients (%s)', (impl) => {
   test('dx equals float64 central finite differences', () => {
     const h = 1e-5;
     const fd = Array.from(x, (v, i) =>
-      (refValue(spline, v + h, i % C) - refValue(spline, v - h, i % C)) / (2 * h) * dy[i]);
+      (value(v + h, i % C) - value(v - h, i % C)) / (2 * h) * dy[i]);
     expect(worst(out.dx!, fd, 1e-5, 1e-6).ratio).toBeLessThanOrEqual(1);
   });
 
   test('dcoefficients equals the formula ((1-f) dy, f dy)', () => {
-    const atol = 1e-6 * maxAbs(ref.scale);
+    const atol = 1e-6 * maxAbs(ref.dcScale);
     expect(worst(out.dc!, ref.dc, 1e-6, atol).ratio).toBeLessThanOrEqual(1);
   });
 
   test('dcoefficients equals float64 finite differences of sum(dy * y)', () => {
     const h = 1e-3;
     const loss = (c: Float64Array) => {
-      const y = refForward({...spline, c}, x, C);
-      return y.reduce((acc, v, i) => acc + v * dy[i], 0);
+      let acc = 0;
+      for (let i = 0; i < x.length; ++i) acc += value(x[i], i % C, c) * dy[i];
+      return acc;
     };
     const fd = new Float64Array(C * K);
     for (let j = 0; j < C * K; ++j) {
@@ -95,7 +99,6 @@ describe.each(IMPLS)('gradients (%s)', (impl) => {
     const {dc, dx} = withImpl(impl, () => run(xs, [2, 1], c1, 1, K, start, step, ones));
     expect(Array.from(dc!)).toEqual([4, -3, 0, -5, 6]);
     expect(Array.from(dx!)).toEqual([1, 3]);
-    expect(refSlope({c: c1, C: 1, K, start, step}, 7, 0)).toBe(3);
   });
 });
 
@@ -117,4 +120,20 @@ test('plain arrays are accepted and converted tensors are not leaked', () => {
   expect(Array.from(y.dataSync())).toEqual([0, 0.5, 2, 0]);
   y.dispose();
   expect(tf.memory().numTensors).toBe(before);
+});
+
+test('linearSpline is a tf.op: it runs in an engine scope named linearSpline__op', () => {
+  const scopes: string[] = [];
+  const engine = tf.engine();
+  const startScope = engine.startScope.bind(engine);
+  const spy = jest.spyOn(engine, 'startScope').mockImplementation((name?: string) => {
+    scopes.push(String(name));
+    startScope(name);
+  });
+  try {
+    tf.dispose(linearSpline(tf.tensor1d([0.5]), tf.tensor2d([[0, 1, 2]]), {start: -1, step: 1}));
+  } finally {
+    spy.mockRestore();
+  }
+  expect(scopes).toContain('linearSpline__op');  // tfjs's op suffix, as 'relu__op'
 });

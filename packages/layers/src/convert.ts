@@ -8,14 +8,15 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-import {coefficientsFromFunction, describe, splineGrid} from '@deepspline/core';
+import {coefficientsFromFunction, splineGrid} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {DEFAULT_RANGE, DEFAULT_SIZE, SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
 import {LEAKY_RELU_SLOPE} from './inits.js';
 import type {SplineInit} from './inits.js';
+import {isLayersModel} from './guards.js';
 import {isRegisteredClass} from './serialization.js';
-import type {SerializedObject} from './serialization.js';
 
 const CONTEXT = 'withSplineActivations';
 
@@ -30,15 +31,15 @@ export interface WithSplineActivationsArgs {
   /** One spline per layer shared by every channel. Default false. */
   shared?: boolean;
   /**
-   * Regularizer of each new layer's coefficients, e.g. `tv2({lambda: 1e-4})` from
+   * Regularizer of each new layer's coefficients, e.g. `tv2Regularizer({lambda: 1e-4})` from
    * `@deepspline/lipschitz`: an instance (re-created from its config for every layer when
    * its class is registered, so that per-layer state such as the grid is not shared), or a
    * function returning a fresh regularizer for each layer.
    */
-  coefficientsRegularizer?: Regularizer | SerializedObject | string |
+  coefficientsRegularizer?: Regularizer | tf.serialization.ConfigDict | string |
     ((layerName: string) => Regularizer | undefined);
   /** Constraint of each new layer's coefficients (see `constraintCallback`). */
-  coefficientsConstraint?: Constraint | SerializedObject | string;
+  coefficientsConstraint?: Constraint | tf.serialization.ConfigDict | string;
   /** Slope bound of each new layer (see `SplineActivationArgs.maxSlope`). */
   maxSlope?: number;
   /**
@@ -186,7 +187,7 @@ function splineInit(act: ReluLike): SplineInit {
 }
 
 function resolveRegularizerFor(args: WithSplineActivationsArgs, layerName: string):
-    Regularizer | SerializedObject | string | undefined {
+    Regularizer | tf.serialization.ConfigDict | string | undefined {
   const r = args.coefficientsRegularizer;
   if (r == null) return undefined;
   if (typeof r === 'function') return r(layerName);
@@ -197,7 +198,7 @@ function resolveRegularizerFor(args: WithSplineActivationsArgs, layerName: strin
     return isRegisteredClass(reg.getClassName()) ?
       {className: reg.getClassName(), config: reg.getConfig()} : reg;
   }
-  return r as SerializedObject | string;
+  return r as tf.serialization.ConfigDict | string;
 }
 
 function uniqueName(base: string, taken: Set<string>): string {
@@ -232,7 +233,7 @@ function cloneLayer(layer: tfl.layers.Layer, overrides: tf.serialization.ConfigD
 
 function makeReplacement(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
     taken: Set<string>): Replacement {
-  if (isModel(layer)) {
+  if (isLayersModel(layer)) {
     return {original: layer, clone: null, spline: null,
       nested: withSplineActivations(layer, args)};
   }
@@ -282,7 +283,7 @@ function writeCoefficients(spline: SplineActivation, act: ReluLike): void {
   const c = coefficientsFromFunction(
     (x, n) => reluValue(act, act.slopes.length === 1 ? act.slopes[0] : act.slopes[n], x),
     size, spline.grid, channels);
-  spline.setWeights([c]);
+  spline.setCoefficients(c);
   c.dispose();
 }
 
@@ -307,19 +308,8 @@ function applyReplacement(rep: Replacement, inputs: tfl.SymbolicTensor | tfl.Sym
   return x;
 }
 
-/**
- * Whether `value` is a tfjs-layers model (a `LayersModel` or `Sequential`), by shape rather
- * than `instanceof`, so that a model from another copy of tfjs-layers (a bundler's ESM and
- * CJS builds side by side) is recognised too.
- */
-function isModel(value: unknown): value is tfl.LayersModel {
-  const m = value as {layers?: unknown, getClassName?: unknown, predict?: unknown};
-  return value != null && typeof value === 'object' && Array.isArray(m.layers) &&
-    typeof m.getClassName === 'function' && typeof m.predict === 'function';
-}
-
 function checkModel(model: unknown): asserts model is tfl.LayersModel {
-  if (!isModel(model)) {
+  if (!isLayersModel(model)) {
     throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ` +
       `${describe(model)}`);
   }
@@ -428,14 +418,14 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
  * import {withSplineActivations} from '@deepspline/layers';
- * import {tv2} from '@deepspline/lipschitz';
+ * import {tv2Regularizer} from '@deepspline/lipschitz';
  *
  * const relu = tf.sequential({layers: [
  *   tf.layers.dense({units: 16, inputShape: [2], activation: 'relu'}),
  *   tf.layers.dense({units: 1}),
  * ]});
  * const spline = withSplineActivations(relu, {size: 21, range: 2,
- *   coefficientsRegularizer: () => tv2({lambda: 1e-4})});
+ *   coefficientsRegularizer: () => tv2Regularizer({lambda: 1e-4})});
  * // spline.predict(x) equals relu.predict(x) until it is trained.
  * ```
  */

@@ -10,8 +10,7 @@ export {SPLINE_INIT_NAMES, namedInit} from './inits.js';
 export type {SplineInit, SplineInitName} from './inits.js';
 export {applyConstraints, ConstraintCallback, constraintCallback} from './constraints.js';
 export type {ConstrainedVariable, HasWeights} from './constraints.js';
-export {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
-export type {SerializedObject} from './serialization.js';
+export {isLayersModel, isSplineLayer} from './guards.js';
 export {withSplineActivations, type WithSplineActivationsArgs} from './convert.js';
 export {STANDARD_LAYER_CLASSES, exportToStandardLayers, registerStandardExport,
   standardExportNames} from './standard_export.js';

@@ -1,5 +1,5 @@
 /** Named initial functions of spline activations (the reference's `init` options). */
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 
 /** Names accepted by `init`. */
 export const SPLINE_INIT_NAMES = ['leaky_relu', 'relu', 'identity', 'abs', 'even_odd', 'softplus',

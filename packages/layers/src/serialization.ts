@@ -1,11 +1,22 @@
 /**
- * Resolving and serializing regularizers and constraints the way tfjs-layers' built-in layers
- * do (their helpers are not exported): a shorthand name, a `{className, config}` object of a
- * registered class, or an instance.
+ * Resolving and serializing regularizers and constraints exactly as tfjs-layers' built-in
+ * layers do (its `getRegularizer`, `getConstraint`, `serializeRegularizer`,
+ * `serializeConstraint`): an instance, a name (`'l1l2'`, `'nonNeg'`, `'maxNorm'`,
+ * `'minMaxNorm'`, `'unitNorm'` or a registered class name) or `{className, config}`.
+ *
+ * Why a copy: those helpers live in `@tensorflow/tfjs-layers/dist/{regularizers,constraints}`
+ * and are not exported from the package's index; no public route reaches them
+ * (`tfl.regularizers` and `tfl.constraints` hold only the factories, `tf.serialization` only
+ * the class registry), and a deep runtime import loads a second copy of tfjs-layers under
+ * Node, whose base classes fail tfjs's `instanceof` checks. Resolving through a throwaway
+ * built-in layer would consume a layer id and rely on that layer's internals. So this module
+ * repeats tfjs's rules, and layers/test/serialization_rules.test.ts holds it to what
+ * `tf.layers.dense` resolves and serializes for every kind of input; only the error messages
+ * differ (they name the layer and the registered classes).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 
@@ -17,19 +28,20 @@ export interface SerializedObject {
   config: tf.serialization.ConfigDict;
 }
 
-// Maps, so that names such as 'constructor' or 'toString' do not find Object.prototype members.
-const REGULARIZER_SHORTHANDS = new Map<string, () => Regularizer>([
-  ['l1', () => tfl.regularizers.l1()],
-  ['l2', () => tfl.regularizers.l2()],
-  ['l1l2', () => tfl.regularizers.l1l2()],
-]);
+/**
+ * tfjs-layers' abstract base classes, from the prototype chain of built-in instances (the
+ * classes themselves are not exported); tfjs accepts an instance only if it extends them.
+ */
+const REGULARIZER_BASE = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as
+  abstract new () => Regularizer;
+const CONSTRAINT_BASE = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
+  abstract new () => Constraint;
 
-const CONSTRAINT_SHORTHANDS = new Map<string, () => Constraint>([
-  ['nonNeg', () => tfl.constraints.nonNeg()],
-  ['unitNorm', () => tfl.constraints.unitNorm({})],
-  ['maxNorm', () => tfl.constraints.maxNorm({})],
-  ['minMaxNorm', () => tfl.constraints.minMaxNorm({})],
-]);
+// tfjs's identifier maps (REGULARIZER_IDENTIFIER_REGISTRY_SYMBOL_MAP and its constraint
+// twin). Maps, so that names such as 'constructor' do not find Object.prototype members.
+const REGULARIZER_NAMES = new Map([['l1l2', 'L1L2']]);
+const CONSTRAINT_NAMES = new Map([['maxNorm', 'MaxNorm'], ['minMaxNorm', 'MinMaxNorm'],
+  ['nonNeg', 'NonNeg'], ['unitNorm', 'UnitNorm']]);
 
 /**
  * Whether `className` is registered with `tf.serialization`. tfjs's class map is a plain
@@ -48,40 +60,43 @@ function fromRegistry(obj: SerializedObject, kind: string, context: string): tf.
       `with tf.serialization.registerClass (known: ${Object.keys(map).sort().join(', ')})`);
   }
   const [cls, fromConfig] = entry;
-  return fromConfig(cls, obj.config ?? {});
+  return fromConfig(cls, {...obj.config});
 }
 
-function resolve<T>(identifier: unknown, kind: string, shorthands: Map<string, () => T>,
-    isInstance: (v: unknown) => boolean, context: string): T | undefined {
+function resolve<T>(identifier: unknown, kind: string, names: Map<string, string>,
+    base: abstract new () => T, context: string): T | undefined {
   if (identifier == null) return undefined;
-  if (isInstance(identifier)) return identifier as T;
+  if (identifier instanceof base) return identifier;
   if (typeof identifier === 'string') {
-    const make = shorthands.get(identifier);
-    if (make != null) return make();
-    return fromRegistry({className: identifier, config: {}}, kind, context) as unknown as T;
+    const className = names.get(identifier) ?? identifier;
+    return fromRegistry({className, config: {}}, kind, context) as unknown as T;
   }
-  if (typeof identifier === 'object' && typeof (identifier as SerializedObject).className === 'string') {
-    return fromRegistry(identifier as SerializedObject, kind, context) as unknown as T;
+  const obj = identifier as Partial<SerializedObject>;
+  if (typeof identifier === 'object' && typeof obj.className === 'string' &&
+      obj.config != null && typeof obj.config === 'object') {
+    return fromRegistry(obj as SerializedObject, kind, context) as unknown as T;
   }
   throw new Error(`${context}: expected a ${kind} (an instance, a name or {className, config}), ` +
     `got ${describe(identifier)}`);
 }
 
-/** A regularizer from an instance, a name (`'l1'`, `'l2'`, `'l1l2'`) or `{className, config}`. */
+/**
+ * A regularizer from an instance of tfjs's `Regularizer`, a name (`'l1l2'` or a registered
+ * class name) or `{className, config}`; `undefined` for `null`/`undefined`.
+ */
 export function resolveRegularizer(identifier: unknown, context: string): Regularizer | undefined {
-  return resolve<Regularizer>(identifier, 'regularizer', REGULARIZER_SHORTHANDS,
-    (v) => v != null && typeof (v as Regularizer).apply === 'function' &&
-      typeof (v as Regularizer).getConfig === 'function', context);
+  return resolve(identifier, 'regularizer', REGULARIZER_NAMES, REGULARIZER_BASE, context);
 }
 
-/** A constraint from an instance, a name (`'nonNeg'`, ...) or `{className, config}`. */
+/**
+ * A constraint from an instance of tfjs's `Constraint`, a name (`'nonNeg'`, `'maxNorm'`,
+ * `'minMaxNorm'`, `'unitNorm'` or a registered class name) or `{className, config}`.
+ */
 export function resolveConstraint(identifier: unknown, context: string): Constraint | undefined {
-  return resolve<Constraint>(identifier, 'constraint', CONSTRAINT_SHORTHANDS,
-    (v) => v != null && typeof (v as Constraint).apply === 'function' &&
-      typeof (v as Constraint).getConfig === 'function', context);
+  return resolve(identifier, 'constraint', CONSTRAINT_NAMES, CONSTRAINT_BASE, context);
 }
 
-/** `{className, config}` of a serializable object, or `null`. */
+/** `{className, config}` of a serializable object, or `null` (tfjs's `serializeKerasObject`). */
 export function serializeObject(obj: tf.serialization.Serializable | undefined): SerializedObject | null {
   if (obj == null) return null;
   return {className: obj.getClassName(), config: obj.getConfig()};

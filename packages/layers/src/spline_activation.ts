@@ -7,15 +7,14 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
-import {activeKnots, bv2, checkFinite, clipSlopes, coefficientsFromFunction, describe, linearSpline,
-  reluSlopes, sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz,
-  tv2} from '@deepspline/core';
+import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, linearSpline, reluSlopes,
+  sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
+import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';
 import {deferConstraint} from './constraints.js';
 import {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
-import type {SerializedObject} from './serialization.js';
 
 /**
  * A regularizer that needs the knot spacing of the layer it regularizes (TV(2) and BV(2)
@@ -43,15 +42,21 @@ export interface SplineActivationArgs extends LayerArgs {
   init?: SplineInit;
   /** One spline shared by every channel (`[1, size]` coefficients). Default false. */
   shared?: boolean;
-  /** Regularizer of the coefficients, e.g. `tv2({lambda: 1e-4})` from `@deepspline/lipschitz`. */
-  coefficientsRegularizer?: Regularizer | string | SerializedObject;
+  /**
+   * Regularizer of the coefficients, e.g. `tv2Regularizer({lambda: 1e-4})` from
+   * `@deepspline/lipschitz`: an instance, a name (`'l1l2'` or a registered class name) or
+   * `{className, config}`, resolved as tfjs's own layers resolve `kernelRegularizer`.
+   */
+  coefficientsRegularizer?: Regularizer | string | tf.serialization.ConfigDict;
   /**
    * Constraint of the coefficients, applied to the initial coefficients and by
    * {@link constraintCallback} (add it to `fit`'s callbacks: tfjs's `fit` does not apply weight
    * constraints) or {@link applyConstraints}. Unlike a tfjs weight constraint it is not applied
    * by `setWeights` or when a saved model loads, so loaded weights are exactly the saved ones.
+   * An instance, a name (`'nonNeg'`, `'maxNorm'`, ...) or `{className, config}`, as tfjs's
+   * `kernelConstraint`.
    */
-  coefficientsConstraint?: Constraint | string | SerializedObject;
+  coefficientsConstraint?: Constraint | string | tf.serialization.ConfigDict;
   /**
    * When set, the layer evaluates with slope-clipped coefficients (every segment's slope in
    * `[-maxSlope, maxSlope]`), so the activation is `maxSlope`-Lipschitz at every step.
@@ -247,6 +252,58 @@ export class SplineActivation extends tfl.layers.Layer {
   }
 
   /**
+   * A copy of the stored coefficients, `[C, size]` (before any `maxSlope` clipping: see
+   * {@link effectiveCoefficients}). The caller disposes the result.
+   */
+  getCoefficients(): Tensor2D {
+    return tf.clone(this.weight().read() as Tensor2D);
+  }
+
+  /**
+   * Replaces the stored coefficients by `coefficients`, a float32 tensor (or nested array) of
+   * the weight's shape `[C, size]` with finite values. Like `setWeights`, the constraint is
+   * not applied. The layer keeps its own copy: the caller still owns `coefficients`.
+   */
+  setCoefficients(coefficients: Tensor2D | number[][]): void {
+    const w = this.weight();
+    const context = `${CONTEXT} '${this.name}': setCoefficients`;
+    const isTensor = coefficients instanceof tf.Tensor;
+    if (!isTensor && !Array.isArray(coefficients)) {
+      throw new Error(`${context} expected a float32 tensor or an array of shape ` +
+        `[${w.shape}], got ${describe(coefficients)}`);
+    }
+    const c = isTensor ? coefficients : tf.tensor(coefficients as number[][]);
+    try {
+      if (c.dtype !== 'float32' || c.shape.length !== 2 || c.shape.some((d, i) => d !== w.shape[i])) {
+        throw new Error(`${context} expected float32 coefficients of shape [${w.shape}], got a ` +
+          `${c.dtype} tensor of shape [${c.shape}]`);
+      }
+      const v = c.dataSync();
+      const bad = v.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        throw new Error(`${context} expected finite coefficients, got ${v[bad]} at ` +
+          `[${Math.floor(bad / this.size)}, ${bad % this.size}]`);
+      }
+      this.writeCoefficients(c as Tensor2D);
+    } finally {
+      if (!isTensor) c.dispose();
+    }
+  }
+
+  /**
+   * Clips the stored coefficients in place so that every segment's slope is in
+   * `[-maxSlope, maxSlope]` (core's `clipSlopes`: each spline's mean is kept, and the float32
+   * result's exact slopes are `<= maxSlope`). Afterwards the spline is `maxSlope`-Lipschitz.
+   * `maxSlope` is a finite number >= 0.
+   */
+  clipSlopes(maxSlope: number): void {
+    const context = `${CONTEXT} '${this.name}': clipSlopes`;
+    checkNonNegative('maxSlope', maxSlope, context);
+    const w = this.weight();
+    this.writeCoefficients(clipSlopes(w.read() as Tensor2D, this.step, maxSlope), true);
+  }
+
+  /**
    * Removes every knot with `|a_k| <= threshold` from the stored coefficients (keeping
    * `c[0]`, `c[1]`). `threshold = 0` changes nothing. Returns the number of knots kept, summed
    * over channels. The rebuild is computed in float64 and rounded once to float32, so the
@@ -257,10 +314,13 @@ export class SplineActivation extends tfl.layers.Layer {
     const w = this.weight();
     const kept = tf.tidy(() => tf.sum(activeKnots(w.read() as Tensor2D, this.step, threshold))
       .arraySync() as number);
-    const next = sparsifyCoefficients(w.read() as Tensor2D, this.step, threshold);
-    w.write(next);
-    next.dispose();
+    this.writeCoefficients(sparsifyCoefficients(w.read() as Tensor2D, this.step, threshold), true);
     return kept;
+  }
+
+  /** Writes `c` into the weight (no constraint, as `setWeights`); disposes it if `owned`. */
+  private writeCoefficients(c: Tensor2D, owned = false): void {
+    try { this.weight().write(c); } finally { if (owned) c.dispose(); }
   }
 }
 

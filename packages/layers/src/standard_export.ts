@@ -7,7 +7,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import * as tf from '@tensorflow/tfjs-core';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
+import {isLayersModel} from './guards.js';
 import {SplineActivation} from './spline_activation.js';
 
 const CONTEXT = 'exportToStandardLayers';
@@ -256,13 +257,6 @@ interface InternalNode {
   callArgs?: Kwargs;
 }
 
-/** Whether `value` is a tfjs-layers model, by shape (a model from another tfjs copy counts). */
-function isModel(value: unknown): value is tfl.LayersModel {
-  const m = value as {layers?: unknown, getClassName?: unknown, predict?: unknown};
-  return value != null && typeof value === 'object' && Array.isArray(m.layers) &&
-    typeof m.getClassName === 'function' && typeof m.predict === 'function';
-}
-
 function cloneStandard(layer: tfl.layers.Layer, name: string): tfl.layers.Layer {
   const config: tf.serialization.ConfigDict = {...layer.getConfig(), name};
   delete config.batchInputShape;
@@ -321,7 +315,7 @@ function nonStandardClasses(value: unknown, path: string, found: string[]): stri
  */
 export function exportToStandardLayers(model: tfl.LayersModel,
     options: ExportToStandardLayersOptions = {}): tfl.LayersModel {
-  if (!isModel(model)) {
+  if (!isLayersModel(model)) {
     throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ${describe(model)}`);
   }
   if (model.inputs == null || model.inputs.length === 0) {
@@ -346,7 +340,7 @@ export function exportToStandardLayers(model: tfl.LayersModel,
     },
   };
   const reserve = (m: tfl.LayersModel): void => m.layers.forEach((l) => {
-    if (isModel(l)) reserve(l);
+    if (isLayersModel(l)) reserve(l);
     else reserved.add(l.name);
   });
   reserve(model);
@@ -385,7 +379,7 @@ export function exportToStandardLayers(model: tfl.LayersModel,
 
   const exportLayer = (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[], node: InternalNode):
       tfl.SymbolicTensor | tfl.SymbolicTensor[] => {
-    if (isModel(layer)) {
+    if (isLayersModel(layer)) {
       // Inline the nested model: its inputs are the tensors that feed this node.
       const inner = new Map<number, tfl.SymbolicTensor>();
       layer.inputs.forEach((t, i) => inner.set(t.id, inputs[i]!));

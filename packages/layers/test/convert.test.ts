@@ -166,8 +166,14 @@ describe('withSplineActivations on Sequential models', () => {
 
   it('uses an unregistered regularizer instance as is, even one named like an Object member', () => {
     const m = reluZoo();
-    const reg = {apply: (x: tf.Tensor) => tf.sum(x), getConfig: () => ({}),
-      getClassName: () => 'toString'};
+    // A real tfjs Regularizer subclass (tfjs accepts no look-alike), never registered.
+    const Base = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as new () => object;
+    class Unregistered extends Base {
+      apply(x: tf.Tensor) { return tf.sum(x); }
+      getConfig() { return {}; }
+      getClassName() { return 'toString'; }
+    }
+    const reg = new Unregistered();
     const s = withSplineActivations(m, {coefficientsRegularizer: reg as never});
     for (const l of splines(s)) expect(l.coefficientsRegularizer).toBe(reg);
     [m, s].forEach((model) => model.dispose());
@@ -256,7 +262,6 @@ describe('withSplineActivations on functional and convolutional models', () => {
     expect(() => withSplineActivations(rnn, {filter: () => false})).not.toThrow();
     const dense = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [3], activation: 'relu'})]});
     expect(() => withSplineActivations(dense, {size: 20})).toThrow(/odd size.*got size 20/);
-    expect(() => withSplineActivations(dense, {shared: true})).not.toThrow();
     const p2 = tfl.sequential({layers: [tfl.layers.prelu({inputShape: [3]})]});
     randomizeWeights(p2, 7);
     expect(() => withSplineActivations(p2, {shared: true})).toThrow(/shared is true/);
@@ -264,6 +269,36 @@ describe('withSplineActivations on functional and convolutional models', () => {
     expect(() => withSplineActivations(unbuilt)).toThrow(/not built/);
     expect(() => withSplineActivations({} as tfl.LayersModel)).toThrow(/expected a tf.LayersModel/);
     [conv, prelu, thr, rnn, dense, p2].forEach((model) => model.dispose());
+  });
+
+  it('shared: true makes one spline per layer (one coefficient row) that computes the same', () => {
+    const m = tfl.sequential({layers: [
+      tfl.layers.dense({units: 5, inputShape: [3], activation: 'relu', name: 'd1'}),
+      tfl.layers.dense({units: 4, name: 'd2'}),
+      tfl.layers.leakyReLU({alpha: 0.2, name: 'leaky'}),
+      tfl.layers.dense({units: 3, name: 'd3'}),
+      tfl.layers.prelu({name: 'prelu'}),
+      tfl.layers.dense({units: 2, name: 'out'}),
+    ]});
+    randomizeWeights(m, 11);
+    // One alpha for every channel: a PReLU that one shared spline can reproduce.
+    const alpha = tf.fill([3], 0.35);
+    m.getLayer('prelu').setWeights([alpha]);
+    const s = withSplineActivations(m, {size: 11, range: 1, shared: true});
+    const found = splines(s);
+    expect(found.map((l) => l.name)).toEqual(['d1_spline', 'leaky_spline', 'prelu_spline']);
+    for (const l of found) {
+      expect(l.getConfig().shared).toBe(true);
+      expect(l.getWeights()[0]!.shape).toEqual([1, 11]);
+    }
+    for (const [scale, seed] of [[0.5, 1], [20, 2]] as const) {
+      const x = inputs([256, 3], scale, seed);
+      expectSamePredictions(m, s, x);
+      x.dispose();
+    }
+    alpha.dispose();
+    m.dispose();
+    s.dispose();
   });
 
   it('serialization round trip: a converted model saves and loads', async () => {

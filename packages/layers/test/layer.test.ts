@@ -123,7 +123,7 @@ describe('in models', () => {
   test('serialization round trip: keeps regularizer, constraint, maxSlope and a function init', async () => {
     const model = tfl.sequential({layers: [
       tfl.layers.dense({units: 3, inputShape: [2]}),
-      splineActivation({size: 5, range: 1, init: (x) => x * x, coefficientsRegularizer: 'l2',
+      splineActivation({size: 5, range: 1, init: (x) => x * x, coefficientsRegularizer: 'l1l2',
         coefficientsConstraint: 'nonNeg', maxSlope: 1.5, name: 'act'}),
     ]});
     const loaded = await roundTrip(model);

@@ -8,14 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
-import {activeKnots, empiricalLipschitz, lipschitzBound, lipschitzCallback, tv2} from '@deepspline/lipschitz';
+import {empiricalLipschitz, lipschitzBound, lipschitzCallback, modelActiveKnots, tv2Regularizer} from '@deepspline/lipschitz';
 
 await tf.setBackend('cpu');
 let seed = 1;
 const rand = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
 
 const spline = () => splineActivation({size: 21, range: 1, init: 'leaky_relu',
-  coefficientsRegularizer: tv2({lambda: 1e-5})});
+  coefficientsRegularizer: tv2Regularizer({lambda: 1e-5})});
 const makeModel = () => tfl.sequential({layers: [
   tfl.layers.dense({units: 4, inputShape: [2], useBias: false,
     kernelInitializer: tfl.initializers.glorotUniform({seed: 1})}),
@@ -38,7 +38,7 @@ async function report(title, callbacks) {
   model.compile({optimizer: tf.train.adam(1e-2), loss: 'meanSquaredError'});
   const h = await model.fit(xs, ys, {epochs, batchSize: 50, verbose: 0, shuffle: false, callbacks});  // deterministic
   console.log(`${title}: ${epochs} epochs Adam lr 1e-2 on "circle", final loss ` +
-    `${fmt(h.history.loss.at(-1))}, ${activeKnots(model, 1e-3).total} active knots (|a_k| > 1e-3)`);
+    `${fmt(h.history.loss.at(-1))}, ${modelActiveKnots(model, 1e-3).total} active knots (|a_k| > 1e-3)`);
   console.log('');
   console.log('| norm | operator bound | paper bound (reference) | empirical (2000 points) | empirical / operator |');
   console.log('|---|---|---|---|---|');

@@ -6,10 +6,10 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
+import {isLayersModel} from '@deepspline/layers';
 import {checkNorm} from './linalg.js';
 import type {Norm, PowerIterationOptions} from './linalg.js';
-import {isLayersModel} from './guards.js';
 import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rules.js';
 import type {BoundMethod, LipschitzRuleContext} from './rules.js';
 
@@ -143,10 +143,6 @@ function record(walk: Walk, layer: tfl.layers.Layer, prefix: string, factor: num
   walk.seen.set(layer, entry);
 }
 
-function isModel(layer: unknown): layer is tfl.LayersModel {
-  return isLayersModel(layer);
-}
-
 /**
  * The bound of one (possibly nested) model. `atOutput`: whether this model's outputs are
  * outputs of the model being bounded (what `'paper'` leaves the output activation out of).
@@ -171,7 +167,7 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput
     } else {
       const ins = inputs.map(visit);
       const cls = layer.getClassName();
-      if (isModel(layer)) {
+      if (isLayersModel(layer)) {
         value = modelBound(layer, walk, `${prefix}${layer.name}/`, outputIds.has(t.id)) *
           concatBound(ins, walk.p);
       } else if (MERGE.has(cls)) {
@@ -212,7 +208,7 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput
 export function boundWithEntries(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
     options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number}):
     {bound: number, entries: FactorEntry[]} {
-  if (!isModel(model)) {
+  if (!isLayersModel(model)) {
     throw new Error(`${CONTEXT}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
   const walk: Walk = {p: norm, method, options, entries: [], seen: new Map(),

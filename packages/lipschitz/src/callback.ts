@@ -4,13 +4,13 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import {checkFinite, checkInteger, describe} from '@deepspline/core';
+import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
+import {isLayersModel} from '@deepspline/layers';
 import {boundWithEntries, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';
 import {checkNorm, PowerIterationState} from './linalg.js';
 import type {Norm} from './linalg.js';
-import {isLayersModel} from './guards.js';
 
 /** Arguments of {@link lipschitzCallback}. */
 export interface LipschitzCallbackArgs {
@@ -68,7 +68,7 @@ const CONTEXT = 'lipschitzCallback';
  * layers: every dense/convolution kernel is multiplied by `r = (target / B)^(1/n)` (its
  * operator norm, from power iterations warm-started with the vectors of the previous batch,
  * scales by `r`), and every spline layer's slopes are clipped to `r` times its current
- * Lipschitz constant (`clipSlopes`). Fixed factors (activations, pooling, batch norm with
+ * Lipschitz constant (`SplineActivation.clipSlopes`). Fixed factors (activations, pooling, batch norm with
  * its current statistics) keep their values and are part of `B`. For a chain of layers
  * `r = (target / B)^(1/n)` gives exactly `B = target`; with `Add` merges the bound is not
  * homogeneous in the factors and `r` is found by bisection on the bound re-evaluated from the

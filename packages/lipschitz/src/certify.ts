@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import {checkFinite, describe} from '@deepspline/core';
+import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
+import {isLayersModel} from '@deepspline/layers';
 import {lipschitzBound} from './bound.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
-import {isLayersModel} from './guards.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
@@ -125,8 +125,7 @@ function certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpti
   try {
     let bound: number;
     if (options.bound !== undefined) {
-      bound = checkFinite('bound', options.bound, context);
-      if (bound < 0) throw new Error(`${context}: expected bound >= 0, got ${describe(options.bound)}`);
+      bound = checkNonNegative('bound', options.bound, context);
     } else {
       bound = lipschitzBound(scores.model, {norm}).bound;
       if (!Number.isFinite(bound)) {

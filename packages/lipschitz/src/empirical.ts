@@ -2,10 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
+import {isLayersModel} from '@deepspline/layers';
 import {checkNorm, matrixNorm, spectralNormFromBelow} from './linalg.js';
 import type {Norm} from './linalg.js';
-import {isLayersModel} from './guards.js';
 
 /** Options of {@link empiricalLipschitz}. */
 export interface EmpiricalLipschitzOptions {

@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-import {checkInteger, describe} from '@deepspline/core';
+import {checkInteger, describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {registerLipschitzRule} from './rules.js';

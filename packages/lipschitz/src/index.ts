@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2, tv2} from './regularizers.js';
+export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2Regularizer, tv2Regularizer} from './regularizers.js';
 export type {SplineRegularizerArgs} from './regularizers.js';
 export {lipschitzBound} from './bound.js';
 export type {LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
@@ -20,7 +20,7 @@ export {empiricalLipschitz} from './empirical.js';
 export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js';
 export {LipschitzCallback, lipschitzCallback} from './callback.js';
 export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
-export {activeKnots, sparsify, splineLayers} from './sparsity.js';
+export {modelActiveKnots, sparsify, splineLayers} from './sparsity.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedAccuracy, certifiedRadius} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,

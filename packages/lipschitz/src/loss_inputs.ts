@@ -1,7 +1,7 @@
 /** The argument checks shared by the losses and metrics on logits (internal). */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 
 /**
  * Throws unless `yTrue` and `yPred` are tensors of one shape `[batch, ..., units]` with at

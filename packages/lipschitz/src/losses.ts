@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkFinite, checkPositive, describe} from '@deepspline/core';
+import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
 import {checkLossInputs, named} from './loss_inputs.js';
 
 /**
@@ -67,12 +67,6 @@ function checkArgsObject(args: unknown, fields: string, context: string): Record
     throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
   }
   return args as Record<string, unknown>;
-}
-
-function checkNonNegative(name: string, value: unknown, context: string): number {
-  checkFinite(name, value, context);
-  if ((value as number) < 0) throw new Error(`${context}: expected ${name} >= 0, got ${describe(value)}`);
-  return value as number;
 }
 
 function checkTau(args: unknown, context: string): number {

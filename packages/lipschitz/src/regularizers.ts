@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import {bv2 as bv2Of, checkFinite, describe, tv2 as tv2Of} from '@deepspline/core';
+import {bv2, tv2} from '@deepspline/core';
+import {checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import type {SplineGridConsumer} from '@deepspline/layers';
 
@@ -20,7 +21,7 @@ const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor)
 /** Weight of the penalty when `lambda` is not given. */
 const DEFAULT_LAMBDA = 1e-4;
 
-/** Arguments of {@link tv2} and {@link bv2}. */
+/** Arguments of {@link tv2Regularizer} and {@link bv2Regularizer}. */
 export interface SplineRegularizerArgs {
   /** Weight of the penalty, a finite number >= 0. Default 1e-4. */
   lambda?: number;
@@ -31,8 +32,7 @@ function checkLambda(args: SplineRegularizerArgs | undefined, context: string): 
     throw new Error(`${context}: expected an arguments object {lambda}, got ${describe(args)}`);
   }
   const lambda = args?.lambda ?? DEFAULT_LAMBDA;
-  checkFinite('lambda', lambda, context);
-  if (lambda < 0) throw new Error(`${context}: expected lambda >= 0, got ${describe(lambda)}`);
+  checkNonNegative('lambda', lambda, context);
   return lambda;
 }
 
@@ -50,7 +50,7 @@ export abstract class SplineRegularizer extends RegularizerBase implements Splin
   readonly lambda: number;
   private gridValue: SplineGrid | undefined;
 
-  /** Name used in error messages (`'tv2'` or `'bv2'`). */
+  /** Name used in error messages (`'tv2Regularizer'` or `'bv2Regularizer'`). */
   protected readonly context: string;
 
   protected constructor(args: SplineRegularizerArgs | undefined, context: string) {
@@ -107,12 +107,12 @@ export class TV2Regularizer extends SplineRegularizer {
   /** Class name used for serialization. */
   static className = 'TV2';
 
-  constructor(args?: SplineRegularizerArgs) { super(args, 'tv2'); }
+  constructor(args?: SplineRegularizerArgs) { super(args, 'tv2Regularizer'); }
 
   /** The penalty for coefficients `[C, K]`, a scalar. */
   apply(x: Tensor): Scalar {
     const grid = this.requireGrid(x);
-    return tf.tidy(() => tf.mul(this.lambda, tf.sum(tv2Of(x as Tensor2D, grid.step))) as Scalar);
+    return tf.tidy(() => tf.mul(this.lambda, tf.sum(tv2(x as Tensor2D, grid.step))) as Scalar);
   }
 
   /** Creates an instance from its config (used by deserialization). */
@@ -132,12 +132,12 @@ export class BV2Regularizer extends SplineRegularizer {
   /** Class name used for serialization. */
   static className = 'BV2';
 
-  constructor(args?: SplineRegularizerArgs) { super(args, 'bv2'); }
+  constructor(args?: SplineRegularizerArgs) { super(args, 'bv2Regularizer'); }
 
   /** The penalty for coefficients `[C, K]`, a scalar. */
   apply(x: Tensor): Scalar {
     const grid = this.requireGrid(x);
-    return tf.tidy(() => tf.mul(this.lambda, tf.sum(bv2Of(x as Tensor2D, grid))) as Scalar);
+    return tf.tidy(() => tf.mul(this.lambda, tf.sum(bv2(x as Tensor2D, grid))) as Scalar);
   }
 
   /** Creates an instance from its config (used by deserialization). */
@@ -150,18 +150,21 @@ export class BV2Regularizer extends SplineRegularizer {
 tf.serialization.registerClass(BV2Regularizer);
 
 /**
- * The TV(2) regularizer, for `splineActivation({coefficientsRegularizer: tv2({lambda})})`.
+ * The TV(2) regularizer, for
+ * `splineActivation({coefficientsRegularizer: tv2Regularizer({lambda})})` (named like
+ * tfjs's `l1l2` factory beside its `L1L2` class; `tv2` of `@deepspline/core` is the math).
  *
  * @example
  * ```ts
- * const act = splineActivation({size: 21, range: 1, coefficientsRegularizer: tv2({lambda: 1e-4})});
+ * const act = splineActivation({size: 21, range: 1,
+ *   coefficientsRegularizer: tv2Regularizer({lambda: 1e-4})});
  * ```
  */
-export function tv2(args?: SplineRegularizerArgs): TV2Regularizer {
+export function tv2Regularizer(args?: SplineRegularizerArgs): TV2Regularizer {
   return new TV2Regularizer(args);
 }
 
-/** The BV(2) regularizer (reference definition), used like {@link tv2}. */
-export function bv2(args?: SplineRegularizerArgs): BV2Regularizer {
+/** The BV(2) regularizer (reference definition), used like {@link tv2Regularizer}. */
+export function bv2Regularizer(args?: SplineRegularizerArgs): BV2Regularizer {
   return new BV2Regularizer(args);
 }

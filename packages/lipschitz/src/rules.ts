@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import {clipSlopes, describe} from '@deepspline/core';
+import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
 import {matrixNorm, tensorOpNorm} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
@@ -375,13 +375,7 @@ const splineRule: LipschitzRule = (layer, context) => {
   } finally {
     values.dispose();
   }
-  const rescale = (r: number) => {
-    const w = spline.weights[0];
-    if (w == null) throw new Error(`lipschitzCallback: the spline layer '${layer.name}' is not built`);
-    const next = clipSlopes(w.read() as tf.Tensor2D, spline.step, r * factor);
-    w.write(next);
-    next.dispose();
-  };
+  const rescale = (r: number) => spline.clipSlopes(r * factor);
   return {factor, rescale};
 };
 

@@ -1,8 +1,8 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
 import * as tfl from '@tensorflow/tfjs-layers';
-import {checkFinite, describe} from '@deepspline/core';
+import {checkNonNegative, describe} from '@deepspline/core/internal';
+import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
-import {isLayersModel, isSplineLayer} from './guards.js';
 
 /** Active-knot count of one spline layer. */
 export interface LayerKnots {
@@ -14,7 +14,7 @@ export interface LayerKnots {
   perChannel: number[];
 }
 
-/** Result of {@link activeKnots} and {@link sparsify}. */
+/** Result of {@link modelActiveKnots} and {@link sparsify}. */
 export interface ModelKnots {
   /** Active knots summed over every spline layer. */
   total: number;
@@ -44,10 +44,7 @@ export function splineLayers(model: tfl.LayersModel, prefix = ''): FoundSplineLa
 }
 
 function checkThreshold(threshold: unknown, context: string): number {
-  checkFinite('threshold', threshold, context);
-  if ((threshold as number) < 0) {
-    throw new Error(`${context}: expected threshold >= 0, got ${describe(threshold)}`);
-  }
+  checkNonNegative('threshold', threshold, context);
   return threshold as number;
 }
 
@@ -67,11 +64,11 @@ function count(model: tfl.LayersModel, threshold: number): ModelKnots {
  *
  * @example
  * ```ts
- * const {total, layers} = activeKnots(model, 1e-3);
+ * const {total, layers} = modelActiveKnots(model, 1e-3);
  * ```
  */
-export function activeKnots(model: tfl.LayersModel, threshold = 0): ModelKnots {
-  return count(model, checkThreshold(threshold, 'activeKnots'));
+export function modelActiveKnots(model: tfl.LayersModel, threshold = 0): ModelKnots {
+  return count(model, checkThreshold(threshold, 'modelActiveKnots'));
 }
 
 /**

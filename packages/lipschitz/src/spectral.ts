@@ -11,7 +11,7 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
 import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
-import {checkFinite, checkInteger, describe} from '@deepspline/core';
+import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {matrixNorm, PowerIterationState} from './linalg.js';

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
 import {empiricalLipschitz, lipschitzBound} from '@deepspline/lipschitz';
-import {bv2Js, explicitMatrix, rng, rowColSums, rowsOf, spectralNormJacobi, useCpu} from './helpers.js';
+import {bv2Js, explicitMatrix, rng, rowColSums, rowsOf, spectralNormSvd, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -32,7 +32,7 @@ describe('lipschitzBound: dense layers', () => {
       const model = tfl.sequential({layers: [tfl.layers.dense({units: o!, inputShape: [i!]})]});
       randomizeWeights(model, seed!);
       const k = model.layers[0]!.getWeights()[0]!;
-      const truth = spectralNormJacobi(k.dataSync(), i!, o!);
+      const truth = spectralNormSvd(k.dataSync(), i!, o!);
       const {bound} = lipschitzBound(model, {norm: 2});
       expect(Math.abs(bound - truth)).toBeLessThan(1e-4 * Math.max(1, truth));
       expect(bound).toBeLessThanOrEqual(truth * (1 + 1e-6));
@@ -59,32 +59,44 @@ describe('lipschitzBound: dense layers', () => {
       const model = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [4], activation})]});
       randomizeWeights(model, 5);
       const k = model.layers[0]!.getWeights()[0]!;
-      expect(rel(lipschitzBound(model).bound, c * spectralNormJacobi(k.dataSync(), 4, 3))).toBeLessThan(1e-6);
+      expect(rel(lipschitzBound(model).bound, c * spectralNormSvd(k.dataSync(), 4, 3))).toBeLessThan(1e-6);
       model.dispose();
     }
   });
 });
 
 describe('lipschitzBound: convolutions and pooling on the explicit operator', () => {
-  const cases: [string, () => tfl.layers.Layer, number[]][] = [
-    ['conv2d valid', () => tfl.layers.conv2d({filters: 3, kernelSize: 3, useBias: false}), [5, 5, 2]],
-    ['conv2d same stride 2', () => tfl.layers.conv2d({filters: 2, kernelSize: [3, 2], strides: 2, padding: 'same', useBias: false}), [6, 5, 2]],
-    ['conv2d dilated', () => tfl.layers.conv2d({filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', useBias: false}), [5, 5, 1]],
-    ['conv1d same', () => tfl.layers.conv1d({filters: 3, kernelSize: 3, padding: 'same', useBias: false}), [8, 2]],
-    ['conv1d strided dilated', () => tfl.layers.conv1d({filters: 2, kernelSize: 3, dilationRate: 2, useBias: false}), [9, 2]],
-    ['depthwise dilated', () => tfl.layers.depthwiseConv2d({kernelSize: 2, dilationRate: 2, useBias: false}), [5, 5, 2]],
-    ['conv2d strided', () => tfl.layers.conv2d({filters: 2, kernelSize: 3, strides: [2, 1], useBias: false}), [7, 5, 2]],
-    ['depthwise', () => tfl.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false}), [4, 4, 2]],
-    ['separable', () => tfl.layers.separableConv2d({filters: 3, kernelSize: 2, useBias: false}), [4, 4, 2]],
-    ['avgpool2d', () => tfl.layers.averagePooling2d({poolSize: 3, strides: 2}), [6, 6, 1]],
-    ['avgpool2d same', () => tfl.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same'}), [4, 4, 1]],
-    ['avgpool1d', () => tfl.layers.averagePooling1d({poolSize: 3, strides: 1}), [6, 2]],
+  /**
+   * `matrixFree`: also check the matrix-free path (power iteration accelerated by Lanczos on
+   * tensors, adjoint by autodiff). `product`: the layer is a product of two operators (depthwise
+   * then pointwise), so the 1 and Inf bounds are `|A| |B| >= |A B|`, upper bounds, not equal.
+   */
+  interface OperatorCase {
+    name: string;
+    make: () => tfl.layers.Layer;
+    inShape: number[];
+    matrixFree?: boolean;
+    product?: boolean;
+  }
+  const cases: OperatorCase[] = [
+    {name: 'conv2d valid', make: () => tfl.layers.conv2d({filters: 3, kernelSize: 3, useBias: false}), inShape: [5, 5, 2]},
+    {name: 'conv2d same stride 2', make: () => tfl.layers.conv2d({filters: 2, kernelSize: [3, 2], strides: 2, padding: 'same', useBias: false}), inShape: [6, 5, 2], matrixFree: true},
+    {name: 'conv2d dilated', make: () => tfl.layers.conv2d({filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', useBias: false}), inShape: [5, 5, 1]},
+    {name: 'conv1d same', make: () => tfl.layers.conv1d({filters: 3, kernelSize: 3, padding: 'same', useBias: false}), inShape: [8, 2]},
+    {name: 'conv1d strided dilated', make: () => tfl.layers.conv1d({filters: 2, kernelSize: 3, dilationRate: 2, useBias: false}), inShape: [9, 2]},
+    {name: 'depthwise dilated', make: () => tfl.layers.depthwiseConv2d({kernelSize: 2, dilationRate: 2, useBias: false}), inShape: [5, 5, 2]},
+    {name: 'conv2d strided', make: () => tfl.layers.conv2d({filters: 2, kernelSize: 3, strides: [2, 1], useBias: false}), inShape: [7, 5, 2]},
+    {name: 'depthwise', make: () => tfl.layers.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false}), inShape: [4, 4, 2]},
+    {name: 'separable', make: () => tfl.layers.separableConv2d({filters: 3, kernelSize: 2, useBias: false}), inShape: [4, 4, 2], product: true},
+    {name: 'avgpool2d', make: () => tfl.layers.averagePooling2d({poolSize: 3, strides: 2}), inShape: [6, 6, 1]},
+    {name: 'avgpool2d same', make: () => tfl.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same'}), inShape: [4, 4, 1], matrixFree: true},
+    {name: 'avgpool1d', make: () => tfl.layers.averagePooling1d({poolSize: 3, strides: 1}), inShape: [6, 2]},
   ];
-  test.each(cases)('%s: norm 2 = largest singular value, 1 / Inf = exact sums', (_name, make, inShape) => {
+  test.each(cases)('$name: norm 2 = largest singular value, 1 / Inf = exact sums (bounds for products)', ({make, inShape, matrixFree, product}) => {
     const model = singleLayerModel(make(), inShape);
     randomizeWeights(model, 21);
     const {m, rows, cols} = explicitMatrix((x) => model.predict(x) as Tensor, inShape);
-    const truth2 = spectralNormJacobi(m, rows, cols);
+    const truth2 = spectralNormSvd(m, rows, cols);
     const {inf, one} = rowColSums(m, rows, cols);
     const before = tf.memory().numTensors;
     const b2 = lipschitzBound(model, {norm: 2}).bound;
@@ -92,12 +104,11 @@ describe('lipschitzBound: convolutions and pooling on the explicit operator', ()
     const b1 = lipschitzBound(model, {norm: 1}).bound;
     expect(tf.memory().numTensors).toBe(before);
     expect(rel(b2, truth2)).toBeLessThan(1e-6);
-    // the matrix-free path (power iteration accelerated by Lanczos on tensors, adjoint by autodiff)
-    if (_name === 'conv2d same stride 2' || _name === 'avgpool2d same') {
+    if (matrixFree) {
       const free = lipschitzBound(model, {norm: 2, powerIteration: {explicitLimit: 0}}).bound;
       expect(rel(free, truth2)).toBeLessThan(1e-4);
     }
-    if (_name.startsWith('separable')) {  // |A B| <= |A| |B|: an upper bound for 1 and Inf
+    if (product) {
       expect(bInf).toBeGreaterThanOrEqual(inf * (1 - 1e-6));
       expect(b1).toBeGreaterThanOrEqual(one * (1 - 1e-6));
     } else {
@@ -153,6 +164,16 @@ describe('lipschitzBound: other layers', () => {
     model.dispose();
   });
 
+  test('a maxSlope spline contributes its clipped slopes, not its stored ones', () => {
+    // Same coefficients as above (stored max slope 7.5), evaluated with slopes clipped to 0.5.
+    const spline = splineActivation({size: 7, range: 1, init: [0, 0.1, 0.5, 0, -1, 1.5, 1.6], maxSlope: 0.5});
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [2]}), spline]});
+    const factor = lipschitzBound(model).layers.find((l) => l.className === 'SplineActivation')!.factor;
+    expect(factor).toBeLessThanOrEqual(0.5);
+    expect(factor).toBeGreaterThan(0.5 * (1 - 1e-4));
+    model.dispose();
+  });
+
   test('functional graphs: Add sums branch bounds, Concatenate combines per norm', () => {
     const input = tfl.input({shape: [4]});
     const d1 = tfl.layers.dense({units: 3, useBias: false});
@@ -163,8 +184,8 @@ describe('lipschitzBound: other layers', () => {
     const cat = tfl.layers.concatenate().apply([a, sum]) as tfl.SymbolicTensor;
     const model = tfl.model({inputs: input, outputs: cat});
     randomizeWeights(model, 8);
-    const s1 = spectralNormJacobi(d1.getWeights()[0]!.dataSync(), 4, 3);
-    const s2 = spectralNormJacobi(d2.getWeights()[0]!.dataSync(), 4, 3);
+    const s1 = spectralNormSvd(d1.getWeights()[0]!.dataSync(), 4, 3);
+    const s2 = spectralNormSvd(d2.getWeights()[0]!.dataSync(), 4, 3);
     const {bound, layers} = lipschitzBound(model, {norm: 2});
     expect(rel(bound, Math.sqrt(s1 ** 2 + (s1 + s2) ** 2))).toBeLessThan(1e-6);
     expect(layers.find((l) => l.className === 'Add')!.combine).toBe('sum');
@@ -186,8 +207,8 @@ describe('lipschitzBound: other layers', () => {
     const k1 = inner.layers[0]!.getWeights()[0]!.dataSync();
     const k2 = outer.layers[2]!.getWeights()[0]!.dataSync();
     const {bound, layers} = lipschitzBound(outer);
-    expect(rel(bound, spectralNormJacobi(k0, 2, 4) * 0.25 * spectralNormJacobi(k1, 4, 3) *
-      spectralNormJacobi(k2, 3, 2))).toBeLessThan(1e-6);
+    expect(rel(bound, spectralNormSvd(k0, 2, 4) * 0.25 * spectralNormSvd(k1, 4, 3) *
+      spectralNormSvd(k2, 3, 2))).toBeLessThan(1e-6);
     expect(layers.some((l) => l.name.startsWith('inner/'))).toBe(true);
     outer.dispose();
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineGrid} from '@deepspline/core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {BV2Regularizer, TV2Regularizer, bv2, tv2} from '@deepspline/lipschitz';
+import {BV2Regularizer, TV2Regularizer, bv2Regularizer, tv2Regularizer} from '@deepspline/lipschitz';
 import {bv2Js, rng, rowsOf, tv2Js, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
@@ -26,24 +26,24 @@ function splineModel(reg: unknown, size = 9, range = 1.5) {
   return {model, layer};
 }
 
-describe('tv2 / bv2 regularizers', () => {
+describe('tv2Regularizer / bv2Regularizer', () => {
   test('are tfjs Regularizer subclasses registered for serialization', () => {
     const base = Object.getPrototypeOf(tfl.regularizers.l1().constructor);
-    expect(tv2()).toBeInstanceOf(base);
-    expect(bv2()).toBeInstanceOf(base);
+    expect(tv2Regularizer()).toBeInstanceOf(base);
+    expect(bv2Regularizer()).toBeInstanceOf(base);
     const map = tf.serialization.SerializationMap.getMap().classNameMap;
     expect(map['TV2']![0]).toBe(TV2Regularizer);
     expect(map['BV2']![0]).toBe(BV2Regularizer);
-    expect(tv2({lambda: 0.5}).getConfig()).toEqual({lambda: 0.5});
-    expect(tv2().lambda).toBe(1e-4);
+    expect(tv2Regularizer({lambda: 0.5}).getConfig()).toEqual({lambda: 0.5});
+    expect(tv2Regularizer().lambda).toBe(1e-4);
   });
 
   test('penalty equals lambda * sum TV2 / BV2 computed independently (float64)', () => {
     const grid = splineGrid({size: 9, range: 1.5});
     const coeffs = randomCoefficients(4, 9, 1);
     const c = tf.tensor2d(coeffs);
-    for (const [make, js] of [[tv2, (row: number[]) => tv2Js(row, grid.step)],
-      [bv2, (row: number[]) => bv2Js(row, grid.start, grid.step)]] as const) {
+    for (const [make, js] of [[tv2Regularizer, (row: number[]) => tv2Js(row, grid.step)],
+      [bv2Regularizer, (row: number[]) => bv2Js(row, grid.start, grid.step)]] as const) {
       const reg = make({lambda: 0.37});
       reg.setSplineGrid(grid);
       const before = tf.memory().numTensors;
@@ -58,7 +58,7 @@ describe('tv2 / bv2 regularizers', () => {
   });
 
   test('fit loss minus evaluate loss equals the penalty (SGD lr 0, one batch)', async () => {
-    for (const [make, name] of [[tv2, 'tv2'], [bv2, 'bv2']] as const) {
+    for (const [make, name] of [[tv2Regularizer, 'tv2'], [bv2Regularizer, 'bv2']] as const) {
       const {model, layer} = splineModel(make({lambda: 0.01}));
       model.compile({optimizer: tf.train.sgd(0), loss: 'meanSquaredError'});
       const r = rng(3);
@@ -79,17 +79,17 @@ describe('tv2 / bv2 regularizers', () => {
   });
 
   test('serialization round trip: config survives model save / load and keeps the penalty', async () => {
-    for (const make of [tv2, bv2]) {
+    for (const make of [tv2Regularizer, bv2Regularizer]) {
       const {model, layer} = splineModel(make({lambda: 0.25}), 7, 2);
       let artifacts: tf.io.ModelArtifacts | undefined;
       await model.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}}; }));
       const json = JSON.stringify(artifacts!.modelTopology);
-      expect(json).toContain(`"coefficients_regularizer":{"class_name":"${make === tv2 ? 'TV2' : 'BV2'}"`);
+      expect(json).toContain(`"coefficients_regularizer":{"class_name":"${make === tv2Regularizer ? 'TV2' : 'BV2'}"`);
       expect(json).toContain('"lambda":0.25');
       const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
       const l2 = loaded.layers.find((l) => l instanceof SplineActivation) as SplineActivation;
       const reg = l2.coefficientsRegularizer as TV2Regularizer;
-      expect(reg).toBeInstanceOf(make === tv2 ? TV2Regularizer : BV2Regularizer);
+      expect(reg).toBeInstanceOf(make === tv2Regularizer ? TV2Regularizer : BV2Regularizer);
       expect(reg.lambda).toBe(0.25);
       expect(reg.grid).toEqual(layer.grid);
       const w1 = layer.getWeights()[0]!;
@@ -104,12 +104,12 @@ describe('tv2 / bv2 regularizers', () => {
   });
 
   test('clear errors', () => {
-    expect(() => tv2({lambda: -1})).toThrow(/tv2: expected lambda >= 0, got -1/);
-    expect(() => bv2({lambda: NaN})).toThrow(/bv2: expected lambda to be a finite number, got NaN/);
-    expect(() => tv2(3 as never)).toThrow(/expected an arguments object/);
+    expect(() => tv2Regularizer({lambda: -1})).toThrow(/^tv2Regularizer: expected lambda >= 0, got -1$/);
+    expect(() => bv2Regularizer({lambda: NaN})).toThrow(/^bv2Regularizer: expected lambda to be a finite number, got NaN$/);
+    expect(() => tv2Regularizer(3 as never)).toThrow(/expected an arguments object/);
     const c = tf.zeros([2, 5]);
-    expect(() => tv2().apply(c)).toThrow(/no spline grid; use it as the coefficientsRegularizer/);
-    const reg = tv2();
+    expect(() => tv2Regularizer().apply(c)).toThrow(/no spline grid; use it as the coefficientsRegularizer/);
+    const reg = tv2Regularizer();
     reg.setSplineGrid(splineGrid({size: 5, range: 1}));
     expect(() => reg.setSplineGrid(splineGrid({size: 5, range: 2}))).toThrow(/already attached.*Create one regularizer per layer/);
     expect(() => reg.apply(tf.zeros([2, 7]))).toThrow(/expected coefficients of shape \[C, 5\], got a tensor of shape \[2,7\]/);

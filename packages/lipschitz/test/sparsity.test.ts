@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {activeKnots, sparsify} from '@deepspline/lipschitz';
+import {modelActiveKnots, sparsify} from '@deepspline/lipschitz';
 import {rng, rowsOf, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
@@ -38,12 +38,12 @@ test('activeKnots counts |a_k| > threshold over every spline layer (nested inclu
   const layers = [m.layers[1] as SplineActivation, (m.layers[2] as tfl.Sequential).layers[0] as SplineActivation];
   for (const t of [0, 0.01, 0.1, 1]) {
     const expected = layers.map((l) => reluSlopesJs(l).flat().filter((a) => a > t).length);
-    const got = activeKnots(m, t);
+    const got = modelActiveKnots(m, t);
     expect(got.layers.map((l) => l.name)).toEqual(['s1', 'inner/deep']);
     expect(got.layers.map((l) => l.activeKnots)).toEqual(expected);
     expect(got.total).toBe(expected[0]! + expected[1]!);
   }
-  expect(activeKnots(m, 0).total).toBe(3 * 9 + 3 * 7);  // random coefficients: every knot active
+  expect(modelActiveKnots(m, 0).total).toBe(3 * 9 + 3 * 7);  // random coefficients: every knot active
   m.dispose();
 });
 
@@ -71,7 +71,7 @@ test('sparsify: threshold 0 changes nothing; a threshold removes exactly the sma
     else expect(a).toBeLessThan(1e-4);
   })));
   expect(() => sparsify(m, -1)).toThrow(/sparsify: expected threshold >= 0, got -1/);
-  expect(() => activeKnots(m, NaN)).toThrow(/activeKnots: expected threshold to be a finite number, got NaN/);
+  expect(() => modelActiveKnots(m, NaN)).toThrow(/^modelActiveKnots: expected threshold to be a finite number, got NaN$/);
   tf.dispose([x, y0, y1]);
   m.dispose();
 });

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {groupSort, lipschitzBound, losses, tv2, SpectralConv2D, SpectralDense, spectralConv2d,
+import {groupSort, lipschitzBound, losses, tv2Regularizer, SpectralConv2D, SpectralDense, spectralConv2d,
   spectralDense} from '@deepspline/lipschitz';
 import {linearPartMatrix, rng, rowsOf, spectralNormSvd, tv2Js, useCpu} from './helpers.js';
 
@@ -144,7 +144,7 @@ describe('spectral layers', () => {
       const model = tfl.sequential({layers: [
         spectralDense({units: 8, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({seed: 7})}),
         splineActivation({size: 21, range: 1, maxSlope: 1, init: 'abs',
-          coefficientsRegularizer: lambda > 0 ? tv2({lambda}) : undefined}),
+          coefficientsRegularizer: lambda > 0 ? tv2Regularizer({lambda}) : undefined}),
         spectralDense({units: 1, kernelInitializer: tfl.initializers.glorotUniform({seed: 8})}),
       ]});
       model.compile({optimizer: tf.train.adam(0.02), loss: losses.tauBinaryCrossentropy({tau: 16})});

@@ -5,9 +5,9 @@
  */
 import {unregisterKernel, util} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import {checkSplineArgs, checkSplineGradArgs, linearSplineForwardImpl, linearSplineGradImpl,
-  LinearSpline, LinearSplineGrad} from '@deepspline/core';
-import type {LinearSplineAttrs} from '@deepspline/core';
+import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {linearSplineForwardImpl, linearSplineGradImpl, splineGradKernelArgs, splineKernelArgs}
+  from '@deepspline/core/internal';
 import {allocationError, backendMemory, free, malloc, memoryOffset} from './backend.js';
 import type {WasmBackendLike} from './backend.js';
 import {instanceOn} from './binary.js';
@@ -75,15 +75,6 @@ export function checkTableBytes(C: number, K: number, perSegment: number): void 
   }
 }
 
-function attrsOf(attrs: unknown): LinearSplineAttrs {
-  return (attrs ?? {}) as LinearSplineAttrs;
-}
-
-function checkArgs(x: TensorInfo, coefficients: TensorInfo, attrs: LinearSplineAttrs) {
-  return checkSplineArgs({xShape: x.shape, xDtype: x.dtype, coefficientsShape: coefficients.shape,
-    coefficientsDtype: coefficients.dtype, start: attrs.start, step: attrs.step});
-}
-
 function heapValues(backend: WasmBackendLike, t: TensorInfo): Float32Array {
   return backend.readSync(t.dataId) as Float32Array;
 }
@@ -147,11 +138,9 @@ function coefficientsFinite(backend: WasmBackendLike, coefficients: TensorInfo, 
 }
 
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, coefficients} = inputs as {x: TensorInfo, coefficients: TensorInfo};
-  const a = attrsOf(attrs);
-  const {C, K, channels} = checkArgs(x, coefficients, a);
+  const a = splineKernelArgs<TensorInfo>(inputs, attrs);
+  const {x, coefficients, C, K, channels, size: n} = a;
   const b = backend as unknown as WasmBackendLike;
-  const n = util.sizeFromShape(x.shape);
   if (n === 0) return output(b, x.shape.slice());
   const kernels = attach(b);
   if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
@@ -169,13 +158,9 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
 };
 
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
-  const a = attrsOf(attrs);
-  const {C, K, channels} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start: a.start,
-    step: a.step, dyShape: dy.shape, dyDtype: dy.dtype});
+  const a = splineGradKernelArgs<TensorInfo>(inputs, attrs);
+  const {dy, x, coefficients, C, K, channels, size: n} = a;
   const b = backend as unknown as WasmBackendLike;
-  const n = util.sizeFromShape(x.shape);
   const kernels = attach(b);
   if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
     const {dx, dc} = linearSplineGradImpl(heapValues(b, dy), heapValues(b, x),

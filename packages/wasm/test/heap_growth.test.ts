@@ -5,11 +5,13 @@
  * stay exact. A fresh test file has a fresh backend with a small heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {LinearSpline, LinearSplineGrad, linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core';
+import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
 import {setWasmBinary} from '@deepspline/wasm';
 import type {WasmBinary} from '@deepspline/wasm';
 import {backendMemory} from '../src/backend';
-import {rng, sameBits, useWasm} from './helpers';
+import {rng, sameBits} from '@deepspline/testing';
+import {useWasm} from './helpers';
 
 beforeAll(useWasm);
 

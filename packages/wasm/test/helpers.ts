@@ -2,7 +2,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-export {rng} from '../../core/test/reference';
 
 /** Makes `wasm` the active backend (its .wasm binary loads from node_modules, offline). */
 export async function useWasm(): Promise<void> {
@@ -10,32 +9,37 @@ export async function useWasm(): Promise<void> {
   if (!ok || tf.getBackend() !== 'wasm') throw new Error('could not initialize the wasm backend');
 }
 
-/** Max over i of |a - b| / max(|b|, floor): the relative error, NaN/±Inf required to match. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number,
-    what: string, floor: ArrayLike<number> | number = 1e-30): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; ++i) {
-    const a = actual[i];
-    const e = expected[i];
-    if (!Number.isFinite(e) || !Number.isFinite(a)) {
-      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) {
-        throw new Error(`${what}[${i}]: got ${a}, expected ${e}`);
-      }
-      continue;
-    }
-    const f = typeof floor === 'number' ? floor : floor[i];
-    const tol = rel * Math.max(Math.abs(e), f);
-    if (!(Math.abs(a - e) <= tol)) {
-      throw new Error(`${what}[${i}]: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${tol})`);
-    }
-  }
+interface HeapModule {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
 }
 
-/** Whether two float32 arrays are bitwise equal (any NaN equals any NaN). */
-export function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; ++i) {
-    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
-  }
-  return true;
+/**
+ * Counts the wasm backend's heap blocks: wraps its module's `_malloc`/`_free` (tfjs's own
+ * allocations and our kernels' scratch both go through them) and reports how many are live.
+ */
+export function trackHeapBlocks(): {install(): void, uninstall(): void, live(): number} {
+  const live = new Set<number>();
+  let original: HeapModule | null = null;
+  let module: HeapModule | null = null;
+  return {
+    install() {
+      module = (tf.backend() as unknown as {wasm: HeapModule}).wasm;
+      original = {_malloc: module._malloc, _free: module._free};
+      const o = original;
+      module._malloc = (n: number) => {
+        const p = o._malloc(n);
+        if (p !== 0) live.add(p >>> 0);
+        return p;
+      };
+      module._free = (p: number) => {
+        live.delete(p >>> 0);
+        o._free(p);
+      };
+    },
+    uninstall() {
+      if (module !== null && original !== null) Object.assign(module, original);
+    },
+    live: () => live.size,
+  };
 }

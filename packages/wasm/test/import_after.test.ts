@@ -2,8 +2,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import {LinearSpline, linearSpline, linearSplineForwardImpl, splineImplementation} from '@deepspline/core';
-import {expectClose, rng, useWasm} from './helpers';
+import {LinearSpline, linearSpline, splineImplementation} from '@deepspline/core';
+import {linearSplineForwardImpl} from '@deepspline/core/internal';
+import {expectClose, rng} from '@deepspline/testing';
+import {useWasm} from './helpers';
 
 const warn = jest.spyOn(console, 'warn');
 

@@ -4,11 +4,11 @@
  * Node's wasm backend is single-threaded, so the binaries are run directly on a shared
  * memory here, and the memory lookup is checked on a backend-shaped object.
  */
-import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core';
+import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
 import {backendMemory} from '../src/backend';
 import {instanceOn, isSharedMemory} from '../src/binary';
 import type {WasmBinary} from '../src/binary';
-import {expectClose, rng, sameBits} from './helpers';
+import {expectClose, rng, sameBits} from '@deepspline/testing';
 
 const memory = new WebAssembly.Memory({initial: 4, maximum: 32768, shared: true} as WebAssembly.MemoryDescriptor);
 

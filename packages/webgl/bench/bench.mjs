@@ -7,10 +7,18 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
 import {openPage, ROOT} from '../../../test-browser/harness.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const quick = process.argv.includes('--quick');
+let quick;
+try {
+  quick = parseArgs({strict: true, options: {quick: {type: 'boolean'}}}).values.quick ?? false;
+} catch (e) {
+  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
+  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\nusage: node packages/webgl/bench/bench.mjs [--quick]`);
+  process.exit(2);
+}
 // The fallback's backward (tfjs's webgl UnsortedSegmentSum) takes seconds per call here:
 // fewer samples for the forward+backward rows.
 const configs = [

@@ -19,11 +19,10 @@
  *     {start: -1, step: 1}).print();                         // [0, 0.5, 3]
  * ```
  *
+ * The GLSL programs are in `@deepspline/webgl/internal`.
+ *
  * @packageDocumentation
  */
 import './register_webgl.js';
 
 export {linearSplineGradWebGLConfig, linearSplineWebGLConfig} from './kernels.js';
-export {LinearSplineDcPartialProgram, LinearSplineDcSumProgram, LinearSplineDxProgram,
-  LinearSplineProgram, reductionPlan} from './programs.js';
-export type {ReductionPlan} from './programs.js';

@@ -7,28 +7,17 @@
 import {env} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import type {MathBackendWebGL} from '@tensorflow/tfjs-backend-webgl';
-import {checkSplineArgs, checkSplineGradArgs, LinearSpline, LinearSplineGrad} from '@deepspline/core';
-import type {LinearSplineAttrs} from '@deepspline/core';
+import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {splineGradKernelArgs, splineKernelArgs} from '@deepspline/core/internal';
 import {gridUniformValues, LinearSplineDcPartialProgram, LinearSplineDcSumProgram,
   LinearSplineDxProgram, LinearSplineProgram, reductionPlan} from './programs.js';
-
-function attrsOf(attrs: unknown): LinearSplineAttrs {
-  return (attrs ?? {}) as LinearSplineAttrs;
-}
 
 function webglVersion(): number {
   return env().getNumber('WEBGL_VERSION');
 }
 
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {x, coefficients} = inputs as {x: TensorInfo, coefficients: TensorInfo};
-  const {start, step} = attrsOf(attrs);
-  const {C, K} = checkSplineArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step});
+  const {x, coefficients, start, step, C, K} = splineKernelArgs<TensorInfo>(inputs, attrs);
   const webgl = backend as MathBackendWebGL;
   const program = new LinearSplineProgram(x.shape, C, K, webglVersion());
   return webgl.runWebGLProgram(program, [x, coefficients], 'float32',
@@ -36,17 +25,13 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
 };
 
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
-  const {dy, x, coefficients} = inputs as {dy: TensorInfo, x: TensorInfo, coefficients: TensorInfo};
-  const {start, step} = attrsOf(attrs);
-  const {C, K, channels} = checkSplineGradArgs({xShape: x.shape, xDtype: x.dtype,
-    coefficientsShape: coefficients.shape, coefficientsDtype: coefficients.dtype, start, step,
-    dyShape: dy.shape, dyDtype: dy.dtype});
+  const {dy, x, coefficients, start, step, C, K, channels, size: n} =
+    splineGradKernelArgs<TensorInfo>(inputs, attrs);
   const webgl = backend as MathBackendWebGL;
   const version = webglVersion();
   const uniforms = gridUniformValues(start, step);
   const dx = webgl.runWebGLProgram(new LinearSplineDxProgram(x.shape, C, K, version),
     [dy, x, coefficients], 'float32', uniforms);
-  const n = sizeOf(x.shape);
   if (n === 0) {
     return [dx, webgl.makeTensorInfo([C, K], 'float32', new Float32Array(C * K))];
   }

@@ -2,8 +2,8 @@
 // headless Chromium by test/browser/webgl.test.ts, `npm run test:browser`).
 import * as tf from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
-import {LinearSplineDcPartialProgram, LinearSplineDcSumProgram, LinearSplineDxProgram,
-  LinearSplineProgram, linearSplineGradWebGLConfig, linearSplineWebGLConfig, reductionPlan} from '@deepspline/webgl';
+import {linearSplineGradWebGLConfig, linearSplineWebGLConfig} from '@deepspline/webgl';
+import {LinearSplineDcPartialProgram, LinearSplineDcSumProgram, LinearSplineDxProgram, LinearSplineProgram, reductionPlan} from '@deepspline/webgl/internal';
 
 test("import registers both kernels for 'webgl' (the op needs both to choose them)", () => {
   expect(tf.getKernel(LinearSpline, 'webgl')).toBe(linearSplineWebGLConfig);

@@ -1,99 +1,20 @@
 // Page script of the @deepspline/webgl browser tests, bundled by test-browser/harness.ts.
-// Exposes `window.suite`; every check computes its reference independently of the webgl
-// kernels: with the cpu rule of @deepspline/core (`linearSplineForwardImpl` /
-// `linearSplineGradImpl`, float64 arithmetic) on the same float32 inputs.
+// Exposes `window.suite`: the shared kernel conformance suite of @deepspline/testing (run in
+// the page, reported to the test), and what only webgl has (packed input textures, the two-stage
+// reduction, precision far from the origin, WebGL 1, a fit), each compared with the cpu rule
+// of @deepspline/core (float64 arithmetic) on the same float32 inputs.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {linearSpline, linearSplineForwardImpl, linearSplineGradImpl, setSplineImplementation,
-  splineImplementation} from '@deepspline/core';
+import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
+import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
 import {splineActivation} from '@deepspline/layers';
-import {reductionPlan} from '@deepspline/webgl';
-import {rng} from '../../../core/test/reference';
+import '@deepspline/webgl';
+import {reductionPlan} from '@deepspline/webgl/internal';
+import {compareValues, normal, randomCase, rng, rowSumAbsDy, runConformance} from '@deepspline/testing';
+import type {ConformanceOptions, SplineCase as Case} from '@deepspline/testing';
 
-function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
-
-interface Case {
-  xShape: number[];
-  C: number;
-  K: number;
-  start: number;
-  step: number;
-  x: Float32Array;
-  c: Float32Array;
-  dy: Float32Array;
-}
-
-interface Compare {
-  /** Max of |a - b| / max(|b|, 1) over finite reference values. */
-  maxRel: number;
-  /** Elements whose class (NaN, +Inf, -Inf, finite) differs. */
-  classMismatches: number;
-  /** Elements where both results are zero with different signs (+0 vs -0). */
-  zeroSignMismatches: number;
-  /** Elements of the webgl result that are -0. */
-  negativeZeros: number;
-  /** First few offending elements. */
-  examples: string[];
-}
-
-function cls(v: number): string {
-  return Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : 'finite';
-}
-
-function show(v: number): string {
-  return Object.is(v, -0) ? '-0' : String(v);
-}
-
-function compare(a: Float32Array, b: Float32Array, scale?: Float64Array): Compare {
-  let maxRel = 0;
-  let classMismatches = 0;
-  let zeroSignMismatches = 0;
-  let negativeZeros = 0;
-  const examples: string[] = [];
-  for (let i = 0; i < b.length; ++i) {
-    if (Object.is(a[i], -0)) negativeZeros++;
-    if (cls(a[i]) !== cls(b[i])) {
-      classMismatches++;
-      if (examples.length < 5) examples.push(`[${i}] got ${a[i]}, expected ${b[i]}`);
-      continue;
-    }
-    if (a[i] === 0 && b[i] === 0 && !Object.is(a[i], b[i])) {
-      zeroSignMismatches++;
-      if (examples.length < 5) examples.push(`[${i}] got ${show(a[i])}, expected ${show(b[i])}`);
-      continue;
-    }
-    if (cls(b[i]) !== 'finite') continue;
-    const rel = Math.abs(a[i] - b[i]) / (scale ? Math.max(scale[i], 1e-30) : Math.max(Math.abs(b[i]), 1));
-    if (rel > maxRel) maxRel = rel;
-  }
-  return {maxRel, classMismatches, zeroSignMismatches, negativeZeros, examples};
-}
-
-function randomCase(r: () => number, xShape: number[], shared: boolean, K: number): Case {
-  const n = xShape.reduce((a, b) => a * b, 1);
-  const channels = xShape.length === 0 ? 1 : xShape[xShape.length - 1];
-  const C = shared ? 1 : channels;
-  // binary-exact grids, so that "exactly on a knot" means the same in float32 and float64
-  const step = (1 + Math.floor(16 * r())) / 32;
-  const range = step * (K - 1) / 2;
-  const start = -range;
-  const x = new Float32Array(n);
-  for (let i = 0; i < n; ++i) {
-    const p = r();
-    // mostly inside the grid, some outside (extrapolation), some exactly on float32 knots
-    x[i] = p < 0.8 ? 1.2 * range * (2 * r() - 1) : p < 0.9 ? 4 * range * normal(r) :
-      Math.fround(start + Math.floor(r() * K) * step);
-  }
-  const c = new Float32Array(C * K).map(() => normal(r));
-  const dy = new Float32Array(n).map(() => normal(r));
-  return {xShape, C, K, start, step, x, c, dy};
-}
-
-/** Runs the kernels on webgl through the op and tf.grads; returns y, dx, dc as arrays. */
 /**
  * `x` as a webgl tensor; with `packed`, as the (packed, lazily unpacked) output of a matMul
  * by the identity, so that the kernels get a packed texture of another shape to read.
@@ -132,88 +53,17 @@ async function runWebgl(k: Case, packed = false):
   return out;
 }
 
-/** Per-coefficient sum of |dy| over the elements that feed it (the dc tolerance scale). */
-function dcScale(k: Case): Float64Array {
-  const channels = k.xShape.length === 0 ? 1 : k.xShape[k.xShape.length - 1];
-  const perRow = new Float64Array(k.C);
-  for (let i = 0; i < k.dy.length; ++i) {
-    perRow[k.C === 1 ? 0 : i % channels] += Math.abs(k.dy[i]);
-  }
-  const s = new Float64Array(k.C * k.K);
-  for (let i = 0; i < s.length; ++i) s[i] = perRow[Math.floor(i / k.K)];
-  return s;
-}
-
+/** y, dx against the cpu kernel over max(|y|, 1); dc over the sum of |dy| of its row. */
 async function check(k: Case, packed = false) {
   const got = await runWebgl(k, packed);
   const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
   const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
   return {
     shape: k.xShape, C: k.C, K: k.K, packedInput: got.packed,
-    y: compare(got.y, y),
-    dx: compare(got.dx, dx),
-    dc: compare(got.dc, dc, dcScale(k)),
+    y: compareValues(got.y, y),
+    dx: compareValues(got.dx, dx),
+    dc: compareValues(got.dc, dc, rowSumAbsDy(k)),
   };
-}
-
-/**
- * Special cases of core's README "Semantics" (the fixtures of core/test/special.test.ts and
- * more): `rows` are the coefficient rows (`C = rows.length`, or a shared spline when
- * `shared`), every input value of `xs` is given to every channel, `dy` cycles through
- * `dyCycle` in element order.
- */
-interface SpecialFixture {
-  name: string;
-  K: number;
-  start: number;
-  step: number;
-  rows: number[][];
-  xs: number[];
-  dyCycle: number[];
-  shared?: boolean;
-}
-
-const SPECIAL_FIXTURES: SpecialFixture[] = [{
-  // knots -1.5, -0.5, 0.5, 1.5. Row 0: +Inf ends the segment over 0 and starts the next one
-  // (segment 0 is finite); row 1: -Inf at the left end only; row 2: NaN inside (segment 2 is
-  // finite and flat); row 3: -Inf at the right end; row 4: all finite (control).
-  name: 'non-finite coefficients', K: 4, start: -1.5, step: 1,
-  rows: [[0, 0, Infinity, 1], [-Infinity, 1, 2, 3], [1, NaN, 2, 2], [3, 2, 1, -Infinity],
-    [1, -1, 0.5, 2]],
-  xs: [-Infinity, -3, -1.5, -1, -0.5, -0.25, -0, 0, 0.25, 0.5, 1, 1.5, 4, Infinity, NaN],
-  dyCycle: [-1, 0.5, -0],
-}, {
-  // a knot at 0: x = ±0 on it; coefficients -0 on flat segments (IEEE: y = c[k] = -0) and at
-  // the left end of sloped ones (IEEE at x = -0: -0 + (-0 - 0) s = -0); slopes ±0 (dx = ±0)
-  name: '-0 inputs and coefficients', K: 3, start: -1, step: 1,
-  rows: [[1, -0, 1], [-0, -0, -0], [0, -0, 1], [-0, -0, 2], [-1, -0, -0]],
-  xs: [-0, 0, -1, 1, -2, 2, -0.5, 0.5, Infinity, -Infinity],
-  dyCycle: [-1, 0.5, -0],
-}, {
-  // dy = -0 everywhere: dc[0] only receives (1 - f) dy = -0 - 0 = -0 (x = -2), dc[2] only
-  // f dy = -0 (x = 0.5); the sums must still be +0. 2 elements: one reduction stage.
-  name: 'dy = -0, one stage', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
-  xs: [-2, 0.5], dyCycle: [-0],
-}, {
-  // the same over 100 elements: the two-stage reduction (blocks of partial sums)
-  name: 'dy = -0, two stages', K: 3, start: -1, step: 1, rows: [[1, 2, 4]], shared: true,
-  xs: Array.from({length: 100}, (_v, i) => (i % 2 === 0 ? -2 : 0.5)), dyCycle: [-0],
-}];
-
-function specialCase(fx: SpecialFixture): Case {
-  const C = fx.shared ? 1 : fx.rows.length;
-  const channels = fx.shared ? 1 : C;
-  const x = new Float32Array(fx.xs.length * channels);
-  fx.xs.forEach((v, i) => x.fill(v, i * channels, (i + 1) * channels));
-  const dy = Float32Array.from(x, (_v, i) => fx.dyCycle[i % fx.dyCycle.length]);
-  return {xShape: fx.shared ? [fx.xs.length] : [fx.xs.length, C], C, K: fx.K, start: fx.start,
-    step: fx.step, x, c: Float32Array.from(fx.rows.flat()), dy};
-}
-
-function count(a: Float32Array, p: (v: number) => boolean): number {
-  let n = 0;
-  for (const v of a) n += p(v) ? 1 : 0;
-  return n;
 }
 
 async function useWebgl(): Promise<boolean> {
@@ -259,127 +109,24 @@ const suite = {
     };
   },
 
-  /** The kernels that one call runs on webgl: `fn` is 'forward' or 'backward'. */
-  async kernelsUsed(fn: 'forward' | 'backward') {
+  /**
+   * The shared conformance suite on webgl; the backend's memory is counted as the bytes of
+   * textures in use.
+   */
+  async conformance(options: ConformanceOptions) {
     await useWebgl();
-    const x = tf.randomNormal([8, 3]);
-    const c = tf.randomNormal([3, 5]);
-    const grid = {start: -1, step: 0.5};
-    const info = await tf.profile(() => fn === 'forward' ? linearSpline(x, c, grid) :
-      tf.grads((a: tf.Tensor, b: tf.Tensor) => linearSpline(a, b, grid))([x, c]));
-    tf.dispose(info.result as tf.Tensor | tf.Tensor[]);
-    tf.dispose([x, c]);
-    return info.kernelNames;
+    return runConformance({...options, liveAllocations: () =>
+      (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU});
   },
 
-  /** Parity on random shapes (ranks 0..6, shared and per-channel splines, K = 3..21). */
-  async parityRandom(seed: number, quick = false) {
+  /** Parity when x is read from packed textures (the usual case after a dense layer). */
+  async parityPacked(seed: number) {
     await useWebgl();
     const r = rng(seed);
-    const shapes: Array<[number[], boolean, number]> = [
-      [[], true, 3], [[1], false, 3], [[7], true, 4], [[5], false, 21], [[33, 4], false, 21],
-      [[33, 4], true, 5], [[200, 3], false, 11], [[3, 5, 6], false, 7], [[2, 3, 4, 5], false, 21],
-      [[2, 2, 3, 2, 3], false, 9], [[2, 1, 2, 3, 2, 3], true, 6], [[1000, 2], false, 21],
-      [[64, 16], false, 21], [[4096], true, 21], [[9, 17, 3], true, 3],
-    ];
     const results = [];
-    // quick: the first 11 shapes (every rank, shared and per-channel), no packed inputs
-    for (const [shape, shared, K] of quick ? shapes.slice(0, 11) : shapes) {
-      results.push(await check(randomCase(r, shape, shared, K)));
-    }
-    if (quick) return results;
-    // x read from packed textures (the usual case after a dense layer)
     for (const [shape, shared, K] of [[[33, 4], false, 21], [[3, 5, 6], false, 7],
       [[2, 3, 4, 5], true, 9], [[257, 3], false, 21]] as Array<[number[], boolean, number]>) {
       results.push(await check(randomCase(r, shape, shared, K), true));
-    }
-    return results;
-  },
-
-  /**
-   * Parity on the special values of spline-math.md (NaN, ±Inf, huge, subnormals, knots).
-   * `withHuge: false` drops ±3.4e38, whose float32 intermediate `(x - t_k) dy / step`
-   * overflows on the GPU (see README: the one deviation GLSL forces on dcoefficients).
-   */
-  async paritySpecial(withHuge: boolean) {
-    await useWebgl();
-    const specials = [NaN, Infinity, -Infinity, 1e-40, -1e-45, 0, -0,
-      -2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2, -2.25, 2.25, 1e30, -1e30, 0.75, -1.75, 1e-7,
-      ...(withHuge ? [3.4e38, -3.4e38] : [])];
-    const n = specials.length;
-    const x = Float32Array.from(specials);
-    const results = [];
-    // K = 9 on [-2, 2] (step 0.5, binary-exact knots); two channels: one with flat end
-    // segments (the limit at ±Inf is the end coefficient), one with non-zero end slopes.
-    const c = Float32Array.from([1, 1, 0.5, -0.25, 0, 0.75, 2, -1, -1,
-      -3, -1, 0, 0.5, 0.25, 0, 1, 2.5, 4]);
-    for (const [C, cs] of [[2, c], [1, c.slice(0, 9)], [1, c.slice(9)]] as Array<[number, Float32Array]>) {
-      const xs = C === 2 ? Float32Array.from(specials.flatMap((v) => [v, v])) : x;
-      const shape = C === 2 ? [n, 2] : [n];
-      const dy = new Float32Array(xs.length).map((_, i) => (i % 3 === 0 ? 1 : i % 3 === 1 ? -0.5 : 2));
-      const k: Case = {xShape: shape, C, K: 9, start: -2, step: 0.5, x: xs, c: cs, dy};
-      const got = await runWebgl(k);
-      const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
-      const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
-      results.push({
-        C, y: compare(got.y, y), dx: compare(got.dx, dx), dc: compare(got.dc, dc, dcScale(k)),
-        got: {y: Array.from(got.y).map(String), dc: Array.from(got.dc).map(String)},
-        expected: {y: Array.from(y).map(String), dc: Array.from(dc).map(String)},
-      });
-    }
-    return results;
-  },
-
-  /**
-   * The special cases of core's README "Semantics" against the cpu kernel: non-finite
-   * coefficients (y = dx = NaN on the segments that use them), -0 (y and dc never -0, dx with
-   * IEEE's sign). Also counts what the reference holds, so that a test can tell the fixtures
-   * exercise the rules.
-   */
-  async specialCases() {
-    await useWebgl();
-    const results = [];
-    for (const fx of SPECIAL_FIXTURES) {
-      const k = specialCase(fx);
-      const got = await runWebgl(k);
-      const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
-      const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
-      results.push({
-        name: fx.name, shape: k.xShape, C: k.C, K: k.K,
-        y: compare(got.y, y), dx: compare(got.dx, dx), dc: compare(got.dc, dc, dcScale(k)),
-        reference: {nanY: count(y, Number.isNaN), nanDx: count(dx, Number.isNaN),
-          finiteY: count(y, Number.isFinite), negativeZeroDx: count(dx, (v) => Object.is(v, -0)),
-          positiveZeroDx: count(dx, (v) => Object.is(v, 0)), zeroY: count(y, (v) => v === 0),
-          zeroDc: count(dc, (v) => v === 0)},
-      });
-    }
-    return results;
-  },
-
-  /**
-   * Empty inputs, zero channels included: shapes and values of y, dx and dc on webgl and from
-   * the cpu kernel.
-   */
-  async zeroChannels() {
-    await useWebgl();
-    const K = 5;
-    const results = [];
-    for (const [xShape, C] of [[[3, 0], 0], [[3, 0], 1], [[0, 4], 4], [[0, 4], 1], [[2, 0, 3], 3]] as
-        Array<[number[], number]>) {
-      const x = tf.zeros(xShape);
-      const c = tf.ones([C, K]);
-      const dy = tf.zeros(xShape);
-      const grid = {start: -1, step: 0.5};
-      const y = linearSpline(x, c, grid);
-      // dy given to tf.grads: tfjs 4.22's webgl Sum fails on a [3, 0] tensor
-      const [dx, dc] = tf.grads((a: tf.Tensor, b: tf.Tensor) => linearSpline(a, b, grid))([x, c], dy);
-      const expected = linearSplineGradImpl(new Float32Array(0), new Float32Array(0),
-        new Float32Array(C * K).fill(1), C, K, grid.start, grid.step);
-      results.push({xShape, C,
-        got: {y: y.shape, dx: dx.shape, dc: dc.shape, dcValues: Array.from(await dc.data()).map(show),
-          yLength: (await y.data()).length, dxLength: (await dx.data()).length},
-        expected: {dcValues: Array.from(expected.dc).map(show)}});
-      tf.dispose([x, c, dy, y, dx, dc]);
     }
     return results;
   },
@@ -458,47 +205,6 @@ const suite = {
     return results;
   },
 
-  /** Tensor leaks: numTensors and webgl textures before/after forward+backward calls. */
-  async leaks() {
-    await useWebgl();
-    const x = tf.randomNormal([300, 4]);
-    const c = tf.randomNormal([4, 21]);
-    const grid = {start: -2, step: 0.2};
-    const run = () => {
-      const y = linearSpline(x, c, grid);
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(linearSpline(a, b, grid)))([x, c]);
-      return Promise.all([y.data(), g[0].data(), g[1].data()]).then(() => tf.dispose([y, ...g]));
-    };
-    await run();
-    const before = tf.memory().numTensors;
-    const bytesBefore = (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
-    for (let i = 0; i < 5; ++i) await run();
-    const after = tf.memory().numTensors;
-    const bytesAfter = (tf.memory() as unknown as {numBytesInGPU: number}).numBytesInGPU;
-    tf.dispose([x, c]);
-    return {before, after, bytesBefore, bytesAfter};
-  },
-
-  /** Errors of a direct kernel call with bad input (checkSplineArgs runs in the kernel). */
-  async badInput() {
-    await useWebgl();
-    const messages: string[] = [];
-    const x = tf.zeros([4, 3]);
-    for (const [c, attrs] of [[tf.zeros([2, 5]), {start: -1, step: 0.5}],
-      [tf.zeros([3, 2]), {start: -1, step: 0.5}], [tf.zeros([3, 5]), {start: -1, step: 0}],
-      [tf.zeros([3, 5], 'int32'), {start: -1, step: 0.5}]] as Array<[tf.Tensor, {start: number, step: number}]>) {
-      try {
-        tf.engine().runKernel('LinearSpline', {x, coefficients: c}, attrs);
-        messages.push('no error');
-      } catch (e) {
-        messages.push(String((e as Error).message));
-      }
-      c.dispose();
-    }
-    x.dispose();
-    return messages;
-  },
-
   /** A small model with spline activations trained with fit on webgl. */
   async train() {
     await useWebgl();
@@ -512,7 +218,7 @@ const suite = {
       const b = 2 * r() - 1;
       xs[2 * i] = a;
       xs[2 * i + 1] = b;
-      ys[i] = a * a + b * b < 2 / Math.PI ? 1 : 0;     // the "circle" task of spline-math.md
+      ys[i] = a * a + b * b < 2 / Math.PI ? 1 : 0;     // the "circle" task of the paper's 2-D benchmark
     }
     const x = tf.tensor2d(xs, [n, 2]);
     const y = tf.tensor2d(ys, [n, 1]);
