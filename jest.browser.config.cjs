@@ -1,15 +1,17 @@
 // Browser tests (`npm run test:browser`): jest in Node drives headless Chromium
 // (scripts/chromium.mjs, WebGL through SwiftShader); each test bundles its page script with
 // esbuild from the TypeScript sources (test-browser/harness.ts). Picks up
-// packages/*/test/browser/**/*.test.ts and docs/test/browser/**/*.test.ts.
+// packages/*/test/browser/**/*.test.ts, docs/test/browser/**/*.test.ts and test/browser/**/*.test.ts
+// (the script-tag bundles, on the built packages).
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/packages', '<rootDir>/docs'],
+  roots: ['<rootDir>/packages', '<rootDir>/docs', '<rootDir>/test'],
   testMatch: [
     '<rootDir>/packages/*/test/browser/**/*.test.ts',
     '<rootDir>/docs/test/browser/**/*.test.ts',
+    '<rootDir>/test/browser/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

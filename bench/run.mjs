@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark of the linear-spline activation (`npm run bench`, which builds the packages first;
 // this script imports their dist builds). Not a test: it prints a table and writes
-// bench/results.json. All numbers of one table come from the same run; cases are interleaved
+// bench/results.json (structured rows: bench/report.mjs renders them into the READMEs'
+// tables, `node bench/report.mjs --write`). All numbers of one table come from the same run; cases are interleaved
 // round by round (every case once per round) so that machine load drifts hit all of them
 // alike, and each figure is the median over its rounds.
 //
@@ -26,16 +27,19 @@ import {setWasmBinary, wasmKernelInfo} from '@deepspline/wasm';
 import {exportToStandardLayers, splineActivation} from '@deepspline/layers';
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {cpus} from 'node:os';
-import {dirname, resolve} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+import {opRows, SECTIONS} from './report.mjs';
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const exportOnly = args.includes('--export-only');
-const outIndex = args.indexOf('--out');
-const here = dirname(fileURLToPath(import.meta.url));
-const outFile = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(here, 'results.json');
-function join(...p) { return resolve(...p); }
+const {values: args} = parseArgs({options: {
+  'quick': {type: 'boolean', default: false},
+  'export-only': {type: 'boolean', default: false},
+  'out': {type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results.json')},
+}});
+const quick = args.quick;
+const exportOnly = args['export-only'];
+const outFile = resolve(args.out);
 
 const ROWS = 4096;
 const CH = 256;
@@ -224,63 +228,21 @@ async function exportBench(backend) {
   return {ms, params, layers};
 }
 
-function exportTable(results) {
-  const lines = [`Deploying without the plugin: 256-256-256-256-10 MLP, SplineActivation size 21 ` +
-    `(per-channel), predict on ${EXPORT_BATCH} x 256 (median ms; ratio to the spline model's, same run)`,
-    '| model | layers | parameters | wasm ms | wasm / spline | cpu ms | cpu / spline |', '|---|---|---|---|---|---|---|'];
-  const {wasm, cpu} = results;
-  for (const name of Object.keys(wasm.ms)) {
-    lines.push(`| ${name} | ${wasm.layers[name]} | ${wasm.params[name]} | ${fmt(wasm.ms[name])} | ` +
-      `${fmt(wasm.ms[name] / wasm.ms.spline)}x | ${fmt(cpu.ms[name])} | ${fmt(cpu.ms[name] / cpu.ms.spline)}x |`);
-  }
-  return lines.join('\n');
+/** The standard-export rows of results.json from the wasm and cpu measurements of exportBench. */
+function exportRows({wasm, cpu}) {
+  return Object.keys(wasm.ms).map((model) => ({model: model === 'spline' ? 'spline (this plugin)' : model,
+    layers: wasm.layers[model], parameters: wasm.params[model], ms: {wasm: wasm.ms[model], cpu: cpu.ms[model]},
+    overSpline: {wasm: wasm.ms[model] / wasm.ms.spline, cpu: cpu.ms[model] / cpu.ms.spline}}));
 }
 
-const fmt = (v, d = 2) => (v >= 100 ? v.toFixed(0) : v.toFixed(d));
-
-function opTable(backend, ms) {
-  const relu = ms['relu fwd'];
-  const reluFb = ms['relu fwd+bwd'];
-  const lines = [`${backend} backend, ${ROWS}x${CH} float32 (median ms; ratio to relu's)`,
-    '| op | K | fwd ms | fwd / relu | fwd+bwd ms | fwd+bwd / relu\'s | fallback / kernel (fwd, fwd+bwd) |',
-    '|---|---|---|---|---|---|---|'];
-  for (const op of ['relu', 'prelu']) {
-    lines.push(`| tf.${op} | - | ${fmt(ms[`${op} fwd`])} | ${fmt(ms[`${op} fwd`] / relu)}x | ` +
-      `${fmt(ms[`${op} fwd+bwd`])} | ${fmt(ms[`${op} fwd+bwd`] / reluFb)}x | |`);
-  }
-  const names = {kernel: backend === 'wasm' ? 'wasm kernel (SIMD)' : 'JS kernel',
-    scalar: 'wasm kernel (scalar binary)', fallback: 'fallback'};
-  for (const impl of ['kernel', 'scalar', 'fallback']) {
-    if (ms[`${impl} K=${KS[0]} fwd`] === undefined) continue;
-    for (const K of KS) {
-      const f = ms[`${impl} K=${K} fwd`];
-      const fb = ms[`${impl} K=${K} fwd+bwd`];
-      const speedup = impl !== 'fallback' ?
-        `${fmt(ms[`fallback K=${K} fwd`] / f, 1)}x, ${fmt(ms[`fallback K=${K} fwd+bwd`] / fb, 1)}x` : '';
-      lines.push(`| spline ${names[impl]} ` +
-        `| ${K} | ${fmt(f)} | ${fmt(f / relu)}x | ${fmt(fb)} | ${fmt(fb / reluFb)}x | ${speedup} |`);
-    }
-  }
-  return lines.join('\n');
-}
-
-function otherInputsTable(ms) {
-  const relu = ms['relu fwd'];
-  const row = (what, K, key, ref) => `| ${what} | ${K} | ${fmt(ms[key])} | ${fmt(ms[key] / relu)}x | ` +
-    `${fmt(ms[ref])} | ${fmt(ms[ref] / relu)}x |`;
-  return ['wasm kernel (SIMD) forward on other inputs, same run (informative; per-channel, uniform x for comparison)',
-    '| input | K | fwd ms | fwd / relu | per-channel, uniform x: ms | fwd / relu |', '|---|---|---|---|---|---|',
-    row('one spline shared by all 256 channels', 21, 'shared K=21 fwd', 'kernel K=21 fwd'),
-    row('one spline shared by all 256 channels', 101, 'shared K=101 fwd', 'kernel K=101 fwd'),
-    row('per-channel, every other x an exact 0 (a knot)', 21, 'zeros K=21 fwd', 'kernel K=21 fwd'),
-  ].join('\n');
-}
+const standardExport = (measured) => ({source: 'this run', batch: EXPORT_BATCH, rows: exportRows(measured)});
 
 const bestMs = {};
 const info = wasmKernelInfo();
 log(`@deepspline/wasm: ${JSON.stringify(info)}`);
 if (exportOnly) {
-  console.log(exportTable({wasm: await exportBench('wasm'), cpu: await exportBench('cpu')}));
+  const rows = standardExport({wasm: await exportBench('wasm'), cpu: await exportBench('cpu')});
+  console.log(SECTIONS['layers-export']({standardExport: rows}));
   process.exit(0);
 }
 const wasm = await opBench('wasm');
@@ -303,40 +265,33 @@ const targets = [
 ].map((t) => ({...t, met: t.lower ? t.value <= t.target : t.value >= t.target}));
 // The same ratios from the fastest round of each case (less sensitive to other processes on a
 // shared machine; informative only, the targets are judged on medians).
-const bestRatios = {
-  'wasm forward / relu (worst K)': worst(bestMs.wasm, 'fwd', bestMs.wasm['relu fwd']),
-  'wasm fwd+bwd / relu fwd+bwd (worst K)': worst(bestMs.wasm, 'fwd+bwd', bestMs.wasm['relu fwd+bwd']),
-  'wasm fallback / kernel, forward (least K)': leastSpeedup(bestMs.wasm, 'fwd'),
-  'cpu fallback / kernel, forward (least K)': leastSpeedup(bestMs.cpu, 'fwd'),
-  'wasm scalar / SIMD binary, forward (least K)':
-    Math.min(...KS.map((K) => bestMs.wasm[`scalar K=${K} fwd`] / bestMs.wasm[`kernel K=${K} fwd`])),
-};
-
-const tables = [opTable('wasm', wasm), otherInputsTable(wasm), opTable('cpu', cpu),
-  ['Training, 3-layer 256-unit MLP (256-256-256-256-10), batch 256, Adam, wasm backend',
-    '| activation | samples/s | ratio to relu |', '|---|---|---|',
-    ...Object.entries(train).map(([k, v]) => `| ${k} | ${fmt(v, 0)} | ${fmt(v / train.relu)}x |`)].join('\n'),
-  exportTable(exported),
-  ['Targets (same-run ratios of medians)', '| target | value | met |', '|---|---|---|',
-    ...targets.map((t) => `| ${t.name} | ${fmt(t.value)} | ${t.met ? 'yes' : 'NO'} |`)].join('\n'),
-  ['Same ratios from the fastest round of each case (informative)', '| ratio | value |', '|---|---|',
-    ...Object.entries(bestRatios).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n')];
-console.log(tables.join('\n\n'));
+const bestRatios = [
+  ['wasm forward / relu (worst K)', worst(bestMs.wasm, 'fwd', bestMs.wasm['relu fwd'])],
+  ['wasm fwd+bwd / relu fwd+bwd (worst K)', worst(bestMs.wasm, 'fwd+bwd', bestMs.wasm['relu fwd+bwd'])],
+  ['wasm fallback / kernel, forward (least K)', leastSpeedup(bestMs.wasm, 'fwd')],
+  ['cpu fallback / kernel, forward (least K)', leastSpeedup(bestMs.cpu, 'fwd')],
+  ['wasm scalar / SIMD binary, forward (least K)',
+    Math.min(...KS.map((K) => bestMs.wasm[`scalar K=${K} fwd`] / bestMs.wasm[`kernel K=${K} fwd`]))],
+].map(([name, value]) => ({name, value}));
 
 const results = {
+  format: 2,
   date: new Date().toISOString(),
   machine: {cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
     tfjs: tf.version_core, wasmKernels: info},
   config: {rows: ROWS, channels: CH, Ks: KS, range: RANGE, fastRounds: FAST_ROUNDS, slowRounds: SLOW_ROUNDS,
     quick},
-  medianMs: {wasm, cpu},
-  bestMs,
-  bestRatios,
-  trainingSamplesPerSecond: train,
-  standardExport: exported,
+  ops: [...opRows('wasm', wasm, bestMs.wasm, KS), ...opRows('cpu', cpu, bestMs.cpu, KS)],
+  training: Object.entries(train).map(([name, samplesPerSecond]) => {
+    const [, activation, impl] = /^(\w+)(?: \((wasm kernel|fallback)\))?$/.exec(name);
+    return {activation, implementation: impl == null ? null : impl === 'wasm kernel' ? 'kernel' : 'fallback',
+      samplesPerSecond, overRelu: samplesPerSecond / train.relu};
+  }),
+  standardExport: standardExport(exported),
   targets,
-  table: tables.join('\n\n'),
+  bestRatios,
 };
+console.log([SECTIONS['wasm-tables'](results), SECTIONS['layers-export'](results)].join('\n\n'));
 mkdirSync(dirname(outFile), {recursive: true});
 writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
-log(`wrote ${outFile}`);
+log(`wrote ${outFile}; \`node bench/report.mjs --write\` updates the READMEs`);

@@ -1,20 +1,29 @@
 #!/usr/bin/env node
-// Builds the package in the current directory: ESM + declarations with `tsc -b` (project
-// references build dependencies first), then CommonJS into dist/cjs, then the small
-// package.json markers that tell Node which module system each folder uses.
+// Builds the package in the current directory:
+//   dist/esm   ES modules + declarations (`tsc -b`: project references build dependencies first)
+//   dist/cjs   CommonJS + declarations (what Node loads for both `import` and `require`)
+//   dist/deepspline-<name>.min.js   a minified script-tag bundle on the `tf` global (published packages)
+// then the small package.json markers that tell Node (and TypeScript) which module system
+// each folder uses, and inlines the TypeScript sources into every source map (the sources
+// are not shipped).
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
-import {join} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
+import {build} from 'esbuild';
+import {umdGlobalName, umdExternals} from './umd-globals.mjs';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
+const fail = (msg) => {
+  console.error(`build failed in ${process.cwd()}: ${msg}`);
+  process.exit(1);
+};
 const run = (args) => {
   try {
     execFileSync(process.execPath, [tsc, ...args], {stdio: 'inherit'});
   } catch {
-    console.error(`build failed in ${process.cwd()}: tsc ${args.join(' ')}`);
-    process.exit(1);
+    fail(`tsc ${args.join(' ')}`);
   }
 };
 
@@ -24,9 +33,8 @@ mkdirSync('dist', {recursive: true});
 writeFileSync(cjsConfig, JSON.stringify({
   extends: '../tsconfig.json',
   compilerOptions: {
-    module: 'CommonJS', moduleResolution: 'Node10', outDir: 'cjs', declaration: false,
-    declarationMap: false, declarationDir: null, composite: false, incremental: false,
-    tsBuildInfoFile: null,
+    module: 'CommonJS', moduleResolution: 'Node10', outDir: 'cjs', composite: false,
+    incremental: false, tsBuildInfoFile: null,
   },
 }, null, 2));
 run(['-p', cjsConfig]);
@@ -35,3 +43,41 @@ for (const [dir, type] of [['dist/esm', 'module'], ['dist/cjs', 'commonjs']]) {
   mkdirSync(dir, {recursive: true});
   writeFileSync(join(dir, 'package.json'), JSON.stringify({type}) + '\n');
 }
+
+/** Adds `sourcesContent` to a tsc source map (`.js.map` or `.d.ts.map`) from the sources it names. */
+function inlineSources(mapFile) {
+  const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+  const base = resolve(dirname(mapFile), map.sourceRoot ?? '');
+  map.sourcesContent = map.sources.map((s) => readFileSync(resolve(base, s), 'utf8'));
+  writeFileSync(mapFile, JSON.stringify(map));
+}
+for (const dir of ['dist/esm', 'dist/cjs']) {
+  for (const f of readdirSync(dir, {recursive: true})) if (f.endsWith('.map')) inlineSources(join(dir, f));
+}
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+// A private (unpublished) workspace package needs no script-tag bundle.
+if (pkg.private) process.exit(0);
+const globalName = umdGlobalName(pkg.name);
+const outfile = `dist/deepspline-${pkg.name.slice('@deepspline/'.length)}.min.js`;
+if (pkg.unpkg !== `./${outfile}` || pkg.jsdelivr !== `./${outfile}`) {
+  fail(`package.json: unpkg and jsdelivr must be "./${outfile}", got ${pkg.unpkg} and ${pkg.jsdelivr}`);
+}
+// A package with an `/internal` subpath (backend-author internals) exposes it on its global
+// too, as `.internal`: other bundles import it from there.
+const internal = existsSync('src/internal.ts');
+await build({
+  ...(internal ? {stdin: {contents: "export * from './src/index.ts';\nexport * as internal from './src/internal.ts';\n",
+    resolveDir: process.cwd(), sourcefile: 'generated:bundle-entry.ts', loader: 'ts'}} : {entryPoints: ['src/index.ts']}),
+  outfile,
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  format: 'iife',
+  globalName,
+  platform: 'browser',
+  target: 'es2020',
+  banner: {js: `/** ${pkg.name} ${pkg.version} (${pkg.license}): script-tag build on the tf global, as ${globalName} */`},
+  plugins: [umdExternals],
+  logLevel: 'warning',
+}).catch((e) => fail(`esbuild ${outfile}: ${e.message}`));

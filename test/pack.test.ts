@@ -1,83 +1,233 @@
 /**
- * Every published package packs its entry points (ESM, CJS), type declarations, README and
- * nothing it should not. Runs on the built packages: `npm test` builds first.
+ * The published packages, checked on their packed tarballs (packed once, here, from the
+ * built packages: `npm test` builds first): contents, metadata, types (attw), lint (publint),
+ * source maps, a no-network publish dry run, the lerna release configuration, and one copy
+ * of each package in a Node process that both imports and requires them.
  */
-import {execFileSync} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {execFileSync, spawnSync} from 'node:child_process';
+import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
+  writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {dirname, join, posix} from 'node:path';
 
 const root = join(__dirname, '..');
 const packagesDir = join(root, 'packages');
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 interface PackageJson {
   name: string;
+  version: string;
+  description?: string;
   private?: boolean;
+  license?: string;
   main?: string;
   module?: string;
   types?: string;
-  exports?: Record<string, string | Record<string, string>>;
+  unpkg?: string;
+  jsdelivr?: string;
+  homepage?: string;
+  bugs?: {url: string};
+  repository?: {type: string, url: string, directory: string};
+  engines?: Record<string, string>;
+  publishConfig?: {access?: string};
+  exports?: Record<string, unknown>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
-  files?: string[];
 }
 
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
 const packages = readdirSync(packagesDir)
   .filter((d) => existsSync(join(packagesDir, d, 'package.json')))
-  .map((d) => ({dir: join(packagesDir, d),
+  .map((d) => ({short: d, dir: join(packagesDir, d),
     pkg: JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')) as PackageJson}))
   .filter(({pkg}) => !pkg.private);
 
-function entryPoints(pkg: PackageJson): string[] {
-  const out = new Set<string>();
-  for (const f of [pkg.main, pkg.module, pkg.types]) if (f) out.add(f);
-  const dot = pkg.exports?.['.'];
-  if (dot && typeof dot === 'object') {
-    for (const v of Object.values(dot)) if (typeof v === 'string') out.add(v);
-  }
-  return [...out].map((f) => f.replace(/^\.\//, ''));
-}
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args,
+  {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000});
 
-test('the core and layers packages are published', () => {
-  const names = packages.map(({pkg}) => pkg.name);
-  expect(names).toEqual(expect.arrayContaining(['@deepspline/core', '@deepspline/layers']));
+interface Packed {tarball: string; files: string[]; size: number; unpacked: string}
+const work = mkdtempSync(join(tmpdir(), 'deepspline-pack-'));
+const project = join(work, 'project');
+const packed: Record<string, Packed> = {};
+
+beforeAll(() => {
+  for (const {dir, pkg} of packages) {
+    const umd = pkg.unpkg?.replace(/^\.\//, '');
+    if (umd == null || !existsSync(join(dir, umd))) {
+      throw new Error(`${pkg.name}: ${umd ?? 'the unpkg bundle'} is missing; run \`npm run build\` before the tests`);
+    }
+    const [info] = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], dir));
+    const unpacked = join(project, 'node_modules', ...pkg.name.split('/'));
+    mkdirSync(unpacked, {recursive: true});
+    run('tar', ['-xzf', join(work, info.filename), '-C', unpacked, '--strip-components=1'], work);
+    packed[pkg.name] = {tarball: join(work, info.filename), size: info.size, unpacked,
+      files: (info.files as Array<{path: string}>).map((f) => f.path)};
+  }
+  // The project resolves tfjs from this repository (one copy, as npm would install it).
+  symlinkSync(join(root, 'node_modules', '@tensorflow'), join(project, 'node_modules', '@tensorflow'), 'dir');
+  writeFileSync(join(project, 'package.json'), JSON.stringify({name: 'consumer', private: true}));
+}, 300000);
+
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+
+test('the six packages are published', () => {
+  expect(packages.map(({pkg}) => pkg.name).sort()).toEqual(['@deepspline/core', '@deepspline/layers',
+    '@deepspline/lipschitz', '@deepspline/wasm', '@deepspline/webgl', '@deepspline/webgpu']);
 });
 
-describe.each(packages.map(({dir, pkg}) => [pkg.name, dir, pkg] as [string, string, PackageJson]))(
-    '%s', (_name, dir, pkg) => {
-  test('npm pack contains the entry points, types and README, and no sources or tests', () => {
-    const entries = entryPoints(pkg);
-    for (const e of entries) {
-      if (!existsSync(join(dir, e))) {
-        throw new Error(`${pkg.name}: ${e} is missing; run \`npm run build\` before the tests`);
+test('the root LICENSE is the Apache License 2.0 text', () => {
+  const text = readFileSync(join(root, 'LICENSE'), 'utf8');
+  expect(text).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004\s+http:\/\/www\.apache\.org\/licenses\//);
+  expect(text).toContain('END OF TERMS AND CONDITIONS');
+  expect(text.length).toBeGreaterThan(11000);
+  expect(rootPkg.license).toBe('Apache-2.0');
+});
+
+test('sibling peer ranges admit the siblings\' versions (scripts/sync-peer-ranges.mjs --check)', () => {
+  expect(() => run(process.execPath, [join(root, 'scripts', 'sync-peer-ranges.mjs'), '--check'], root))
+    .not.toThrow();
+});
+
+describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as const))(
+    '%s', (name, short, dir, pkg) => {
+  const p = () => packed[name];
+
+  test('the tarball holds both builds with their types, the script-tag bundle, README, LICENSE and CHANGELOG, ' +
+      'and no sources or tests', () => {
+    const expected = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/esm/index.js',
+      'dist/esm/index.d.ts', 'dist/esm/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
+      'dist/cjs/package.json', `dist/deepspline-${short}.min.js`, `dist/deepspline-${short}.min.js.map`];
+    expect(p().files).toEqual(expect.arrayContaining(expected));
+    expect(p().files.filter((f) => /(^|\/)(test|src|types)\/|\.test\.|tsbuildinfo/.test(f))).toEqual([]);
+    expect(readFileSync(join(p().unpacked, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'));
+    expect(readFileSync(join(p().unpacked, 'CHANGELOG.md'), 'utf8')).toMatch(/^# Change Log\n/);
+  });
+
+  test('publishable metadata', () => {
+    expect(pkg).toMatchObject({
+      license: 'Apache-2.0',
+      homepage: 'https://tfjs-deepspline.github.io/tfjs-deepspline/',
+      bugs: {url: 'https://github.com/tfjs-deepspline/tfjs-deepspline/issues'},
+      repository: {type: 'git', url: 'git+https://github.com/tfjs-deepspline/tfjs-deepspline.git',
+        directory: `packages/${short}`},
+      engines: rootPkg.engines,
+      publishConfig: {access: 'public'},
+      unpkg: `./dist/deepspline-${short}.min.js`,
+      jsdelivr: `./dist/deepspline-${short}.min.js`,
+    });
+    expect(pkg.description?.length).toBeGreaterThan(20);
+  });
+
+  test('tfjs is a peer (^4.22.0); sibling packages are peers too, never nested dependencies', () => {
+    const peers = Object.entries(pkg.peerDependencies ?? {});
+    expect(peers.some(([d]) => d.startsWith('@tensorflow/'))).toBe(true);
+    for (const [dep, range] of peers) {
+      if (dep.startsWith('@tensorflow/')) expect(range).toBe('^4.22.0');
+      else expect(dep).toMatch(/^@deepspline\//);
+    }
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual([]);
+  });
+
+  test('attw (--pack): no problem for import and require under node10, node16 and bundler', () => {
+    const out = run(bin('attw'), [p().tarball, '--format', 'json'], work);
+    const {analysis} = JSON.parse(out);
+    expect(analysis.problems).toEqual([]);
+    const kinds = Object.values(analysis.entrypoints['.'].resolutions as Record<string,
+      {resolution?: {fileName: string}}>).map((r) => r.resolution?.fileName);
+    expect(kinds.every((f) => f != null && f.endsWith('.d.ts'))).toBe(true);
+  });
+
+  test('publint: no error, warning or suggestion', () => {
+    const out = run(bin('publint'), ['run', p().tarball, '--strict'], work);
+    expect(out).toContain('All good!');
+  });
+
+  test('every source map resolves: each source is inlined and is the repository file it names', () => {
+    const maps = p().files.filter((f) => f.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(4);
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(p().unpacked, file), 'utf8'));
+      const where = `${name}/${file}`;
+      expect([where, map.sources.length]).toEqual([where, map.sourcesContent?.length]);
+      expect(p().files).toContain(posix.join(posix.dirname(file), map.file ?? posix.basename(file, '.map')));
+      for (const [i, source] of (map.sources as string[]).entries()) {
+        // The bundles' generated stubs that read a global (scripts/umd-globals.mjs) are inlined only.
+        // A bundle holds its own package's sources only: tfjs and our other packages are globals.
+        // The bundle entry of a package with an `/internal` subpath is generated (scripts/build-package.mjs).
+        if (source === '../generated:bundle-entry.ts') {
+          expect([where, map.sourcesContent[i]]).toEqual([where, expect.stringMatching(/^export \* from '\.\/src\/index\.ts';\nexport \* as internal from '\.\/src\/internal\.ts';/)]);
+          continue;
+        }
+        if (file.endsWith('.min.js.map') && !source.startsWith('umd-global:')) {
+          expect([where, source]).toEqual([where, expect.stringMatching(/^\.\.\/src\/[^/]+(\/[^/]+)*\.ts$/)]);
+        }
+        if (source.startsWith('umd-global:')) {
+          expect([where, source, map.sourcesContent[i]]).toEqual([where, source, expect.stringMatching(/^var g = globalThis\.tf/)]);
+          continue;
+        }
+        const inRepo = join(dir, dirname(file), map.sourceRoot ?? '', source);
+        expect([where, source, map.sourcesContent[i]]).toEqual([where, source, readFileSync(inRepo, 'utf8')]);
       }
     }
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'],
-      {cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
-    const files = (JSON.parse(out)[0].files as Array<{path: string}>).map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining([...entries, 'package.json', 'README.md']));
-    expect(entries.some((e) => e.endsWith('.d.ts'))).toBe(true);
-    expect(files.filter((f) => /(^|\/)(test|src)\/|\.test\.|tsbuildinfo/.test(f))).toEqual([]);
-  });
-
-  test('tfjs packages are peer dependencies (^4.22.0)', () => {
-    const peers = pkg.peerDependencies ?? {};
-    expect(Object.keys(peers).length).toBeGreaterThan(0);
-    for (const [name, range] of Object.entries(peers)) {
-      expect(name).toMatch(/^@tensorflow\/tfjs/);
-      expect(range).toBe('^4.22.0');
+    for (const file of p().files.filter((f) => /\.(js|d\.ts)$/.test(f) && !f.endsWith('package.json'))) {
+      const url = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(readFileSync(join(p().unpacked, file), 'utf8'))?.[1];
+      expect([file, url == null || p().files.includes(posix.join(posix.dirname(file), url))]).toEqual([file, true]);
     }
   });
 
-  test('the ESM and CJS builds load in Node', () => {
-    const dot = pkg.exports?.['.'] as Record<string, string>;
-    const script = `import(${JSON.stringify(join(dir, dot.import))}).then((m) => {
-      const c = require(${JSON.stringify(join(dir, dot.require))});
-      const a = Object.keys(m).filter((k) => k !== 'default').sort();
-      const b = Object.keys(c).sort();
-      if (JSON.stringify(a) !== JSON.stringify(b)) { console.error(a, b); process.exit(1); }
-      console.log(a.length);
-    })`;
-    const n = execFileSync(process.execPath, ['-e', script], {cwd: root, encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe']});
-    expect(Number(n.trim().split('\n').pop())).toBeGreaterThan(0);
+  test('npm publish --dry-run publishes it with public access, without the network', () => {
+    // npm 11 looks the version up even in a dry run: a closed local port, no retries.
+    const r = spawnSync('npm', ['publish', p().tarball, '--dry-run', '--registry', 'http://127.0.0.1:9/',
+      '--fetch-retries=0'],
+      {cwd: work, encoding: 'utf8', timeout: 60000});
+    expect([r.status, r.stdout]).toEqual([0, expect.stringContaining(`+ ${name}@${pkg.version}`)]);
+    expect(r.stderr).toContain('Publishing to http://127.0.0.1:9/ with tag latest and public access (dry-run)');
   });
+});
+
+test('installed from the tarballs, one copy of each package when Node both imports and requires them', () => {
+  cpSync(join(root, 'test', 'dual-package.mjs'), join(project, 'dual-package.mjs'));
+  // every entry point: the packages and their subpaths (`/internal`), not package.json or wildcards
+  const specifiers = packages.flatMap(({pkg}) => Object.keys(pkg.exports ?? {'.': ''})
+    .filter((k) => k === '.' || /^\.\/[a-z]+$/.test(k)).map((k) => pkg.name + k.slice(1)));
+  expect(specifiers).toContain('@deepspline/core/internal');
+  const out = execFileSync(process.execPath, ['dual-package.mjs', ...specifiers],
+    {cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000});
+  expect(JSON.parse(out).problems).toEqual([]);
+});
+
+test('lerna version (conventional commits, no git push) bumps, writes CHANGELOGs and keeps peer ranges ' +
+    'installable', () => {
+  // A scratch repository with this one's release configuration: a feat on core is a breaking
+  // 0.x minor, so every dependent must be re-released with a peer range that admits it.
+  const repo = join(work, 'release');
+  for (const f of ['lerna.json', 'package.json', join('scripts', 'sync-peer-ranges.mjs')]) {
+    cpSync(join(root, f), join(repo, f));
+  }
+  for (const {short} of packages) {
+    for (const f of ['package.json', 'CHANGELOG.md']) cpSync(join(packagesDir, short, f), join(repo, 'packages', short, f));
+  }
+  const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], repo);
+  git('init', '-q');
+  git('add', '.');
+  git('commit', '-qm', 'chore: the current release');
+  for (const {pkg} of packages) git('tag', `${pkg.name}@${pkg.version}`);
+  writeFileSync(join(repo, 'packages', 'core', 'new.js'), '\n');
+  git('add', '.');
+  git('commit', '-qm', 'feat(core): a new op');
+  run(process.execPath, [join(root, 'node_modules', 'lerna', 'dist', 'cli.js'), 'version', '--yes', '--no-push',
+    '--no-git-tag-version'], repo);
+  const after = (short: string) => JSON.parse(readFileSync(join(repo, 'packages', short, 'package.json'), 'utf8'));
+  const core = after('core');
+  const coreBefore = packages.find(({short}) => short === 'core')!.pkg;
+  expect(core.version).not.toBe(coreBefore.version);
+  expect(readFileSync(join(repo, 'packages', 'core', 'CHANGELOG.md'), 'utf8'))
+    .toMatch(new RegExp(`# \\[${core.version.replace(/\./g, '\\.')}\\][\\s\\S]*a new op[\\s\\S]*## 0\\.1\\.0`));
+  for (const {short, pkg} of packages) {
+    if (pkg.peerDependencies?.['@deepspline/core'] == null) continue;
+    expect([short, after(short).peerDependencies['@deepspline/core']]).toEqual([short, `^${core.version}`]);
+    expect(after(short).version).not.toBe(pkg.version);
+  }
+  expect(() => run(process.execPath, [join(repo, 'scripts', 'sync-peer-ranges.mjs'), '--check'], repo)).not.toThrow();
 });

@@ -74,7 +74,7 @@ test('a dependency without a reference fails, naming both', () => {
   const r = check(copy);
   expect(r.status).toBe(1);
   expect(r.stderr).toContain('@deepspline/lipschitz (packages/lipschitz): package.json ' +
-    'dependencies names @deepspline/layers, but packages/lipschitz/tsconfig.json has no ' +
+    'peerDependencies and devDependencies names @deepspline/layers, but packages/lipschitz/tsconfig.json has no ' +
     'reference to it');
 });
 

@@ -1,10 +1,14 @@
 /**
  * Every ```js snippet in the READMEs runs as written (as an ES module from the repository
- * root, against the built packages). A block with imports starts a program; a block without
+ * root, against the built packages), in Node and bundled as a bundler would (esbuild with
+ * the `module`/`import` conditions, so our packages come from their ES module builds; tfjs
+ * stays external, as in a server bundle). A block with imports starts a program; a block without
  * imports continues the program above it. Fragments that are not meant to run are ```ts
  * blocks; a program meant for a browser starts with `// browser` and is skipped here.
  */
 import {execFileSync} from 'node:child_process';
+import {builtinModules} from 'node:module';
+import {buildSync} from 'esbuild';
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, relative} from 'node:path';
 
@@ -49,10 +53,7 @@ test('there are snippets to run', () => {
   expect(snippets.length).toBeGreaterThan(2);
 });
 
-test.each(snippets)('%s runs', (name, code) => {
-  mkdirSync(dir, {recursive: true});
-  const file = join(dir, name.replace(/[^a-z0-9]+/gi, '_') + '.mjs');
-  writeFileSync(file, code);
+function run(name: string, file: string) {
   try {
     execFileSync(process.execPath, [file], {cwd: root, encoding: 'utf8', timeout: 120000,
       stdio: ['ignore', 'pipe', 'pipe']});
@@ -60,4 +61,27 @@ test.each(snippets)('%s runs', (name, code) => {
     const err = e as {stderr?: string, stdout?: string};
     throw new Error(`${name} failed:\n${err.stderr ?? ''}\n${err.stdout ?? ''}`);
   }
+}
+
+const fileOf = (name: string, suffix: string) => join(dir, name.replace(/[^a-z0-9]+/gi, '_') + suffix);
+
+test.each(snippets)('%s runs', (name, code) => {
+  mkdirSync(dir, {recursive: true});
+  const file = fileOf(name, '.mjs');
+  writeFileSync(file, code);
+  run(name, file);
+});
+
+test.each(snippets)('%s runs bundled (esbuild, ES module builds)', (name, code) => {
+  mkdirSync(dir, {recursive: true});
+  const source = fileOf(name, '.mjs');
+  const file = fileOf(name, '.bundle.mjs');
+  writeFileSync(source, code);
+  const {metafile} = buildSync({entryPoints: [source], outfile: file, bundle: true, format: 'esm',
+    platform: 'neutral', mainFields: ['module', 'main'], conditions: ['module', 'import'], target: 'es2022',
+    external: ['@tensorflow/*', ...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+    logLevel: 'silent', metafile: true});
+  const ours = Object.keys(metafile!.inputs).filter((f) => /packages\/[a-z]+\/dist\//.test(f));
+  expect(ours.every((f) => /\/dist\/esm\//.test(f))).toBe(true);
+  run(name, file);
 });

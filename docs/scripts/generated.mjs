@@ -1,6 +1,7 @@
 // Sections of the guides generated at build time from what other scripts write, so that
 // the site always shows the committed numbers: the benchmark tables (bench/results.json,
-// bench/webgl-results.json, bench/webgpu-results.json), the reproduction of the paper's 2-D experiment
+// rendered by bench/report.mjs as the READMEs are; bench/webgl-results.json,
+// bench/webgpu-results.json), the reproduction of the paper's 2-D experiment
 // (examples/twod/reference/), the MNIST certified-robustness run (examples/mnist/reference/),
 // and the package list. A guide asks for one with `<!-- generated:name -->` (replaced by
 // the markdown-it rule in docs/.vitepress/config.mts). Each is Markdown, with a clear note when
@@ -8,6 +9,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {SECTIONS} from '../../bench/report.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REPOSITORY = 'https://github.com/tfjs-deepspline/tfjs-deepspline/blob/main/';
@@ -75,17 +77,6 @@ function jsonToMarkdown(value, heading = '####') {
 }
 
 /**
- * A Markdown block written by a benchmark script (tables, each preceded by a caption line)
- * with the captions turned into headings.
- */
-function captionedTables(text) {
-  return text.split(/\n\s*\n/).map((block) => {
-    const [first, ...rest] = block.split('\n');
-    return first.startsWith('|') ? block : `#### ${first}\n\n${rest.join('\n')}`;
-  }).join('\n\n');
-}
-
-/**
  * The benchmark section: bench/results.json (`npm run bench`: wasm and cpu backends,
  * training throughput), bench/webgl-results.json (`npm run bench:webgl`) and
  * bench/webgpu-results.json (`npm run bench:webgpu`), each with a
@@ -98,12 +89,17 @@ function benchMarkdown() {
       'checkout: run `npm run bench` (it writes the file) and rebuild the site with ' +
       '`npm run docs` to see the table here.'));
   } else {
-    const {table, date, machine, ...rest} = JSON.parse(readFileSync(BENCH_FILE, 'utf8'));
+    const results = JSON.parse(readFileSync(BENCH_FILE, 'utf8'));
+    const {date, machine} = results;
     if (date) {
       parts.push(`Measured ${date}` + (machine ? ` on ${cell(machine.cpu ?? 'unknown')} ` +
         `(${machine.cores ?? '?'} cores), Node ${machine.node ?? '?'}, tfjs ${machine.tfjs ?? '?'}` : '') + '.');
     }
-    parts.push(typeof table === 'string' ? captionedTables(table) : jsonToMarkdown(rest));
+    parts.push(SECTIONS['wasm-tables'](results));
+    if (results.standardExport) {
+      parts.push(`**Deploying without the plugin** (${results.standardExport.source}; predict, batch ` +
+        `${results.standardExport.batch}, median ms)`, SECTIONS['layers-export'](results));
+    }
   }
   parts.push(...browserBench('webgl', WEBGL_BENCH_FILE, 'Renderer', (env) => env.renderer),
     ...browserBench('webgpu', WEBGPU_BENCH_FILE, 'Adapter',
