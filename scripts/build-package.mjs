@@ -27,6 +27,12 @@ const run = (args) => {
   }
 };
 
+// A clean start for tsc's outputs (never dist/wasm, written by the wasm package's own step):
+// a source deleted since the last build would otherwise leave its .js, .d.ts and map behind,
+// to be packed and shipped.
+for (const f of existsSync('dist') ? readdirSync('dist') : []) {
+  if (f === 'esm' || f === 'cjs' || f.endsWith('.tsbuildinfo')) rmSync(join('dist', f), {recursive: true, force: true});
+}
 run(['-b', 'tsconfig.json']);
 const cjsConfig = 'dist/tsconfig.cjs.json';
 mkdirSync('dist', {recursive: true});

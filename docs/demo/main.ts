@@ -172,7 +172,7 @@ export function startDemo(): () => void {
   const root = $('deepspline-demo');
   const datasetSelect = $<HTMLSelectElement>('dataset');
   const backendSelect = $<HTMLSelectElement>('backend');
-  if (hasWebGPU() && ![...backendSelect.options].some((o) => o.value === 'webgpu')) {
+  if (hasWebGPU() && !Array.from(backendSelect.options).some((o) => o.value === 'webgpu')) {
     backendSelect.add(new Option('webgpu', 'webgpu'), 2);
   }
   const lipschitzInput = $<HTMLInputElement>('lipschitz');

@@ -17,4 +17,5 @@ export * from './compare.js';
 export * from './oracle.js';
 export * from './models.js';
 export * from './conformance.js';
+export * from './float32_gpu.js';
 export * from './jest.js';

@@ -13,8 +13,8 @@ import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/in
 import {splineActivation} from '@deepspline/layers';
 import '@deepspline/webgpu';
 import {reductionPlan} from '@deepspline/webgpu/internal';
-import {compareValues, normal, randomCase, referenceBackward, rng, rowSumAbsDy, runConformance,
-  show} from '@deepspline/testing';
+import {compareValues, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
+  runConformance, show} from '@deepspline/testing';
 import type {ConformanceOptions, SplineCase as Case} from '@deepspline/testing';
 
 /**
@@ -160,64 +160,10 @@ const suite = {
     return results;
   },
 
-  /**
-   * Forward values on grids far from the origin (`|start| / step` up to 3e6, steps that are
-   * not binary fractions) against the cpu kernel, measured against the README's bound
-   * `2u |y| + u (9 (|f| + 1) + 6 |start| / step + 9 k) D` (`u = 2^-24`, `k` and `f` the cpu's
-   * segment and coordinate, `D` the largest `|c[j+1] - c[j]|` of that segment and its
-   * neighbours). Returns per grid the largest error over the bound, over `D` and over
-   * `max(|y|, 1)` (the parity tests' measure), and the coefficient gradient's largest error
-   * over `sum |dy|` with the README's knot term for it, `2u (2 |start| / step + 3 (K - 2))`.
-   */
+  /** Grids far from the origin: @deepspline/testing's `farFromOrigin` on these kernels. */
   async farFromOrigin(seed: number) {
     await useWebgpu();
-    const r = rng(seed);
-    const u = 2 ** -24;
-    const K = 21;
-    const results = [];
-    // the last two grids are binary-exact (every knot a float32): no knot error at any offset
-    for (const [start, step] of [[-1, 0.1], [-10, 0.1], [-100.3, 0.1], [1234.5, 0.1],
-      [-1e4, 0.7], [3e4, 0.03], [-2e6, 1.3], [1e6, 1 / 3], [1e5, 0.5], [-3e6, 0.25]]) {
-      const n = 3000;
-      const x = new Float32Array(n);
-      for (let i = 0; i < n; ++i) {
-        const p = r();
-        const j = Math.floor(r() * K);
-        // inside, a little outside, and next to the (float64) knots, where segments may differ
-        x[i] = p < 0.6 ? start + (K - 1) * step * (1.2 * r() - 0.1) :
-          start + j * step * (1 + (p < 0.8 ? 0 : 1e-6 * (2 * r() - 1)));
-      }
-      const c = new Float32Array(K).map(() => normal(r));
-      const k: Case = {xShape: [n], C: 1, K, start, step, x, c, dy: new Float32Array(n).fill(1)};
-      const got = await runWebgpu(k);
-      const y = linearSplineForwardImpl(x, c, 1, K, start, step);
-      let ratio = 0;
-      let overD = 0;
-      let rel = 0;
-      for (let i = 0; i < n; ++i) {
-        const uu = (x[i] - start) / step;
-        const seg = uu >= K - 2 ? K - 2 : (uu >= 0 ? Math.floor(uu) : 0);
-        const f = uu - seg;
-        let D = 0;
-        for (let j = Math.max(seg - 1, 0); j <= Math.min(seg + 1, K - 2); ++j) {
-          D = Math.max(D, Math.abs(c[j + 1] - c[j]));
-        }
-        const err = Math.abs(got.y[i] - y[i]);
-        const bound = 2 * u * Math.abs(y[i]) +
-          u * (9 * (Math.abs(f) + 1) + 6 * Math.abs(start) / step + 9 * seg) * D;
-        ratio = Math.max(ratio, err / bound);
-        overD = Math.max(overD, err / D);
-        rel = Math.max(rel, err / Math.max(Math.abs(y[i]), 1));
-      }
-      // dc: the same knot error in g = (x - t_k) dy / step; sum |dy| = n (dy = 1)
-      const {dc} = linearSplineGradImpl(k.dy, x, c, 1, K, start, step);
-      let dcErr = 0;
-      for (let j = 0; j < K; ++j) dcErr = Math.max(dcErr, Math.abs(got.dc[j] - dc[j]) / n);
-      results.push({start, step, startOverStep: Math.abs(start) / step, errOverBound: ratio,
-        errOverD: overD, errOverMaxAbsY1: rel, dcErrOverSumAbsDy: dcErr,
-        dcKnotTerm: 2 * u * (2 * Math.abs(start) / step + 3 * (K - 2))});
-    }
-    return results;
+    return farFromOrigin(seed, (k) => runWebgpu(k));
   },
 
   /**
