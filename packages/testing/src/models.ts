@@ -1,6 +1,11 @@
-/** Model helpers: deterministic random weights and a save/load round trip in memory. */
+/**
+ * Model helpers: deterministic random weights, a save/load round trip in memory, and a small
+ * spline network trained with `fit` (the backends' "it learns" check).
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {splineImplementation} from '@deepspline/core';
+import {splineActivation} from '@deepspline/layers';
 import {normal, rng} from './prng.js';
 
 /** Sets every weight of `model` to `scale` times standard normal samples from `seed`. */
@@ -25,4 +30,63 @@ export async function saveToMemory(model: tfl.LayersModel): Promise<tf.io.ModelA
 /** Saves `model` in memory and loads it back (through the class registry, as a user would). */
 export async function roundTrip(model: tfl.LayersModel): Promise<tfl.LayersModel> {
   return tfl.loadLayersModel(tf.io.fromMemory(await saveToMemory(model)));
+}
+
+/** What {@link trainCircleNet} reports. */
+export interface CircleNetTraining {
+  /** The active backend. */
+  backend: string;
+  /** The spline op's implementation during training. */
+  implementation: string;
+  /** The training loss per epoch. */
+  losses: number[];
+  /** Training accuracy after the last epoch. */
+  accuracy: number;
+  /** Tensor counts before `fit`, after it, and after one more epoch (equal: no leak). */
+  tensors: {before: number, mid: number, end: number};
+}
+
+/**
+ * Trains a small spline network (2 -> 8 -> spline -> 8 -> spline -> 1, seeded) on the circle
+ * task with `fit` on the active backend: 20 epochs, then one more to check for leaks.
+ */
+export async function trainCircleNet(): Promise<CircleNetTraining> {
+  const r = rng(3);
+  const n = 256;
+  const xs = new Float32Array(2 * n);
+  const ys = new Float32Array(n);
+  for (let i = 0; i < n; ++i) {
+    const a = 2 * r() - 1;
+    const b = 2 * r() - 1;
+    xs[2 * i] = a;
+    xs[2 * i + 1] = b;
+    ys[i] = a * a + b * b < 2 / Math.PI ? 1 : 0;     // the circle task (examples/twod/lib/data.mjs)
+  }
+  const x = tf.tensor2d(xs, [n, 2]);
+  const y = tf.tensor2d(ys, [n, 1]);
+  const model = tfl.sequential();
+  model.add(tfl.layers.dense({units: 8, inputShape: [2], useBias: false,
+    kernelInitializer: tfl.initializers.glorotUniform({seed: 1})}));
+  model.add(splineActivation({size: 21, range: 1}));
+  model.add(tfl.layers.dense({units: 8, kernelInitializer: tfl.initializers.glorotUniform({seed: 2})}));
+  model.add(splineActivation({size: 21, range: 1}));
+  model.add(tfl.layers.dense({units: 1, activation: 'sigmoid',
+    kernelInitializer: tfl.initializers.glorotUniform({seed: 3})}));
+  model.compile({optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy'});
+  const implementation = splineImplementation();
+  const before = tf.memory().numTensors;
+  const h = await model.fit(x, y, {epochs: 20, batchSize: 32, shuffle: false, verbose: 0});
+  const losses = h.history.loss as number[];
+  // after the warm-up fit (optimizer slots exist), one more epoch must not leak
+  const mid = tf.memory().numTensors;
+  await model.fit(x, y, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
+  const end = tf.memory().numTensors;
+  const pred = model.predict(x) as tf.Tensor;
+  const p = await pred.data();
+  let correct = 0;
+  for (let i = 0; i < n; ++i) correct += (p[i] > 0.5 ? 1 : 0) === ys[i] ? 1 : 0;
+  tf.dispose([x, y, pred]);
+  model.dispose();
+  return {backend: tf.getBackend(), implementation, losses, accuracy: correct / n,
+    tensors: {before, mid, end}};
 }

@@ -1,47 +1,11 @@
 // Page script of the WebGPU benchmark (bench.mjs): times our kernels, the composite fallback
 // and tf.relu on the webgpu backend, interleaved, in the same page.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';  // registers tfjs-core's gradients (tf.grads below)
+import '@tensorflow/tfjs-layers';  // registers tfjs-core's gradients (tf.grads in bench_timing)
 import '@tensorflow/tfjs-backend-webgpu';
-import {linearSpline, setSplineImplementation} from '@deepspline/core';
 import '@deepspline/webgpu';
-
-type Variant = 'kernel' | 'fallback' | 'relu';
-
-function op(variant: Variant, x: tf.Tensor, c: tf.Tensor, grid: {start: number, step: number},
-    backward: boolean): tf.Tensor[] {
-  if (variant === 'relu') {
-    return backward ? tf.grads((a: tf.Tensor) => tf.relu(a))([x]) : [tf.relu(x)];
-  }
-  setSplineImplementation(variant);
-  try {
-    return backward ? tf.grads((a: tf.Tensor, b: tf.Tensor) => linearSpline(a, b, grid))([x, c]) :
-      [linearSpline(x, c, grid)];
-  } finally {
-    setSplineImplementation(null);
-  }
-}
-
-/** Milliseconds per call: `reps` calls, waiting for the last outputs' data. */
-async function sample(variant: Variant, x: tf.Tensor, c: tf.Tensor,
-    grid: {start: number, step: number}, backward: boolean, reps: number): Promise<number> {
-  const t0 = performance.now();
-  let out: tf.Tensor[] = [];
-  for (let i = 0; i < reps; ++i) {
-    tf.dispose(out);
-    out = op(variant, x, c, grid, backward);
-  }
-  await Promise.all(out.map((t) => t.data()));
-  const ms = (performance.now() - t0) / reps;
-  tf.dispose(out);
-  return ms;
-}
-
-function median(v: number[]): number {
-  const s = v.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+import {median, sample} from '../../../test-browser/bench_timing';
+import type {Variant} from '../../../test-browser/bench_timing';
 
 (window as unknown as {bench: unknown}).bench = {
   async environment() {

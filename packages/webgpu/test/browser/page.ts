@@ -7,14 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
-import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-layers';  // registers the gradients tf.grads needs
 import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
-import {splineActivation} from '@deepspline/layers';
 import '@deepspline/webgpu';
 import {reductionPlan} from '@deepspline/webgpu/internal';
 import {compareValues, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
-  runConformance, show} from '@deepspline/testing';
+  runConformance, show, trainCircleNet} from '@deepspline/testing';
 import type {ConformanceOptions, SplineCase as Case} from '@deepspline/testing';
 
 /**
@@ -302,47 +301,10 @@ const suite = {
     return {before, after, bytesBefore, bytesAfter, blocks};
   },
 
-  /** A small model with spline activations trained with fit on webgpu. */
+  /** A small spline network trained with fit on webgpu (@deepspline/testing's trainCircleNet). */
   async train() {
     await useWebgpu();
-    const r = rng(3);
-    const n = 256;
-    const xs = new Float32Array(2 * n);
-    const ys = new Float32Array(n);
-    for (let i = 0; i < n; ++i) {
-      const a = 2 * r() - 1;
-      const b = 2 * r() - 1;
-      xs[2 * i] = a;
-      xs[2 * i + 1] = b;
-      ys[i] = a * a + b * b < 2 / Math.PI ? 1 : 0;     // the "circle" task of spline-math.md
-    }
-    const x = tf.tensor2d(xs, [n, 2]);
-    const y = tf.tensor2d(ys, [n, 1]);
-    const model = tfl.sequential();
-    model.add(tfl.layers.dense({units: 8, inputShape: [2], useBias: false,
-      kernelInitializer: tfl.initializers.glorotUniform({seed: 1})}));
-    model.add(splineActivation({size: 21, range: 1}));
-    model.add(tfl.layers.dense({units: 8, kernelInitializer: tfl.initializers.glorotUniform({seed: 2})}));
-    model.add(splineActivation({size: 21, range: 1}));
-    model.add(tfl.layers.dense({units: 1, activation: 'sigmoid',
-      kernelInitializer: tfl.initializers.glorotUniform({seed: 3})}));
-    model.compile({optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy'});
-    const implementation = splineImplementation();
-    const before = tf.memory().numTensors;
-    const h = await model.fit(x, y, {epochs: 20, batchSize: 32, shuffle: false, verbose: 0});
-    const losses = h.history.loss as number[];
-    // after the warm-up fit (optimizer slots exist), one more epoch must not leak
-    const mid = tf.memory().numTensors;
-    await model.fit(x, y, {epochs: 1, batchSize: 32, shuffle: false, verbose: 0});
-    const end = tf.memory().numTensors;
-    const pred = model.predict(x) as tf.Tensor;
-    const p = await pred.data();
-    let correct = 0;
-    for (let i = 0; i < n; ++i) correct += (p[i] > 0.5 ? 1 : 0) === ys[i] ? 1 : 0;
-    tf.dispose([x, y, pred]);
-    model.dispose();
-    return {backend: tf.getBackend(), implementation, losses, accuracy: correct / n,
-      tensors: {before, mid, end}};
+    return trainCircleNet();
   },
 };
 
