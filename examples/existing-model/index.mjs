@@ -11,13 +11,13 @@ import {spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {parseArgs as parseArgv} from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, exportToStandardLayers, withSplineActivations} from '@deepspline/layers';
 import {lipschitzBound, lipschitzCallback, modelActiveKnots, tv2Regularizer} from '@deepspline/lipschitz';
 import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
+import {parseOptions} from '../twod/lib/options.mjs';
 import {mulberry32 as prng} from '../twod/lib/prng.mjs';
 
 const HELP = `Convert an existing tfjs model to deep splines, fine-tune, save and reload it, and
@@ -37,38 +37,15 @@ Options:
   -h, --help            this help
 `;
 
-/** Options that take a number: [key, minimum] for integers, 'nonneg' for --lambda. */
-const NUMBER_OPTIONS = {'epochs': ['epochs', 1], 'pretrain-epochs': ['pretrainEpochs', 0],
-  'samples': ['samples', 10], 'seed': ['seed', 0], 'lambda': ['lambda', 'nonneg']};
+/** Options that take a number: [key, kind, minimum] (examples/twod/lib/options.mjs). */
+const NUMBER_OPTIONS = {'epochs': ['epochs', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 0],
+  'samples': ['samples', 'int', 10], 'seed': ['seed', 'int', 0], 'lambda': ['lambda', 'nonneg']};
 
 function parseArgs(argv) {
-  let parsed;
-  try {
-    parsed = parseArgv({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        ...Object.fromEntries(Object.keys(NUMBER_OPTIONS).map((k) => [k, {type: 'string'}])),
-        'model': {type: 'string'}, 'out': {type: 'string'}, 'help': {type: 'boolean', short: 'h'},
-      },
-    }).values;
-  } catch (e) {
-    // parseArgs's messages name the option (one line here); its advice on positionals is dropped.
-    throw new Error(`${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]} (see --help)`);
-  }
-  const o = {model: parsed.model ?? null, epochs: 4, pretrainEpochs: 3, samples: 800, lambda: 1e-4,
-    seed: 0, out: parsed.out ?? 'out/existing-model', help: Boolean(parsed.help)};
-  for (const [name, [key, min]] of Object.entries(NUMBER_OPTIONS)) {
-    const raw = parsed[name];
-    if (raw === undefined) continue;
-    const v = Number(raw);
-    const ok = raw.trim() !== '' && Number.isFinite(v) && (min === 'nonneg' ? v >= 0 : Number.isInteger(v) && v >= min);
-    if (!ok) {
-      const want = min === 'nonneg' ? 'a number >= 0' : `an integer >= ${min}`;
-      throw new Error(`--${name}: expected ${want}, got ${JSON.stringify(raw)}`);
-    }
-    o[key] = v;
-  }
-  return o;
+  const {parsed, values} = parseOptions(argv, NUMBER_OPTIONS,
+    {'model': {type: 'string'}, 'out': {type: 'string'}, 'help': {type: 'boolean', short: 'h'}});
+  return {model: parsed.model ?? null, epochs: 4, pretrainEpochs: 3, samples: 800, lambda: 1e-4,
+    seed: 0, out: parsed.out ?? 'out/existing-model', help: Boolean(parsed.help), ...values};
 }
 
 const SIDE = 12;

@@ -1,6 +1,6 @@
 /** Command-line options of the MNIST example (node:util's parseArgs, then checked values). */
-import {parseArgs as parseArgv} from 'node:util';
 import {MODELS} from './models.mjs';
+import {parseModelList, parseOptions} from '../../twod/lib/options.mjs';
 
 /**
  * The full schedule (the default, and the committed reference run): 100 epochs of the 8,000
@@ -68,59 +68,24 @@ const NUMBER_OPTIONS = {
   'train-size': ['trainSize', 'int', 1], 'holdout': ['holdout', 'int', 1], 'seed': ['seed', 'int', 0],
 };
 
-function checkNumber(name, raw) {
-  const [, kind, min] = NUMBER_OPTIONS[name];
-  const v = Number(raw);
-  const ok = raw.trim() !== '' && Number.isFinite(v) &&
-    (kind === 'int' ? Number.isInteger(v) && v >= min : kind === 'pos' ? v > 0 : v >= 0);
-  if (!ok) {
-    const want = kind === 'int' ? `an integer >= ${min}` : kind === 'pos' ? 'a number > 0' : 'a number >= 0';
-    throw new Error(`--${name}: expected ${want}, got ${JSON.stringify(raw)}`);
-  }
-  return v;
-}
-
 /**
  * Parses argv (without node and the script). Throws an Error with a clear message on bad input.
  * @param {string[]} argv
  */
 export function parseArgs(argv) {
-  let parsed;
-  try {
-    parsed = parseArgv({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        ...Object.fromEntries(Object.keys(NUMBER_OPTIONS).map((k) => [k, {type: 'string'}])),
-        'models': {type: 'string'}, 'out': {type: 'string'}, 'quick': {type: 'boolean'},
-        'no-save': {type: 'boolean'}, 'no-plots': {type: 'boolean'}, 'quiet': {type: 'boolean'},
-        'help': {type: 'boolean', short: 'h'},
-      },
-    }).values;
-  } catch (e) {
-    // parseArgs's messages name the option (one line here); its advice on positionals is dropped.
-    throw new Error(`${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]} (see --help)`);
-  }
+  const {parsed, values, given} = parseOptions(argv, NUMBER_OPTIONS, {
+    'models': {type: 'string'}, 'out': {type: 'string'}, 'quick': {type: 'boolean'},
+    'no-save': {type: 'boolean'}, 'no-plots': {type: 'boolean'}, 'quiet': {type: 'boolean'},
+    'help': {type: 'boolean', short: 'h'},
+  });
   const o = {
     models: Object.keys(MODELS), tau: DEFAULT_TAU, lambda: DEFAULT_LAMBDA, bjorckSteps: DEFAULT_BJORCK_STEPS,
     seed: 0, out: parsed.out ?? 'out/mnist', quick: Boolean(parsed.quick), save: !parsed['no-save'],
     plots: !parsed['no-plots'], quiet: Boolean(parsed.quiet), help: Boolean(parsed.help),
     trainSize: undefined, holdout: undefined,
   };
-  const given = {};
-  for (const name of Object.keys(NUMBER_OPTIONS)) {
-    if (parsed[name] === undefined) continue;
-    o[NUMBER_OPTIONS[name][0]] = checkNumber(name, parsed[name]);
-    given[NUMBER_OPTIONS[name][0]] = true;
-  }
-  if (parsed.models !== undefined) {
-    const list = parsed.models.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = list.filter((m) => !(m in MODELS));
-    if (list.length === 0 || bad.length > 0) {
-      throw new Error(`--models: unknown ${JSON.stringify(bad.join(','))}; expected a comma-separated ` +
-        `subset of ${Object.keys(MODELS).join(',')}`);
-    }
-    o.models = Object.keys(MODELS).filter((m) => list.includes(m));
-  }
+  Object.assign(o, values);
+  if (parsed.models !== undefined) o.models = parseModelList(parsed.models, MODELS);
   const base = o.quick ? QUICK_SCHEDULE : FULL_SCHEDULE;
   const epochs = given.epochs ? o.epochs : base.epochs;
   o.schedule = {

@@ -1,7 +1,7 @@
 /** Command-line options of the 2-D benchmark (node:util's parseArgs, then checked values). */
-import {parseArgs as parseArgv} from 'node:util';
 import {DATASETS} from './data.mjs';
 import {MODELS} from './models.mjs';
+import {parseModelList, parseOptions} from './options.mjs';
 
 /** The reference schedule of the paper's scripts (`--full`). */
 export const FULL_SCHEDULE = {epochs: 500, batchSize: 10, lr: 1e-3, milestones: [440, 480], gamma: 0.1};
@@ -68,62 +68,27 @@ const NUMBER_OPTIONS = {
 
 const SPLINE_INITS = ['leaky_relu', 'relu', 'abs', 'identity'];
 
-function checkNumber(name, raw) {
-  const [, kind, min] = NUMBER_OPTIONS[name];
-  const v = Number(raw);
-  const ok = raw.trim() !== '' && Number.isFinite(v) &&
-    (kind === 'int' ? Number.isInteger(v) && v >= min : kind === 'pos' ? v > 0 : v >= 0);
-  if (!ok) {
-    const want = kind === 'int' ? `an integer >= ${min}` : kind === 'pos' ? 'a number > 0' : 'a number >= 0';
-    throw new Error(`--${name}: expected ${want}, got ${JSON.stringify(raw)}`);
-  }
-  return v;
-}
-
 /**
  * Parses argv (without node and the script). Throws an Error with a clear message on bad input.
  * @param {string[]} argv
  */
 export function parseArgs(argv) {
-  let parsed;
-  try {
-    parsed = parseArgv({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        ...Object.fromEntries(Object.keys(NUMBER_OPTIONS).map((k) => [k, {type: 'string'}])),
-        'dataset': {type: 'string'}, 'models': {type: 'string'}, 'backend': {type: 'string'},
-        'spline-init': {type: 'string'}, 'out': {type: 'string'},
-        'full': {type: 'boolean'}, 'sweep': {type: 'boolean'}, 'no-plots': {type: 'boolean'},
-        'quiet': {type: 'boolean'}, 'help': {type: 'boolean', short: 'h'},
-      },
-    }).values;
-  } catch (e) {
-    // parseArgs's messages name the option (one line here); its advice on positionals is dropped.
-    throw new Error(`${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]} (see --help)`);
-  }
+  const {parsed, values, given} = parseOptions(argv, NUMBER_OPTIONS, {
+    'dataset': {type: 'string'}, 'models': {type: 'string'}, 'backend': {type: 'string'},
+    'spline-init': {type: 'string'}, 'out': {type: 'string'},
+    'full': {type: 'boolean'}, 'sweep': {type: 'boolean'}, 'no-plots': {type: 'boolean'},
+    'quiet': {type: 'boolean'}, 'help': {type: 'boolean', short: 'h'},
+  });
   const o = {
     ...DEFAULTS, dataset: parsed.dataset ?? 'all', backend: parsed.backend ?? 'cpu', out: parsed.out ?? 'out',
     full: Boolean(parsed.full), sweep: Boolean(parsed.sweep), plots: !parsed['no-plots'],
     quiet: Boolean(parsed.quiet), help: Boolean(parsed.help), trainSize: undefined, models: Object.keys(MODELS),
   };
-  const given = {};
-  for (const name of Object.keys(NUMBER_OPTIONS)) {
-    if (parsed[name] === undefined) continue;
-    o[NUMBER_OPTIONS[name][0]] = checkNumber(name, parsed[name]);
-    given[NUMBER_OPTIONS[name][0]] = true;
-  }
+  Object.assign(o, values);
   if (o.dataset !== 'all' && !DATASETS.includes(o.dataset)) {
     throw new Error(`--dataset: expected ${DATASETS.join(', ')} or all, got ${JSON.stringify(o.dataset)}`);
   }
-  if (parsed.models !== undefined) {
-    const list = parsed.models.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = list.filter((m) => !(m in MODELS));
-    if (list.length === 0 || bad.length > 0) {
-      throw new Error(`--models: unknown ${JSON.stringify(bad.join(','))}; expected a comma-separated ` +
-        `subset of ${Object.keys(MODELS).join(',')}`);
-    }
-    o.models = Object.keys(MODELS).filter((m) => list.includes(m));
-  }
+  if (parsed.models !== undefined) o.models = parseModelList(parsed.models, MODELS);
   if (o.backend !== 'cpu' && o.backend !== 'wasm') {
     throw new Error(`--backend: expected cpu or wasm, got ${JSON.stringify(o.backend)}`);
   }
