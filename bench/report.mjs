@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Renders the benchmark results (bench/results.json from `npm run bench`,
 // bench/webgl-results.json and bench/webgpu-results.json from `npm run bench:webgl` /
 // `npm run bench:webgpu`) into the Markdown the READMEs show.

@@ -28,8 +28,11 @@ async function step(name, fn) {
 // (packages/testing is private: sources only, not documented).
 const PACKAGES = join(DOCS, '..', 'packages');
 const unbuilt = readdirSync(PACKAGES)
-  .filter((dir) => !JSON.parse(readFileSync(join(PACKAGES, dir, 'package.json'), 'utf8')).private)
-  .filter((dir) => !existsSync(join(PACKAGES, dir, 'dist', 'types', 'index.d.ts')));
+  .map((dir) => [dir, JSON.parse(readFileSync(join(PACKAGES, dir, 'package.json'), 'utf8'))])
+  .filter(([, pkg]) => !pkg.private)
+  // the declarations the package's `types` field names (what TypeDoc resolves)
+  .filter(([dir, pkg]) => !existsSync(join(PACKAGES, dir, pkg.types ?? 'dist/types/index.d.ts')))
+  .map(([dir]) => dir);
 if (unbuilt.length) {
   console.error(`docs build failed: packages not built (${unbuilt.join(', ')}): run \`npm run build\` first ` +
     '(`npm run docs` does)');

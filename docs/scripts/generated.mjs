@@ -9,7 +9,7 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs';
 import {dirname, join, relative} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {SECTIONS} from '../../bench/report.mjs';
+import {SECTIONS as BENCH_SECTIONS} from '../../bench/report.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REPOSITORY = 'https://github.com/tfjs-deepspline/tfjs-deepspline/blob/main/';
@@ -95,10 +95,10 @@ function benchMarkdown() {
       parts.push(`Measured ${date}` + (machine ? ` on ${cell(machine.cpu ?? 'unknown')} ` +
         `(${machine.cores ?? '?'} cores), Node ${machine.node ?? '?'}, tfjs ${machine.tfjs ?? '?'}` : '') + '.');
     }
-    parts.push(SECTIONS['wasm-tables'](results));
+    parts.push(BENCH_SECTIONS['wasm-tables'](results));
     if (results.standardExport) {
       parts.push(`**Deploying without the plugin** (${results.standardExport.source}; predict, batch ` +
-        `${results.standardExport.batch}, median ms)`, SECTIONS['layers-export'](results));
+        `${results.standardExport.batch}, median ms)`, BENCH_SECTIONS['layers-export'](results));
     }
   }
   parts.push(...browserBench('webgl', WEBGL_BENCH_FILE, 'Renderer', (env) => env.renderer),
