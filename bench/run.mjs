@@ -6,7 +6,7 @@
 // round by round (every case once per round) so that machine load drifts hit all of them
 // alike, and each figure is the median over its rounds.
 //
-//   node bench/run.mjs [--quick] [--out bench/results.json]
+//   node bench/run.mjs [--quick] [--export-only] [--out bench/results.json]
 //
 // 1. Elementwise op on x = 4096 x 256 float32 (1M elements), K in {5, 21, 51, 101}, per-channel
 //    coefficients [256, K], knots on [-2, 2], x uniform on [-3, 3] (some extrapolation):
@@ -32,11 +32,24 @@ import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import {opRows, SECTIONS} from './report.mjs';
 
-const {values: args} = parseArgs({options: {
-  'quick': {type: 'boolean', default: false},
-  'export-only': {type: 'boolean', default: false},
-  'out': {type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results.json')},
-}});
+const USAGE = 'usage: node bench/run.mjs [--quick] [--export-only] [--out FILE]   (default out: bench/results.json)';
+let args;
+try {
+  ({values: args} = parseArgs({strict: true, allowPositionals: false, options: {
+    'quick': {type: 'boolean', default: false},
+    'export-only': {type: 'boolean', default: false},
+    'out': {type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results.json')},
+    'help': {type: 'boolean', short: 'h', default: false},
+  }}));
+} catch (e) {
+  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
+  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const quick = args.quick;
 const exportOnly = args['export-only'];
 const outFile = resolve(args.out);
