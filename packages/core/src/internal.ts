@@ -20,6 +20,7 @@ export {linearSplineForwardImpl, linearSplineGradImpl} from './cpu_impl.js';
 export {linearSplineCpuConfig, linearSplineGradCpuConfig} from './register_cpu.js';
 export {linearSplineGradConfig} from './gradient.js';
 export {linearSplineFallback} from './fallback.js';
+export {setSplineMathOnDevice, splineMathOnDevice} from './spline_math.js';
 export {checkFinite, checkInteger, checkNonNegative, checkPositive, checkSplineArgs, checkSplineGradArgs, describe,
   splineGradKernelArgs, splineKernelArgs} from './validate.js';
 export type {KernelTensor, SplineArgsInfo, SplineDims, SplineGradArgsInfo, SplineGradKernelArgs,

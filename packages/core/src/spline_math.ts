@@ -38,6 +38,37 @@ function valuesOf(c: Tensor): Float32Array {
   return c.dataSync() as Float32Array;
 }
 
+let onDeviceOverride: boolean | null = null;
+
+/**
+ * Whether {@link reluSlopes}, {@link tv2} (so {@link bv2}) and {@link activeKnots} compute on
+ * the device in float32 instead of reading the coefficients back for float64 arithmetic: on
+ * the webgpu backend, where a synchronous read stalls the GPU (tfjs warns) or, under headless
+ * SwiftShader, fails. The README's Semantics states the float32 error.
+ */
+export function splineMathOnDevice(): boolean {
+  return onDeviceOverride ?? tf.getBackend() === 'webgpu';
+}
+
+/**
+ * Forces the device path of the derived quantities on (`true`) or off (`false`) on every
+ * backend, or restores the default (`null`: on for webgpu only). For tests and benchmarks.
+ */
+export function setSplineMathOnDevice(onDevice: boolean | null): void {
+  if (onDevice !== null && typeof onDevice !== 'boolean') {
+    throw new Error(`setSplineMathOnDevice: expected true, false or null, got ${describe(onDevice)}`);
+  }
+  onDeviceOverride = onDevice;
+}
+
+/** The ReLU slopes in float32 tensor arithmetic, `((c[k-1] - 2 c[k]) + c[k+1]) / T`: no read. */
+function slopesOnDevice(c: Tensor, C: number, K: number, step: number): Tensor2D {
+  return tf.tidy(() => {
+    const at = (offset: number) => tf.slice(c, [0, offset], [C, K - 2]);
+    return tf.div(tf.add(tf.sub(at(0), tf.mul(at(1), 2)), at(2)), step) as Tensor2D;
+  });
+}
+
 /**
  * ReLU slopes in float64 from float32 coefficients `v` (`[C, K]` row-major): `[C, K-2]`
  * row-major. The second difference of three float32 numbers is (nearly always) exact in
@@ -76,9 +107,10 @@ export function reluSlopes(coefficients: Tensor2D, step: number): Tensor2D {
   const [C, K] = check2d(coefficients, 'reluSlopes');
   checkPositive('step', step, 'reluSlopes');
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
-    const a = slopes64(valuesOf(args[0] as Tensor), C, K, step);
+    const value = splineMathOnDevice() ? slopesOnDevice(args[0] as Tensor, C, K, step) :
+      tf.tensor2d(Float32Array.from(slopes64(valuesOf(args[0] as Tensor), C, K, step)), [C, K - 2], 'float32');
     return {
-      value: tf.tensor2d(Float32Array.from(a), [C, K - 2], 'float32'),
+      value,
       gradFunc: (dy: Tensor) => slopesAdjoint(dy, C, K, step),
     };
   });
@@ -93,6 +125,15 @@ export function tv2(coefficients: Tensor2D, step: number): Tensor1D {
   const [C, K] = check2d(coefficients, 'tv2');
   checkPositive('step', step, 'tv2');
   const f = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
+    if (splineMathOnDevice()) {
+      const a = slopesOnDevice(args[0] as Tensor, C, K, step);
+      (args[1] as tf.GradSaveFunc)([a]);
+      return {
+        value: tf.sum(tf.abs(a), 1) as Tensor1D,
+        gradFunc: (dy: Tensor, saved: Tensor[]) => tf.tidy(() =>
+          slopesAdjoint(tf.mul(tf.reshape(dy, [C, 1]), tf.sign(saved[0]!)), C, K, step)),
+      };
+    }
     const a = slopes64(valuesOf(args[0] as Tensor), C, K, step);
     const tv = new Float32Array(C);
     for (let r = 0; r < C; ++r) {
@@ -146,6 +187,10 @@ export function activeKnots(coefficients: Tensor2D, step: number, threshold = 0)
   const [C, K] = check2d(coefficients, 'activeKnots');
   checkPositive('step', step, 'activeKnots');
   checkNonNegative('threshold', threshold, 'activeKnots');
+  if (splineMathOnDevice()) {
+    return tf.tidy(() => tf.sum(tf.cast(tf.greater(tf.abs(slopesOnDevice(coefficients, C, K, step)), threshold),
+      'int32'), 1) as Tensor1D);
+  }
   const a = slopes64(valuesOf(coefficients), C, K, step);
   const count = new Int32Array(C);
   for (let j = 0; j < a.length; ++j) if (Math.abs(a[j]) > threshold) ++count[Math.floor(j / (K - 2))];
