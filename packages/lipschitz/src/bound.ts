@@ -12,6 +12,8 @@ import {checkNorm} from './linalg.js';
 import type {Norm, PowerIterationOptions} from './linalg.js';
 import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rules.js';
 import type {BoundMethod, LipschitzRuleContext} from './rules.js';
+import {maybeReads, runAsync, runSync} from './reads.js';
+import type {TensorReads} from './reads.js';
 
 /** Options of {@link lipschitzBound}. */
 export interface LipschitzBoundOptions {
@@ -87,12 +89,12 @@ const MERGE = new Set(['Add', 'Subtract', 'Average', 'Concatenate', 'Maximum', '
 
 interface Computed { factor: number, rescale?: (r: number) => void }
 
-function layerFactor(layer: tfl.layers.Layer, shape: (number | null)[], walk: Walk, key: string,
-    isOutput: boolean): Computed {
+function* layerFactor(layer: tfl.layers.Layer, shape: (number | null)[], walk: Walk, key: string,
+    isOutput: boolean): TensorReads<Computed> {
   const cls = layer.getClassName();
   const rule = lipschitzRule(cls);
   if (rule == null) {
-    throw new Error(`${CONTEXT}: unsupported layer '${layer.name}' (class ${cls}); supported: ` +
+    throw new Error(`${walk.context}: unsupported layer '${layer.name}' (class ${cls}); supported: ` +
       `${[...lipschitzRuleNames(), ...MERGE].sort().join(', ')}, nested Sequential/LayersModel; ` +
       `bound another layer class with registerLipschitzRule`);
   }
@@ -101,12 +103,12 @@ function layerFactor(layer: tfl.layers.Layer, shape: (number | null)[], walk: Wa
     norm: walk.p, method, inputShape: shape, isOutput, powerIteration: walk.options, key,
     activationFactor: (c: number) => (method === 'paper' && isOutput ? 1 : c),
   };
-  const out = rule(layer, context);
+  const out = yield* maybeReads(rule(layer, context));
   const computed: Computed = typeof out === 'number' ? {factor: out} : out;
   if (computed == null || typeof computed.factor !== 'number' || !Number.isFinite(computed.factor) ||
       computed.factor < 0) {
     const value = computed == null ? computed : computed.factor;
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (${cls}) has Lipschitz factor ` +
+    throw new Error(`${walk.context}: layer '${layer.name}' (${cls}) has Lipschitz factor ` +
       `${describe(value)}; expected a finite number >= 0 (are its weights NaN or Infinite?)`);
   }
   return computed;
@@ -122,6 +124,8 @@ interface Walk {
   cache: Map<string, Computed>;
   /** Multiplies every adjustable (linear and spline) factor; 1 for the plain bound. */
   scale: number;
+  /** The function the caller called, for error messages. */
+  context: string;
 }
 
 /**
@@ -151,15 +155,15 @@ function record(walk: Walk, layer: tfl.layers.Layer, prefix: string, factor: num
  * The bound of one (possibly nested) model. `atOutput`: whether this model's outputs are
  * outputs of the model being bounded (what `'paper'` leaves the output activation out of).
  */
-function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput: boolean): number {
+function* modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput: boolean): TensorReads<number> {
   const outputs = model.outputs as SymbolicTensor[] | undefined;
   if (outputs == null || outputs.length === 0) {
-    throw new Error(`${CONTEXT}: the model '${model.name}' is not built (no outputs); give its ` +
+    throw new Error(`${walk.context}: the model '${model.name}' is not built (no outputs); give its ` +
       `first layer an inputShape or call the model once`);
   }
   const outputIds = new Set(atOutput ? outputs.map((t) => t.id) : []);
   const memo = new Map<number, number>();
-  const visit = (t: SymbolicTensor): number => {
+  const visit = function* (t: SymbolicTensor): TensorReads<number> {
     const cached = memo.get(t.id);
     if (cached !== undefined) return cached;
     const layer = t.sourceLayer as tfl.layers.Layer;
@@ -169,10 +173,11 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput
       record(walk, layer, prefix, 1);
       value = 1;
     } else {
-      const ins = inputs.map(visit);
+      const ins: number[] = [];
+      for (const input of inputs) ins.push(yield* visit(input));
       const cls = layer.getClassName();
       if (isLayersModel(layer)) {
-        value = modelBound(layer, walk, `${prefix}${layer.name}/`, outputIds.has(t.id)) *
+        value = (yield* modelBound(layer, walk, `${prefix}${layer.name}/`, outputIds.has(t.id))) *
           concatBound(ins, walk.p);
       } else if (MERGE.has(cls)) {
         if (cls === 'Add' || cls === 'Subtract') {
@@ -187,14 +192,14 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput
         }
       } else {
         if (ins.length !== 1) {
-          if (lipschitzRule(cls) == null) layerFactor(layer, inputs[0]!.shape, walk, '', false);
-          throw new Error(`${CONTEXT}: layer '${layer.name}' (${cls}) has ${ins.length} inputs; ` +
+          if (lipschitzRule(cls) == null) yield* layerFactor(layer, inputs[0]!.shape, walk, '', false);
+          throw new Error(`${walk.context}: layer '${layer.name}' (${cls}) has ${ins.length} inputs; ` +
             `only merge layers may have several`);
         }
         const key = `${prefix}${layer.name}:${JSON.stringify(inputs[0]!.shape)}`;
         let computed = walk.cache.get(key);
         if (computed === undefined) {
-          computed = layerFactor(layer, inputs[0]!.shape, walk, key, outputIds.has(t.id));
+          computed = yield* layerFactor(layer, inputs[0]!.shape, walk, key, outputIds.has(t.id));
           walk.cache.set(key, computed);
         }
         const {factor, rescale} = computed;
@@ -205,19 +210,28 @@ function modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput
     memo.set(t.id, value);
     return value;
   };
-  return concatBound(outputs.map(visit), walk.p);
+  const bounds: number[] = [];
+  for (const output of outputs) bounds.push(yield* visit(output));
+  return concatBound(bounds, walk.p);
 }
 
 /** The bound and the per-layer entries (with the layer objects), for the callback. */
 export function boundWithEntries(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
     options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number}):
     {bound: number, entries: FactorEntry[]} {
+  return runSync(boundWithEntriesSteps(model, norm, method, options, reuse));
+}
+
+/** {@link boundWithEntries} as {@link TensorReads}. */
+export function* boundWithEntriesSteps(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
+    options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number},
+    context = CONTEXT): TensorReads<{bound: number, entries: FactorEntry[]}> {
   if (!isLayersModel(model)) {
-    throw new Error(`${CONTEXT}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
+    throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
   const walk: Walk = {p: norm, method, options, entries: [], seen: new Map(),
-    cache: reuse?.cache ?? new Map(), scale: reuse?.scale ?? 1};
-  const bound = modelBound(model, walk, '', true);
+    cache: reuse?.cache ?? new Map(), scale: reuse?.scale ?? 1, context};
+  const bound = yield* modelBound(model, walk, '', true);
   return {bound, entries: walk.entries};
 }
 
@@ -256,12 +270,37 @@ export function boundWithEntries(model: tfl.LayersModel, norm: Norm, method: Bou
  * ```
  */
 export function lipschitzBound(model: tfl.LayersModel, options: LipschitzBoundOptions = {}): LipschitzBound {
+  return runSync(lipschitzBoundSteps(model, options, CONTEXT));
+}
+
+/**
+ * {@link lipschitzBound} with asynchronous reads: the same walk, rules and numbers, reading
+ * every tensor with `await data()` and never with `dataSync()`. Use it on the webgpu backend,
+ * where a synchronous read is slow (and fails under headless SwiftShader), and wherever the
+ * page should not block. Built-in rules read asynchronously; a rule registered as a plain
+ * function (not a generator, see {@link LipschitzRule}) still reads synchronously. Do not
+ * change the model's weights (train) while the promise is pending.
+ *
+ * @example
+ * ```ts
+ * const {bound} = await lipschitzBoundAsync(model, {norm: 2});
+ * ```
+ */
+export function lipschitzBoundAsync(model: tfl.LayersModel, options: LipschitzBoundOptions = {}):
+    Promise<LipschitzBound> {
+  return runAsync(lipschitzBoundSteps(model, options, 'lipschitzBoundAsync'));
+}
+
+/** {@link lipschitzBound} as {@link TensorReads}. */
+export function* lipschitzBoundSteps(model: tfl.LayersModel, options: LipschitzBoundOptions,
+    context: string): TensorReads<LipschitzBound> {
   if (options == null || typeof options !== 'object') {
-    throw new Error(`${CONTEXT}: expected options {norm, method}, got ${describe(options)}`);
+    throw new Error(`${context}: expected options {norm, method}, got ${describe(options)}`);
   }
-  const norm = checkNorm(options.norm ?? 2, CONTEXT);
-  const method = checkMethod(options.method ?? 'operator', CONTEXT);
-  const {bound, entries} = boundWithEntries(model, norm, method, options.powerIteration ?? {});
+  const norm = checkNorm(options.norm ?? 2, context);
+  const method = checkMethod(options.method ?? 'operator', context);
+  const {bound, entries} = yield* boundWithEntriesSteps(model, norm, method, options.powerIteration ?? {},
+    undefined, context);
   return {
     bound, norm, method,
     layers: entries.map(({name, className, factor, combine}) =>

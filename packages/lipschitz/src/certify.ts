@@ -5,9 +5,12 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {lipschitzBound} from './bound.js';
+import {lipschitzBoundSteps} from './bound.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
+import {read, runAsync, runSync, take} from './reads.js';
+import type {TensorReads} from './reads.js';
+import {prepareInferenceReads} from './spectral.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
@@ -115,8 +118,8 @@ function checkOptions<T>(options: T | null | undefined, context: string): T | Re
   return options;
 }
 
-function certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
-    CertifiedRadius {
+function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
+    TensorReads<CertifiedRadius> {
   if (!isLayersModel(model)) {
     throw new Error(`${context}: expected a tfjs-layers model, got ${describe(model)}`);
   }
@@ -127,7 +130,7 @@ function certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpti
     if (options.bound !== undefined) {
       bound = checkNonNegative('bound', options.bound, context);
     } else {
-      bound = lipschitzBound(scores.model, {norm}).bound;
+      bound = (yield* lipschitzBoundSteps(scores.model, {norm}, context)).bound;
       if (!Number.isFinite(bound)) {
         throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
       }
@@ -143,13 +146,14 @@ function certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpti
         threshold = Math.log(threshold / (1 - threshold));
       }
     }
+    // the spectral layers' certified kernels, read as the driver reads, before predict needs them
+    yield* prepareInferenceReads(scores.model, context);
     const out = tf.tidy(() => {
       const y = scores.model.predict(x) as Tensor;
       return tf.reshape(y, [y.shape[0]!, y.size / y.shape[0]!]);
     });
     const [batch, classes] = out.shape as [number, number];
-    const data = out.dataSync();
-    out.dispose();
+    const data = yield* take(out);
     const radius: number[] = [];
     const predicted: number[] = [];
     const margin: number[] = [];
@@ -203,7 +207,23 @@ function certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpti
  */
 export function certifiedRadius(model: tfl.LayersModel, x: Tensor,
     options: CertifiedRadiusOptions = {}): CertifiedRadius {
-  return certify(model, checkPoints(x, CONTEXT), checkOptions(options, CONTEXT), CONTEXT);
+  return runSync(certify(model, checkPoints(x, CONTEXT), checkOptions(options, CONTEXT), CONTEXT));
+}
+
+/**
+ * {@link certifiedRadius} with asynchronous reads (`await data()`, never `dataSync()`): the
+ * same radii. For the webgpu backend and pages that should not block (see
+ * {@link lipschitzBoundAsync}). Do not train while the promise is pending.
+ *
+ * @example
+ * ```ts
+ * const {radius, predicted} = await certifiedRadiusAsync(model, xs);
+ * ```
+ */
+export async function certifiedRadiusAsync(model: tfl.LayersModel, x: Tensor,
+    options: CertifiedRadiusOptions = {}): Promise<CertifiedRadius> {
+  const context = 'certifiedRadiusAsync';
+  return runAsync(certify(model, checkPoints(x, context), checkOptions(options, context), context));
 }
 
 /** Options of {@link certifiedAccuracy}. */
@@ -234,24 +254,28 @@ export interface CertifiedAccuracy {
 
 const ACC_CONTEXT = 'certifiedAccuracy';
 
-function labelsOf(y: unknown, batch: number, classes: number): number[] {
+function checkLabels(y: unknown, batch: number, context: string): Tensor {
   if (!(y instanceof tf.Tensor)) {
-    throw new Error(`${ACC_CONTEXT}: expected labels y as a tensor, got ${describe(y)}`);
+    throw new Error(`${context}: expected labels y as a tensor, got ${describe(y)}`);
   }
   if (y.shape[0] !== batch) {
-    throw new Error(`${ACC_CONTEXT}: expected ${batch} labels (one per point), got y of shape ${describe(y.shape)}`);
+    throw new Error(`${context}: expected ${batch} labels (one per point), got y of shape ${describe(y.shape)}`);
   }
+  return y;
+}
+
+function* labelsOf(y: Tensor, batch: number, classes: number, context: string): TensorReads<number[]> {
   const perRow = y.size / batch;
-  const data = y.dataSync();
+  const data = yield* read(y);
   if (perRow === 1) {  // class indices, or {0,1} / {-1,1} for one output unit
     const out = Array.from(data, (v) => (classes === 1 ? (v > 0 ? 1 : 0) : v));
     if (classes > 1 && out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new Error(`${ACC_CONTEXT}: expected class indices in 0..${classes - 1}, got ${describe(Array.from(data))}`);
+      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(Array.from(data))}`);
     }
     return out;
   }
   if (perRow !== classes) {
-    throw new Error(`${ACC_CONTEXT}: expected one-hot labels of shape [${batch}, ${classes}] or class indices ` +
+    throw new Error(`${context}: expected one-hot labels of shape [${batch}, ${classes}] or class indices ` +
       `[${batch}], got y of shape ${describe(y.shape)}`);
   }
   const out: number[] = [];
@@ -276,17 +300,36 @@ function labelsOf(y: unknown, batch: number, classes: number): number[] {
  */
 export function certifiedAccuracy(model: tfl.LayersModel, x: Tensor, y: Tensor,
     options: CertifiedAccuracyOptions = {}): CertifiedAccuracy {
-  const opts = checkOptions(options, ACC_CONTEXT);
+  return runSync(accuracyReads(model, x, y, options, ACC_CONTEXT));
+}
+
+/**
+ * {@link certifiedAccuracy} with asynchronous reads (`await data()`, never `dataSync()`), as
+ * {@link certifiedRadiusAsync}. Do not train while the promise is pending.
+ *
+ * @example
+ * ```ts
+ * const {accuracy} = await certifiedAccuracyAsync(model, xTest, yTest);
+ * ```
+ */
+export async function certifiedAccuracyAsync(model: tfl.LayersModel, x: Tensor, y: Tensor,
+    options: CertifiedAccuracyOptions = {}): Promise<CertifiedAccuracy> {
+  return runAsync(accuracyReads(model, x, y, options, 'certifiedAccuracyAsync'));
+}
+
+function* accuracyReads(model: tfl.LayersModel, x: Tensor, y: Tensor, options: CertifiedAccuracyOptions,
+    context: string): TensorReads<CertifiedAccuracy> {
+  const opts = checkOptions(options, context);
   const epsilons = (opts as CertifiedAccuracyOptions).epsilons ?? [0, 0.05, 0.1];
   if (!Array.isArray(epsilons) || epsilons.length === 0 ||
       epsilons.some((e) => typeof e !== 'number' || !Number.isFinite(e) || e < 0)) {
-    throw new Error(`${ACC_CONTEXT}: expected epsilons as a non-empty array of finite numbers >= 0, got ` +
+    throw new Error(`${context}: expected epsilons as a non-empty array of finite numbers >= 0, got ` +
       `${describe(epsilons)}`);
   }
-  const radii = certify(model, checkPoints(x, ACC_CONTEXT), opts, ACC_CONTEXT);
+  const radii = yield* certify(model, checkPoints(x, context), opts, context);
   const batch = radii.radius.length;
   const classes = (model.outputs[0]!.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
-  const labels = labelsOf(y, batch, classes);
+  const labels = yield* labelsOf(checkLabels(y, batch, context), batch, classes, context);
   const correct = radii.predicted.map((p, i) => p === labels[i]);
   const accuracy = epsilons.map((e) =>
     correct.reduce((n, ok, i) => n + (ok && radii.radius[i]! >= e ? 1 : 0), 0) / batch);

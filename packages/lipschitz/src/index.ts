@@ -8,7 +8,7 @@
  */
 export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2Regularizer, tv2Regularizer} from './regularizers.js';
 export type {SplineRegularizerArgs} from './regularizers.js';
-export {lipschitzBound} from './bound.js';
+export {lipschitzBound, lipschitzBoundAsync} from './bound.js';
 export type {LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
 export {ACTIVATION_LIPSCHITZ, BOUND_METHODS, activationConstant, convolutionNorm, lipschitzRule,
   lipschitzRuleNames, registerLipschitzRule} from './rules.js';
@@ -16,17 +16,18 @@ export type {ActivationLike, BoundMethod, ConvKernels, LipschitzFactor, Lipschit
   LipschitzRuleContext} from './rules.js';
 export {PowerIterationState, matrixNorm, tensorOpNorm} from './linalg.js';
 export type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+export type {TensorReads} from './reads.js';
 export {empiricalLipschitz} from './empirical.js';
 export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js';
 export {LipschitzCallback, lipschitzCallback} from './callback.js';
 export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
 export {modelActiveKnots, sparsify, splineLayers} from './sparsity.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
-export {certifiedAccuracy, certifiedRadius} from './certify.js';
+export {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,
   CertifiedRadiusOptions} from './certify.js';
-export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, SpectralConv2D, SpectralDense, spectralConv2d,
-  spectralDense} from './spectral.js';
+export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, SpectralConv2D, SpectralDense, prepareInference,
+  spectralConv2d, spectralDense} from './spectral.js';
 export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
 /**
  * Losses for Lipschitz classifiers (deel-lip's): `losses.tauBinaryCrossentropy({tau})`,

@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
+import {runSync, take} from './reads.js';
+import type {TensorReads} from './reads.js';
 
 /** A vector norm: 1, 2 or Infinity. */
 export type Norm = 1 | 2 | typeof Infinity;
@@ -198,6 +200,18 @@ export interface TopEigen {
  */
 export function topEigen(matvec: (v: Float64Array) => Float64Array, n: number,
     warm: Float64Array | undefined, maxMatvecs: number, tolerance: number): TopEigen {
+  const steps = topEigenSteps(n, warm, maxMatvecs, tolerance);
+  let step = steps.next();
+  while (!step.done) step = steps.next(matvec(step.value));
+  return step.value;
+}
+
+/**
+ * {@link topEigen} as a generator: it yields each vector `v` to apply the operator to and is
+ * resumed with `M v` (so that the operator may read tensors asynchronously).
+ */
+export function* topEigenSteps(n: number, warm: Float64Array | undefined, maxMatvecs: number,
+    tolerance: number): Generator<Float64Array, TopEigen, Float64Array> {
   let x = freshVector(n);
   const nw = warm != null ? norm2(warm) : 0;
   if (warm != null && nw > 0 && Number.isFinite(nw)) {
@@ -219,7 +233,7 @@ export function topEigen(matvec: (v: Float64Array) => Float64Array, n: number,
     const usedBefore = used;
     for (let grown = 0; images.length < basis.length && used < maxMatvecs; ++grown) {
       const q = basis[images.length]!;
-      const w = matvec(q);
+      const w = yield q;
       ++used;
       images.push(w);
       scale = Math.max(scale, norm2(w));
@@ -484,34 +498,44 @@ function tensorAdjoint(op: LinearTensorOp, u: Tensor, at: Tensor): Tensor {
  */
 export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIterationOptions = {},
     key = 'op'): number {
+  return runSync(tensorOpNormSteps(op, p, options, key));
+}
+
+/** {@link tensorOpNorm} as {@link TensorReads} (for `lipschitzBoundAsync`). */
+export function* tensorOpNormSteps(op: LinearTensorOp, p: Norm, options: PowerIterationOptions = {},
+    key = 'op'): TensorReads<number> {
   const shape = [1, ...op.inShape];
   const n = op.inShape.reduce((a, b) => a * b, 1);
   if (n === 0) return 0;
   const outSize = scoped(() => op.apply(tf.zeros(shape)).size);
   if (outSize === 0) return 0;  // empty output
   if (p === Infinity) {
-    return scoped(() => tf.max(op.applyAbs(tf.ones(shape))).dataSync()[0]!);
+    return (yield* take(tf.tidy(() => tf.max(op.applyAbs(tf.ones(shape))))))[0]!;
   }
   if (p === 1) {
-    return scoped(() => {
-      const g = tf.grad((x: Tensor) => tf.sum(op.applyAbs(x)))(tf.ones(shape));
-      return tf.max(g).dataSync()[0]!;
-    });
+    return (yield* take(tf.tidy(() =>
+      tf.max(tf.grad((x: Tensor) => tf.sum(op.applyAbs(x)))(tf.ones(shape))))))[0]!;
   }
   if (n * outSize <= (options.explicitLimit ?? 1e6)) {
     // Small operator: its exact matrix W [n, out] (row i = op(e_i), one batched call), then
     // the float64 dense routine.
-    const w = scoped(() => Float64Array.from(
-      op.apply(tf.reshape(tf.eye(n), [n, ...op.inShape])).dataSync()));
+    const w = Float64Array.from(yield* take(tf.tidy(() =>
+      op.apply(tf.reshape(tf.eye(n), [n, ...op.inShape])))));
     return matrixNorm(w, n, outSize, 2, options, key);
   }
-  const matvec = (v: Float64Array): Float64Array => scoped(() => {  // A^T A v
-    const x = tf.tensor(Float32Array.from(v), shape);
-    const u = op.apply(x);
-    return Float64Array.from(tensorAdjoint(op, u, x).dataSync());
-  });
-  const top = topEigen(matvec, n, options.state?.get(key, n), options.maxIterations ?? 300,
+  // A^T A v, one operator application per Lanczos step
+  const lanczos = topEigenSteps(n, options.state?.get(key, n), options.maxIterations ?? 300,
     options.tolerance ?? 1e-6);
+  let step = lanczos.next();
+  while (!step.done) {
+    const v = step.value;
+    const image = tf.tidy(() => {
+      const x = tf.tensor(Float32Array.from(v), shape);
+      return tensorAdjoint(op, op.apply(x), x);
+    });
+    step = lanczos.next(Float64Array.from(yield* take(image)));
+  }
+  const top = step.value;
   if (top.converged) {
     options.state?.set(key, top.vector);
     // The operator is applied in float32: an allowance of 2^-20 relative for its rounding.
@@ -519,5 +543,5 @@ export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIteratio
   }
   if (!Number.isFinite(top.value)) return NaN;
   // Not converged: the Schur bound ||A||_2 <= sqrt(||A||_1 ||A||_Inf) holds for every matrix.
-  return Math.sqrt(tensorOpNorm(op, 1) * tensorOpNorm(op, Infinity));
+  return Math.sqrt((yield* tensorOpNormSteps(op, 1)) * (yield* tensorOpNormSteps(op, Infinity)));
 }

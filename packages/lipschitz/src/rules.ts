@@ -9,8 +9,10 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
-import {matrixNorm, tensorOpNorm} from './linalg.js';
+import {matrixNorm, tensorOpNormSteps} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+import {runSync, take} from './reads.js';
+import type {TensorReads} from './reads.js';
 
 /**
  * How {@link lipschitzBound} bounds the network:
@@ -63,9 +65,24 @@ export interface LipschitzFactor {
  * A rule: the Lipschitz factor of one layer (a number, or a {@link LipschitzFactor}). It must
  * be an upper bound of the layer's Lipschitz constant in `context.norm` (for the `'paper'`
  * methods, the reference's per-layer quantity).
+ *
+ * A rule that reads tensor values should be a generator function ({@link TensorReads}):
+ * `const values = yield tensor;` instead of `tensor.dataSync()`. Then {@link lipschitzBound}
+ * answers with `dataSync()` and `lipschitzBoundAsync` with `await data()`, so the async bound
+ * never reads synchronously (which the webgpu backend cannot do well, or at all under
+ * SwiftShader). A plain function works too, but reads synchronously in both.
+ *
+ * @example
+ * ```ts
+ * // a layer that multiplies its input by a trainable scalar `scale`
+ * registerLipschitzRule('Scale', function* (layer) {
+ *   const s = tf.abs((layer as Scale).scale.read());
+ *   try { return (yield s)[0]!; } finally { s.dispose(); }
+ * });
+ * ```
  */
 export type LipschitzRule = (layer: tfl.layers.Layer, context: LipschitzRuleContext) =>
-  number | LipschitzFactor;
+  number | LipschitzFactor | TensorReads<number | LipschitzFactor>;
 
 const RULES = new Map<string, LipschitzRule>();
 
@@ -156,8 +173,8 @@ function channelsLast(layer: tfl.layers.Layer): void {
   }
 }
 
-function maxAbs(t: Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]!);
+function* maxAbs(t: Tensor): TensorReads<number> {
+  return (yield* take(tf.tidy(() => tf.max(tf.abs(t)))))[0]!;
 }
 
 /** `variable <- r * variable`. */
@@ -184,9 +201,9 @@ type Conv2dPadding = 'valid' | 'same';
  * The kernel of a dilated convolution as an undilated one (zeros between the taps): tfjs has
  * no gradient for dilated convolutions, which the adjoint needs. Spatial axes come first.
  */
-function dilateKernel(k: Tensor, rates: number[]): Tensor {
+function* dilateKernel(k: Tensor, rates: number[]): TensorReads<Tensor> {
   if (rates.every((r) => r === 1)) return tf.clone(k);
-  const data = k.dataSync();
+  const data = yield k;
   const spatial = rates.length;
   const inner = k.shape.slice(spatial).reduce((a, b) => a * b, 1);
   const oldDims = k.shape.slice(0, spatial);
@@ -222,19 +239,24 @@ export interface ConvKernels {
  * with the given kernels (the layer's own, or the effective ones of a normalised layer).
  * The caller disposes it.
  */
-export function convolutionOperator(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
-    {op: LinearTensorOp, dispose: () => void} {
+export function* convolutionOperator(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
+    TensorReads<{op: LinearTensorOp, dispose: () => void}> {
   const cls = layer.getClassName();
   const c = layer as unknown as ConvLike;
   const owned: Tensor[] = [];
+  const dispose = () => owned.forEach((t) => t.dispose());
   const abs = (t: Tensor) => { const a = tf.abs(t); owned.push(a); return a; };
   // tfjs-layers 4.22's DepthwiseConv2D ignores its dilationRate when called (it passes
   // none to tf.depthwiseConv2d), so the bound follows what the layer really computes.
   const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
-  const dilated = (t: Tensor) => { const d = dilateKernel(t, rates); owned.push(d); return d; };
+  // The spatial kernel, dilated (a copy: the operator keeps the values of now). The pointwise
+  // kernel of SeparableConv2D is 1x1.
+  const spatial = yield* dilateKernel(
+    (cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D' ? kernels.depthwise : kernels.kernel)!, rates);
+  owned.push(spatial);
   let apply: (x: Tensor, abs: boolean) => Tensor;
   if (cls === 'Conv1D') {
-    const k = dilated(kernels.kernel!) as tf.Tensor3D;
+    const k = spatial as tf.Tensor3D;
     const ka = abs(k) as tf.Tensor3D;
     const causal = c.padding === 'causal';
     apply = (x, a) => {
@@ -243,52 +265,58 @@ export function convolutionOperator(layer: tfl.layers.Layer, inShape: number[], 
       return tf.conv1d(xin, a ? ka : k, c.strides[0]!, causal ? 'valid' : c.padding as Conv2dPadding, 'NWC', 1);
     };
   } else if (cls === 'DepthwiseConv2D') {
-    const k = dilated(kernels.depthwise!) as tf.Tensor4D;
+    const k = spatial as tf.Tensor4D;
     const ka = abs(k) as tf.Tensor4D;
     apply = (x, a) => tf.depthwiseConv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
       c.padding as Conv2dPadding, 'NHWC', 1);
   } else if (cls === 'SeparableConv2D') {  // depthwise, then pointwise 1x1
-    const dk = dilated(kernels.depthwise!) as tf.Tensor4D;
-    const pk = kernels.pointwise! as tf.Tensor4D;
+    const dk = spatial as tf.Tensor4D;
+    const pk = tf.clone(kernels.pointwise!) as tf.Tensor4D;
+    owned.push(pk);
     const dka = abs(dk) as tf.Tensor4D;
     const pka = abs(pk) as tf.Tensor4D;
     apply = (x, a) => tf.separableConv2d(x as tf.Tensor4D, a ? dka : dk, a ? pka : pk,
       c.strides as [number, number], c.padding as Conv2dPadding, 1, 'NHWC');
   } else {  // Conv2D and layers that compute as it does
-    const k = dilated(kernels.kernel!) as tf.Tensor4D;
+    const k = spatial as tf.Tensor4D;
     const ka = abs(k) as tf.Tensor4D;
     apply = (x, a) => tf.conv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
       c.padding as Conv2dPadding, 'NHWC', 1);
   }
-  return {
-    op: {inShape, apply: (x) => apply(x, false), applyAbs: (x) => apply(x, true)},
-    dispose: () => owned.forEach((t) => t.dispose()),
-  };
+  return {op: {inShape, apply: (x) => apply(x, false), applyAbs: (x) => apply(x, true)}, dispose};
 }
 
 /** The operator norm of a convolution layer's linear part with the given kernels. */
 export function convolutionNorm(layer: tfl.layers.Layer, kernels: ConvKernels, context: LipschitzRuleContext): number {
+  return runSync(convolutionNormSteps(layer, kernels, context));
+}
+
+/** {@link convolutionNorm} as {@link TensorReads}. */
+export function* convolutionNormSteps(layer: tfl.layers.Layer, kernels: ConvKernels,
+    context: LipschitzRuleContext): TensorReads<number> {
   channelsLast(layer);
   const inShape = knownShape(layer, context.inputShape);
-  const {op, dispose} = convolutionOperator(layer, inShape, kernels);
+  const {op, dispose} = yield* convolutionOperator(layer, inShape, kernels);
   try {
-    return tensorOpNorm(op, context.norm, context.powerIteration, context.key);
+    return yield* tensorOpNormSteps(op, context.norm, context.powerIteration, context.key);
   } finally {
     dispose();
   }
 }
 
-const denseRule: LipschitzRule = (layer, context) => {
+const denseRule: LipschitzRule = function* (layer, context) {
   const l = layer as unknown as {kernel: LayerVariable, activation?: Activation};
   const act = context.activationFactor(activationConstant(l.activation, layer));
   const k = l.kernel.read();
   const rescale = (r: number) => scaleVariable(l.kernel, r);
-  if (context.method !== 'operator') return {factor: maxAbs(k) * act, rescale};
+  if (context.method !== 'operator') return {factor: (yield* maxAbs(k)) * act, rescale};
   const [rows, cols] = k.shape as [number, number];
-  return {factor: matrixNorm(k.dataSync(), rows, cols, context.norm, context.powerIteration, context.key) * act, rescale};
+  // a clone holds the values of now, whatever the variable is assigned while it is read
+  const values = yield* take(tf.clone(k));
+  return {factor: matrixNorm(values, rows, cols, context.norm, context.powerIteration, context.key) * act, rescale};
 };
 
-const convRule: LipschitzRule = (layer, context) => {
+const convRule: LipschitzRule = function* (layer, context) {
   const cls = layer.getClassName();
   const c = layer as unknown as ConvLike;
   channelsLast(layer);
@@ -297,9 +325,11 @@ const convRule: LipschitzRule = (layer, context) => {
   const rescale = (r: number) => scaleVariable(scaled, r);
   if (context.method !== 'operator') {
     const kernels = cls === 'SeparableConv2D' ? [c.depthwiseKernel!, c.pointwiseKernel!] : [scaled];
-    return {factor: kernels.reduce((acc, k) => acc * maxAbs(k.read()), 1) * act, rescale};
+    let factor = act;
+    for (const k of kernels) factor *= yield* maxAbs(k.read());
+    return {factor, rescale};
   }
-  const norm = convolutionNorm(layer, {kernel: c.kernel?.read(), depthwise: c.depthwiseKernel?.read(),
+  const norm = yield* convolutionNormSteps(layer, {kernel: c.kernel?.read(), depthwise: c.depthwiseKernel?.read(),
     pointwise: c.pointwiseKernel?.read()}, context);
   return {factor: norm * act, rescale};
 };
@@ -309,7 +339,7 @@ function copiesFactor(copies: number, p: Norm): number {
   return p === Infinity ? 1 : p === 1 ? copies : Math.sqrt(copies);
 }
 
-const poolRule: LipschitzRule = (layer, context) => {
+const poolRule: LipschitzRule = function* (layer, context) {
   channelsLast(layer);
   const cls = layer.getClassName();
   const p = context.norm;
@@ -338,7 +368,7 @@ const poolRule: LipschitzRule = (layer, context) => {
     return is1d ? tf.squeeze(y, [2]) : y;
   };
   try {
-    return tensorOpNorm({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
+    return yield* tensorOpNormSteps({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
   } finally {
     tf.dispose([ones, inv]);
   }
@@ -354,27 +384,18 @@ const globalPoolRule: LipschitzRule = (layer, context) => {
   return p === 1 ? 1 / n : 1 / Math.sqrt(n);
 };
 
-const batchNormRule: LipschitzRule = (layer) => {
+const batchNormRule: LipschitzRule = function* (layer) {
   const l = layer as unknown as {gamma?: LayerVariable | null, movingVariance: LayerVariable,
     epsilon: number};
-  return tf.tidy(() => {
-    const scale = tf.div(l.gamma != null ? tf.abs(l.gamma.read()) : tf.scalar(1),
-      tf.sqrt(tf.add(l.movingVariance.read(), l.epsilon)));
-    return tf.max(scale).dataSync()[0]!;
-  });
+  return (yield* take(tf.tidy(() => tf.max(tf.div(l.gamma != null ? tf.abs(l.gamma.read()) : tf.scalar(1),
+    tf.sqrt(tf.add(l.movingVariance.read(), l.epsilon)))))))[0]!;
 };
 
-const splineRule: LipschitzRule = (layer, context) => {
+const splineRule: LipschitzRule = function* (layer, context) {
   const spline = layer as SplineActivation;
   const paper = context.method !== 'operator';
-  const values = paper ? spline.bv2() : spline.lipschitz();
-  let factor: number;
-  try {
-    const v = Array.from(values.dataSync());
-    factor = paper ? v.reduce((a, b) => a + b, 0) : v.reduce((a, b) => Math.max(a, b), 0);
-  } finally {
-    values.dispose();
-  }
+  const v = Array.from(yield* take(paper ? spline.bv2() : spline.lipschitz()));
+  const factor = paper ? v.reduce((a, b) => a + b, 0) : v.reduce((a, b) => Math.max(a, b), 0);
   const rescale = (r: number) => spline.clipSlopes(r * factor);
   return {factor, rescale};
 };
@@ -400,8 +421,9 @@ for (const cls of ['LeakyReLU', 'ELU']) {
   registerLipschitzRule(cls, (layer, context) =>
     context.activationFactor(Math.max(1, Math.abs((layer as unknown as {alpha: number}).alpha))));
 }
-registerLipschitzRule('PReLU', (layer, context) =>
-  context.activationFactor(Math.max(1, maxAbs((layer as unknown as {alpha: LayerVariable}).alpha.read()))));
+registerLipschitzRule('PReLU', function* (layer, context) {
+  return context.activationFactor(Math.max(1, yield* maxAbs((layer as unknown as {alpha: LayerVariable}).alpha.read())));
+});
 registerLipschitzRule('Softmax', (_layer, context) => context.activationFactor(0.5));
 registerLipschitzRule('RepeatVector', (layer, context) =>
   copiesFactor((layer as unknown as {n: number}).n, context.norm));

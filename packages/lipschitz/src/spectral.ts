@@ -12,10 +12,12 @@ import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
 import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
-import {registerStandardExport} from '@deepspline/layers';
+import {isLayersModel, registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {matrixNorm, PowerIterationState} from './linalg.js';
-import {activationConstant, convolutionNorm, registerLipschitzRule} from './rules.js';
+import {read, runAsync, runSync, take} from './reads.js';
+import type {TensorReads} from './reads.js';
+import {activationConstant, convolutionNormSteps, registerLipschitzRule} from './rules.js';
 
 /** How a spectral layer orthonormalizes its normalised kernel. */
 export type Orthonormalization = 'none' | 'bjorck';
@@ -145,26 +147,45 @@ class SpectralCore {
    */
   inferenceKernel(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
       fromMatrix: (t: Tensor2D) => Tensor): Tensor {
+    return runSync(this.inferenceKernelReads(kernel, u, toMatrix, fromMatrix));
+  }
+
+  /** {@link inferenceKernel} as {@link TensorReads}: the same computation, reads yielded. */
+  *inferenceKernelReads(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
+      fromMatrix: (t: Tensor2D) => Tensor): TensorReads<Tensor> {
     const key = [kernel.read().dataId, u.read().dataId, this.options];
     if (this.cached != null && this.cached.key.every((k, i) => k === key[i])) return this.cached.kernel;
-    const next = tf.keep(tf.tidy(() => {
-      const w = toMatrix(kernel.read());
+    // a copy of the kernel of now (the key's), whatever the variable is assigned meanwhile
+    const w = tf.tidy(() => tf.clone(toMatrix(kernel.read())));
+    let wn: Tensor2D | null = null;
+    try {
       const [rows, cols] = w.shape;
-      const sigma = matrixNorm(w.dataSync(), rows, cols, 2, {state: this.state}, 'kernel');
+      const sigma = matrixNorm(yield* read(w), rows, cols, 2, {state: this.state}, 'kernel');
       if (!Number.isFinite(sigma)) {
         throw new Error(`${this.name()}: the kernel's spectral norm is ${describe(sigma)}; are its weights NaN or Infinite?`);
       }
-      let wn = tf.div(w, Math.max(sigma, 1e-12)) as Tensor2D;
+      wn = tf.tidy(() => {
+        const scaled = tf.div(w, Math.max(sigma, 1e-12)) as Tensor2D;
+        return this.options.orthonormalize === 'bjorck' ? bjorck(scaled, this.options.bjorckSteps) : scaled;
+      });
       if (this.options.orthonormalize === 'bjorck') {
-        wn = bjorck(wn, this.options.bjorckSteps);
-        const after = matrixNorm(wn.dataSync(), rows, cols, 2, {state: this.state}, 'orthonormalized');
-        if (after > 1) wn = tf.div(wn, after) as Tensor2D;
+        const after = matrixNorm(yield* read(wn), rows, cols, 2, {state: this.state}, 'orthonormalized');
+        if (after > 1) {
+          const divided = tf.div(wn, after) as Tensor2D;
+          wn.dispose();
+          wn = divided;
+        }
       }
-      return fromMatrix(tf.mul(wn, this.options.lipschitz / this.coeff) as Tensor2D);
-    }));
-    this.dispose();
-    this.cached = {kernel: next, key};
-    return next;
+      const last = wn;
+      // kept: `call` runs this inside its tidy, and the cache outlives it
+      const next = tf.keep(tf.tidy(() => fromMatrix(tf.mul(last, this.options.lipschitz / this.coeff) as Tensor2D)));
+      this.dispose();
+      this.cached = {kernel: next, key};
+      return next;
+    } finally {
+      w.dispose();
+      wn?.dispose();
+    }
   }
 
   dispose(): void {
@@ -245,10 +266,19 @@ export class SpectralDense extends DenseBase {
    * kernel (cached until the weights change). Not to be disposed by the caller.
    */
   effectiveKernel(): Tensor2D {
+    return runSync(this.effectiveKernelReads());
+  }
+
+  /**
+   * {@link effectiveKernel} as {@link TensorReads}, for {@link prepareInference} and
+   * {@link lipschitzBoundAsync}: computed with asynchronous reads under `runAsync`.
+   */
+  effectiveKernelReads(): TensorReads<Tensor2D> {
     if (fields(this).kernel == null || this.u == null) {
       throw new Error(`spectralDense '${this.name}': the layer is not built yet; call it on an input first`);
     }
-    return this.spectral.inferenceKernel(fields(this).kernel!, this.u, (t) => t as Tensor2D, (t) => t) as Tensor2D;
+    return this.spectral.inferenceKernelReads(fields(this).kernel!, this.u, (t) => t as Tensor2D,
+      (t) => t) as TensorReads<Tensor2D>;
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
@@ -325,12 +355,18 @@ export class SpectralConv2D extends Conv2DBase {
    * cached until the weights change. Not to be disposed by the caller.
    */
   effectiveKernel(): Tensor4D {
+    return runSync(this.effectiveKernelReads());
+  }
+
+  /** {@link effectiveKernel} as {@link TensorReads} (see {@link SpectralDense.effectiveKernelReads}). */
+  effectiveKernelReads(): TensorReads<Tensor4D> {
     if (fields(this).kernel == null || this.u == null) {
       throw new Error(`spectralConv2d '${this.name}': the layer is not built yet; call it on an input first`);
     }
     const shape = this.kernelShape;
-    return this.spectral.inferenceKernel(fields(this).kernel!, this.u,
-      (t) => tf.reshape(t, [-1, fields(this).filters]) as Tensor2D, (t) => tf.reshape(t, shape)) as Tensor4D;
+    return this.spectral.inferenceKernelReads(fields(this).kernel!, this.u,
+      (t) => tf.reshape(t, [-1, fields(this).filters]) as Tensor2D,
+      (t) => tf.reshape(t, shape)) as TensorReads<Tensor4D>;
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
@@ -380,20 +416,71 @@ export function spectralConv2d(args: SpectralConv2DArgs): SpectralConv2D {
 
 // The certified factors: the exact norm of the kernel `call` uses at inference, computed
 // cold (no stored vector), never the training-time estimate.
-registerLipschitzRule('SpectralDense', (layer, context) => {
+registerLipschitzRule('SpectralDense', function* (layer, context) {
   const l = layer as SpectralDense;
   const act = context.activationFactor(activationConstant(fields(l).activation, layer));
-  const w = l.effectiveKernel();
+  // a copy: the cached kernel may be replaced (and disposed) while it is read
+  const w = tf.clone(yield* l.effectiveKernelReads());
   const [rows, cols] = w.shape;
   const cold = {...context.powerIteration, state: undefined};
-  return matrixNorm(w.dataSync(), rows, cols, context.norm, cold, context.key) * act;
+  return matrixNorm(yield* take(w), rows, cols, context.norm, cold, context.key) * act;
 });
-registerLipschitzRule('SpectralConv2D', (layer, context) => {
+registerLipschitzRule('SpectralConv2D', function* (layer, context) {
   const l = layer as SpectralConv2D;
   const act = context.activationFactor(activationConstant(fields(l).activation, layer));
   const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
-  return convolutionNorm(layer, {kernel: l.effectiveKernel()}, cold) * act;
+  const k = tf.clone(yield* l.effectiveKernelReads());
+  try {
+    return (yield* convolutionNormSteps(layer, {kernel: k}, cold)) * act;
+  } finally {
+    k.dispose();
+  }
 });
+
+/** The SpectralDense and SpectralConv2D layers of `model`, nested models included. */
+function spectralLayers(model: tfl.LayersModel): (SpectralDense | SpectralConv2D)[] {
+  const found: (SpectralDense | SpectralConv2D)[] = [];
+  const visit = (layers: tfl.layers.Layer[]) => {
+    for (const layer of layers) {
+      if (layer instanceof SpectralDense || layer instanceof SpectralConv2D) found.push(layer);
+      else if (isLayersModel(layer)) visit(layer.layers);
+    }
+  };
+  visit(model.layers);
+  return found;
+}
+
+/** {@link prepareInference} as {@link TensorReads}. */
+export function* prepareInferenceReads(model: tfl.LayersModel, context = 'prepareInference'): TensorReads<void> {
+  if (!isLayersModel(model)) {
+    throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
+  }
+  for (const layer of spectralLayers(model)) {
+    if (layer.built) yield* layer.effectiveKernelReads();
+  }
+}
+
+/**
+ * Computes, with asynchronous reads (`await data()`), the certified inference kernels of the
+ * model's {@link SpectralDense} and {@link SpectralConv2D} layers (nested models included).
+ * Each layer caches its kernel until its weights change, so after this resolves `predict`
+ * and `evaluate` read nothing synchronously, until the next training step.
+ *
+ * A spectral layer needs one read to certify its kernel, and `predict` is synchronous: on
+ * the webgpu backend (where a synchronous read is slow, and fails under headless SwiftShader)
+ * await this before `predict`. On other backends it only moves that work off the first
+ * `predict`. {@link lipschitzBoundAsync}, {@link certifiedRadiusAsync} and
+ * {@link certifiedAccuracyAsync} call it themselves.
+ *
+ * @example
+ * ```ts
+ * await prepareInference(model);
+ * const y = model.predict(x);
+ * ```
+ */
+export async function prepareInference(model: tfl.LayersModel): Promise<void> {
+  await runAsync(prepareInferenceReads(model));
+}
 
 /**
  * The deployed layer as the standard layer it extends (`Dense` or `Conv2D`) with the kernel
