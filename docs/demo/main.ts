@@ -4,6 +4,10 @@
 // "1-Lipschitz" on it trains examples/twod's spline_lip1 network instead (spectral dense
 // layers, splines with maxSlope 1, tau cross-entropy) and shows the certified bound and the
 // certified radius of the point under the mouse.
+// Every tensor is read with `await data()` (never dataSync): on the webgpu backend a
+// synchronous read stalls the GPU, and under headless SwiftShader it fails outright. The
+// bound and the radius come from lipschitzBoundAsync and certifiedRadiusAsync; pointer
+// probes are answered between training slices, so that no read races a training step.
 // The docs page (docs/demo/index.md) calls startDemo when it mounts and its stop function when
 // it unmounts. State for the browser tests is on `window.deepsplineDemo`.
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,7 +19,7 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
 import {splineImplementation} from '@deepspline/core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {certifiedRadius, lipschitzBound, losses, tv2Regularizer} from '@deepspline/lipschitz';
+import {certifiedRadiusAsync, lipschitzBoundAsync, losses, prepareInference, tv2Regularizer} from '@deepspline/lipschitz';
 import {ready as wasmKernelsReady} from '@deepspline/wasm';
 import '@deepspline/webgl';
 import '@deepspline/webgpu';
@@ -50,6 +54,8 @@ interface DemoState {
   probe: Probe | null;
   stepsPerSecond: number;
   measureMs: number;
+  /** Where the last redraw's time went (ms): waiting for the GPU, bound, curves, drawing. */
+  measureParts: Record<string, number>;
   running: boolean;
   error: string | null;
 }
@@ -165,7 +171,7 @@ function probability(run: Run, logits: Tensor2D): Tensor2D {
  */
 export function startDemo(): () => void {
   const state: DemoState = {backend: '', implementation: '', lipschitz: false, steps: 0, losses: [],
-    bounds: [], accuracy: NaN, probe: null, stepsPerSecond: 0, measureMs: 0, running: false, error: null};
+    bounds: [], accuracy: NaN, probe: null, stepsPerSecond: 0, measureMs: 0, measureParts: {}, running: false, error: null};
   (window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
 
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -207,34 +213,51 @@ export function startDemo(): () => void {
   let generation = 0;
   let history: HistoryPoint[] = [];
 
-  async function measure(current: Run): Promise<void> {
+  /** Redraws; returns how long it waited for training steps still queued on the device. */
+  async function measure(current: Run): Promise<number> {
     const started = performance.now();
+    const parts: Record<string, number> = {};
+    let mark = started;
+    const lap = (name: string) => { const now = performance.now(); parts[name] = now - mark; mark = now; };
+    // the training steps queued on the device before this redraw (webgpu runs them later)
+    const drain = tf.tidy(() => tf.sum(current.model.trainableWeights[0]!.read()));
+    await drain.data();
+    drain.dispose();
+    lap('queued training');
+    const queued = parts['queued training']!;
+    // the spectral layers' certified kernels, read asynchronously, before predict needs them
+    await prepareInference(current.model);
     const [loss, probabilities, tv2] = tf.tidy(() => {
-      const logits = current.model.predict(current.xTrain) as Tensor2D;
-      const gridProbabilities = probability(current, current.model.predict(current.grid) as Tensor2D);
+      // one batch each: predict's default of 32 rows per batch costs a dispatch per layer and
+      // batch, which on webgpu (SwiftShader) made this 100x slower
+      const logits = current.model.predict(current.xTrain, {batchSize: TRAIN_POINTS}) as Tensor2D;
+      const gridProbabilities = probability(current,
+        current.model.predict(current.grid, {batchSize: REGION_SIDE * REGION_SIDE}) as Tensor2D);
       const tv = current.splines.map((l) => tf.sum(l.tv2()));
       return [dataLoss(current, current.yTrain, logits), gridProbabilities, tf.addN(tv)];
     });
     const [lossValue, probs, tv2Value] = await Promise.all([loss.data(), probabilities.data(), tv2.data()]);
     tf.dispose([loss, probabilities, tv2]);
+    lap('predict');
     let correct = 0;
     for (let i = 0; i < probs.length; i++) correct += Number((probs[i] > 0.5) === (current.gridLabels[i] > 0.5));
-    const bound = lipschitzBound(current.model, {norm: 2, method: 'operator'}).bound;
-    const knots = current.splines.map((l) => {
-      const t = l.activeKnots(KNOT_THRESHOLD);
-      const total = Array.from(t.dataSync()).reduce((s, v) => s + v, 0);
-      t.dispose();
-      return total;
-    }).reduce((a, b) => a + b, 0);
-    const curves = current.splines.map((l) => {
+    const bound = (await lipschitzBoundAsync(current.model, {norm: 2, method: 'operator'})).bound;
+    lap('bound');
+    let knots = 0;
+    const curves = [];
+    for (const l of current.splines) {
+      const active = l.activeKnots(KNOT_THRESHOLD);
       const {x, y} = l.curves(121, 5);
       const slopes = l.reluSlopes();
       const knotPositions = l.knots();
-      const out = {x: x.dataSync() as Float32Array, y: y.arraySync() as number[][],
-        slopes: slopes.arraySync() as number[][], knots: knotPositions.dataSync() as Float32Array};
-      tf.dispose([x, y, slopes, knotPositions]);
-      return out;
-    });
+      const [counts, xs, ys, as, ts] = await Promise.all([active.data(), x.data(), y.array(), slopes.array(),
+        knotPositions.data()]);
+      tf.dispose([active, x, y, slopes, knotPositions]);
+      knots += Array.from(counts).reduce((s, v) => s + v, 0);
+      curves.push({x: xs as Float32Array, y: ys as number[][], slopes: as as number[][], knots: ts as Float32Array});
+    }
+    lap('curves');
+    if (current !== run) return queued;  // restarted meanwhile: these numbers are the old run's
 
     current.probabilities = probs as Float32Array;
     current.bound = bound;
@@ -242,7 +265,7 @@ export function startDemo(): () => void {
     state.losses.push(lossValue[0]);
     state.bounds.push(bound);
     state.accuracy = correct / probs.length;
-    if (state.probe) probe(current, state.probe.x, state.probe.y);
+    if (state.probe) await probe(current, state.probe.x, state.probe.y);
     setStat('steps', `${state.steps} (${(state.steps * BATCH / TRAIN_POINTS).toFixed(1)})`);
     setStat('loss', lossValue[0].toFixed(4));
     setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
@@ -253,17 +276,37 @@ export function startDemo(): () => void {
     drawRegion(regionCanvas, current.probabilities, REGION_SIDE, current.points, state.probe);
     drawActivations($('activations'), curves, KNOT_THRESHOLD);
     drawHistory($<HTMLCanvasElement>('history'), history, current.lipschitz ? `loss (tau CE, tau ${TAU})` : 'loss (BCE)');
+    lap('draw');
+    state.measureParts = parts;
     state.measureMs = performance.now() - started;
+    return queued;
   }
 
   /** The certified l2 radius of the point (x, y) under the current bound, shown and drawn. */
-  function probe(current: Run, x: number, y: number): void {
+  async function probe(current: Run, x: number, y: number): Promise<void> {
     if (!Number.isFinite(current.bound)) return;
     const point = tf.tensor2d([[x, y]]);
-    const {radius, predicted} = certifiedRadius(current.model, point, {norm: 2, bound: current.bound});
-    point.dispose();
+    let result;
+    try {
+      result = await certifiedRadiusAsync(current.model, point, {norm: 2, bound: current.bound});
+    } finally {
+      point.dispose();
+    }
+    if (current !== run) return;
+    const {radius, predicted} = result;
     state.probe = {x, y, radius: radius[0]};
     setStat('radius', `${radius[0].toPrecision(3)} (class ${predicted[0]}) at (${x.toFixed(2)}, ${y.toFixed(2)})`);
+  }
+
+  /** The point under the pointer, answered by the training loop between slices. */
+  let pendingProbe: {x: number, y: number} | null = null;
+
+  async function answerProbe(current: Run): Promise<void> {
+    const point = pendingProbe;
+    if (point == null || current.probabilities == null) return;
+    pendingProbe = null;
+    await probe(current, point.x, point.y);
+    drawRegion(regionCanvas, current.probabilities, REGION_SIDE, current.points, state.probe);
   }
 
   function onPointer(event: PointerEvent): void {
@@ -277,8 +320,7 @@ export function startDemo(): () => void {
     const x = -1 + 2 * (px - REGION_MARGIN.left) / side;
     const y = 1 - 2 * (py - REGION_MARGIN.top) / side;
     if (Math.abs(x) > 1 || Math.abs(y) > 1) return;
-    probe(current, x, y);
-    drawRegion(regionCanvas, current.probabilities, REGION_SIDE, current.points, state.probe);
+    pendingProbe = {x, y};
   }
 
   /** Trains in slices of FRAME_BUDGET_MS, redrawing every MEASURE_EVERY_MS. */
@@ -300,28 +342,44 @@ export function startDemo(): () => void {
         }
         trainingMs += performance.now() - start;
         if (performance.now() - lastMeasure > MEASURE_EVERY_MS) {
+          // webgpu queues the steps and runs them later: their time ends in the next read
+          trainingMs += await measure(current);
           state.stepsPerSecond = trainingSteps / (trainingMs / 1000);
-          await measure(current);
           lastMeasure = performance.now();
         }
       }
+      if (generation === myGeneration) await answerProbe(current);
       await tf.nextFrame();
     }
   }
 
-  async function restart(): Promise<void> {
-    const myGeneration = ++generation;
-    if (run) disposeRun(run);
+  /**
+   * The current run's measure-and-train sequence. A restart waits for it (the loop returns at
+   * its next check, after the read in flight) before it frees the run or changes the backend:
+   * an asynchronous read must not find its model disposed.
+   */
+  let activity: Promise<void> = Promise.resolve();
+
+  function retire(): void {
+    const old = run;
     run = null;
+    if (old) activity = activity.then(() => disposeRun(old));
+  }
+
+  function restart(): void {
+    const myGeneration = ++generation;
+    retire();
     history = [];
     state.steps = 0;
     state.losses = [];
     state.bounds = [];
     state.probe = null;
+    pendingProbe = null;
     state.lipschitz = lipschitzInput.checked;
     root.classList.toggle('lipschitz', state.lipschitz);
     setStat('radius', 'move the mouse over the region');
-    try {
+    activity = activity.then(async () => {
+      if (myGeneration !== generation) return;
       state.backend = await useBackend(backendSelect.value);
       backendSelect.value = state.backend;
       if (myGeneration !== generation) return;
@@ -331,10 +389,8 @@ export function startDemo(): () => void {
       await measure(run);
       state.running = true;
       toggleButton.textContent = 'Pause';
-      void loop(myGeneration).catch(fail);
-    } catch (err) {
-      fail(err);
-    }
+      await loop(myGeneration);
+    }).catch(fail);
   }
 
   function fail(err: unknown): void {
@@ -354,10 +410,10 @@ export function startDemo(): () => void {
     state.running = !state.running;
     toggleButton.textContent = state.running ? 'Pause' : 'Train';
   });
-  $('reset').addEventListener('click', () => void restart());
-  datasetSelect.addEventListener('change', () => void restart());
-  backendSelect.addEventListener('change', () => void restart());
-  lipschitzInput.addEventListener('change', () => void restart());
+  $('reset').addEventListener('click', restart);
+  datasetSelect.addEventListener('change', restart);
+  backendSelect.addEventListener('change', restart);
+  lipschitzInput.addEventListener('change', restart);
   // Pointer events: the mouse, and a tap or drag on a touch screen.
   regionCanvas.addEventListener('pointermove', onPointer);
   regionCanvas.addEventListener('pointerdown', onPointer);
@@ -366,11 +422,10 @@ export function startDemo(): () => void {
   if (params.get('backend')) backendSelect.value = params.get('backend') as string;
   if (params.get('data')) datasetSelect.value = params.get('data') as string;
   if (params.get('lipschitz') === '1') lipschitzInput.checked = true;
-  void restart();
+  restart();
 
   return () => {
     generation++;
-    if (run) disposeRun(run);
-    run = null;
+    retire();
   };
 }

@@ -7,9 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
-import '@tensorflow/tfjs-layers';  // registers the gradients tf.grads needs
-import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
-import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {linearSpline, reluSlopes, setSplineImplementation, splineImplementation, tv2} from '@deepspline/core';
+import {linearSplineForwardImpl, linearSplineGradImpl, splineMathOnDevice} from '@deepspline/core/internal';
+import {splineActivation} from '@deepspline/layers';
+import {lipschitzBound, lipschitzBoundAsync} from '@deepspline/lipschitz';
 import '@deepspline/webgpu';
 import {reductionPlan} from '@deepspline/webgpu/internal';
 import {compareValues, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
@@ -299,6 +301,55 @@ const suite = {
     const blocks = [reductionPlan(40, 4, 21), reductionPlan(4000, 4, 21),
       reductionPlan(20000, 1, 21)].map((plan) => plan.blocks);
     return {before, after, bytesBefore, bytesAfter, blocks};
+  },
+
+  /**
+   * Core's derived quantities on webgpu: computed on the device (no synchronous read), held
+   * to the float64 formulas here; and lipschitzBoundAsync on a spline net, against the cpu
+   * backend's synchronous bound of the same weights.
+   */
+  async deviceMath() {
+    await useWebgpu();
+    const onDevice = splineMathOnDevice();
+    const r = rng(5);
+    const C = 6;
+    const K = 21;
+    const step = 0.1;
+    const v = Float32Array.from({length: C * K}, () => 4 * (r() - 0.5));
+    const c = tf.tensor2d(v, [C, K]);
+    const [a, tv] = [reluSlopes(c, step), tv2(c, step)];
+    const [av, tvv] = await Promise.all([a.data(), tv.data()]);
+    tf.dispose([a, tv, c]);
+    let worstSlope = 0;  // error over the README's bound 2^-21 (|c[k-1]| + 2|c[k]| + |c[k+1]|) / T
+    let worstTv = 0;
+    for (let row = 0; row < C; ++row) {
+      let tvExact = 0;
+      let tvBound = 0;
+      for (let k = 1; k < K - 1; ++k) {
+        const o = row * K + k;
+        const exact = ((v[o - 1]! - 2 * v[o]!) + v[o + 1]!) / step;
+        const bound = 2 ** -21 * (Math.abs(v[o - 1]!) + 2 * Math.abs(v[o]!) + Math.abs(v[o + 1]!)) / step;
+        worstSlope = Math.max(worstSlope, Math.abs(av[row * (K - 2) + k - 1]! - exact) / bound);
+        tvExact += Math.abs(exact);
+        tvBound += bound;
+      }
+      worstTv = Math.max(worstTv, Math.abs(tvv[row]! - tvExact) / (tvBound + 2 ** -23 * (K - 2) * tvExact));
+    }
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 8, inputShape: [2]}),
+      splineActivation({size: 11, range: 1}), tfl.layers.dense({units: 1})]});
+    const weights = model.getWeights().map((w) => w.arraySync());
+    const gpu = await lipschitzBoundAsync(model);
+    const paper = await lipschitzBoundAsync(model, {method: 'paper'});
+    model.dispose();
+    await tf.setBackend('cpu');
+    const twin = tfl.sequential({layers: [tfl.layers.dense({units: 8, inputShape: [2]}),
+      splineActivation({size: 11, range: 1}), tfl.layers.dense({units: 1})]});
+    twin.setWeights(weights.map((w) => tf.tensor(w as number[])));
+    const cpu = lipschitzBound(twin);
+    const cpuPaper = lipschitzBound(twin, {method: 'paper'});
+    twin.dispose();
+    await useWebgpu();
+    return {onDevice, worstSlope, worstTv, gpu: gpu.bound, cpu: cpu.bound, gpuPaper: paper.bound, cpuPaper: cpuPaper.bound};
   },
 
   /** A small spline network trained with fit on webgpu (@deepspline/testing's trainCircleNet). */

@@ -150,6 +150,17 @@ test('no tensor or GPU buffer leaks (one- and two-stage reductions)', async () =
   expect(m.bytesAfter).toBe(m.bytesBefore);
 });
 
+test("core's derived quantities compute on the device within the README's float32 bound; lipschitzBoundAsync gives the cpu bound", async () => {
+  const m = await call<{onDevice: boolean, worstSlope: number, worstTv: number, gpu: number, cpu: number,
+    gpuPaper: number, cpuPaper: number}>('deviceMath');
+  summary.deviceMath = m;
+  expect(m.onDevice).toBe(true);
+  expect(m.worstSlope).toBeLessThanOrEqual(1);  // error / bound
+  expect(m.worstTv).toBeLessThanOrEqual(1);
+  expect(Math.abs(m.gpu - m.cpu)).toBeLessThan(1e-5 * m.cpu);
+  expect(Math.abs(m.gpuPaper - m.cpuPaper)).toBeLessThan(1e-5 * m.cpuPaper);
+});
+
 test('a small spline network trains with fit on webgpu (loss goes down)', async () => {
   const t = await call<{backend: string, implementation: string, losses: number[],
     accuracy: number, tensors: {mid: number, end: number}}>('train');
