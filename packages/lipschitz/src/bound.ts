@@ -133,7 +133,7 @@ interface Walk {
  * the factors computed by a previous walk (no norm is recomputed).
  */
 export interface FactorCache {
-  /** The cache filled by {@link boundWithEntries}. */
+  /** The cache filled by {@link boundWithEntriesSteps}. */
   cache: Map<string, Computed>;
 }
 
@@ -215,14 +215,10 @@ function* modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutpu
   return concatBound(bounds, walk.p);
 }
 
-/** The bound and the per-layer entries (with the layer objects), for the callback. */
-export function boundWithEntries(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
-    options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number}):
-    {bound: number, entries: FactorEntry[]} {
-  return runSync(boundWithEntriesSteps(model, norm, method, options, reuse));
-}
-
-/** {@link boundWithEntries} as {@link TensorReads}. */
+/**
+ * The bound and the per-layer entries (with the layer objects), for the callback, as
+ * {@link TensorReads}.
+ */
 export function* boundWithEntriesSteps(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
     options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number},
     context = CONTEXT): TensorReads<{bound: number, entries: FactorEntry[]}> {

@@ -6,11 +6,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {boundWithEntries, checkMethod} from './bound.js';
+import {boundWithEntriesSteps, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';
 import {checkNorm, PowerIterationState} from './linalg.js';
 import type {Norm} from './linalg.js';
+import {runAsync, runSync} from './reads.js';
+import type {TensorReads} from './reads.js';
 
 /** Arguments of {@link lipschitzCallback}. */
 export interface LipschitzCallbackArgs {
@@ -94,6 +96,10 @@ const CONTEXT = 'lipschitzCallback';
  * already small keep their relative share: the allocation follows the current factors, it
  * does not reset them.
  *
+ * Inside `fit` the callback reads the weights asynchronously (as {@link lipschitzBoundAsync}),
+ * so it works on the webgpu backend; {@link LipschitzCallback.measure} and
+ * {@link LipschitzCallback.project}, called directly, read synchronously.
+ *
  * @example
  * ```ts
  * const history = await model.fit(xs, ys, {epochs: 10, callbacks: [
@@ -176,8 +182,12 @@ export class LipschitzCallback extends tfl.Callback {
 
   /** The current bound (warm-started power iterations). */
   measure(): number {
-    return boundWithEntries(this.layersModel(), this.norm, this.method,
-      {state: this.state, maxIterations: this.mode === 'constrain' ? this.powerIterations : undefined}).bound;
+    return runSync(this.measureReads());
+  }
+
+  private *measureReads(): TensorReads<number> {
+    return (yield* boundWithEntriesSteps(this.layersModel(), this.norm, this.method,
+      {state: this.state, maxIterations: this.mode === 'constrain' ? this.powerIterations : undefined})).bound;
   }
 
   /**
@@ -185,6 +195,10 @@ export class LipschitzCallback extends tfl.Callback {
    * Returns the bound after projection, as computed by the final cold check.
    */
   project(): number {
+    return runSync(this.projectReads());
+  }
+
+  private *projectReads(): TensorReads<number> {
     const target = this.target!;
     const model = this.layersModel();
     const warm = {state: this.state, maxIterations: this.powerIterations};
@@ -192,19 +206,20 @@ export class LipschitzCallback extends tfl.Callback {
     // state, so it cannot inherit a stale vector; its vectors then seed the next batch.
     const cold = () => {
       this.state.clear();
-      return boundWithEntries(model, this.norm, 'operator', {state: this.state});
+      return boundWithEntriesSteps(model, this.norm, 'operator', {state: this.state});
     };
     let checked = 0;
     for (let attempt = 0; attempt < 4; ++attempt) {
       const cache: FactorCache['cache'] = new Map();
-      const result = boundWithEntries(model, this.norm, 'operator', warm, {cache, scale: 1});
+      const result = yield* boundWithEntriesSteps(model, this.norm, 'operator', warm, {cache, scale: 1});
       const bound = result.bound;
       if (bound > target) {
         const adjustable = result.entries.filter((e) => e.rescale != null && e.factor > 0);
         // B(r): the bound with every adjustable factor times r, from the cached factors. It
         // is increasing in r (sums and products of non-negative factors), so bisection finds
         // the largest r with B(r) <= target; for a chain B(r) = B r^n, r = (target / B)^(1/n).
-        const at = (r: number) => boundWithEntries(model, this.norm, 'operator', warm, {cache, scale: r}).bound;
+        // (every factor is cached: these walks read nothing)
+        const at = (r: number) => runSync(boundWithEntriesSteps(model, this.norm, 'operator', warm, {cache, scale: r})).bound;
         const goal = target * (1 - 1e-6);
         if (adjustable.length === 0 || at(0) > goal) { checked = bound; break; }
         let lo = 0;
@@ -217,7 +232,7 @@ export class LipschitzCallback extends tfl.Callback {
         }
         for (const e of adjustable) e.rescale!(lo);
       }
-      checked = cold().bound;
+      checked = (yield* cold()).bound;
       if (checked <= target) return checked;
     }
     const bound = checked;
@@ -233,7 +248,7 @@ export class LipschitzCallback extends tfl.Callback {
   override async onTrainBegin(_logs?: Logs): Promise<void> {
     this.epochIndex = 0;
     this.batchCount = 0;
-    if (this.mode === 'constrain') this.project();  // start inside the constraint set
+    if (this.mode === 'constrain') await runAsync(this.projectReads());  // start inside the constraint set
   }
 
   /** Remembers the epoch index for the records. */
@@ -246,9 +261,9 @@ export class LipschitzCallback extends tfl.Callback {
     ++this.batchCount;
     let bound: number | undefined;
     if (this.mode === 'constrain') {
-      bound = this.project();
+      bound = await runAsync(this.projectReads());
     } else if (this.everyBatches !== undefined && this.batchCount % this.everyBatches === 0) {
-      bound = this.measure();
+      bound = await runAsync(this.measureReads());
     }
     if (bound !== undefined) {
       this.records.push({epoch: this.epochIndex, batch, bound});
@@ -262,9 +277,9 @@ export class LipschitzCallback extends tfl.Callback {
     let bound: number;
     if (this.mode === 'constrain') {
       this.state.clear();
-      bound = boundWithEntries(this.layersModel(), this.norm, 'operator', {state: this.state}).bound;
+      bound = (await runAsync(boundWithEntriesSteps(this.layersModel(), this.norm, 'operator', {state: this.state}))).bound;
     } else {
-      bound = this.measure();
+      bound = await runAsync(this.measureReads());
     }
     this.records.push({epoch, batch: -1, bound});
     if (logs != null) logs[this.logKey] = bound;

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {splineActivation} from '@deepspline/layers';
 import {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync, lipschitzBound,
-  lipschitzBoundAsync, prepareInference, registerLipschitzRule, spectralConv2d,
+  lipschitzBoundAsync, lipschitzCallback, prepareInference, registerLipschitzRule, spectralConv2d,
   spectralDense} from '@deepspline/lipschitz';
 import type {LipschitzBoundOptions, TensorReads} from '@deepspline/lipschitz';
 import {setSplineMathOnDevice} from '@deepspline/core/internal';
@@ -240,6 +240,33 @@ describe('prepareInference, certifiedRadiusAsync, certifiedAccuracyAsync', () =>
       'certifiedAccuracyAsync: expected 4 labels (one per point), got y of shape [1]');
     await expect(prepareInference(null as never)).rejects.toThrow(
       'prepareInference: expected a tfjs-layers model (tf.sequential or tf.model), got null');
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+describe('lipschitzCallback reads asynchronously', () => {
+  test.each(['monitor', 'constrain'] as const)('mode %s: fit reads nothing synchronously; the bound holds', async (mode) => {
+    const model = tfl.sequential({layers: [
+      tfl.layers.dense({units: 8, inputShape: [2]}),
+      splineActivation({size: 11, range: 1}),
+      tfl.layers.dense({units: 1}),
+    ]});
+    setRandomWeights(model, 3);
+    model.compile({optimizer: tf.train.adam(0.05), loss: 'meanSquaredError'});
+    const x = tf.randomUniform([64, 2], -1, 1, 'float32', 1);
+    const y = tf.sum(tf.square(x), 1, true);
+    if (mode === 'constrain') expect(lipschitzBound(model).bound).toBeGreaterThan(3);  // so it projects
+    const callback = lipschitzCallback(mode === 'constrain' ? {mode, target: 1.5} : {mode, everyBatches: 1});
+    const {value: history, attempts} = await withoutSyncReads(() =>
+      model.fit(x, y, {epochs: 2, batchSize: 16, verbose: 0, callbacks: [callback]}));
+    expect(attempts).toBe(0);
+    const bounds = history.history.lipschitz as number[];
+    expect(bounds).toHaveLength(2);
+    const exact = lipschitzBound(model).bound;  // the synchronous bound of the final weights
+    expect(rel(bounds[1]!, exact)).toBeLessThan(1e-6);
+    expect(callback.records.length).toBe(2 + 8);  // a record per batch and per epoch
+    if (mode === 'constrain') expect(callback.records.every((r) => r.bound <= 1.5)).toBe(true);
     tf.dispose([x, y]);
     model.dispose();
   });
