@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {linearSpline, reluSlopes, setSplineImplementation, splineImplementation, tv2} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl, splineMathOnDevice} from '@deepspline/core/internal';
 import {splineActivation} from '@deepspline/layers';
-import {lipschitzBound, lipschitzBoundAsync} from '@deepspline/lipschitz';
+import {lipschitzBound, lipschitzBoundAsync, lipschitzCallback} from '@deepspline/lipschitz';
 import '@deepspline/webgpu';
 import {reductionPlan} from '@deepspline/webgpu/internal';
 import {compareValues, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
@@ -337,7 +337,7 @@ const suite = {
     }
     const model = tfl.sequential({layers: [tfl.layers.dense({units: 8, inputShape: [2]}),
       splineActivation({size: 11, range: 1}), tfl.layers.dense({units: 1})]});
-    const weights = model.getWeights().map((w) => w.arraySync());
+    const weights = await Promise.all(model.getWeights().map((w) => w.array()));
     const gpu = await lipschitzBoundAsync(model);
     const paper = await lipschitzBoundAsync(model, {method: 'paper'});
     model.dispose();
@@ -350,6 +350,38 @@ const suite = {
     twin.dispose();
     await useWebgpu();
     return {onDevice, worstSlope, worstTv, gpu: gpu.bound, cpu: cpu.bound, gpuPaper: paper.bound, cpuPaper: cpuPaper.bound};
+  },
+
+  /**
+   * fit on webgpu with lipschitzCallback holding the bound under 1 (it reads asynchronously),
+   * then the final weights' bound on the cpu backend, synchronously, as a check.
+   */
+  async constrainedFit() {
+    await useWebgpu();
+    const build = () => tfl.sequential({layers: [tfl.layers.dense({units: 16, inputShape: [2]}),
+      splineActivation({size: 11, range: 1}), tfl.layers.dense({units: 1})]});
+    const model = build();
+    const r = rng(9);
+    const xs = Array.from({length: 256}, () => [2 * r() - 1, 2 * r() - 1]);
+    const x = tf.tensor2d(xs);
+    const y = tf.tensor2d(xs.map(([a, b]) => [a! * a! + b! * b! < 0.5 ? 1 : 0]));
+    model.compile({optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy'});
+    const before = (await lipschitzBoundAsync(model)).bound;
+    const callback = lipschitzCallback({mode: 'constrain', target: 1});
+    const history = await model.fit(x, y, {epochs: 3, batchSize: 32, verbose: 0, callbacks: [callback]});
+    const weights = await Promise.all(model.getWeights().map((w) => w.array()));
+    const backend = tf.getBackend();
+    tf.dispose([x, y]);
+    model.dispose();
+    await tf.setBackend('cpu');
+    const twin = build();
+    twin.setWeights(weights.map((w) => tf.tensor(w as number[])));
+    const cpu = lipschitzBound(twin).bound;
+    twin.dispose();
+    await useWebgpu();
+    return {backend, before, epochs: history.history.lipschitz as number[],
+      batches: callback.records.filter((rec) => rec.batch >= 0).map((rec) => rec.bound),
+      loss: history.history.loss as number[], cpu};
   },
 
   /** A small spline network trained with fit on webgpu (@deepspline/testing's trainCircleNet). */

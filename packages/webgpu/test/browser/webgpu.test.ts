@@ -161,6 +161,21 @@ test("core's derived quantities compute on the device within the README's float3
   expect(Math.abs(m.gpuPaper - m.cpuPaper)).toBeLessThan(1e-5 * m.cpuPaper);
 });
 
+test('lipschitzCallback holds the bound under 1 during fit on webgpu (asynchronous reads); the cpu agrees', async () => {
+  const m = await call<{backend: string, before: number, epochs: number[], batches: number[], loss: number[],
+    cpu: number}>('constrainedFit');
+  summary.constrainedFit = {before: m.before, epochs: m.epochs, cpu: m.cpu, loss: m.loss};
+  expect(m.backend).toBe('webgpu');
+  expect(m.before).toBeGreaterThan(1);  // so the callback had to act
+  expect(m.batches).toHaveLength(24);
+  expect(m.batches.every((b) => b <= 1)).toBe(true);
+  expect(m.epochs.every((b) => b <= 1)).toBe(true);
+  // the last epoch's cold bound, recomputed on the cpu from the same weights
+  expect(Math.abs(m.epochs[2]! - m.cpu)).toBeLessThan(1e-5);
+  expect(m.cpu).toBeLessThanOrEqual(1 + 1e-5);
+  expect(m.loss.every(Number.isFinite)).toBe(true);
+});
+
 test('a small spline network trains with fit on webgpu (loss goes down)', async () => {
   const t = await call<{backend: string, implementation: string, losses: number[],
     accuracy: number, tensors: {mid: number, end: number}}>('train');
