@@ -2,15 +2,15 @@
  * The script-tag bundles as a CDN serves them: a page loads tfjs's own tf.min.js,
  * tf-backend-wasm.min.js and tf-backend-webgpu.min.js and our six dist/deepspline-<name>.min.js with plain <script> tags
  * from a local server, then trains a spline model on wasm (its .wasm files found through
- * setWasmPaths), webgl and cpu, each with our fused kernel. Runs on the built bundles:
+ * setWasmPaths), webgl and cpu, and in a browser with WebGPU on webgpu, each with our fused kernel. Runs on the built bundles:
  * `npm test` builds first.
  */
 import {existsSync, readFileSync} from 'node:fs';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {join} from 'node:path';
-import type {Browser} from 'playwright-core';
-import {launchChromium} from '../../scripts/chromium.mjs';
+import type {Browser, Page} from 'playwright-core';
+import {launchChromium, WEBGPU_ARGS} from '../../scripts/chromium.mjs';
 
 const root = join(__dirname, '..', '..');
 const ORDER = ['core', 'layers', 'wasm', 'webgl', 'webgpu', 'lipschitz'];
@@ -81,12 +81,43 @@ test('plain <script> tags: tf.deepspline.* globals, one copy of core, training o
   });
   expect(Object.keys(globals).sort()).toEqual([...ORDER].sort());
   for (const n of ORDER) expect([n, globals[n]]).toEqual([n, expect.any(Number)]);
-  const results: Trained[] = await p.evaluate(async () => {
+  const results = await trainOn(p, ['wasm', 'webgl', 'cpu']);
+  checkTrained(results);
+  expect(requested).toEqual(expect.arrayContaining(['/tfjs-wasm/tfjs-backend-wasm-simd.wasm']));
+  expect([errors, missing]).toEqual([[], []]);
+  await p.close();
+});
+
+test('plain <script> tags in a browser with WebGPU: the webgpu bundle trains on the webgpu kernels', async () => {
+  const gpuBrowser = await launchChromium({args: WEBGPU_ARGS});
+  try {
+    const p = await gpuBrowser.newPage();
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    p.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text()); });
+    await p.goto(`${base}/`);
+    const results = await trainOn(p, ['webgpu']);
+    checkTrained(results);
+    expect(results.map((r) => r.backend)).toEqual(['webgpu']);
+    // no warning either: tfjs warns on a synchronous read from the GPU
+    expect([errors, missing]).toEqual([[], []]);
+    await p.close();
+  } finally {
+    await gpuBrowser.close();
+  }
+});
+
+/**
+ * In a page of the script tags: on each backend, the relu spline at the knots (values read
+ * back) and a spline net trained with fit on |x|; reads are asynchronous.
+ */
+function trainOn(p: Page, backends: string[]): Promise<Trained[]> {
+  return p.evaluate(async (names) => {
     const tf = (window as any).tf;
     const {core, layers} = tf.deepspline;
     tf.wasm.setWasmPaths('/tfjs-wasm/');
     const out = [];
-    for (const backend of ['wasm', 'webgl', 'cpu']) {
+    for (const backend of names) {
       if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialize`);
       if (backend === 'wasm') await tf.deepspline.wasm.ready();
       const tensorsBefore = tf.memory().numTensors;
@@ -112,7 +143,11 @@ test('plain <script> tags: tf.deepspline.* globals, one copy of core, training o
         spline, tensorsBefore, tensorsAfter: tf.memory().numTensors});
     }
     return out;
-  });
+  }, backends);
+}
+
+/** The fused kernels ran, the spline is the relu at the knots, the loss fell 5x, no leak. */
+function checkTrained(results: Trained[]): void {
   for (const r of results) {
     expect([r.backend, r.implementation, r.kernel]).toEqual([r.backend, 'kernel', true]);
     expect([r.backend, r.spline]).toEqual([r.backend, [0, 0, 0.25, 3]]);
@@ -120,10 +155,7 @@ test('plain <script> tags: tf.deepspline.* globals, one copy of core, training o
     expect([r.backend, last < first / 5]).toEqual([r.backend, true]);
     expect([r.backend, r.tensorsAfter]).toEqual([r.backend, r.tensorsBefore]);
   }
-  expect(requested).toEqual(expect.arrayContaining(['/tfjs-wasm/tfjs-backend-wasm-simd.wasm']));
-  expect([errors, missing]).toEqual([[], []]);
-  await p.close();
-});
+}
 
 test('a bundle loaded before its dependency fails with an error naming the script to load first', async () => {
   const p = await browser.newPage();
