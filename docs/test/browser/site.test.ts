@@ -304,6 +304,7 @@ test('where the browser has WebGPU the demo offers it and trains on it, unconstr
     expect(lip.end.backend).toBe('webgpu');
     expect(lip.end.bounds.filter((b) => !(b <= 1 + 1e-6))).toEqual([]);
     const probe = await probeCentre(page);
+    await page.screenshot({path: join(SCREENSHOTS, 'demo-webgpu-lipschitz-1280.png'), fullPage: true});
     console.log(`demo on webgpu, 1-Lipschitz: ${lip.end.steps} steps, bound ` +
       `${lip.end.bounds[lip.end.bounds.length - 1]}; certified radius ${probe.radius} at the centre`);
     expect(problems).toEqual([]);
