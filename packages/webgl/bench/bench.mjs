@@ -7,18 +7,11 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {parseArgs} from 'node:util';
+import {benchArgs} from '../../../scripts/bench-args.mjs';
 import {openPage, ROOT} from '../../../test-browser/harness.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-let quick;
-try {
-  quick = parseArgs({strict: true, options: {quick: {type: 'boolean'}}}).values.quick ?? false;
-} catch (e) {
-  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
-  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\nusage: node packages/webgl/bench/bench.mjs [--quick]`);
-  process.exit(2);
-}
+const {quick, out: outDir} = benchArgs('node packages/webgl/bench/bench.mjs', join(ROOT, 'bench'));
 // The fallback's backward (tfjs's webgl UnsortedSegmentSum) takes seconds per call here:
 // fewer samples for the forward+backward rows.
 const configs = [
@@ -54,9 +47,9 @@ try {
     environment: env,
     results,
   };
-  mkdirSync(join(ROOT, 'bench'), {recursive: true});
-  writeFileSync(join(ROOT, 'bench', 'webgl-results.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log('\nwrote bench/webgl-results.json');
+  mkdirSync(outDir, {recursive: true});
+  writeFileSync(join(outDir, 'webgl-results.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote ${join(outDir, 'webgl-results.json')}`);
 } finally {
   await p.close();
 }

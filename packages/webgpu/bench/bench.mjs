@@ -8,10 +8,11 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {WEBGPU_ARGS} from '../../../scripts/chromium.mjs';
+import {benchArgs} from '../../../scripts/bench-args.mjs';
 import {openPage, ROOT} from '../../../test-browser/harness.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const quick = process.argv.includes('--quick');
+const {quick, out: outDir} = benchArgs('node packages/webgpu/bench/bench.mjs', join(ROOT, 'bench'));
 const configs = [
   {shape: [1024, 64], K: 21, backward: false, samples: quick ? 3 : 9, reps: 5},
   {shape: [256, 1024], K: 21, backward: false, samples: quick ? 3 : 9, reps: 3},
@@ -51,9 +52,9 @@ try {
     environment: env,
     results,
   };
-  mkdirSync(join(ROOT, 'bench'), {recursive: true});
-  writeFileSync(join(ROOT, 'bench', 'webgpu-results.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log('\nwrote bench/webgpu-results.json');
+  mkdirSync(outDir, {recursive: true});
+  writeFileSync(join(outDir, 'webgpu-results.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(`\nwrote ${join(outDir, 'webgpu-results.json')}`);
 } finally {
   await p.close();
 }
