@@ -242,7 +242,8 @@ export function* boundWithEntriesSteps(model: tfl.LayersModel, norm: Norm, metho
  *   `[in, out]` kernel), convolutions by the norm of the convolution operator on the layer's
  *   input shape (norm 2: power iteration using the layer's own convolution and its adjoint;
  *   1 and Infinity: exact), activations by their known constants (fused ones included),
- *   spline layers by the largest exact spline Lipschitz constant over channels. `Add` sums
+ *   spline layers by the largest exact spline Lipschitz constant over channels
+ *   (`max |c[k+1] - c[k]| / step` of the float32 coefficients, in float64, rounded up). `Add` sums
  *   the bounds of its inputs, `Concatenate` combines them per norm (max, sum, root of sum of
  *   squares). Unsupported layers throw an error naming them.
  * - `method: 'paper'`: the reference's number, `prod max_ij |W_ij|` over dense and

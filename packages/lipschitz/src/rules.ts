@@ -391,11 +391,33 @@ const batchNormRule: LipschitzRule = function* (layer) {
     tf.sqrt(tf.add(l.movingVariance.read(), l.epsilon)))))))[0]!;
 };
 
+/**
+ * The largest segment slope `max |c[k+1] - c[k]| / step` of float32 coefficients, in float64
+ * and rounded up: the difference of two float32 numbers is exact in float64 (unless their
+ * exponents differ by more than 29, when it rounds by at most 2^-53 relative), the quotient
+ * rounds by at most 2^-53, and a relative 2^-50 covers both. (The float32 `splineLipschitz`
+ * rounds to nearest, below the exact slope as often as above: not a certificate.) NaN
+ * coefficients give NaN.
+ */
+function maxSlope(c: ArrayLike<number>, channels: number, size: number, step: number): number {
+  let best = 0;
+  for (let r = 0; r < channels; ++r) {
+    for (let k = r * size; k < (r + 1) * size - 1; ++k) best = Math.max(best, Math.abs(c[k + 1]! - c[k]!));
+  }
+  return best / step * (1 + 2 ** -50);
+}
+
 const splineRule: LipschitzRule = function* (layer, context) {
   const spline = layer as SplineActivation;
   const paper = context.method !== 'operator';
-  const v = Array.from(yield* take(paper ? spline.bv2() : spline.lipschitz()));
-  const factor = paper ? v.reduce((a, b) => a + b, 0) : v.reduce((a, b) => Math.max(a, b), 0);
+  let factor: number;
+  if (paper) {
+    factor = Array.from(yield* take(spline.bv2())).reduce((a, b) => a + b, 0);
+  } else {
+    const c = spline.effectiveCoefficients();
+    const [channels, size] = c.shape;
+    factor = maxSlope(yield* take(c), channels, size, spline.step);
+  }
   const rescale = (r: number) => spline.clipSlopes(r * factor);
   return {factor, rescale};
 };

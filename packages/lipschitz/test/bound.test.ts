@@ -255,3 +255,32 @@ describe('lipschitzBound: other layers', () => {
     [m1, m2, m3, m4, m5].forEach((m) => m.dispose());
   });
 });
+
+describe('lipschitzBound: spline factors are certificates', () => {
+  test('never below the float64 slope max |c[k+1] - c[k]| / step of the float32 coefficients', () => {
+    // Random float32 coefficients on a grid whose step is not a float32 number: the float32
+    // slope (core's splineLipschitz) rounds below the exact one for some of them.
+    const layer = splineActivation({size: 7, range: 0.3, inputShape: [5]});
+    const model = tfl.sequential({layers: [layer]});
+    const r = rng(21);
+    let roundedBelow = 0;
+    for (let trial = 0; trial < 200; ++trial) {
+      const c = Float32Array.from({length: 5 * 7}, () => 4 * r() - 2);
+      const t = tf.tensor2d(c, [5, 7]);
+      layer.setCoefficients(t);
+      t.dispose();
+      let exact = 0;
+      for (let row = 0; row < 5; ++row) {
+        for (let k = 0; k < 6; ++k) exact = Math.max(exact, Math.abs(c[row * 7 + k + 1]! - c[row * 7 + k]!) / layer.step);
+      }
+      const float32 = layer.lipschitz();
+      if (Math.max(...Array.from(float32.dataSync())) < exact) roundedBelow++;
+      float32.dispose();
+      const {bound} = lipschitzBound(model);
+      expect(bound).toBeGreaterThanOrEqual(exact);
+      expect(bound).toBeLessThanOrEqual(exact * (1 + 1e-14));
+    }
+    expect(roundedBelow).toBeGreaterThan(10);  // the test tells the two apart
+    model.dispose();
+  });
+});
