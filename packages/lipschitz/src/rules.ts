@@ -384,11 +384,21 @@ const globalPoolRule: LipschitzRule = (layer, context) => {
   return p === 1 ? 1 / n : 1 / Math.sqrt(n);
 };
 
+// max |gamma| / sqrt(variance + epsilon) in float64 from the float32 weights, rounded up (an
+// add, a square root and a division, each within 2^-53): a certificate, where the float32
+// quotient rounds to nearest.
 const batchNormRule: LipschitzRule = function* (layer) {
   const l = layer as unknown as {gamma?: LayerVariable | null, movingVariance: LayerVariable,
     epsilon: number};
-  return (yield* take(tf.tidy(() => tf.max(tf.div(l.gamma != null ? tf.abs(l.gamma.read()) : tf.scalar(1),
-    tf.sqrt(tf.add(l.movingVariance.read(), l.epsilon)))))))[0]!;
+  const variance = yield* take(tf.clone(l.movingVariance.read()));
+  const gamma = l.gamma != null ? yield* take(tf.clone(l.gamma.read())) : null;
+  let best = 0;
+  for (let i = 0; i < variance.length; ++i) {
+    const g = gamma != null ? Math.abs(gamma[i]!) : 1;
+    const f = g / Math.sqrt(variance[i]! + l.epsilon);
+    best = Number.isNaN(f) || Number.isNaN(best) ? NaN : Math.max(best, f);
+  }
+  return best * (1 + 2 ** -50);
 };
 
 /**

@@ -256,7 +256,7 @@ describe('lipschitzBound: other layers', () => {
   });
 });
 
-describe('lipschitzBound: spline factors are certificates', () => {
+describe('lipschitzBound: spline and batch-norm factors are certificates', () => {
   test('never below the float64 slope max |c[k+1] - c[k]| / step of the float32 coefficients', () => {
     // Random float32 coefficients on a grid whose step is not a float32 number: the float32
     // slope (core's splineLipschitz) rounds below the exact one for some of them.
@@ -281,6 +281,31 @@ describe('lipschitzBound: spline factors are certificates', () => {
       expect(bound).toBeLessThanOrEqual(exact * (1 + 1e-14));
     }
     expect(roundedBelow).toBeGreaterThan(10);  // the test tells the two apart
+    model.dispose();
+  });
+
+  test('BatchNormalization: never below max |gamma| / sqrt(variance + epsilon) in float64', () => {
+    const layer = tfl.layers.batchNormalization({inputShape: [6], epsilon: 1e-3});
+    const model = tfl.sequential({layers: [layer]});
+    const r = rng(22);
+    let roundedBelow = 0;
+    for (let trial = 0; trial < 200; ++trial) {
+      const gamma = Float32Array.from({length: 6}, () => 4 * r() - 2);
+      const variance = Float32Array.from({length: 6}, () => 3 * r());
+      const weights = [tf.tensor1d(gamma), tf.zeros([6]), tf.zeros([6]), tf.tensor1d(variance)];
+      layer.setWeights(weights);
+      tf.dispose(weights);
+      let exact = 0;
+      for (let i = 0; i < 6; ++i) exact = Math.max(exact, Math.abs(gamma[i]!) / Math.sqrt(variance[i]! + 1e-3));
+      const float32 = tf.tidy(() => tf.max(tf.div(tf.abs(tf.tensor1d(gamma)), tf.sqrt(tf.add(tf.tensor1d(variance), 1e-3))))
+        .dataSync()[0]!);
+      if (float32 < exact) roundedBelow++;
+      const {layers} = lipschitzBound(model);
+      const factor = layers.find((l) => l.className === 'BatchNormalization')!.factor;
+      expect(factor).toBeGreaterThanOrEqual(exact);
+      expect(factor).toBeLessThanOrEqual(exact * (1 + 1e-14));
+    }
+    expect(roundedBelow).toBeGreaterThan(10);  // the float32 formula would not be a certificate
     model.dispose();
   });
 });
