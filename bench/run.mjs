@@ -29,27 +29,15 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {cpus} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {parseArgs} from 'node:util';
+import {parseCommandLine} from '../scripts/cli.mjs';
 import {opRows, SECTIONS} from './report.mjs';
 
 const USAGE = 'usage: node bench/run.mjs [--quick] [--export-only] [--out FILE]   (default out: bench/results.json)';
-let args;
-try {
-  ({values: args} = parseArgs({strict: true, allowPositionals: false, options: {
-    'quick': {type: 'boolean', default: false},
-    'export-only': {type: 'boolean', default: false},
-    'out': {type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results.json')},
-    'help': {type: 'boolean', short: 'h', default: false},
-  }}));
-} catch (e) {
-  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
-  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${USAGE}`);
-  process.exit(2);
-}
-if (args.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const args = parseCommandLine({
+  'quick': {type: 'boolean', default: false},
+  'export-only': {type: 'boolean', default: false},
+  'out': {type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results.json')},
+}, USAGE);
 const quick = args.quick;
 const exportOnly = args['export-only'];
 const outFile = resolve(args.out);

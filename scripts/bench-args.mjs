@@ -2,7 +2,7 @@
 // --quick (fewer samples and shapes), --out DIR (where the results JSON goes; default bench/),
 // --help. Unknown options are an error naming them, as in bench/run.mjs.
 import {resolve} from 'node:path';
-import {parseArgs} from 'node:util';
+import {parseCommandLine} from './cli.mjs';
 
 /**
  * Parses `process.argv` for a browser benchmark, or prints usage and exits (0 for --help,
@@ -15,23 +15,10 @@ export function benchArgs(usage, defaultOut) {
   const help = `usage: ${usage} [--quick] [--out DIR] [--help]\n` +
     '  --quick     fewer samples and shapes\n' +
     `  --out DIR   write the results JSON into DIR (default ${defaultOut})`;
-  let values;
-  try {
-    ({values} = parseArgs({strict: true, allowPositionals: false, options: {
-      quick: {type: 'boolean'}, out: {type: 'string'}, help: {type: 'boolean', short: 'h'},
-    }}));
-  } catch (e) {
-    // parseArgs's message names the option (one line here); its advice on positionals is dropped.
-    console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${help}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(help);
-    process.exit(0);
-  }
+  const values = parseCommandLine({quick: {type: 'boolean'}, out: {type: 'string'}}, help);
   if (values.out === '') {
     console.error(`error: --out needs a folder\n${help}`);
     process.exit(2);
   }
-  return {quick: values.quick ?? false, out: resolve(values.out ?? defaultOut)};
+  return {quick: values.quick === true, out: resolve(/** @type {string} */ (values.out ?? defaultOut))};
 }
