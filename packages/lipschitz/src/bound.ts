@@ -133,7 +133,7 @@ interface Walk {
  * the factors computed by a previous walk (no norm is recomputed).
  */
 export interface FactorCache {
-  /** The cache filled by {@link boundWithEntriesSteps}. */
+  /** The cache filled by {@link boundWithEntriesReads}. */
   cache: Map<string, Computed>;
 }
 
@@ -219,7 +219,7 @@ function* modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutpu
  * The bound and the per-layer entries (with the layer objects), for the callback, as
  * {@link TensorReads}.
  */
-export function* boundWithEntriesSteps(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
+export function* boundWithEntriesReads(model: tfl.LayersModel, norm: Norm, method: BoundMethod,
     options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number},
     context = CONTEXT): TensorReads<{bound: number, entries: FactorEntry[]}> {
   if (!isLayersModel(model)) {
@@ -267,7 +267,7 @@ export function* boundWithEntriesSteps(model: tfl.LayersModel, norm: Norm, metho
  * ```
  */
 export function lipschitzBound(model: tfl.LayersModel, options: LipschitzBoundOptions = {}): LipschitzBound {
-  return runSync(lipschitzBoundSteps(model, options, CONTEXT));
+  return runSync(lipschitzBoundReads(model, options, CONTEXT));
 }
 
 /**
@@ -285,18 +285,18 @@ export function lipschitzBound(model: tfl.LayersModel, options: LipschitzBoundOp
  */
 export function lipschitzBoundAsync(model: tfl.LayersModel, options: LipschitzBoundOptions = {}):
     Promise<LipschitzBound> {
-  return runAsync(lipschitzBoundSteps(model, options, 'lipschitzBoundAsync'));
+  return runAsync(lipschitzBoundReads(model, options, 'lipschitzBoundAsync'));
 }
 
 /** {@link lipschitzBound} as {@link TensorReads}. */
-export function* lipschitzBoundSteps(model: tfl.LayersModel, options: LipschitzBoundOptions,
+export function* lipschitzBoundReads(model: tfl.LayersModel, options: LipschitzBoundOptions,
     context: string): TensorReads<LipschitzBound> {
   if (options == null || typeof options !== 'object') {
     throw new Error(`${context}: expected options {norm, method}, got ${describe(options)}`);
   }
   const norm = checkNorm(options.norm ?? 2, context);
   const method = checkMethod(options.method ?? 'operator', context);
-  const {bound, entries} = yield* boundWithEntriesSteps(model, norm, method, options.powerIteration ?? {},
+  const {bound, entries} = yield* boundWithEntriesReads(model, norm, method, options.powerIteration ?? {},
     undefined, context);
   return {
     bound, norm, method,

@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {boundWithEntriesSteps, checkMethod} from './bound.js';
+import {boundWithEntriesReads, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';
 import {checkNorm, PowerIterationState} from './linalg.js';
@@ -186,7 +186,7 @@ export class LipschitzCallback extends tfl.Callback {
   }
 
   private *measureReads(): TensorReads<number> {
-    return (yield* boundWithEntriesSteps(this.layersModel(), this.norm, this.method,
+    return (yield* boundWithEntriesReads(this.layersModel(), this.norm, this.method,
       {state: this.state, maxIterations: this.mode === 'constrain' ? this.powerIterations : undefined})).bound;
   }
 
@@ -206,12 +206,12 @@ export class LipschitzCallback extends tfl.Callback {
     // state, so it cannot inherit a stale vector; its vectors then seed the next batch.
     const cold = () => {
       this.state.clear();
-      return boundWithEntriesSteps(model, this.norm, 'operator', {state: this.state});
+      return boundWithEntriesReads(model, this.norm, 'operator', {state: this.state});
     };
     let checked = 0;
     for (let attempt = 0; attempt < 4; ++attempt) {
       const cache: FactorCache['cache'] = new Map();
-      const result = yield* boundWithEntriesSteps(model, this.norm, 'operator', warm, {cache, scale: 1});
+      const result = yield* boundWithEntriesReads(model, this.norm, 'operator', warm, {cache, scale: 1});
       const bound = result.bound;
       if (bound > target) {
         const adjustable = result.entries.filter((e) => e.rescale != null && e.factor > 0);
@@ -219,7 +219,7 @@ export class LipschitzCallback extends tfl.Callback {
         // is increasing in r (sums and products of non-negative factors), so bisection finds
         // the largest r with B(r) <= target; for a chain B(r) = B r^n, r = (target / B)^(1/n).
         // (every factor is cached: these walks read nothing)
-        const at = (r: number) => runSync(boundWithEntriesSteps(model, this.norm, 'operator', warm, {cache, scale: r})).bound;
+        const at = (r: number) => runSync(boundWithEntriesReads(model, this.norm, 'operator', warm, {cache, scale: r})).bound;
         const goal = target * (1 - 1e-6);
         if (adjustable.length === 0 || at(0) > goal) { checked = bound; break; }
         let lo = 0;
@@ -277,7 +277,7 @@ export class LipschitzCallback extends tfl.Callback {
     let bound: number;
     if (this.mode === 'constrain') {
       this.state.clear();
-      bound = (await runAsync(boundWithEntriesSteps(this.layersModel(), this.norm, 'operator', {state: this.state}))).bound;
+      bound = (await runAsync(boundWithEntriesReads(this.layersModel(), this.norm, 'operator', {state: this.state}))).bound;
     } else {
       bound = await runAsync(this.measureReads());
     }

@@ -5,10 +5,10 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {lipschitzBoundSteps} from './bound.js';
+import {lipschitzBoundReads} from './bound.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
-import {read, runAsync, runSync, take} from './reads.js';
+import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
 import {prepareInferenceReads} from './spectral.js';
 
@@ -130,7 +130,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
     if (options.bound !== undefined) {
       bound = checkNonNegative('bound', options.bound, context);
     } else {
-      bound = (yield* lipschitzBoundSteps(scores.model, {norm}, context)).bound;
+      bound = (yield* lipschitzBoundReads(scores.model, {norm}, context)).bound;
       if (!Number.isFinite(bound)) {
         throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
       }
@@ -266,7 +266,7 @@ function checkLabels(y: unknown, batch: number, context: string): Tensor {
 
 function* labelsOf(y: Tensor, batch: number, classes: number, context: string): TensorReads<number[]> {
   const perRow = y.size / batch;
-  const data = yield* read(y);
+  const data = yield y;
   if (perRow === 1) {  // class indices, or {0,1} / {-1,1} for one output unit
     const out = Array.from(data, (v) => (classes === 1 ? (v > 0 ? 1 : 0) : v));
     if (classes > 1 && out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {

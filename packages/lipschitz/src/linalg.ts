@@ -498,11 +498,11 @@ function tensorAdjoint(op: LinearTensorOp, u: Tensor, at: Tensor): Tensor {
  */
 export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIterationOptions = {},
     key = 'op'): number {
-  return runSync(tensorOpNormSteps(op, p, options, key));
+  return runSync(tensorOpNormReads(op, p, options, key));
 }
 
 /** {@link tensorOpNorm} as {@link TensorReads} (for `lipschitzBoundAsync`). */
-export function* tensorOpNormSteps(op: LinearTensorOp, p: Norm, options: PowerIterationOptions = {},
+export function* tensorOpNormReads(op: LinearTensorOp, p: Norm, options: PowerIterationOptions = {},
     key = 'op'): TensorReads<number> {
   const shape = [1, ...op.inShape];
   const n = op.inShape.reduce((a, b) => a * b, 1);
@@ -543,5 +543,5 @@ export function* tensorOpNormSteps(op: LinearTensorOp, p: Norm, options: PowerIt
   }
   if (!Number.isFinite(top.value)) return NaN;
   // Not converged: the Schur bound ||A||_2 <= sqrt(||A||_1 ||A||_Inf) holds for every matrix.
-  return Math.sqrt((yield* tensorOpNormSteps(op, 1)) * (yield* tensorOpNormSteps(op, Infinity)));
+  return Math.sqrt((yield* tensorOpNormReads(op, 1)) * (yield* tensorOpNormReads(op, Infinity)));
 }

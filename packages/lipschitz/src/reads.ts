@@ -43,11 +43,6 @@ export function* take(t: Tensor): TensorReads<TypedArray> {
   }
 }
 
-/** Reads `t` without disposing it. */
-export function* read(t: Tensor): TensorReads<TypedArray> {
-  return yield t;
-}
-
 /** Runs `g`, answering every read with `dataSync()`. */
 export function runSync<T>(g: TensorReads<T>): T {
   let step = g.next();

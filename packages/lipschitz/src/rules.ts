@@ -9,7 +9,7 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
-import {matrixNorm, tensorOpNormSteps} from './linalg.js';
+import {matrixNorm, tensorOpNormReads} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
 import {runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
@@ -288,17 +288,17 @@ export function* convolutionOperator(layer: tfl.layers.Layer, inShape: number[],
 
 /** The operator norm of a convolution layer's linear part with the given kernels. */
 export function convolutionNorm(layer: tfl.layers.Layer, kernels: ConvKernels, context: LipschitzRuleContext): number {
-  return runSync(convolutionNormSteps(layer, kernels, context));
+  return runSync(convolutionNormReads(layer, kernels, context));
 }
 
 /** {@link convolutionNorm} as {@link TensorReads}. */
-export function* convolutionNormSteps(layer: tfl.layers.Layer, kernels: ConvKernels,
+export function* convolutionNormReads(layer: tfl.layers.Layer, kernels: ConvKernels,
     context: LipschitzRuleContext): TensorReads<number> {
   channelsLast(layer);
   const inShape = knownShape(layer, context.inputShape);
   const {op, dispose} = yield* convolutionOperator(layer, inShape, kernels);
   try {
-    return yield* tensorOpNormSteps(op, context.norm, context.powerIteration, context.key);
+    return yield* tensorOpNormReads(op, context.norm, context.powerIteration, context.key);
   } finally {
     dispose();
   }
@@ -329,7 +329,7 @@ const convRule: LipschitzRule = function* (layer, context) {
     for (const k of kernels) factor *= yield* maxAbs(k.read());
     return {factor, rescale};
   }
-  const norm = yield* convolutionNormSteps(layer, {kernel: c.kernel?.read(), depthwise: c.depthwiseKernel?.read(),
+  const norm = yield* convolutionNormReads(layer, {kernel: c.kernel?.read(), depthwise: c.depthwiseKernel?.read(),
     pointwise: c.pointwiseKernel?.read()}, context);
   return {factor: norm * act, rescale};
 };
@@ -368,7 +368,7 @@ const poolRule: LipschitzRule = function* (layer, context) {
     return is1d ? tf.squeeze(y, [2]) : y;
   };
   try {
-    return yield* tensorOpNormSteps({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
+    return yield* tensorOpNormReads({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
   } finally {
     tf.dispose([ones, inv]);
   }
@@ -396,7 +396,7 @@ const batchNormRule: LipschitzRule = function* (layer) {
   for (let i = 0; i < variance.length; ++i) {
     const g = gamma != null ? Math.abs(gamma[i]!) : 1;
     const f = g / Math.sqrt(variance[i]! + l.epsilon);
-    best = Number.isNaN(f) || Number.isNaN(best) ? NaN : Math.max(best, f);
+    best = Math.max(best, f);  // NaN stays NaN
   }
   return best * (1 + 2 ** -50);
 };
@@ -409,7 +409,7 @@ const batchNormRule: LipschitzRule = function* (layer) {
  * rounds to nearest, below the exact slope as often as above: not a certificate.) NaN
  * coefficients give NaN.
  */
-function maxSlope(c: ArrayLike<number>, channels: number, size: number, step: number): number {
+function largestSlope(c: ArrayLike<number>, channels: number, size: number, step: number): number {
   let best = 0;
   for (let r = 0; r < channels; ++r) {
     for (let k = r * size; k < (r + 1) * size - 1; ++k) best = Math.max(best, Math.abs(c[k + 1]! - c[k]!));
@@ -426,7 +426,7 @@ const splineRule: LipschitzRule = function* (layer, context) {
   } else {
     const c = spline.effectiveCoefficients();
     const [channels, size] = c.shape;
-    factor = maxSlope(yield* take(c), channels, size, spline.step);
+    factor = largestSlope(yield* take(c), channels, size, spline.step);
   }
   const rescale = (r: number) => spline.clipSlopes(r * factor);
   return {factor, rescale};

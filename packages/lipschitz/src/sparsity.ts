@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
+import {findLayers} from './find_layers.js';
 
 /** Active-knot count of one spline layer. */
 export interface LayerKnots {
@@ -35,12 +36,7 @@ export function splineLayers(model: tfl.LayersModel, prefix = ''): FoundSplineLa
   if (!isLayersModel(model)) {
     throw new Error(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
   }
-  const out: FoundSplineLayer[] = [];
-  for (const layer of model.layers) {
-    if (isSplineLayer(layer)) out.push({name: prefix + layer.name, layer});
-    else if (isLayersModel(layer)) out.push(...splineLayers(layer, `${prefix}${layer.name}/`));
-  }
-  return out;
+  return findLayers(model, isSplineLayer, prefix);
 }
 
 function checkThreshold(threshold: unknown, context: string): number {

@@ -14,10 +14,11 @@ import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/co
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 import {isLayersModel, registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
+import {findLayers} from './find_layers.js';
 import {matrixNorm, PowerIterationState} from './linalg.js';
-import {read, runAsync, runSync, take} from './reads.js';
+import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {activationConstant, convolutionNormSteps, registerLipschitzRule} from './rules.js';
+import {activationConstant, convolutionNormReads, registerLipschitzRule} from './rules.js';
 
 /** How a spectral layer orthonormalizes its normalised kernel. */
 export type Orthonormalization = 'none' | 'bjorck';
@@ -160,7 +161,7 @@ class SpectralCore {
     let wn: Tensor2D | null = null;
     try {
       const [rows, cols] = w.shape;
-      const sigma = matrixNorm(yield* read(w), rows, cols, 2, {state: this.state}, 'kernel');
+      const sigma = matrixNorm(yield w, rows, cols, 2, {state: this.state}, 'kernel');
       if (!Number.isFinite(sigma)) {
         throw new Error(`${this.name()}: the kernel's spectral norm is ${describe(sigma)}; are its weights NaN or Infinite?`);
       }
@@ -169,7 +170,7 @@ class SpectralCore {
         return this.options.orthonormalize === 'bjorck' ? bjorck(scaled, this.options.bjorckSteps) : scaled;
       });
       if (this.options.orthonormalize === 'bjorck') {
-        const after = matrixNorm(yield* read(wn), rows, cols, 2, {state: this.state}, 'orthonormalized');
+        const after = matrixNorm(yield wn, rows, cols, 2, {state: this.state}, 'orthonormalized');
         if (after > 1) {
           const divided = tf.div(wn, after) as Tensor2D;
           wn.dispose();
@@ -431,31 +432,20 @@ registerLipschitzRule('SpectralConv2D', function* (layer, context) {
   const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
   const k = tf.clone(yield* l.effectiveKernelReads());
   try {
-    return (yield* convolutionNormSteps(layer, {kernel: k}, cold)) * act;
+    return (yield* convolutionNormReads(layer, {kernel: k}, cold)) * act;
   } finally {
     k.dispose();
   }
 });
-
-/** The SpectralDense and SpectralConv2D layers of `model`, nested models included. */
-function spectralLayers(model: tfl.LayersModel): (SpectralDense | SpectralConv2D)[] {
-  const found: (SpectralDense | SpectralConv2D)[] = [];
-  const visit = (layers: tfl.layers.Layer[]) => {
-    for (const layer of layers) {
-      if (layer instanceof SpectralDense || layer instanceof SpectralConv2D) found.push(layer);
-      else if (isLayersModel(layer)) visit(layer.layers);
-    }
-  };
-  visit(model.layers);
-  return found;
-}
 
 /** {@link prepareInference} as {@link TensorReads}. */
 export function* prepareInferenceReads(model: tfl.LayersModel, context = 'prepareInference'): TensorReads<void> {
   if (!isLayersModel(model)) {
     throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
-  for (const layer of spectralLayers(model)) {
+  const spectral = (l: tfl.layers.Layer): l is SpectralDense | SpectralConv2D =>
+    l instanceof SpectralDense || l instanceof SpectralConv2D;
+  for (const {layer} of findLayers(model, spectral)) {
     if (layer.built) yield* layer.effectiveKernelReads();
   }
 }
@@ -470,7 +460,7 @@ export function* prepareInferenceReads(model: tfl.LayersModel, context = 'prepar
  * the webgpu backend (where a synchronous read is slow, and fails under headless SwiftShader)
  * await this before `predict`. On other backends it only moves that work off the first
  * `predict`. {@link lipschitzBoundAsync}, {@link certifiedRadiusAsync} and
- * {@link certifiedAccuracyAsync} call it themselves.
+ * {@link certifiedAccuracyAsync} compute (and cache) these kernels themselves.
  *
  * @example
  * ```ts

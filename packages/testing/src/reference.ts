@@ -122,3 +122,41 @@ export function splineBv2(c: ArrayLike<number>, start: number, step: number): nu
   return splineTv2(c, step) + Math.abs(splineValue(c, start, step, 0)) +
     Math.abs(splineValue(c, start, step, 1));
 }
+
+/** Worst errors of device-computed ReLU slopes and TV(2), as fractions of their stated bounds. */
+export interface DeviceMathErrors {
+  /** max over `k` of `|a_k - exact| / bound_k`. */
+  slope: number;
+  /** max over rows of `|tv - exact| / (sum_k bound_k + 2^-23 (K - 2) exact)`. */
+  tv: number;
+  /** Per row, `sum_k bound_k`: what the slopes' errors add up to at most. */
+  rowBounds: number[];
+}
+
+/**
+ * Holds the float32 device path of `reluSlopes` / `tv2` (`C x K` coefficients `v`, row-major;
+ * `slopes` `[C, K-2]`, `tv` `[C]`) to the core README's bound
+ * `|a_k - exact| <= 2^-21 (|c[k-1]| + 2|c[k]| + |c[k+1]|) / T`, with the exact second
+ * differences in float64. A result <= 1 is within the bound.
+ */
+export function deviceMathErrors(v: ArrayLike<number>, C: number, K: number, step: number,
+    slopes: ArrayLike<number>, tv: ArrayLike<number>): DeviceMathErrors {
+  let slope = 0;
+  let tvWorst = 0;
+  const rowBounds: number[] = [];
+  for (let r = 0; r < C; ++r) {
+    let exactTv = 0;
+    let rowBound = 0;
+    for (let k = 1; k < K - 1; ++k) {
+      const o = r * K + k;
+      const exact = ((v[o - 1]! - 2 * v[o]!) + v[o + 1]!) / step;
+      const bound = 2 ** -21 * (Math.abs(v[o - 1]!) + 2 * Math.abs(v[o]!) + Math.abs(v[o + 1]!)) / step;
+      slope = Math.max(slope, Math.abs(slopes[r * (K - 2) + k - 1]! - exact) / bound);
+      exactTv += Math.abs(exact);
+      rowBound += bound;
+    }
+    tvWorst = Math.max(tvWorst, Math.abs(tv[r]! - exactTv) / (rowBound + 2 ** -23 * (K - 2) * exactTv));
+    rowBounds.push(rowBound);
+  }
+  return {slope, tv: tvWorst, rowBounds};
+}

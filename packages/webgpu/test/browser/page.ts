@@ -14,7 +14,7 @@ import {splineActivation} from '@deepspline/layers';
 import {lipschitzBound, lipschitzBoundAsync, lipschitzCallback} from '@deepspline/lipschitz';
 import '@deepspline/webgpu';
 import {reductionPlan} from '@deepspline/webgpu/internal';
-import {compareValues, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
+import {compareValues, deviceMathErrors, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
   runConformance, show, trainCircleNet} from '@deepspline/testing';
 import type {ConformanceOptions, SplineCase as Case} from '@deepspline/testing';
 
@@ -320,21 +320,8 @@ const suite = {
     const [a, tv] = [reluSlopes(c, step), tv2(c, step)];
     const [av, tvv] = await Promise.all([a.data(), tv.data()]);
     tf.dispose([a, tv, c]);
-    let worstSlope = 0;  // error over the README's bound 2^-21 (|c[k-1]| + 2|c[k]| + |c[k+1]|) / T
-    let worstTv = 0;
-    for (let row = 0; row < C; ++row) {
-      let tvExact = 0;
-      let tvBound = 0;
-      for (let k = 1; k < K - 1; ++k) {
-        const o = row * K + k;
-        const exact = ((v[o - 1]! - 2 * v[o]!) + v[o + 1]!) / step;
-        const bound = 2 ** -21 * (Math.abs(v[o - 1]!) + 2 * Math.abs(v[o]!) + Math.abs(v[o + 1]!)) / step;
-        worstSlope = Math.max(worstSlope, Math.abs(av[row * (K - 2) + k - 1]! - exact) / bound);
-        tvExact += Math.abs(exact);
-        tvBound += bound;
-      }
-      worstTv = Math.max(worstTv, Math.abs(tvv[row]! - tvExact) / (tvBound + 2 ** -23 * (K - 2) * tvExact));
-    }
+    // errors as fractions of the README's bound 2^-21 (|c[k-1]| + 2|c[k]| + |c[k+1]|) / T
+    const {slope: worstSlope, tv: worstTv} = deviceMathErrors(v, C, K, step, av, tvv);
     const model = tfl.sequential({layers: [tfl.layers.dense({units: 8, inputShape: [2]}),
       splineActivation({size: 11, range: 1}), tfl.layers.dense({units: 1})]});
     const weights = await Promise.all(model.getWeights().map((w) => w.array()));
