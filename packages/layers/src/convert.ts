@@ -288,7 +288,18 @@ function cloneLayer(layer: tfl.layers.Layer, overrides: tf.serialization.ConfigD
   return clone;
 }
 
+/**
+ * The replacement of `layer`, also pushed to `created` (whose built layers are disposed when
+ * the conversion fails later).
+ */
 function makeReplacement(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
+    taken: Set<string>, created: Replacement[]): Replacement {
+  const rep = replacementOf(layer, args, taken);
+  created.push(rep);
+  return rep;
+}
+
+function replacementOf(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
     taken: Set<string>): Replacement {
   if (isLayersModel(layer)) {
     return {original: layer, clone: null, spline: null,
@@ -374,9 +385,10 @@ function checkModel(model: unknown): asserts model is tfl.LayersModel {
   }
 }
 
-function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArgs): tfl.Sequential {
+function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArgs,
+    created: Replacement[]): tfl.Sequential {
   const taken = new Set(model.layers.map((l) => l.name));
-  const reps = model.layers.map((layer) => makeReplacement(layer, args, taken));
+  const reps = model.layers.map((layer) => makeReplacement(layer, args, taken, created));
   const input = model.inputs[0];
   const out = tfl.sequential({name: `${model.name}_spline`});
   // The input shape goes on the first layer (an explicit InputLayer would show in `layers`).
@@ -401,7 +413,8 @@ function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArg
   return out;
 }
 
-function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsArgs): tfl.LayersModel {
+function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsArgs,
+    created: Replacement[]): tfl.LayersModel {
   const taken = new Set(model.layers.map((l) => l.name));
   const reps = new Map<tfl.layers.Layer, Replacement>();
   const mapped = new Map<number, tfl.SymbolicTensor>();
@@ -420,7 +433,7 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
     const inputs = node.inputTensors.map(visit);
     let rep = reps.get(layer);
     if (rep == null) {
-      rep = makeReplacement(layer, args, taken);
+      rep = makeReplacement(layer, args, taken, created);
       reps.set(layer, rep);
     }
     const outs = applyReplacement(rep, inputs.length === 1 ? inputs[0] : inputs, node.callArgs);
@@ -498,6 +511,19 @@ export function withSplineActivations(model: tfl.LayersModel,
     throw new Error(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
       `${describe(args.filter)}`);
   }
-  return model.getClassName() === 'Sequential' ? convertSequential(model as tfl.Sequential, args) :
-    convertFunctional(model, args);
+  const created: Replacement[] = [];
+  try {
+    return model.getClassName() === 'Sequential' ?
+      convertSequential(model as tfl.Sequential, args, created) : convertFunctional(model, args, created);
+  } catch (error) {
+    disposeBuilt(created);
+    throw error;
+  }
+}
+
+/** Disposes the weights of the layers (and converted nested models) a failed conversion built. */
+function disposeBuilt(created: Replacement[]): void {
+  for (const rep of created) {
+    for (const layer of [rep.clone, rep.spline, rep.nested]) layer?.weights.forEach((w) => w.dispose());
+  }
 }

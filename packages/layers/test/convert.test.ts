@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, withSplineActivations} from '../src/index.js';
+import type {WithSplineActivationsArgs} from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -322,6 +323,32 @@ describe('withSplineActivations on functional and convolutional models', () => {
     expect(() => withSplineActivations(unbuilt)).toThrow(/not built/);
     expect(() => withSplineActivations({} as tfl.LayersModel)).toThrow(/expected a tf.LayersModel/);
     [conv, prelu, thr, rnn, dense, p2].forEach((model) => model.dispose());
+  });
+
+  it('frees the layers it built when it refuses a model (no leaked tensors)', () => {
+    const channelsFirst = () => tfl.layers.conv2d({filters: 2, kernelSize: 1, dataFormat: 'channelsFirst',
+      activation: 'relu'});
+    // Functional: the first conv and its spline are built before the channelsFirst conv is reached.
+    const inp = tfl.input({shape: [4, 4, 2]});
+    const a = tfl.layers.conv2d({filters: 2, kernelSize: 1, activation: 'relu'}).apply(inp) as tfl.SymbolicTensor;
+    const functional = tfl.model({inputs: inp, outputs: channelsFirst().apply(a) as tfl.SymbolicTensor});
+    // Sequential and functional models whose first layer is a nested model (converted, so built).
+    const nested = () => tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [4, 4, 2],
+      activation: 'relu'})]});
+    const sequential = tfl.sequential({layers: [nested(), channelsFirst()]});
+    const inp2 = tfl.input({shape: [4, 4, 2]});
+    const b = nested().apply(inp2) as tfl.SymbolicTensor;
+    const late = tfl.model({inputs: inp2, outputs: tfl.layers.reLU({maxValue: 6}).apply(b) as tfl.SymbolicTensor});
+    const cases: Array<[tfl.LayersModel, WithSplineActivationsArgs, RegExp]> = [
+      [functional, {}, /channelsFirst/], [sequential, {}, /channelsFirst/],
+      [late, {range: 2}, /bends at 6, which is not a knot below the last one/],
+    ];
+    for (const [model, args, message] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => withSplineActivations(model, args)).toThrow(message);
+      expect([model.name, tf.memory().numTensors - before]).toEqual([model.name, 0]);
+    }
+    [functional, sequential, late].forEach((model) => model.dispose());
   });
 
   it('shared: true makes one spline per layer (one coefficient row) that computes the same', () => {
