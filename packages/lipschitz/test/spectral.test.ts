@@ -166,6 +166,14 @@ describe('spectral layers', () => {
     expect(() => spectralDense({units: 2, lipschitz: 0})).toThrow(/spectralDense: expected lipschitz > 0, got 0/);
     expect(() => spectralDense({units: 2, orthonormalize: 'qr' as never})).toThrow(/expected orthonormalize 'none' or 'bjorck', got "qr"/);
     expect(() => spectralConv2d({filters: 2, kernelSize: 3, bjorckSteps: 0})).toThrow(/bjorckSteps/);
+    for (const dilationRate of [2, [2, 2], [1, 2], [2, 1]] as Array<number | [number, number]>) {
+      expect(() => spectralConv2d({filters: 2, kernelSize: 3, dilationRate})).toThrow(
+        `spectralConv2d: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated convolutions, so ` +
+        `the layer could not train), got ${JSON.stringify(dilationRate)}`);
+    }
+    for (const dilationRate of [1, [1, 1]] as Array<number | [number, number]>) {
+      expect(spectralConv2d({filters: 2, kernelSize: 3, dilationRate}).dilationRate).toEqual([1, 1]);
+    }
     expect(() => spectralDense(null as never)).toThrow(/expected an arguments object, got null/);
   });
 });
