@@ -19,6 +19,7 @@ import {matrixNorm, PowerIterationState} from './linalg.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
 import {activationConstant, convolutionNormReads, registerLipschitzRule} from './rules.js';
+import {checkWeightOptions} from './regularizers.js';
 
 /** How a spectral layer orthonormalizes its normalised kernel. */
 export type Orthonormalization = 'none' | 'bjorck';
@@ -251,6 +252,7 @@ export class SpectralDense extends DenseBase {
   constructor(args: SpectralDenseArgs) {
     const options = resolveSpectral(args, 'spectralDense');
     super(args);
+    checkWeightOptions(this, args, 'spectralDense');
     this.spectral = new SpectralCore(options, () => `spectralDense '${this.name}'`, 1);
   }
 
@@ -339,6 +341,7 @@ export class SpectralConv2D extends Conv2DBase {
       throw new Error(`spectralConv2d: expected dilationRate 1 (tfjs 4.22 has no gradient for ` +
         `dilated convolutions, so the layer could not train), got ${describe(args.dilationRate)}`);
     }
+    checkWeightOptions(this, args, 'spectralConv2d');
     this.spectral = new SpectralCore(options, () => `spectralConv2d '${this.name}'`,
       convCoefficient(this.kernelSize, this.strides));
   }
