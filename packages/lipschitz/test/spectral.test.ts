@@ -186,7 +186,7 @@ describe('spectral layers', () => {
       expect(() => make({...args, kernelRegularizer: 'l1l2', kernelConstraint: 'nonNeg'})).not.toThrow();
     }
     for (const dilationRate of [1, [1, 1]] as Array<number | [number, number]>) {
-      expect(spectralConv2d({filters: 2, kernelSize: 3, dilationRate}).dilationRate).toEqual([1, 1]);
+      expect(spectralConv2d({filters: 2, kernelSize: 3, dilationRate}).getConfig().dilationRate).toEqual([1, 1]);
     }
     expect(() => spectralDense(null as never)).toThrow(/expected an arguments object, got null/);
   });
