@@ -95,9 +95,11 @@ export function checkSplineArgs(info: SplineArgsInfo, context = 'linearSpline'):
   }
   const channels = xShape.length === 0 ? 1 : xShape[xShape.length - 1];
   if (C !== 1 && C !== channels) {
+    const expected = xShape.length === 0 ? 'expected [1, K] (x is a scalar: one value, one spline)' :
+      channels === 1 ? 'expected [1, K] (x has 1 channel on its last axis: one spline)' :
+        `expected [${channels}, K] (one spline per channel of the last axis) or [1, K] (one shared spline)`;
     throw new Error(`${context}: coefficients of shape ${describe(cs)} do not match x of shape ` +
-      `${describe(xShape)}: expected [${channels}, K] (one spline per channel of the last axis) ` +
-      `or [1, K] (one shared spline)`);
+      `${describe(xShape)}: ${expected}`);
   }
   checkFinite('start', info.start, context);
   checkPositive('step', info.step, context);

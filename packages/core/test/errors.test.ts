@@ -37,6 +37,16 @@ describe.each(IMPLS)('linearSpline (%s)', (impl) => {
       /coefficients of shape \[3,5\] do not match x of shape \[1,2\]: expected \[2, K\].*or \[1, K\]/);
     c3.dispose();
   });
+  test('C > 1 for a scalar x or a single channel: one expected shape, said once', () => {
+    const c3 = tf.zeros([3, 5]);
+    const scalar = tf.scalar(0.5);
+    const column = tf.zeros([4, 1]);
+    expect(call(scalar, c3, {start: -1, step: 1})).toThrow(
+      'coefficients of shape [3,5] do not match x of shape []: expected [1, K] (x is a scalar: one value, one spline)');
+    expect(call(column, c3, {start: -1, step: 1})).toThrow(
+      'coefficients of shape [3,5] do not match x of shape [4,1]: expected [1, K] (x has 1 channel on its last axis: one spline)');
+    tf.dispose([c3, scalar, column]);
+  });
   test('fewer than 3 coefficients', () => {
     const c2 = tf.zeros([2, 2]);
     expect(call(x, c2, {start: -1, step: 1})).toThrow(/K >= 3\), got coefficients of shape \[2,2\]/);

@@ -29,7 +29,8 @@ export interface WithSplineActivationsArgs {
   size?: number;
   /**
    * One-sided range `r` of the knots (`[-r, r]`). Exclusive with `grid`.
-   * @defaultValue `2`
+   * @defaultValue `2`, or for a clipped ReLU whose clip value `m` is not a knot below the
+   * last one of that grid, `m (size - 1) / (size - 3)` (`m` on the second-to-last knot)
    */
   range?: number;
   /** Knot spacing instead of `range`. */
@@ -106,8 +107,15 @@ function reluLike(layer: tfl.layers.Layer): ReluLike | undefined {
   const cls = layer.getClassName();
   const config = layer.getConfig();
   if (cls === 'ReLU') {
-    const maxValue = config.maxValue as number | null | undefined;
-    return {slopes: [0], maxValue: maxValue ?? undefined, kind: maxValue == null ? 'relu' : `ReLU(maxValue ${maxValue})`};
+    const maxValue = config.maxValue as unknown;
+    // tfjs clips with clipByValue(x, 0, maxValue): Infinity does not clip, a negative or NaN
+    // clip value fails there at the first call.
+    if (maxValue == null || maxValue === Infinity) return {slopes: [0], kind: 'relu'};
+    if (typeof maxValue !== 'number' || !(maxValue >= 0)) {
+      throw new Error(`${CONTEXT}: layer '${layer.name}' (ReLU) has maxValue ` +
+        `${describe(maxValue)}; expected a number >= 0 (tfjs's own ReLU fails on it)`);
+    }
+    return {slopes: [0], maxValue, kind: `ReLU(maxValue ${maxValue})`};
   }
   if (cls === 'LeakyReLU') {
     const alpha = config.alpha as number;
@@ -166,8 +174,9 @@ function reluValue(act: ReluLike, slope: number, x: number): number {
 }
 
 /**
- * Checks that the spline grid reproduces `act` exactly: a knot at 0 (odd size) and, when the
- * clip value lies inside the grid, a knot there too.
+ * Checks that the spline grid reproduces `act` for every input: a knot at 0 (odd size) and,
+ * for a clip value `m > 0`, a knot at `m` below the last knot, so that the segments from `m`
+ * on are flat (beyond the grid the spline continues with its end segments' slopes).
  */
 function checkGrid(act: ReluLike, grid: SplineGrid, layerName: string): void {
   if (grid.size % 2 === 0) {
@@ -175,14 +184,53 @@ function checkGrid(act: ReluLike, grid: SplineGrid, layerName: string): void {
       `${act.kind} activation of layer '${layerName}' bends; got size ${grid.size}`);
   }
   const m = act.maxValue;
-  if (m !== undefined && m < grid.range) {
-    const u = (m - grid.start) / grid.step;
-    if (Math.abs(u - Math.round(u)) > 1e-6) {
+  if (m === undefined || m === 0 || clipOnInnerKnot(m, grid)) return;
+  const u = (m - grid.start) / grid.step;
+  const where = m < grid.range && Math.abs(u - Math.round(u)) > KNOT_TOLERANCE ?
+    `lies inside the grid [${grid.start}, ${grid.range}] but not on a knot (spacing ${grid.step})` :
+    `is not a knot below the last one of the grid [${grid.start}, ${grid.range}], so the ` +
+    `spline would keep rising beyond the grid instead of staying at ${m}`;
+  throw new Error(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
+    `${m}, which ${where}; choose range or grid so that ${m} is a knot below the last one ` +
+    `(e.g. range ${autoRange(m, grid.size)} for size ${grid.size}), or give neither and ` +
+    `the grid of this layer is chosen so`);
+}
+
+/** How far (in knot spacings) a clip value may lie from a knot and still count as on it. */
+const KNOT_TOLERANCE = 1e-6;
+
+/** True when the clip value `m` is a knot of `grid` with at least one knot above it. */
+function clipOnInnerKnot(m: number, grid: SplineGrid): boolean {
+  const u = (m - grid.start) / grid.step;
+  return Math.abs(u - Math.round(u)) <= KNOT_TOLERANCE && Math.round(u) <= grid.size - 2;
+}
+
+/** The range that puts the clip value `m` on the second-to-last knot of `size` knots. */
+function autoRange(m: number, size: number): number {
+  const half = (size - 1) / 2;
+  return m * half / (half - 1);
+}
+
+/**
+ * The grid of the spline that replaces `act`: `range` or `grid` when given (checked), else
+ * the default range, or, for a clip value that is not a knot below the last one of the
+ * default grid, the range that puts it on the second-to-last knot (same size).
+ */
+function gridFor(act: ReluLike, args: WithSplineActivationsArgs, layerName: string): SplineGrid {
+  const size = args.size ?? DEFAULT_SIZE;
+  const given = args.range != null || args.grid != null;
+  let grid = splineGrid({size, range: given ? args.range : DEFAULT_RANGE, grid: args.grid}, CONTEXT);
+  const m = act.maxValue;
+  if (!given && m !== undefined && m > 0 && !clipOnInnerKnot(m, grid) && grid.size % 2 === 1) {
+    if (grid.size < 5) {
       throw new Error(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
-        `${m}, which lies inside the grid [${grid.start}, ${grid.range}] but not on a knot ` +
-        `(spacing ${grid.step}); choose range or grid so that ${m} is a knot or outside the grid`);
+        `0 and ${m}; a spline that reproduces it needs knots at both and one above ${m}, so ` +
+        `size >= 5, got size ${grid.size}`);
     }
+    grid = splineGrid({size, range: autoRange(m, grid.size)}, CONTEXT);
   }
+  checkGrid(act, grid, layerName);
+  return grid;
 }
 
 /** The `init` stored in the new layer's config (the exact coefficients are written after). */
@@ -240,7 +288,18 @@ function cloneLayer(layer: tfl.layers.Layer, overrides: tf.serialization.ConfigD
   return clone;
 }
 
+/**
+ * The replacement of `layer`, also pushed to `created` (whose built layers are disposed when
+ * the conversion fails later).
+ */
 function makeReplacement(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
+    taken: Set<string>, created: Replacement[]): Replacement {
+  const rep = replacementOf(layer, args, taken);
+  created.push(rep);
+  return rep;
+}
+
+function replacementOf(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
     taken: Set<string>): Replacement {
   if (isLayersModel(layer)) {
     return {original: layer, clone: null, spline: null,
@@ -251,9 +310,7 @@ function makeReplacement(layer: tfl.layers.Layer, args: WithSplineActivationsArg
     return {original: layer, clone: cloneLayer(layer), spline: null};
   }
   checkChannelsLast(layer);
-  const grid = splineGrid({size: args.size ?? DEFAULT_SIZE,
-    range: args.grid == null ? (args.range ?? DEFAULT_RANGE) : undefined, grid: args.grid}, CONTEXT);
-  checkGrid(act, grid, layer.name);
+  const grid = gridFor(act, args, layer.name);
   if (args.shared && act.slopes.some((s) => s !== act.slopes[0])) {
     throw new Error(`${CONTEXT}: shared is true but PReLU layer '${layer.name}' has different ` +
       `alphas per channel (${describe(act.slopes)}); one shared spline cannot reproduce them`);
@@ -328,9 +385,10 @@ function checkModel(model: unknown): asserts model is tfl.LayersModel {
   }
 }
 
-function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArgs): tfl.Sequential {
+function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArgs,
+    created: Replacement[]): tfl.Sequential {
   const taken = new Set(model.layers.map((l) => l.name));
-  const reps = model.layers.map((layer) => makeReplacement(layer, args, taken));
+  const reps = model.layers.map((layer) => makeReplacement(layer, args, taken, created));
   const input = model.inputs[0];
   const out = tfl.sequential({name: `${model.name}_spline`});
   // The input shape goes on the first layer (an explicit InputLayer would show in `layers`).
@@ -355,7 +413,8 @@ function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArg
   return out;
 }
 
-function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsArgs): tfl.LayersModel {
+function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsArgs,
+    created: Replacement[]): tfl.LayersModel {
   const taken = new Set(model.layers.map((l) => l.name));
   const reps = new Map<tfl.layers.Layer, Replacement>();
   const mapped = new Map<number, tfl.SymbolicTensor>();
@@ -374,7 +433,7 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
     const inputs = node.inputTensors.map(visit);
     let rep = reps.get(layer);
     if (rep == null) {
-      rep = makeReplacement(layer, args, taken);
+      rep = makeReplacement(layer, args, taken, created);
       reps.set(layer, rep);
     }
     const outs = applyReplacement(rep, inputs.length === 1 ? inputs[0] : inputs, node.callArgs);
@@ -412,14 +471,18 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
  *
  * Every other layer is cloned from its config with the same name and its weights copied;
  * nested models are converted recursively. The new model computes the same outputs as the
- * original before training: exactly (up to float rounding) for every input when the
- * activations are ReLU, LeakyReLU or PReLU (the spline's end segments extend linearly), and
- * for inputs within the spline grid `[-range, range]` for clipped ReLUs whose clip value lies
- * outside the grid. Sequential models give a Sequential, functional models a functional model
- * with the same graph. The original model is not changed.
+ * original before training, for every input (up to float rounding): the spline's end
+ * segments extend linearly, and a clipped ReLU (`relu6`, `ReLU({maxValue: m})`) gets a knot
+ * at `m` with at least one knot above it, so that its spline is flat from `m` on. When
+ * neither `range` nor `grid` is given and the default grid has no such knot, the clipped
+ * layer's spline gets the range `m (K - 1) / (K - 3)` (size `K` kept), which puts `m` on the
+ * second-to-last knot: `relu6` with size 21 gets range 6.67 and spacing 0.67. Sequential
+ * models give a Sequential, functional models a functional model with the same graph. The
+ * original model is not changed.
  *
  * Throws a clear error for: a model that is not built, an even `size` (the ReLU kink at 0
- * must be a knot), a clip value inside the grid but not on a knot, `channelsFirst` layers, a
+ * must be a knot), a clip value that is not a knot below the last one of a given `range` or
+ * `grid` (or any clip with size 3), a negative or NaN `maxValue`, `channelsFirst` layers, a
  * PReLU whose alpha varies over non-channel axes, `ThresholdedReLU`, and layers that apply
  * a ReLU internally (e.g. `simpleRNN({activation: 'relu'})`); use `filter` to skip a layer.
  *
@@ -448,6 +511,19 @@ export function withSplineActivations(model: tfl.LayersModel,
     throw new Error(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
       `${describe(args.filter)}`);
   }
-  return model.getClassName() === 'Sequential' ? convertSequential(model as tfl.Sequential, args) :
-    convertFunctional(model, args);
+  const created: Replacement[] = [];
+  try {
+    return model.getClassName() === 'Sequential' ?
+      convertSequential(model as tfl.Sequential, args, created) : convertFunctional(model, args, created);
+  } catch (error) {
+    disposeBuilt(created);
+    throw error;
+  }
+}
+
+/** Disposes the weights of the layers (and converted nested models) a failed conversion built. */
+function disposeBuilt(created: Replacement[]): void {
+  for (const rep of created) {
+    for (const layer of [rep.clone, rep.spline, rep.nested]) layer?.weights.forEach((w) => w.dispose());
+  }
 }

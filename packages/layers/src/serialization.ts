@@ -12,7 +12,8 @@
  * built-in layer would consume a layer id and rely on that layer's internals. So this module
  * repeats tfjs's rules, and layers/test/serialization_rules.test.ts holds it to what
  * `tf.layers.dense` resolves and serializes for every kind of input; only the error messages
- * differ (they name the layer and the registered classes).
+ * differ (they name the layer and the registered classes), and a registered class that is not
+ * a regularizer (constraint) is refused here, where tfjs accepts it and fails in `fit`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -67,17 +68,24 @@ function resolve<T>(identifier: unknown, kind: string, names: Map<string, string
     base: abstract new () => T, context: string): T | undefined {
   if (identifier == null) return undefined;
   if (identifier instanceof base) return identifier;
-  if (typeof identifier === 'string') {
-    const className = names.get(identifier) ?? identifier;
-    return fromRegistry({className, config: {}}, kind, context) as unknown as T;
-  }
+  const expected = `${context}: expected a ${kind} (an instance, a name or {className, config}), ` +
+    `got ${describe(identifier)}`;
+  let made: tf.serialization.Serializable;
   const obj = identifier as Partial<SerializedObject>;
-  if (typeof identifier === 'object' && typeof obj.className === 'string' &&
+  if (typeof identifier === 'string') {
+    made = fromRegistry({className: names.get(identifier) ?? identifier, config: {}}, kind, context);
+  } else if (typeof identifier === 'object' && typeof obj.className === 'string' &&
       obj.config != null && typeof obj.config === 'object') {
-    return fromRegistry(obj as SerializedObject, kind, context) as unknown as T;
+    made = fromRegistry(obj as SerializedObject, kind, context);
+  } else {
+    throw new Error(expected);
   }
-  throw new Error(`${context}: expected a ${kind} (an instance, a name or {className, config}), ` +
-    `got ${describe(identifier)}`);
+  // tfjs accepts any registered class here (a Dense, a constraint as a regularizer) and fails
+  // only in fit, e.g. with "variableGrads ... scalar"; refuse it now.
+  if (!(made instanceof base)) {
+    throw new Error(`${expected}, which makes a ${made.getClassName()}, not a ${kind}`);
+  }
+  return made;
 }
 
 /**

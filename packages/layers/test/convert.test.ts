@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, withSplineActivations} from '../src/index.js';
+import type {WithSplineActivationsArgs} from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -130,18 +131,71 @@ describe('withSplineActivations on Sequential models', () => {
     const s = withSplineActivations(m, {size: 33, range: 8});
     const x = inputs([256, 2], 30, 6);
     expectSamePredictions(m, s, x);
-    // Default grid [-2, 2] (spacing 0.2): 6 lies outside, 1.5 is not a knot -> clear error.
-    expect(() => withSplineActivations(m)).toThrow(/bends at 1.5.*not on a knot/);
-    // Range 1: both clip values outside the grid; equal for pre-activations within the grid.
-    const inner = tfl.sequential({layers: [
-      tfl.layers.reLU({maxValue: 1.5, inputShape: [4]}),
-      tfl.layers.activation({activation: 'relu6'}),
-    ]});
-    const s2 = withSplineActivations(inner, {size: 21, range: 1});
-    const xin = inputs([64, 4], 1, 7);
-    expectSamePredictions(inner, s2, xin);
-    tf.dispose([x, xin]);
-    [m, s, inner, s2].forEach((model) => model.dispose());
+    // No range or grid: relu6 (not a knot of the default [-2, 2]) gets 6 on its second-to-last
+    // knot, 1.5 (not a knot either) likewise; a relu keeps the default grid.
+    const autoModel = withSplineActivations(m);
+    const auto = splines(autoModel);
+    expect(auto.map((l) => [l.size, l.grid.range])).toEqual([[21, 6 * 20 / 18], [21, 1.5 * 20 / 18]]);
+    auto.forEach((l) => expect(l.grid.start + 19 * l.grid.step).toBeCloseTo(l === auto[0] ? 6 : 1.5, 12));
+    // Range 2 (spacing 0.2): 6 lies outside, 1.5 is not a knot -> clear errors.
+    expect(() => withSplineActivations(m, {range: 2})).toThrow(/relu6 activation of layer 'a' bends at 6, which is not a knot below the last one of the grid \[-2, 2\]/);
+    expect(() => withSplineActivations(m, {size: 33, range: 6})).toThrow(/bends at 6, which is not a knot below the last one.*e\.g\. range 6\.4 for size 33/);
+    const clipOnly = tfl.sequential({layers: [tfl.layers.reLU({maxValue: 1.5, inputShape: [4]})]});
+    expect(() => withSplineActivations(clipOnly, {range: 2})).toThrow(/bends at 1.5, which lies inside the grid \[-2, 2\] but not on a knot/);
+    tf.dispose(x);
+    [m, s, autoModel, clipOnly].forEach((model) => model.dispose());
+  });
+
+  it('reproduces every ReLU-family activation far outside the grid, as tfjs\'s own layers', () => {
+    // Values around both bends and far beyond any grid, in every channel (rows are rotations).
+    const values = [-1e6, -100, -7, -6, -1.5, -0.35, -0.1, 0, 0.1, 0.35, 1, 1.5, 2.5, 5.99, 6,
+      6.01, 7, 100, 1e6, 3];
+    const rows = values.map((_, r) => values.map((__, c) => values[(r + c) % values.length]));
+    const x = tf.tensor2d(rows);
+    const cases: Array<[string, () => tfl.layers.Layer, number]> = [
+      ['relu6', () => tfl.layers.activation({activation: 'relu6', inputShape: [20]}), 21],
+      ['ReLU maxValue 6', () => tfl.layers.reLU({maxValue: 6, inputShape: [20]}), 21],
+      ['ReLU maxValue 1.5', () => tfl.layers.reLU({maxValue: 1.5, inputShape: [20]}), 21],
+      ['ReLU maxValue 0.35', () => tfl.layers.reLU({maxValue: 0.35, inputShape: [20]}), 21],
+      ['ReLU maxValue 2 (the default range)', () => tfl.layers.reLU({maxValue: 2, inputShape: [20]}), 21],
+      ['ReLU maxValue 0', () => tfl.layers.reLU({maxValue: 0, inputShape: [20]}), 21],
+      ['ReLU maxValue Infinity', () => tfl.layers.reLU({maxValue: Infinity, inputShape: [20]}), 21],
+      ['relu6, size 5', () => tfl.layers.activation({activation: 'relu6', inputShape: [20]}), 5],
+      ['ReLU', () => tfl.layers.reLU({inputShape: [20]}), 21],
+      ['relu', () => tfl.layers.activation({activation: 'relu', inputShape: [20]}), 21],
+      ['LeakyReLU 0.2', () => tfl.layers.leakyReLU({alpha: 0.2, inputShape: [20]}), 21],
+      ['LeakyReLU 1.5', () => tfl.layers.leakyReLU({alpha: 1.5, inputShape: [20]}), 21],
+      ['PReLU', () => tfl.layers.prelu({inputShape: [20],
+        alphaInitializer: tfl.initializers.randomUniform({minval: -2, maxval: 2, seed: 3})}), 21],
+      ['Dense relu6', () => tfl.layers.dense({units: 20, inputShape: [20], activation: 'relu6',
+        kernelInitializer: tfl.initializers.identity({gain: 1})}), 21],
+    ];
+    const failures: string[] = [];
+    for (const [label, make, size] of cases) {
+      const m = tfl.sequential({layers: [make()]});
+      try {
+        const s = withSplineActivations(m, {size});
+        const want = m.predict(x) as tf.Tensor;
+        const got = s.predict(x) as tf.Tensor;
+        const diff = maxRelDiff(want, got);
+        if (!(diff <= 1e-6)) failures.push(`${label}: max relative difference ${diff}`);
+        tf.dispose([want, got]);
+        s.dispose();
+      } catch (e) {
+        failures.push(`${label}: ${(e as Error).message}`);
+      }
+      m.dispose();
+    }
+    x.dispose();
+    expect(failures).toEqual([]);
+  });
+
+  it('refuses a ReLU maxValue that tfjs\'s own ReLU fails on', () => {
+    for (const maxValue of [-1, NaN]) {
+      const m = tfl.sequential({layers: [tfl.layers.reLU({maxValue, inputShape: [3]})]});
+      expect(() => withSplineActivations(m)).toThrow(new RegExp(`layer '${m.layers[0].name}' \\(ReLU\\) has ` +
+        `maxValue ${maxValue}; expected a number >= 0`));
+    }
   });
 
   it('gives one spline layer per activation with the requested settings and fresh regularizers', () => {
@@ -269,6 +323,32 @@ describe('withSplineActivations on functional and convolutional models', () => {
     expect(() => withSplineActivations(unbuilt)).toThrow(/not built/);
     expect(() => withSplineActivations({} as tfl.LayersModel)).toThrow(/expected a tf.LayersModel/);
     [conv, prelu, thr, rnn, dense, p2].forEach((model) => model.dispose());
+  });
+
+  it('frees the layers it built when it refuses a model (no leaked tensors)', () => {
+    const channelsFirst = () => tfl.layers.conv2d({filters: 2, kernelSize: 1, dataFormat: 'channelsFirst',
+      activation: 'relu'});
+    // Functional: the first conv and its spline are built before the channelsFirst conv is reached.
+    const inp = tfl.input({shape: [4, 4, 2]});
+    const a = tfl.layers.conv2d({filters: 2, kernelSize: 1, activation: 'relu'}).apply(inp) as tfl.SymbolicTensor;
+    const functional = tfl.model({inputs: inp, outputs: channelsFirst().apply(a) as tfl.SymbolicTensor});
+    // Sequential and functional models whose first layer is a nested model (converted, so built).
+    const nested = () => tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [4, 4, 2],
+      activation: 'relu'})]});
+    const sequential = tfl.sequential({layers: [nested(), channelsFirst()]});
+    const inp2 = tfl.input({shape: [4, 4, 2]});
+    const b = nested().apply(inp2) as tfl.SymbolicTensor;
+    const late = tfl.model({inputs: inp2, outputs: tfl.layers.reLU({maxValue: 6}).apply(b) as tfl.SymbolicTensor});
+    const cases: Array<[tfl.LayersModel, WithSplineActivationsArgs, RegExp]> = [
+      [functional, {}, /channelsFirst/], [sequential, {}, /channelsFirst/],
+      [late, {range: 2}, /bends at 6, which is not a knot below the last one/],
+    ];
+    for (const [model, args, message] of cases) {
+      const before = tf.memory().numTensors;
+      expect(() => withSplineActivations(model, args)).toThrow(message);
+      expect([model.name, tf.memory().numTensors - before]).toEqual([model.name, 0]);
+    }
+    [functional, sequential, late].forEach((model) => model.dispose());
   });
 
   it('shared: true makes one spline per layer (one coefficient row) that computes the same', () => {

@@ -3,7 +3,8 @@
  * exactly as tfjs's own layers resolve `kernelRegularizer` / `kernelConstraint`
  * (src/serialization.ts repeats tfjs's unexported helpers): for every kind of input, a
  * `tf.layers.dense` built with the same value is the independent answer. Only the error
- * messages may differ.
+ * messages may differ, and a registered class that is not a regularizer (constraint), which
+ * tfjs accepts and then fails on in `fit`, is refused.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -116,4 +117,43 @@ test('our errors name the layer and the value', () => {
     /^splineActivation: unknown regularizer class "l2"; register it with tf.serialization.registerClass \(known: .*L1L2/);
   expect(() => splineActivation({coefficientsConstraint: {className: 'MaxNorm'} as never})).toThrow(
     /^splineActivation: expected a constraint \(an instance, a name or \{className, config\}\), got \{"className":"MaxNorm"\}$/);
+});
+
+/** Trains one step of a tf.layers.dense with the given options: the error tfjs gives, if any. */
+async function tfjsFitError(options: object): Promise<string> {
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 1, inputShape: [2], ...options})]});
+  model.compile({optimizer: 'sgd', loss: 'meanSquaredError'});
+  const [x, y] = [tf.ones([2, 2]), tf.ones([2, 1])];
+  try {
+    await model.fit(x, y, {epochs: 1, verbose: 0});
+    return 'no error';
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+}
+
+const notRegularizers: Array<[string, unknown, string]> = [
+  ['a layer {className, config}', {className: 'Dense', config: {units: 1}}, 'Dense'],
+  ['a constraint class name', 'NonNeg', 'NonNeg'],
+  ['a constraint {className, config}', {className: 'MaxNorm', config: {maxValue: 2, axis: 0}}, 'MaxNorm'],
+];
+
+test.each(notRegularizers)('regularizer %s: refused (tfjs accepts it and fails in fit)', async (_name, input, made) => {
+  expect(await tfjsFitError({kernelRegularizer: copy(input)})).toMatch(/scalar/);
+  expect(() => splineActivation({coefficientsRegularizer: copy(input) as never})).toThrow(
+    `splineActivation: expected a regularizer (an instance, a name or {className, config}), got ` +
+    `${JSON.stringify(input)}, which makes a ${made}, not a regularizer`);
+});
+
+test.each([
+  ['a layer {className, config}', {className: 'Dense', config: {units: 1}}, 'Dense'],
+  ['a regularizer class name', 'L1L2', 'L1L2'],
+])('constraint %s: refused (tfjs accepts it)', (_name, input, made) => {
+  expect(() => tfl.layers.dense({units: 1, kernelConstraint: copy(input) as never})).not.toThrow();
+  expect(() => splineActivation({coefficientsConstraint: copy(input) as never})).toThrow(
+    `splineActivation: expected a constraint (an instance, a name or {className, config}), got ` +
+    `${JSON.stringify(input)}, which makes a ${made}, not a constraint`);
 });

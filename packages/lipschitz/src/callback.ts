@@ -57,7 +57,14 @@ export interface LipschitzCallbackArgs {
    */
   powerIterations?: number;
   /**
-   * Where `verbose` prints.
+   * Constrain mode: also rescale frozen layers (those without trainable weights, e.g.
+   * `trainable: false` on a pretrained layer). By default they keep their weights and count
+   * as fixed factors; the trainable layers take the whole rescaling.
+   * @defaultValue `false`
+   */
+  rescaleFrozen?: boolean;
+  /**
+   * Where `verbose` and warnings print.
    * @defaultValue `console.log`
    */
   print?: (message: string) => void;
@@ -94,7 +101,10 @@ const CONTEXT = 'lipschitzCallback';
  * homogeneous in the factors and `r` is found by bisection on the bound re-evaluated from the
  * cached factors (no norm is recomputed), still one rescaling per batch. Layers that are
  * already small keep their relative share: the allocation follows the current factors, it
- * does not reset them.
+ * does not reset them. Frozen layers (no trainable weights: `trainable: false`) are fixed
+ * factors and keep their weights, unless `rescaleFrozen` is true. When the fixed factors
+ * alone exceed the target, nothing is changed and a warning naming the frozen layers is
+ * printed once; the logs report the true bound.
  *
  * Inside `fit` the callback reads the weights asynchronously (as {@link lipschitzBoundAsync}),
  * so it works on the webgpu backend; {@link LipschitzCallback.measure} and
@@ -123,6 +133,7 @@ export class LipschitzCallback extends tfl.Callback {
   private readonly verbose: boolean;
   private readonly logKey: string;
   private readonly powerIterations: number;
+  private readonly rescaleFrozen: boolean;
   private readonly print: (message: string) => void;
   private readonly state = new PowerIterationState();
   private epochIndex = 0;
@@ -169,6 +180,10 @@ export class LipschitzCallback extends tfl.Callback {
       throw new Error(`${CONTEXT}: expected verbose to be a boolean, got ${describe(args.verbose)}`);
     }
     this.print = args.print ?? ((m: string) => console.log(m));
+    this.rescaleFrozen = args.rescaleFrozen ?? false;
+    if (typeof this.rescaleFrozen !== 'boolean') {
+      throw new Error(`${CONTEXT}: expected rescaleFrozen to be a boolean, got ${describe(args.rescaleFrozen)}`);
+    }
   }
 
   private layersModel(): tfl.LayersModel {
@@ -209,17 +224,28 @@ export class LipschitzCallback extends tfl.Callback {
       return boundWithEntriesReads(model, this.norm, 'operator', {state: this.state});
     };
     let checked = 0;
+    let frozen: string[] = [];
     for (let attempt = 0; attempt < 4; ++attempt) {
       const cache: FactorCache['cache'] = new Map();
       const result = yield* boundWithEntriesReads(model, this.norm, 'operator', warm, {cache, scale: 1});
       const bound = result.bound;
       if (bound > target) {
-        const adjustable = result.entries.filter((e) => e.rescale != null && e.factor > 0);
+        const rescalable = result.entries.filter((e) => e.rescale != null && e.factor > 0);
+        const kept = this.rescaleFrozen ? [] : rescalable.filter((e) => e.layer.trainableWeights.length === 0);
+        frozen = kept.map((e) => e.name);
+        const adjustable = rescalable.filter((e) => !kept.includes(e));
+        // Only the adjustable factors scale with r: a cached factor keeps its rescale only if
+        // it is an adjustable entry's (a shared layer's further calls count as fixed, which
+        // overestimates B(r): safe).
+        const scaled = new Set(adjustable.map((e) => e.rescale));
+        const fixedCache: FactorCache['cache'] = new Map([...cache].map(([key, c]) =>
+          [key, scaled.has(c.rescale) ? c : {factor: c.factor}]));
         // B(r): the bound with every adjustable factor times r, from the cached factors. It
         // is increasing in r (sums and products of non-negative factors), so bisection finds
         // the largest r with B(r) <= target; for a chain B(r) = B r^n, r = (target / B)^(1/n).
         // (every factor is cached: these walks read nothing)
-        const at = (r: number) => runSync(boundWithEntriesReads(model, this.norm, 'operator', warm, {cache, scale: r})).bound;
+        const at = (r: number) => runSync(boundWithEntriesReads(model, this.norm, 'operator', warm,
+          {cache: fixedCache, scale: r})).bound;
         const goal = target * (1 - 1e-6);
         if (adjustable.length === 0 || at(0) > goal) { checked = bound; break; }
         let lo = 0;
@@ -238,8 +264,10 @@ export class LipschitzCallback extends tfl.Callback {
     const bound = checked;
     if (bound > target && !this.warned) {
       this.warned = true;
-      this.print(`${CONTEXT}: could not bring the bound ${bound} under the target ${target} ` +
-        `(fixed factors such as skip connections or activations exceed it)`);
+      const kept = frozen.length === 0 ? '' : `, the frozen layers ${frozen.map((n) => `'${n}'`).join(', ')}`;
+      const hint = frozen.length === 0 ? '' : '; frozen layers keep their weights unless rescaleFrozen is true';
+      this.print(`${CONTEXT}: could not bring the bound ${bound} under the target ${target}: the ` +
+        `fixed factors (skip connections, activations, pooling${kept}) exceed it${hint}`);
     }
     return bound;
   }

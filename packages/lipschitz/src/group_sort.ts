@@ -37,6 +37,17 @@ function checkArgs(args: unknown): GroupSortArgs {
   return args as GroupSortArgs;
 }
 
+/**
+ * `sorted` with every row of `x` that holds a NaN all NaN: NaN has no place in an order, and
+ * min and max (tfjs's `minimum`/`maximum`, so also the standard export's network of them)
+ * propagate it. Inside the custom gradients (the tape has no gradient for `any`); the
+ * gradient stays the permutation's.
+ */
+function nanRows(x: Tensor, sorted: Tensor): Tensor {
+  const hasNaN = tf.broadcastTo(tf.any(tf.isNaN(x), 1, true), sorted.shape);
+  return tf.where(hasNaN, tf.fill(sorted.shape, NaN), sorted);
+}
+
 /** `[rows, 1]` offsets `r * groupSize` that turn per-row indices into flat indices. */
 function rowOffsets(rows: number, groupSize: number): Tensor {
   return tf.reshape(tf.range(0, rows * groupSize, groupSize, 'int32'), [rows, 1]);
@@ -52,7 +63,7 @@ const sortRows = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
   save([order]);
   const flat = tf.reshape(tf.add(order, rowOffsets(rows, groupSize)), [-1]);
   return {
-    value: tf.reshape(tf.gather(tf.reshape(x, [-1]), flat), x.shape),
+    value: nanRows(x, tf.reshape(tf.gather(tf.reshape(x, [-1]), flat), x.shape)),
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       // dx[order[j]] = dy[j]: gather dy by the inverse permutation, the order of `order`.
       const inverse = tf.topk(tf.neg(tf.cast(saved[0]!, 'float32')), groupSize).indices;
@@ -74,7 +85,7 @@ const sortPairs = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
   const inOrder = tf.lessEqual(a, b);
   save([inOrder]);
   return {
-    value: tf.concat([tf.where(inOrder, a, b), tf.where(inOrder, b, a)], 1),
+    value: nanRows(x, tf.concat([tf.where(inOrder, a, b), tf.where(inOrder, b, a)], 1)),
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [dLow, dHigh] = tf.split(dy, 2, 1) as [Tensor, Tensor];
       const kept = saved[0]!;
@@ -95,7 +106,9 @@ function sortGroups(x: Tensor, groupSize: number): Tensor {
 /**
  * GroupSort: splits the last axis into groups of `groupSize` consecutive channels and sorts
  * each group in ascending order (as deel-lip). With `groupSize` 2 (MaxMin) every pair
- * `(a, b)` becomes `(min(a, b), max(a, b))`.
+ * `(a, b)` becomes `(min(a, b), max(a, b))`. A group that holds a NaN gives NaN in every one
+ * of its outputs (for every `groupSize`, as `min` and `max` propagate NaN); other groups are
+ * unaffected.
  *
  * The activation is 1-Lipschitz in every l_p norm and preserves gradient norms, so networks
  * of orthonormal layers and GroupSort are universal 1-Lipschitz approximators (Anil et al.
@@ -158,8 +171,9 @@ registerLipschitzRule(GroupSort.className, () => 1);
  * transposition sorting network of `Minimum`/`Maximum` merges on the columns (`g` rounds;
  * `g = 2`, MaxMin, is one `Minimum` and one `Maximum`), `Concatenate` of the sorted columns and
  * `Reshape` back. No weights and no arithmetic: every output is one of the inputs, exactly as
- * the sort (equal values in either order are the same values). `NaN` inputs may land in other
- * places than the layer puts them.
+ * the sort (equal values in either order are the same values). A NaN spreads to one more
+ * column per round, so after the `g` rounds its whole group is NaN, as the layer gives, on
+ * backends whose `Maximum`/`Minimum` propagate NaN (cpu, webgl).
  */
 function exportGroupSort(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
     context: StandardExportContext): tfl.SymbolicTensor {

@@ -28,3 +28,16 @@ export function named(fn: (yTrue: Tensor, yPred: Tensor) => Tensor, name: string
   Object.defineProperty(fn, 'name', {value: name});
   return fn;
 }
+
+/**
+ * `perSample` (the per-sample losses) with NaN for every sample whose label holds a NaN, or,
+ * with `wholeBatch` (losses with batch statistics, such as KR), for every sample once any
+ * label does. The losses threshold their labels (`> 0`), which would silently read NaN as a
+ * negative; tfjs's own losses propagate a NaN label to the loss.
+ */
+export function withNaNLabels(yTrue: Tensor, perSample: Tensor, wholeBatch = false): Tensor {
+  return tf.tidy(() => {
+    const nan = wholeBatch ? tf.any(tf.isNaN(yTrue)) : tf.any(tf.isNaN(yTrue), -1);
+    return tf.add(perSample, tf.where(nan, tf.fill(nan.shape, NaN), tf.zeros(nan.shape)));
+  });
+}

@@ -9,11 +9,15 @@
  * per-sample losses, shape `[batch, ...]` without the last axis, as tfjs-layers' own losses
  * do: `fit` weights them (`classWeight`), `fit` and `evaluate` average them. Use
  * `tf.mean(loss(yTrue, yPred))` for the batch loss.
+ *
+ * NaN labels: a sample whose label holds a NaN gets a NaN loss (for {@link hkr} and
+ * {@link multiclassHkr}, whose KR term is a batch statistic, every sample of the batch), so
+ * the batch loss is NaN, as with tfjs's own losses; a NaN is never read as a negative label.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
-import {checkLossInputs, named} from './loss_inputs.js';
+import {checkLossInputs, named, withNaNLabels} from './loss_inputs.js';
 
 /**
  * A loss for `model.compile({loss})`: `(yTrue, yPred) => ` the per-sample losses (the last
@@ -139,7 +143,7 @@ export function tauBinaryCrossentropy(args: TauArgs): LossFunction {
       const z = tf.mul(yPred, tau);
       const y = tf.cast(tf.greater(yTrue, 0), 'float32');
       const ce = tf.add(tf.sub(tf.relu(z), tf.mul(y, z)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-      return tf.div(tf.mean(ce, -1), tau);
+      return withNaNLabels(yTrue, tf.div(tf.mean(ce, -1), tau));
     });
   }, context);
 }
@@ -164,8 +168,8 @@ export function tauCategoricalCrossentropy(args: TauArgs): LossFunction {
   const tau = checkTau(args, context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2);
-    return tf.tidy(() => tf.div(tf.neg(tf.sum(tf.mul(tf.cast(yTrue, 'float32'),
-      tf.logSoftmax(tf.mul(yPred, tau))), -1)), tau));
+    return tf.tidy(() => withNaNLabels(yTrue, tf.div(tf.neg(tf.sum(tf.mul(tf.cast(yTrue, 'float32'),
+      tf.logSoftmax(tf.mul(yPred, tau))), -1)), tau)));
   }, context);
 }
 
@@ -185,7 +189,7 @@ export function hingeMargin(args: MarginArgs = {}): LossFunction {
   const margin = checkMargin(checkArgsObject(args, 'margin', context), context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context);
-    return tf.tidy(() => tf.mean(hinge(yTrue, yPred, margin), -1));
+    return tf.tidy(() => withNaNLabels(yTrue, tf.mean(hinge(yTrue, yPred, margin), -1)));
   }, context);
 }
 
@@ -204,7 +208,7 @@ export function multiclassHinge(args: MarginArgs = {}): LossFunction {
   const margin = checkMargin(checkArgsObject(args, 'margin', context), context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2);
-    return tf.tidy(() => multiclassHingePerSample(yTrue, yPred, margin));
+    return tf.tidy(() => withNaNLabels(yTrue, multiclassHingePerSample(yTrue, yPred, margin)));
   }, context);
 }
 
@@ -237,8 +241,8 @@ export function hkr(args: HkrArgs): LossFunction {
   const {alpha, margin} = checkHkrArgs(args, context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 1, true);
-    return tf.tidy(() => tf.add(tf.neg(krPerSample(yTrue, yPred)),
-      tf.mul(tf.mean(hinge(yTrue, yPred, margin), -1), alpha)));
+    return tf.tidy(() => withNaNLabels(yTrue, tf.add(tf.neg(krPerSample(yTrue, yPred)),
+      tf.mul(tf.mean(hinge(yTrue, yPred, margin), -1), alpha)), true));
   }, context);
 }
 
@@ -254,7 +258,7 @@ export function multiclassHkr(args: HkrArgs): LossFunction {
   const {alpha, margin} = checkHkrArgs(args, context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2, true);
-    return tf.tidy(() => tf.add(tf.neg(krPerSample(yTrue, yPred)),
-      tf.mul(multiclassHingePerSample(yTrue, yPred, margin), alpha)));
+    return tf.tidy(() => withNaNLabels(yTrue, tf.add(tf.neg(krPerSample(yTrue, yPred)),
+      tf.mul(multiclassHingePerSample(yTrue, yPred, margin), alpha)), true));
   }, context);
 }

@@ -18,6 +18,35 @@ import type {SplineGridConsumer} from '@deepspline/layers';
 const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
   abstract new () => Regularizer;
 
+/** tfjs-layers' abstract `Constraint` base class, found as `RegularizerBase` is. */
+const ConstraintBase = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
+  abstract new () => object;
+
+/** The regularizer and constraint arguments of tfjs's Dense and Conv layers. */
+const WEIGHT_OPTIONS: Array<[string, abstract new () => object, string]> = [
+  ['kernelRegularizer', RegularizerBase, 'regularizer'], ['biasRegularizer', RegularizerBase, 'regularizer'],
+  ['activityRegularizer', RegularizerBase, 'regularizer'], ['kernelConstraint', ConstraintBase, 'constraint'],
+  ['biasConstraint', ConstraintBase, 'constraint'],
+];
+
+/**
+ * Throws unless every regularizer and constraint that tfjs resolved for `layer` (a Dense or
+ * Conv subclass) from `args` is one: tfjs accepts any registered class (`{className:
+ * 'Dense'}`, a constraint as a regularizer) and fails only in `fit` ("variableGrads ...
+ * scalar").
+ */
+export function checkWeightOptions(layer: tfl.layers.Layer, args: object, context: string): void {
+  for (const [key, base, kind] of WEIGHT_OPTIONS) {
+    const resolved = (layer as unknown as Record<string, unknown>)[key];
+    if (resolved != null && !(resolved instanceof base)) {
+      const made = (resolved as {getClassName?: () => string}).getClassName?.() ?? describe(resolved);
+      throw new Error(`${context}: expected ${key} to be a ${kind} (an instance, a name or ` +
+        `{className, config}), got ${describe((args as Record<string, unknown>)[key])}, which ` +
+        `makes a ${made}, not a ${kind}`);
+    }
+  }
+}
+
 /** Weight of the penalty when `lambda` is not given. */
 const DEFAULT_LAMBDA = 1e-4;
 

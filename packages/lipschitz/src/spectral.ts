@@ -19,6 +19,7 @@ import {matrixNorm, PowerIterationState} from './linalg.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
 import {activationConstant, convolutionNormReads, registerLipschitzRule} from './rules.js';
+import {checkWeightOptions} from './regularizers.js';
 
 /** How a spectral layer orthonormalizes its normalised kernel. */
 export type Orthonormalization = 'none' | 'bjorck';
@@ -53,7 +54,10 @@ export interface SpectralArgs {
 /** Arguments of {@link spectralDense}: tfjs's `dense` arguments plus {@link SpectralArgs}. */
 export interface SpectralDenseArgs extends DenseLayerArgs, SpectralArgs {}
 
-/** Arguments of {@link spectralConv2d}: tfjs's `conv2d` arguments plus {@link SpectralArgs}. */
+/**
+ * Arguments of {@link spectralConv2d}: tfjs's `conv2d` arguments plus {@link SpectralArgs};
+ * `dilationRate` must be 1 (tfjs 4.22 has no gradient for dilated convolutions).
+ */
 export interface SpectralConv2DArgs extends ConvLayerArgs, SpectralArgs {}
 
 /** Björck steps when `bjorckSteps` is not given. */
@@ -248,6 +252,7 @@ export class SpectralDense extends DenseBase {
   constructor(args: SpectralDenseArgs) {
     const options = resolveSpectral(args, 'spectralDense');
     super(args);
+    checkWeightOptions(this, args, 'spectralDense');
     this.spectral = new SpectralCore(options, () => `spectralDense '${this.name}'`, 1);
   }
 
@@ -305,10 +310,10 @@ export class SpectralDense extends DenseBase {
 }
 tf.serialization.registerClass(SpectralDense);
 
-function convCoefficient(kernelSize: number[], strides: number[], dilation: number[]): number {
-  // Every input pixel lies in at most ceil(k/s) windows per axis (k with dilation), so
+function convCoefficient(kernelSize: number[], strides: number[]): number {
+  // Every input pixel lies in at most ceil(k/s) windows per axis, so
   // ||conv|| <= sqrt(prod) * ||kernel as a [kh kw cin, cout] matrix|| (zero padding adds nothing).
-  const windows = kernelSize.map((k, i) => (dilation[i] === 1 ? Math.min(k, Math.ceil(k / strides[i]!)) : k));
+  const windows = kernelSize.map((k, i) => Math.min(k, Math.ceil(k / strides[i]!)));
   return Math.sqrt(windows.reduce((a, b) => a * b, 1));
 }
 
@@ -332,8 +337,13 @@ export class SpectralConv2D extends Conv2DBase {
     if (this.dataFormat !== 'channelsLast') {
       throw new Error(`spectralConv2d: expected dataFormat 'channelsLast', got ${describe(args.dataFormat)}`);
     }
+    if ((this.dilationRate as number[]).some((d) => d !== 1)) {
+      throw new Error(`spectralConv2d: expected dilationRate 1 (tfjs 4.22 has no gradient for ` +
+        `dilated convolutions, so the layer could not train), got ${describe(args.dilationRate)}`);
+    }
+    checkWeightOptions(this, args, 'spectralConv2d');
     this.spectral = new SpectralCore(options, () => `spectralConv2d '${this.name}'`,
-      convCoefficient(this.kernelSize, this.strides, this.dilationRate as number[]));
+      convCoefficient(this.kernelSize, this.strides));
   }
 
   /** The layer's Lipschitz arguments. */

@@ -133,6 +133,63 @@ describe('LipschitzCallback', () => {
     model.dispose();
   });
 
+  test('constrain: frozen layers keep their weights, the trainable ones take the rescaling', async () => {
+    const model = denseSplineModel(11);
+    const frozen = model.layers[0]!;
+    frozen.trainable = false;
+    model.compile({optimizer: tf.train.adam(0.02), loss: 'meanSquaredError'});
+    const kernel = Array.from(frozen.getWeights()[0]!.dataSync());
+    const frozenNorm = spectralNormSvd(Float32Array.from(kernel), 2, 8);
+    expect(frozenNorm).toBeGreaterThan(1.5);  // the frozen layer alone exceeds the target
+    const {xs, ys} = data(96, 4);
+    const bounds: number[] = [];
+    const probe = new tfl.CustomCallback({onBatchEnd: async () => { bounds.push(independentBound(model)); }});
+    const printed: string[] = [];
+    await model.fit(xs, ys, {epochs: 2, batchSize: 24, verbose: 0,
+      callbacks: [lipschitzCallback({mode: 'constrain', target: 1, print: (m) => printed.push(m)}), probe]});
+    expect(Array.from(frozen.getWeights()[0]!.dataSync())).toEqual(kernel);
+    expect(bounds).toHaveLength(8);
+    expect(Math.max(...bounds)).toBeLessThanOrEqual(1 + 1e-3);
+    expect(printed).toEqual([]);
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
+  test('constrain: when frozen layers alone exceed the target it warns once and keeps them, unless rescaleFrozen', async () => {
+    const make = () => {
+      const input = tfl.input({shape: [2]});
+      const fixed = tfl.layers.dense({units: 3, trainable: false, name: 'pretrained',
+        kernelInitializer: tfl.initializers.randomUniform({minval: -2, maxval: 2, seed: 5})}).apply(input) as tfl.SymbolicTensor;
+      const learned = tfl.layers.dense({units: 3, name: 'learned',
+        kernelInitializer: tfl.initializers.randomUniform({minval: -2, maxval: 2, seed: 6})}).apply(input) as tfl.SymbolicTensor;
+      const model = tfl.model({inputs: input, outputs: tfl.layers.add().apply([fixed, learned]) as tfl.SymbolicTensor});
+      model.compile({optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError'});
+      return model;
+    };
+    const norm = (m: tfl.LayersModel, name: string) => {
+      const w = m.getLayer(name).getWeights()[0]!;
+      return spectralNormSvd(w.dataSync(), 2, 3);
+    };
+    const xs = tf.randomUniform([16, 2], -1, 1, 'float32', 7);
+    const ys = tf.randomUniform([16, 3], -1, 1, 'float32', 8);
+    const kept = make();
+    const kernel = Array.from(kept.getLayer('pretrained').getWeights()[0]!.dataSync());
+    expect(norm(kept, 'pretrained')).toBeGreaterThan(1.2);
+    const printed: string[] = [];
+    await kept.fit(xs, ys, {epochs: 2, batchSize: 8, verbose: 0,
+      callbacks: [lipschitzCallback({mode: 'constrain', target: 1, print: (m) => printed.push(m)})]});
+    expect(Array.from(kept.getLayer('pretrained').getWeights()[0]!.dataSync())).toEqual(kernel);
+    expect(printed).toHaveLength(1);
+    expect(printed[0]).toMatch(/^lipschitzCallback: could not bring the bound [\d.]+ under the target 1: the fixed factors \(skip connections, activations, pooling, the frozen layers 'pretrained'\) exceed it; frozen layers keep their weights unless rescaleFrozen is true$/);
+    const rescaled = make();
+    await rescaled.fit(xs, ys, {epochs: 2, batchSize: 8, verbose: 0,
+      callbacks: [lipschitzCallback({mode: 'constrain', target: 1, rescaleFrozen: true})]});
+    expect(norm(rescaled, 'pretrained') + norm(rescaled, 'learned')).toBeLessThanOrEqual(1 + 1e-3);
+    tf.dispose([xs, ys]);
+    kept.dispose();
+    rescaled.dispose();
+  });
+
   test('bad arguments are clear errors', () => {
     expect(() => lipschitzCallback({mode: 'constrain'})).toThrow(
       "lipschitzCallback: mode 'constrain' needs a target (a finite number > 0), got undefined");
@@ -143,6 +200,8 @@ describe('LipschitzCallback', () => {
     expect(() => lipschitzCallback({norm: 3})).toThrow(/expected norm to be 1, 2 or Infinity, got 3/);
     expect(() => lipschitzCallback({everyBatches: 0})).toThrow(/expected everyBatches to be an integer >= 1, got 0/);
     expect(() => lipschitzCallback({mode: 'constrain', target: 1, method: 'paper'})).toThrow(/uses the 'operator' bound/);
+    expect(() => lipschitzCallback({mode: 'constrain', target: 1, rescaleFrozen: 'yes' as never})).toThrow(
+      'lipschitzCallback: expected rescaleFrozen to be a boolean, got "yes"');
     expect(() => lipschitzCallback().measure()).toThrow(
       "lipschitzCallback: expected the callback to be attached to a tfjs-layers model (passed in fit's callbacks), got null");
     expect(lipschitzCallback()).toBeInstanceOf(LipschitzCallback);

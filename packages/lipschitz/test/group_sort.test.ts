@@ -37,6 +37,33 @@ describe('groupSort: forward', () => {
     tf.dispose([x, y]);
   });
 
+  test('a NaN anywhere in a group makes every output of that group NaN, for every groupSize', () => {
+    const layer4 = groupSort({groupSize: 4});
+    const example = tf.tensor2d([[3, NaN, 1, 2, 4, -1, 0, 2]]);
+    const y4 = run(layer4, example);
+    expect(Array.from(y4.dataSync())).toEqual([NaN, NaN, NaN, NaN, -1, 0, 2, 4]);
+    tf.dispose([example, y4]);
+    for (const g of [2, 3, 4, 6, 12]) {
+      const layer = groupSort({groupSize: g});
+      for (let j = 0; j < g; ++j) {
+        const values = Array.from(randomTensor([2, 12], 70 + g).dataSync());
+        values[j] = NaN;  // in the first group of the first row
+        const x = tf.tensor2d(values, [2, 12]);
+        const y = run(layer, x);
+        const expected = groupSortJs(values, g).map((v, i) => (i < g ? NaN : v));
+        expect([g, j, Array.from(y.dataSync())]).toEqual([g, j, expected]);
+        tf.dispose([x, y]);
+      }
+    }
+    // MaxMin is (min, max): tfjs's own minimum and maximum propagate NaN the same way.
+    const pairs = tf.tensor2d([[NaN, 1], [1, NaN], [NaN, NaN], [2, 1]]);
+    const [a, b] = tf.split(pairs, 2, 1);
+    const tfjs = tf.concat([tf.minimum(a!, b!), tf.maximum(a!, b!)], 1);
+    const y2 = run(groupSort(), pairs);
+    expect(Array.from(y2.dataSync())).toEqual(Array.from(tfjs.dataSync()));
+    tf.dispose([pairs, a!, b!, tfjs, y2]);
+  });
+
   test('the default groupSize is 2 (MaxMin: each pair becomes (min, max))', () => {
     const layer = groupSort();
     expect(layer.groupSize).toBe(2);
@@ -221,6 +248,7 @@ describe('groupSort: wasm backend', () => {
   test('gives the cpu outputs and gradients, bit for bit', async () => {
     const cases = [2, 3].map((g) => ({g, x: Array.from(randomTensor([3, 6], 40 + g).dataSync()),
       w: Array.from(randomTensor([3, 6], 50 + g).dataSync())}));
+    for (const {x} of cases) x[7] = NaN;  // a group with a NaN: all NaN on both backends
     const evaluate = () => cases.map(({g, x, w}) => tf.tidy(() => {
       const layer = groupSort({groupSize: g});
       const xt = tf.tensor2d(x, [3, 6]);

@@ -168,6 +168,34 @@ describe('losses: values against float64 formulas', () => {
     }
   });
 
+  test('a NaN label gives its sample a NaN loss (every sample for the KR losses), as tfjs\'s own losses', () => {
+    // tfjs's own binary cross-entropy propagates a NaN label
+    const tfjsLoss = tf.tidy(() => Array.from(tfl.metrics.binaryCrossentropy(tf.tensor2d([[1], [NaN]]),
+      tf.tensor2d([[0.7], [0.4]])).dataSync()));
+    expect(tfjsLoss.map(Number.isNaN)).toEqual([false, true]);
+    const fTwo = [[0.3, -0.4], [-0.2, 0.5], [-1.5, 0.1], [2.0, -0.7]];
+    const yTwo = [[1, 0], [0, NaN], [1, 1], [0, 1]];
+    const yOneHot = [[1, 0], [NaN, 0], [0, 1], [1, 0]];
+    const rest = <T>(rows: T[]) => rows.filter((_, i) => i !== 1);
+    const yClean = rest(yTwo);
+    const fClean = rest(fTwo);
+    const perSample: Array<[string, (a: Tensor, b: Tensor) => Tensor, number[][], number[]]> = [
+      ['tauBinaryCrossentropy', losses.tauBinaryCrossentropy({tau: 4}), yTwo, bceJs(yClean, fClean, 4)],
+      ['hingeMargin', losses.hingeMargin({margin: 0.5}), yTwo, hingeJs(yClean, fClean, 0.5)],
+      ['multiclassHinge', losses.multiclassHinge({margin: 0.5}), yOneHot, multiclassHingeJs(rest(yOneHot), fClean, 0.5)],
+      ['tauCategoricalCrossentropy', losses.tauCategoricalCrossentropy({tau: 4}), yOneHot, cceJs(rest(yOneHot), fClean, 4)],
+    ];
+    for (const [name, loss, y, expected] of perSample) {
+      const values = evaluate(loss, y, fTwo);
+      expect([name, values.map(Number.isNaN)]).toEqual([name, [false, true, false, false]]);
+      expectClose(rest(values), expected);
+    }
+    for (const [name, loss, y] of [['hkr', losses.hkr({alpha: 2}), yTwo],
+      ['multiclassHkr', losses.multiclassHkr({alpha: 2}), yOneHot]] as const) {
+      expect([name, evaluate(loss, y as number[][], fTwo).map(Number.isNaN)]).toEqual([name, [true, true, true, true]]);
+    }
+  });
+
   test('the loss functions carry their names', () => {
     expect(losses.tauBinaryCrossentropy({tau: 1}).name).toBe('tauBinaryCrossentropy');
     expect(losses.tauCategoricalCrossentropy({tau: 1}).name).toBe('tauCategoricalCrossentropy');

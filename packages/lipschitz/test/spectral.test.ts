@@ -166,6 +166,28 @@ describe('spectral layers', () => {
     expect(() => spectralDense({units: 2, lipschitz: 0})).toThrow(/spectralDense: expected lipschitz > 0, got 0/);
     expect(() => spectralDense({units: 2, orthonormalize: 'qr' as never})).toThrow(/expected orthonormalize 'none' or 'bjorck', got "qr"/);
     expect(() => spectralConv2d({filters: 2, kernelSize: 3, bjorckSteps: 0})).toThrow(/bjorckSteps/);
+    for (const dilationRate of [2, [2, 2], [1, 2], [2, 1]] as Array<number | [number, number]>) {
+      expect(() => spectralConv2d({filters: 2, kernelSize: 3, dilationRate})).toThrow(
+        `spectralConv2d: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated convolutions, so ` +
+        `the layer could not train), got ${JSON.stringify(dilationRate)}`);
+    }
+    for (const [make, context] of [[spectralDense, 'spectralDense'], [spectralConv2d, 'spectralConv2d']] as const) {
+      const args = {units: 2, filters: 2, kernelSize: 3};
+      // (tfjs adds customObjects to the config it is given)
+      expect(() => make({...args, kernelRegularizer: {className: 'Dense', config: {units: 1}} as never})).toThrow(
+        new RegExp(`^${context}: expected kernelRegularizer to be a regularizer \\(an instance, a name or ` +
+        '\\{className, config\\}\\), got \\{"className":"Dense","config":\\{"units":1.*\\}, which makes a Dense, not a regularizer$'));
+      expect(() => make({...args, biasRegularizer: 'NonNeg' as never})).toThrow(
+        /expected biasRegularizer to be a regularizer .*got "NonNeg", which makes a NonNeg, not a regularizer/);
+      expect(() => make({...args, activityRegularizer: 'NonNeg' as never})).toThrow(/expected activityRegularizer/);
+      expect(() => make({...args, kernelConstraint: 'L1L2' as never})).toThrow(
+        /expected kernelConstraint to be a constraint .*got "L1L2", which makes a L1L2, not a constraint/);
+      expect(() => make({...args, biasConstraint: 'L1L2' as never})).toThrow(/expected biasConstraint/);
+      expect(() => make({...args, kernelRegularizer: 'l1l2', kernelConstraint: 'nonNeg'})).not.toThrow();
+    }
+    for (const dilationRate of [1, [1, 1]] as Array<number | [number, number]>) {
+      expect(spectralConv2d({filters: 2, kernelSize: 3, dilationRate}).getConfig().dilationRate).toEqual([1, 1]);
+    }
     expect(() => spectralDense(null as never)).toThrow(/expected an arguments object, got null/);
   });
 });

@@ -95,6 +95,27 @@ test('a spectral conv model exports to Conv2D with the normalised kernel', () =>
   expect(tf.memory().numTensors).toBe(before);
 });
 
+test('GroupSort export: a NaN anywhere in a group makes the whole group NaN, as the layer (cpu)', () => {
+  for (const g of [2, 3, 4, 5, 6, 12]) {
+    const m = tfl.sequential({layers: [groupSort({inputShape: [60], groupSize: g})]});
+    const e = exportToStandardLayers(m);
+    for (let j = 0; j < g; ++j) {
+      const values = Array.from({length: 120}, (_, i) => ((i * 7) % 11) - 5);
+      values[60 + j] = NaN;  // the first group of the second row
+      const x = tf.tensor2d(values, [2, 60]);
+      const a = m.predict(x) as tf.Tensor;
+      const b = e.predict(x) as tf.Tensor;
+      const out = Array.from(a.dataSync());
+      expect(out.slice(60, 60 + g).every(Number.isNaN)).toBe(true);
+      expect(out.filter(Number.isNaN)).toHaveLength(g);
+      expect([g, j, Array.from(b.dataSync(), (v) => v + 0)]).toEqual([g, j, out.map((v) => v + 0)]);
+      tf.dispose([x, a, b]);
+    }
+    m.dispose();
+    e.dispose();
+  }
+});
+
 test('GroupSort with ties and every group size up to the full sort', () => {
   for (const g of [2, 3, 4, 6]) {
     const m = tfl.sequential({layers: [groupSort({inputShape: [3, 12], groupSize: g})]});
