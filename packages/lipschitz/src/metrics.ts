@@ -15,12 +15,16 @@ import {checkLossInputs, named} from './loss_inputs.js';
 /**
  * Binary accuracy of logits: 1 where the prediction `logit > 0` matches the label (positive
  * when `> 0`, so `{0, 1}` and `{-1, 1}` labels both work), averaged over the last axis.
- * A logit of exactly 0 counts as negative, as in {@link certifiedRadius}.
+ * A logit of exactly 0 counts as negative, as in {@link certifiedRadius}. A NaN label scores 0
+ * (never a correct negative), as with tfjs's own `binaryAccuracy`.
  */
 export function binaryAccuracyFromLogits(yTrue: Tensor, yPred: Tensor): Tensor {
   checkLossInputs(yTrue, yPred, 'binaryAccuracyFromLogits');
-  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.greater(yTrue, 0), tf.greater(yPred, 0)),
-    'float32'), -1));
+  return tf.tidy(() => {
+    const agree = tf.equal(tf.greater(yTrue, 0), tf.greater(yPred, 0));
+    // `NaN > 0` is false: without the mask a NaN label would count as a correct negative
+    return tf.mean(tf.cast(tf.logicalAnd(agree, tf.logicalNot(tf.isNaN(yTrue))), 'float32'), -1);
+  });
 }
 
 /**

@@ -28,6 +28,16 @@ describe('binaryAccuracyFromLogits', () => {
     expect(evaluate(metrics.binaryAccuracyFromLogits, yPm, f)).toEqual([1, 1, 0, 0, 0, 1]);
   });
 
+  test('a NaN label scores 0 (never a correct negative), as tfjs\'s own binaryAccuracy', () => {
+    const y = [[NaN], [NaN], [0], [1]];
+    const f = [[-1], [1], [-1], [1]];
+    expect(evaluate(metrics.binaryAccuracyFromLogits, y, f)).toEqual([0, 0, 1, 1]);
+    // tfjs's binaryAccuracy on probabilities, for the same rows: the NaN rows score 0 too
+    const tfjsValues = tf.tidy(() => Array.from(tfl.metrics.binaryAccuracy(tf.tensor2d(y),
+      tf.sigmoid(tf.tensor2d(f))).dataSync()));
+    expect(tfjsValues).toEqual([0, 0, 1, 1]);
+  });
+
   test('several outputs are averaged per sample', () => {
     expect(evaluate(metrics.binaryAccuracyFromLogits, [[1, 0], [1, 1]], [[0.5, 0.5], [1, 2]])).toEqual([0.5, 1]);
   });
