@@ -1,0 +1,114 @@
+// Nested models: each call is bounded at the shape it is called with, and the output
+// activation of a certified model is found through nested models and shape-only layers.
+// References: the exact norms of the explicit linear map (ml-matrix SVD for norm 2, row and
+// column sums for 1 and Infinity) and empiricalLipschitz (a lower bound).
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor} from '@tensorflow/tfjs-core';
+import {empiricalLipschitz, lipschitzBound, spectralConv2d} from '@deepspline/lipschitz';
+import {explicitMatrix, rng, rowColSums, spectralNormSvd, useCpu} from './helpers.js';
+
+beforeAll(useCpu);
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+/**
+ * Sets every weight of every layer (nested ones included) to seeded uniform values in [-1, 1],
+ * or in [0, 1] when `positive` (then a border-clipped kernel has a visibly smaller norm).
+ */
+function randomize(model: tfl.LayersModel, seed: number, positive = false): void {
+  const r = rng(seed);
+  const ws = model.getWeights();
+  const next = ws.map((w) => tf.tensor(Array.from({length: w.size}, () => (positive ? r() : 2 * r() - 1)), w.shape));
+  model.setWeights(next);
+  tf.dispose(next);
+}
+
+/** The exact norms (1, 2, Infinity) of a linear model's explicit matrix on `[1, ...inShape]`. */
+function exactNorms(model: tfl.LayersModel, inShape: number[]): Record<'1' | '2' | 'Infinity', number> {
+  const {m: data, rows, cols} = explicitMatrix((x) => model.predict(x) as Tensor, inShape);
+  const {one, inf} = rowColSums(data, rows, cols);
+  return {1: one, 2: spectralNormSvd(data, rows, cols), Infinity: inf};
+}
+
+/** A bias-free 3x3 'same' conv block built on a 2x2 input. */
+function smallBlock(name: string, filters = 1): tfl.Sequential {
+  return tfl.sequential({name, layers: [tfl.layers.conv2d({filters, kernelSize: 3, padding: 'same',
+    useBias: false, inputShape: [2, 2, 1]})]});
+}
+
+describe('a nested model is bounded at the shape each call gives it', () => {
+  test('a conv block built on 2x2, called on 12x12: the bound is the exact norm at 12x12', () => {
+    const block = smallBlock('block');
+    const input = tfl.input({shape: [12, 12, 1]});
+    const model = tfl.model({inputs: input, outputs: block.apply(input) as tfl.SymbolicTensor});
+    block.setWeights([tf.ones([3, 3, 1, 1])]);
+    const exact = exactNorms(model, [12, 12, 1]);
+    expect(exact.Infinity).toBeCloseTo(9, 5);  // all nine taps inside a 12x12 image
+    for (const norm of [1, 2, Infinity] as const) {
+      const {bound} = lipschitzBound(model, {norm});
+      expect(bound).toBeGreaterThanOrEqual(exact[norm] * (1 - 1e-6));
+      expect(rel(bound, exact[norm])).toBeLessThan(1e-4);
+    }
+    model.dispose();
+  });
+
+  test('random kernels, the block called twice (12x12 and 6x6) and nested twice deep', () => {
+    const block = smallBlock('block', 2);
+    const inner = tfl.sequential({name: 'outer_block', layers: [
+      tfl.layers.conv2d({filters: 2, kernelSize: 3, padding: 'same', useBias: false, inputShape: [3, 3, 2]}),
+      smallBlockOn2(),
+    ]});
+    function smallBlockOn2(): tfl.Sequential {
+      return tfl.sequential({name: 'deep', layers: [tfl.layers.conv2d({filters: 1, kernelSize: 2, strides: 2,
+        padding: 'valid', useBias: false, inputShape: [2, 2, 2]})]});
+    }
+    const input = tfl.input({shape: [12, 12, 1]});
+    const a = block.apply(input) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.averagePooling2d({poolSize: 2}).apply(a) as tfl.SymbolicTensor;
+    const b = tfl.layers.conv2d({filters: 1, kernelSize: 1, useBias: false}).apply(pooled) as tfl.SymbolicTensor;
+    const c = block.apply(b) as tfl.SymbolicTensor;
+    const out = inner.apply(c) as tfl.SymbolicTensor;
+    const model = tfl.model({inputs: input, outputs: out});
+    randomize(model, 5, true);
+    const exact = exactNorms(model, [12, 12, 1]);
+    for (const norm of [1, 2, Infinity] as const) {
+      const {bound} = lipschitzBound(model, {norm});
+      expect(bound).toBeGreaterThanOrEqual(exact[norm] * (1 - 1e-6));
+    }
+    model.dispose();
+  });
+
+  test('a spectralConv2d block certifies at least what empiricalLipschitz finds', () => {
+    const block = tfl.sequential({name: 'spectral_block', layers: [
+      spectralConv2d({filters: 2, kernelSize: 3, padding: 'same', useBias: false, inputShape: [2, 2, 1]}),
+      spectralConv2d({filters: 1, kernelSize: 3, padding: 'same', useBias: false})]});
+    const input = tfl.input({shape: [12, 12, 1]});
+    const model = tfl.model({inputs: input, outputs: block.apply(input) as tfl.SymbolicTensor});
+    const kernels = [0, 1].map((seed) => {
+      const r = rng(40 + seed);
+      return block.layers[seed]!.getWeights().map((w) =>
+        tf.tensor(Array.from({length: w.size}, () => 2 * r() - 1), w.shape));
+    });
+    block.layers.forEach((layer, i) => layer.setWeights(kernels[i]!));
+    tf.dispose(kernels.flat());
+    const x = tf.randomUniform([4, 12, 12, 1], -1, 1, 'float32', 3);
+    const empirical = empiricalLipschitz(model, x, {norm: 2}).value;
+    const exact = exactNorms(model, [12, 12, 1])[2];
+    const {bound} = lipschitzBound(model, {norm: 2});
+    expect(exact).toBeGreaterThanOrEqual(empirical * (1 - 1e-5));
+    expect(bound).toBeGreaterThanOrEqual(exact * (1 - 1e-6));
+    x.dispose();
+    model.dispose();
+  });
+
+  test('a nested model called at a shape one of its layers cannot take is refused, naming the layer', () => {
+    const block = tfl.sequential({name: 'head', layers: [tfl.layers.flatten({inputShape: [2, 2, 1]}),
+      tfl.layers.dense({units: 3, name: 'fc'})]});
+    const input = tfl.input({shape: [12, 12, 1]});
+    const model = tfl.model({inputs: input, outputs: block.apply(input) as tfl.SymbolicTensor});
+    expect(() => model.predict(tf.zeros([1, 12, 12, 1]))).toThrow(/expected axis -1 of input shape to have value 4/);
+    expect(() => lipschitzBound(model)).toThrow(/layer 'head\/fc' \(Dense\) cannot be bounded on input shape \[null,144\], where its nested model is called \(it was built on \[null,4\]\)/);
+    model.dispose();
+  });
+});
