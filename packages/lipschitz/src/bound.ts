@@ -90,6 +90,26 @@ const MERGE = new Set(['Add', 'Subtract', 'Average', 'Concatenate', 'Maximum', '
 
 interface Computed { factor: number, rescale?: (r: number) => void }
 
+/** What a rule returned, as a checked factor; an error naming the rule, layer and value if it is none. */
+function checkedFactor(out: unknown, node: GraphNode, walk: Walk): Computed {
+  const cls = node.layer.getClassName();
+  const isObject = out != null && typeof out === 'object';
+  const factor = typeof out === 'number' ? out : isObject ? (out as {factor?: unknown}).factor : undefined;
+  const rescale = isObject ? (out as {rescale?: unknown}).rescale : undefined;
+  if (typeof factor !== 'number' || (rescale !== undefined && typeof rescale !== 'function')) {
+    const returned = isObject ? `{factor: ${describe(factor)}, rescale: ${describe(rescale)}}` : describe(out);
+    throw new Error(`${walk.context}: the Lipschitz rule registered for class ${cls} returned ${returned} ` +
+      `for layer '${node.name}'; expected a finite number >= 0, or {factor, rescale?} with factor one and ` +
+      `rescale a function`);
+  }
+  if (!(factor >= 0) || factor === Infinity) {
+    throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ${describe(factor)}; ` +
+      `expected a finite number >= 0 (the rule registered for class ${cls} returned it` +
+      `${Number.isFinite(factor) ? '' : '; are the weights NaN or Infinite?'})`);
+  }
+  return rescale === undefined ? {factor} : {factor, rescale: rescale as (r: number) => void};
+}
+
 function* layerFactor(node: GraphNode, walk: Walk, key: string, isOutput: boolean): TensorReads<Computed> {
   const {layer} = node;
   const cls = layer.getClassName();
@@ -104,15 +124,7 @@ function* layerFactor(node: GraphNode, walk: Walk, key: string, isOutput: boolea
     norm: walk.p, method, inputShape: node.inputShapes[0]!, isOutput, powerIteration: walk.options, key,
     activationFactor: (c: number) => (method === 'paper' && isOutput ? 1 : c),
   };
-  const out = yield* maybeReads(rule(layer, context));
-  const computed: Computed = typeof out === 'number' ? {factor: out} : out;
-  if (computed == null || typeof computed.factor !== 'number' || !Number.isFinite(computed.factor) ||
-      computed.factor < 0) {
-    const value = computed == null ? computed : computed.factor;
-    throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ` +
-      `${describe(value)}; expected a finite number >= 0 (are its weights NaN or Infinite?)`);
-  }
-  return computed;
+  return checkedFactor(yield* maybeReads(rule(layer, context)), node, walk);
 }
 
 interface Walk {
