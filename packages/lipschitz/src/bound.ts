@@ -260,6 +260,11 @@ export function* graphBoundReads(graph: ModelGraph, norm: Norm, method: BoundMet
  *
  * Every layer factor comes from the rule registered for its class
  * ({@link registerLipschitzRule}); a layer class without a rule is an error naming it.
+ * Nested models (a `Sequential` or `tf.model` used as a layer) are opened: each call is
+ * bounded layer by layer at the input shape of that call, which may differ from the shape the
+ * nested model was built on (a convolution block built on 2x2 and called on 12x12 is bounded
+ * at 12x12); a layer that cannot take that shape (a `Dense` built for other features) is an
+ * error naming it.
  * Norm-2 factors are upper bounds: the Lanczos iteration stops only when the residual of its
  * Ritz pair is below the tolerance, and reports `sqrt(theta + residual)` (see
  * {@link matrixNorm}); a factor that is NaN or infinite (weights with NaN or Infinity) is an
