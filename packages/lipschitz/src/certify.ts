@@ -2,15 +2,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {lipschitzBoundReads} from './bound.js';
+import {graphBoundReads} from './bound.js';
+import {modelGraph, runGraph} from './graph.js';
+import type {GraphNode, ModelGraph} from './graph.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {prepareInferenceReads} from './spectral.js';
+import {prepareLayerReads} from './spectral.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
@@ -55,43 +56,83 @@ export interface CertifiedRadius {
 
 const CONTEXT = 'certifiedRadius';
 
-/** The certified scores of a model: itself, or its logits when it ends in sigmoid/softmax. */
+/**
+ * The certified scores of a model: its outputs, or its logits when its output activation is a
+ * sigmoid or softmax (then `graph` is the model's graph with that call replaced by its linear
+ * version).
+ */
 interface Scores {
-  model: tfl.LayersModel;
+  graph: ModelGraph;
   output: 'sigmoid' | 'softmax' | null;
   dispose: () => void;
 }
 
 const SQUASHING = new Set(['sigmoid', 'softmax']);
 
+/** Layers an output activation may sit before: they only move values, or are the identity at inference. */
+const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Permute', 'Dropout', 'SpatialDropout1D', 'AlphaDropout',
+  'GaussianDropout', 'GaussianNoise']);
+
+const activationOf = (layer: tfl.layers.Layer) =>
+  (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
+
+/**
+ * The call that computes the model's output activation: back from the output through
+ * shape-only layers (nested models are opened in the graph).
+ */
+function outputCall(graph: ModelGraph): {node: GraphNode, value: number} {
+  let value = graph.outputs[0]!;
+  let node = graph.producers[value]!;
+  for (;;) {
+    const cls = node.layer.getClassName();
+    const identity = SHAPE_ONLY.has(cls) || (cls === 'Activation' && activationOf(node.layer) === 'linear');
+    if (!identity || node.inputs.length !== 1) return {node, value};
+    value = node.inputs[0]!;
+    node = graph.producers[value]!;
+  }
+}
+
 function scoresOf(model: tfl.LayersModel, context: string): Scores {
-  const outputs = model.outputs as SymbolicTensor[];
-  if (outputs == null || outputs.length !== 1) {
-    throw new Error(`${context}: expected a model with one output, got ${describe(outputs?.length)} outputs`);
+  const graph = modelGraph(model, context);
+  if (graph.outputs.length !== 1 || graph.inputs.length !== 1) {
+    throw new Error(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
+      `inputs and ${graph.outputs.length} outputs`);
   }
-  const layer = outputs[0]!.sourceLayer as tfl.layers.Layer;
+  const {node, value} = outputCall(graph);
+  const {layer} = node;
   const cls = layer.getClassName();
-  const act = (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
+  const act = activationOf(layer);
   const squash = cls === 'Softmax' ? 'softmax' : act != null && SQUASHING.has(act) ? act as 'sigmoid' | 'softmax' : null;
-  if (squash == null) return {model, output: null, dispose: () => {}};
-  if (isLayersModel(layer)) {
-    throw new Error(`${context}: the model's output comes from a nested model; certify that model instead`);
+  if (squash == null) return {graph, output: null, dispose: () => {}};
+  if (squash === 'softmax') {
+    // the logits rank the classes as the probabilities do only if one softmax covers them all
+    const shape = graph.shapes[value]!;
+    const given = cls === 'Softmax' ? (layer as unknown as {axis: number}).axis : -1;
+    const axis = given < 0 ? shape.length + given : given;
+    if (shape.some((d, i) => i > 0 && i !== axis && d !== 1)) {
+      throw new Error(`${context}: the model's output is a softmax over axis ${axis} of shape ` +
+        `${describe(shape)} (layer '${node.name}'), not over all its outputs; expected one softmax over ` +
+        `all the classes`);
+    }
   }
-  const input = layer.input as SymbolicTensor;
+  let linear: tfl.layers.Layer;
+  let dispose = () => {};
   if (cls === 'Activation' || cls === 'Softmax') {
-    return {model: tfl.model({inputs: model.inputs, outputs: input}), output: squash, dispose: () => {}};
+    linear = tfl.layers.activation({activation: 'linear', name: `${layer.name}_logits`});
+  } else {
+    // A fused activation: the same layer with a linear activation and the same weights.
+    const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
+    for (const key of ['name', 'batchInputShape', 'inputShape']) delete config[key];
+    const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
+    linear = ctor.fromConfig(layer.constructor, config);
+    linear.apply(tfl.input({batchShape: node.inputShapes[0] as number[]}));
+    linear.setWeights(layer.getWeights());
+    dispose = () => { linear.dispose(); };  // its weights, and a spectral layer's cached kernel
   }
-  // A fused activation: the same layer with a linear activation, on the same input and weights.
-  const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
-  delete config.name;
-  const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
-  const clone = ctor.fromConfig(layer.constructor, config);
-  const logits = clone.apply(input) as SymbolicTensor;
-  clone.setWeights(layer.getWeights());
-  return {
-    model: tfl.model({inputs: model.inputs, outputs: logits}), output: squash,
-    dispose: () => clone.weights.forEach((w) => w.dispose()),
-  };
+  const replaced: GraphNode = {...node, layer: linear};
+  const nodes = graph.nodes.map((n) => (n === node ? replaced : n));
+  const producers = graph.producers.map((n) => (n === node ? replaced : n));
+  return {graph: {...graph, nodes, producers}, output: squash, dispose};
 }
 
 /** `c_p` with `|s_i - s_j| <= c_p ||s||_p`-changes: the dual norm of `e_i - e_j`. */
@@ -130,7 +171,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
     if (options.bound !== undefined) {
       bound = checkNonNegative('bound', options.bound, context);
     } else {
-      bound = (yield* lipschitzBoundReads(scores.model, {norm}, context)).bound;
+      bound = (yield* graphBoundReads(scores.graph, norm, 'operator', {}, undefined, context)).bound;
       if (!Number.isFinite(bound)) {
         throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
       }
@@ -147,9 +188,9 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
       }
     }
     // the spectral layers' certified kernels, read as the driver reads, before predict needs them
-    yield* prepareInferenceReads(scores.model, context);
+    for (const node of scores.graph.nodes) yield* prepareLayerReads(node.layer);
     const out = tf.tidy(() => {
-      const y = scores.model.predict(x) as Tensor;
+      const y = scores.output == null ? model.predict(x) as Tensor : runGraph(scores.graph, [x])[0]!;
       return tf.reshape(y, [y.shape[0]!, y.size / y.shape[0]!]);
     });
     const [batch, classes] = out.shape as [number, number];
@@ -195,10 +236,15 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
  * `s_i - s_j` is `c_p L`-Lipschitz. For one output unit (a binary decision at `threshold`)
  * the radius is `|s - threshold| / L`.
  *
- * A model that ends in a sigmoid or softmax (fused into its last layer, or an `Activation`
- * or `Softmax` layer) is certified on its logits: the predicted class is the same, and the
- * logits' bound does not carry the squashing's 1/4 or 1/2 into the margin (a sigmoid output's
- * margin around 0.5 is not a logit margin).
+ * A model whose output activation is a sigmoid or softmax is certified on its logits: the
+ * predicted class is the same, and the logits' bound does not carry the squashing's 1/4 or
+ * 1/2 into the margin (a sigmoid output's margin around 0.5 is not a logit margin). The
+ * activation is found back from the output through nested models and through layers that
+ * only move values or are the identity at inference (`Reshape`, `Flatten`, `Permute`, the
+ * dropout and noise layers); it may be fused into a layer or be an `Activation` or `Softmax`
+ * layer. A softmax must cover the whole output (one softmax over all the classes); one over
+ * a single axis of a larger output is an error. Nested models are bounded at the shapes they
+ * are called with (see {@link lipschitzBound}).
  *
  * @example
  * ```ts

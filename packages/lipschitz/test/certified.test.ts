@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {splineActivation} from '@deepspline/layers';
-import {certifiedAccuracy, certifiedRadius, lipschitzBound, lipschitzCallback, losses,
-  spectralDense} from '@deepspline/lipschitz';
+import {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync, lipschitzBound,
+  lipschitzCallback, losses, spectralConv2d, spectralDense} from '@deepspline/lipschitz';
 import {bv2Js, rng, rowsOf, spectralNormSvd, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
@@ -83,6 +83,31 @@ describe('certifiedRadius on sigmoid and softmax outputs certifies the logits', 
     xs.dispose();
     model.dispose();
     logitsModel.dispose();
+  });
+});
+
+describe('no leak when the output activation is fused into a spectral layer', () => {
+  const models: [string, () => tfl.LayersModel, Tensor[]][] = [
+    ['spectralDense sigmoid', () => tfl.sequential({layers: [
+      spectralDense({units: 1, inputShape: [2], activation: 'sigmoid', orthonormalize: 'bjorck'})]}),
+    [tf.tensor2d([[0.3, -0.2], [-0.5, 0.9]]), tf.tensor1d([1, 0])]],
+    ['spectralConv2d softmax', () => tfl.sequential({layers: [
+      spectralConv2d({filters: 3, kernelSize: 3, inputShape: [3, 3, 1], activation: 'softmax'})]}),
+    [tf.randomUniform([2, 3, 3, 1], -1, 1, 'float32', 1), tf.tensor1d([2, 0])]],
+  ];
+  test.each(models)('%s: certifiedRadius, certifiedAccuracy (sync and async) over 101 calls each', async (_what, build, [x, y]) => {
+    const model = build();
+    certifiedRadius(model, x!);  // the model's own cached kernels are made once
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 101; ++i) {
+      certifiedRadius(model, x!);
+      certifiedAccuracy(model, x!, y!);
+      await certifiedRadiusAsync(model, x!);
+      await certifiedAccuracyAsync(model, x!, y!);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x!, y!]);
+    model.dispose();
   });
 });
 

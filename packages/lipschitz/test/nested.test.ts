@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {empiricalLipschitz, lipschitzBound, spectralConv2d} from '@deepspline/lipschitz';
+import {certifiedAccuracy, certifiedRadius, empiricalLipschitz, lipschitzBound,
+  spectralConv2d} from '@deepspline/lipschitz';
 import {explicitMatrix, rng, rowColSums, spectralNormSvd, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
@@ -110,5 +111,117 @@ describe('a nested model is bounded at the shape each call gives it', () => {
     expect(() => model.predict(tf.zeros([1, 12, 12, 1]))).toThrow(/expected axis -1 of input shape to have value 4/);
     expect(() => lipschitzBound(model)).toThrow(/layer 'head\/fc' \(Dense\) cannot be bounded on input shape \[null,144\], where its nested model is called \(it was built on \[null,4\]\)/);
     model.dispose();
+  });
+});
+
+describe("a certified model's output activation is found through nested models and shape-only layers", () => {
+  const points = [[0.3, -0.2], [-0.5, 0.9], [0.1, 0.1], [-0.7, -0.4], [4, 4], [-4, -4], [4, -4], [-4, 4]];
+  /** Logits `x W + b` of a [2, units] Dense, in float64 from its float32 weights. */
+  function logitsOf(dense: tfl.layers.Layer): number[][] {
+    const [w, b] = dense.getWeights().map((t) => Array.from(t.dataSync()));
+    const units = b!.length;
+    return points.map(([p, q]) => Array.from({length: units}, (_, j) => p! * w![j]! + q! * w![units + j]! + b![j]!));
+  }
+  function kernelNorm(dense: tfl.layers.Layer): number {
+    const k = dense.getWeights()[0]!;
+    return spectralNormSvd(k.dataSync(), k.shape[0]!, k.shape[1]!);
+  }
+
+  /** Binary models whose sigmoid (fused or a layer) is inside a nested model or before Reshape/Flatten. */
+  const binary: [string, (dense: tfl.layers.Layer) => tfl.LayersModel][] = [
+    ['fused, inside a nested Sequential', (dense) => {
+      const inner = tfl.sequential({name: 'inner', layers: [tfl.layers.inputLayer({inputShape: [2]}), dense]});
+      const input = tfl.input({shape: [2]});
+      return tfl.model({inputs: input, outputs: inner.apply(input) as tfl.SymbolicTensor});
+    }],
+    ['a layer, inside a model nested twice, then Flatten', (dense) => {
+      const deep = tfl.sequential({name: 'deep', layers: [tfl.layers.inputLayer({inputShape: [2]}), dense,
+        tfl.layers.activation({activation: 'sigmoid'})]});
+      const mid = tfl.sequential({name: 'mid', layers: [tfl.layers.inputLayer({inputShape: [2]}), deep,
+        tfl.layers.reshape({targetShape: [1, 1]})]});
+      return tfl.sequential({layers: [tfl.layers.inputLayer({inputShape: [2]}), mid, tfl.layers.flatten()]});
+    }],
+    ['fused, then Reshape, Dropout and Permute', (dense) => tfl.sequential({layers: [
+      tfl.layers.inputLayer({inputShape: [2]}), dense, tfl.layers.reshape({targetShape: [1, 1]}),
+      tfl.layers.dropout({rate: 0.5}), tfl.layers.permute({dims: [2, 1]})]})],
+  ];
+
+  test.each(binary)('sigmoid %s: classes p > 0.5, radii |logit| / L, a wrong model is 0 %% accurate', (_how, build) => {
+    const sigmoidDense = build === binary[1]![1];
+    const dense = tfl.layers.dense({units: 1, activation: sigmoidDense ? 'linear' : 'sigmoid'});
+    const model = build(dense);
+    randomize(model, 11);
+    const logits = logitsOf(dense).map((row) => row[0]!);
+    const L = kernelNorm(dense);
+    const xs = tf.tensor2d(points);
+    const res = certifiedRadius(model, xs);
+    expect(res.scores).toBe('logits');
+    expect(Math.abs(res.bound - L) / L).toBeLessThan(1e-6);
+    logits.forEach((z, i) => {
+      expect(res.predicted[i]).toBe(z > 0 ? 1 : 0);
+      expect(res.radius[i]).toBeCloseTo(Math.abs(z) / L, 5);
+    });
+    expect(new Set(res.predicted).size).toBe(2);
+    // labels that contradict every prediction: nothing is accurate, nothing certified
+    const wrong = tf.tensor1d(logits.map((z) => (z > 0 ? 0 : 1)));
+    const acc = certifiedAccuracy(model, xs, wrong, {epsilons: [0, 0.1, 0.2]});
+    expect(acc.accuracy).toEqual([0, 0, 0]);
+    tf.dispose([xs, wrong]);
+    model.dispose();
+  });
+
+  test('softmax inside a nested model, then Reshape and Flatten: margins of the logits over sqrt(2) L', () => {
+    const dense = tfl.layers.dense({units: 3, activation: 'softmax'});
+    const inner = tfl.sequential({name: 'inner', layers: [tfl.layers.inputLayer({inputShape: [2]}), dense]});
+    const model = tfl.sequential({layers: [tfl.layers.inputLayer({inputShape: [2]}), inner,
+      tfl.layers.reshape({targetShape: [3, 1]}), tfl.layers.flatten()]});
+    randomize(model, 12);
+    const xs = tf.tensor2d(points);
+    const res = certifiedRadius(model, xs);
+    const L = kernelNorm(dense);
+    expect(res.scores).toBe('logits');
+    logitsOf(dense).forEach((row, i) => {
+      const sorted = [...row].sort((a, b) => b - a);
+      expect(res.predicted[i]).toBe(row.indexOf(sorted[0]!));
+      expect(res.radius[i]).toBeCloseTo((sorted[0]! - sorted[1]!) / (Math.SQRT2 * L), 5);
+    });
+    xs.dispose();
+    model.dispose();
+  });
+
+  test('a softmax that does not cover the whole output is refused, naming the layer', () => {
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 4, inputShape: [2]}),
+      tfl.layers.reshape({targetShape: [2, 2]}), tfl.layers.dense({units: 3, activation: 'softmax', name: 'rows'}),
+      tfl.layers.flatten()]});
+    const xs = tf.tensor2d(points);
+    expect((model.predict(xs) as Tensor).shape).toEqual([points.length, 6]);
+    expect(() => certifiedRadius(model, xs)).toThrow(/the model's output is a softmax over axis 2 of shape \[null,2,3\] \(layer 'rows'\)/);
+    xs.dispose();
+    model.dispose();
+  });
+
+  test('a shared output layer (the same layer object called twice) is certified at the call that gives the output', () => {
+    const dense = tfl.layers.dense({units: 1, activation: 'sigmoid'});
+    const sig = tfl.layers.activation({activation: 'sigmoid', name: 'shared_sigmoid'});
+    const input = tfl.input({shape: [2]});
+    const other = tfl.input({shape: [1]});
+    sig.apply(other);  // an earlier call elsewhere: the layer now has two inbound nodes
+    const fusedOther = tfl.input({shape: [2]});
+    dense.apply(fusedOther);
+    const linear = tfl.layers.dense({units: 1});
+    const plain = tfl.model({inputs: input, outputs: sig.apply(linear.apply(input)) as tfl.SymbolicTensor});
+    const fused = tfl.model({inputs: input, outputs: dense.apply(input) as tfl.SymbolicTensor});
+    for (const [model, layer] of [[plain, linear], [fused, dense]] as const) {
+      randomize(model, 13);
+      const xs = tf.tensor2d(points);
+      const res = certifiedRadius(model, xs);
+      const L = kernelNorm(layer);
+      logitsOf(layer).forEach((row, i) => {
+        expect(res.predicted[i]).toBe(row[0]! > 0 ? 1 : 0);
+        expect(res.radius[i]).toBeCloseTo(Math.abs(row[0]!) / L, 5);
+      });
+      xs.dispose();
+      model.dispose();
+    }
   });
 });
