@@ -314,9 +314,16 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
   const perRow = y.size / batch;
   const data = yield y;
   if (perRow === 1) {  // class indices, or {0,1} / {-1,1} for one output unit
-    const out = Array.from(data, (v) => (classes === 1 ? (v > 0 ? 1 : 0) : v));
-    if (classes > 1 && out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(Array.from(data))}`);
+    if (classes === 1) {
+      const bad = data.findIndex((v) => v !== 0 && v !== 1 && v !== -1);
+      if (bad >= 0) {
+        throw new Error(`${context}: expected binary labels 0 or 1 (or -1 or 1); label ${bad} is ${describe(data[bad])}`);
+      }
+      return Array.from(data, (v) => (v > 0 ? 1 : 0));
+    }
+    const out = Array.from(data);
+    if (out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
+      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(out)}`);
     }
     return out;
   }
@@ -326,9 +333,13 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
   }
   const out: number[] = [];
   for (let b = 0; b < batch; ++b) {
-    let best = 0;
-    for (let i = 1; i < classes; ++i) if (data[b * classes + i]! > data[b * classes + best]!) best = i;
-    out.push(best);
+    const row = Array.from(data.subarray(b * classes, (b + 1) * classes));
+    const top = Math.max(...row);
+    // an all-zero row (or a tie, or NaN) names no class: it must not silently become class 0
+    if (!(top > 0) || row.some((v) => Number.isNaN(v)) || row.filter((v) => v === top).length !== 1) {
+      throw new Error(`${context}: expected one-hot label rows with one largest entry > 0; row ${b} is ${describe(row)}`);
+    }
+    out.push(row.indexOf(top));
   }
   return out;
 }
@@ -337,7 +348,9 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
  * Certified accuracy of a classifier: for every epsilon, the share of the points `x` that are
  * correctly classified (against labels `y`: one-hot rows, class indices, or for one output
  * unit 0/1 or -1/1) with a certified radius (see {@link certifiedRadius}) of at least
- * epsilon. Radii come from `L`, the certified bound of the logit map in `norm`.
+ * epsilon. A label row names its class by one largest entry > 0 (soft labels work); a row
+ * that names none (all zeros, a tie, NaN) and binary labels other than 0, 1, -1 are errors
+ * naming the row. Radii come from `L`, the certified bound of the logit map in `norm`.
  *
  * @example
  * ```ts

@@ -128,6 +128,23 @@ describe('clear errors', () => {
     m.dispose();
   });
 
+  test('certifiedAccuracy: an all-zero or tied one-hot row, NaN or other binary labels name the row', () => {
+    const m = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [2]})]});
+    const xs = tf.tensor2d([[1, 2], [0, 1], [3, 1]]);
+    expect(() => certifiedAccuracy(m, xs, tf.tensor2d([[0, 1, 0], [0, 0, 0], [1, 0, 0]]))).toThrow(
+      /certifiedAccuracy: expected one-hot label rows with one largest entry > 0; row 1 is \[0,0,0\]/);
+    expect(() => certifiedAccuracy(m, xs, tf.tensor2d([[0, 1, 0], [0, 1, 0], [0.5, 0, 0.5]]))).toThrow(
+      /row 2 is \[0.5,0,0.5\]/);
+    expect(() => certifiedAccuracy(m, xs, tf.tensor2d([[0, 1, 0], [0, NaN, 1], [1, 0, 0]]))).toThrow(/row 1 is \[0,NaN,1\]/);
+    const b = tfl.sequential({layers: [tfl.layers.dense({units: 1, inputShape: [2]})]});
+    expect(() => certifiedAccuracy(b, xs, tf.tensor1d([1, NaN, 0]))).toThrow(
+      /certifiedAccuracy: expected binary labels 0 or 1 \(or -1 or 1\); label 1 is NaN/);
+    expect(() => certifiedAccuracy(b, xs, tf.tensor1d([1, 0.5, 0]))).toThrow(/label 1 is 0.5/);
+    expect(certifiedAccuracy(b, xs, tf.tensor1d([1, -1, 0])).correct).toHaveLength(3);
+    [m, b].forEach((model) => model.dispose());
+    xs.dispose();
+  });
+
   test('lipschitzBound names the layer whose weights are NaN or Infinite', () => {
     for (const bad of [NaN, Infinity]) {
       const m = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [2], name: `bad_${String(bad)}`})]});
