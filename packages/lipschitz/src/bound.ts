@@ -7,7 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {modelGraph} from './graph.js';
+import {modelGraph, sourceCall} from './graph.js';
 import type {GraphNode, ModelGraph} from './graph.js';
 import {checkNorm} from './linalg.js';
 import type {Norm, PowerIterationOptions} from './linalg.js';
@@ -170,7 +170,8 @@ function record(walk: Walk, node: GraphNode, factor: number, rescale?: (r: numbe
  * from the model's inputs to it, node after node.
  */
 function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
-  const outputs = new Set(graph.outputs);
+  // 'paper' leaves out the output activation, also when shape-only layers follow it
+  const outputs = new Set(graph.outputs.map((v) => sourceCall(graph, v).value));
   const values: number[] = [];
   for (const node of graph.nodes) {
     const {layer} = node;

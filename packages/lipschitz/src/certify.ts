@@ -5,7 +5,7 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
 import {graphBoundReads} from './bound.js';
-import {modelGraph, runGraph} from './graph.js';
+import {modelGraph, runGraph, sourceCall} from './graph.js';
 import type {GraphNode, ModelGraph} from './graph.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
@@ -69,28 +69,8 @@ interface Scores {
 
 const SQUASHING = new Set(['sigmoid', 'softmax']);
 
-/** Layers an output activation may sit before: they only move values, or are the identity at inference. */
-const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Permute', 'Dropout', 'SpatialDropout1D', 'AlphaDropout',
-  'GaussianDropout', 'GaussianNoise']);
-
 const activationOf = (layer: tfl.layers.Layer) =>
   (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
-
-/**
- * The call that computes the model's output activation: back from the output through
- * shape-only layers (nested models are opened in the graph).
- */
-function outputCall(graph: ModelGraph): {node: GraphNode, value: number} {
-  let value = graph.outputs[0]!;
-  let node = graph.producers[value]!;
-  for (;;) {
-    const cls = node.layer.getClassName();
-    const identity = SHAPE_ONLY.has(cls) || (cls === 'Activation' && activationOf(node.layer) === 'linear');
-    if (!identity || node.inputs.length !== 1) return {node, value};
-    value = node.inputs[0]!;
-    node = graph.producers[value]!;
-  }
-}
 
 function scoresOf(model: tfl.LayersModel, context: string): Scores {
   const graph = modelGraph(model, context);
@@ -98,7 +78,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
     throw new Error(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
       `inputs and ${graph.outputs.length} outputs`);
   }
-  const {node, value} = outputCall(graph);
+  const {node, value} = sourceCall(graph, graph.outputs[0]!);
   const {layer} = node;
   const cls = layer.getClassName();
   const act = activationOf(layer);

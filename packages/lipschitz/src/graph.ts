@@ -157,6 +157,33 @@ function addNode(graph: ModelGraph, layer: tfl.layers.Layer, prefix: string, t: 
 }
 
 /**
+ * Layers that only move values, or are the identity at inference: an activation before them
+ * is still the model's output activation.
+ */
+const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Permute', 'Dropout', 'SpatialDropout1D', 'AlphaDropout',
+  'GaussianDropout', 'GaussianNoise']);
+
+function shapeOnly(layer: tfl.layers.Layer): boolean {
+  const cls = layer.getClassName();
+  return SHAPE_ONLY.has(cls) ||
+    (cls === 'Activation' && (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName() === 'linear');
+}
+
+/**
+ * The call that computes `value` up to shape-only layers (`Reshape`, `Flatten`, `Permute`,
+ * the dropout and noise layers, a linear `Activation`), and the value it returns: for a
+ * model output, where its output activation is.
+ */
+export function sourceCall(graph: ModelGraph, value: number): {node: GraphNode, value: number} {
+  let node = graph.producers[value]!;
+  while (node.inputs.length === 1 && shapeOnly(node.layer)) {
+    value = node.inputs[0]!;
+    node = graph.producers[value]!;
+  }
+  return {node, value};
+}
+
+/**
  * Runs the graph on `inputs` (one tensor per model input) in inference mode, as `predict`
  * does, with the layer of any node in `replace` called instead of the node's own. Returns
  * the model's outputs; call it inside `tf.tidy` (the intermediate values are not disposed).

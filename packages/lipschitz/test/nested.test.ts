@@ -225,3 +225,16 @@ describe("a certified model's output activation is found through nested models a
     }
   });
 });
+
+test("'paper' leaves out the output sigmoid also inside a nested model and before Reshape", () => {
+  const first = tfl.layers.dense({units: 4, inputShape: [3], useBias: false});
+  const last = tfl.layers.dense({units: 1, activation: 'sigmoid', useBias: false});
+  const inner = tfl.sequential({name: 'head', layers: [tfl.layers.inputLayer({inputShape: [4]}), last]});
+  const model = tfl.sequential({layers: [first, inner, tfl.layers.reshape({targetShape: [1, 1]})]});
+  randomize(model, 14);
+  const maxAbs = (l: tfl.layers.Layer) => Math.max(...Array.from(l.getWeights()[0]!.dataSync(), Math.abs));
+  const reference = maxAbs(first) * maxAbs(last);
+  expect(rel(lipschitzBound(model, {method: 'paper'}).bound, reference)).toBeLessThan(1e-6);
+  expect(rel(lipschitzBound(model, {method: 'paperOnOutput'}).bound, reference / 4)).toBeLessThan(1e-6);
+  model.dispose();
+});
