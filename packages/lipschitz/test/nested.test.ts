@@ -26,7 +26,7 @@ function randomize(model: tfl.LayersModel, seed: number, positive = false): void
 }
 
 /** The exact norms (1, 2, Infinity) of a linear model's explicit matrix on `[1, ...inShape]`. */
-function exactNorms(model: tfl.LayersModel, inShape: number[]): Record<'1' | '2' | 'Infinity', number> {
+function exactNorms(model: tfl.LayersModel, inShape: number[]): Record<number, number> {
   const {m: data, rows, cols} = explicitMatrix((x) => model.predict(x) as Tensor, inShape);
   const {one, inf} = rowColSums(data, rows, cols);
   return {1: one, 2: spectralNormSvd(data, rows, cols), Infinity: inf};
