@@ -5,9 +5,10 @@
  * the rule registry (rules.ts) and combines branches at merge layers.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
-import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
+import {modelGraph, sourceCall} from './graph.js';
+import type {GraphNode, ModelGraph} from './graph.js';
 import {checkNorm} from './linalg.js';
 import type {Norm, PowerIterationOptions} from './linalg.js';
 import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rules.js';
@@ -89,29 +90,41 @@ const MERGE = new Set(['Add', 'Subtract', 'Average', 'Concatenate', 'Maximum', '
 
 interface Computed { factor: number, rescale?: (r: number) => void }
 
-function* layerFactor(layer: tfl.layers.Layer, shape: (number | null)[], walk: Walk, key: string,
-    isOutput: boolean): TensorReads<Computed> {
+/** What a rule returned, as a checked factor; an error naming the rule, layer and value if it is none. */
+function checkedFactor(out: unknown, node: GraphNode, walk: Walk): Computed {
+  const cls = node.layer.getClassName();
+  const isObject = out != null && typeof out === 'object';
+  const factor = typeof out === 'number' ? out : isObject ? (out as {factor?: unknown}).factor : undefined;
+  const rescale = isObject ? (out as {rescale?: unknown}).rescale : undefined;
+  if (typeof factor !== 'number' || (rescale !== undefined && typeof rescale !== 'function')) {
+    const returned = isObject ? `{factor: ${describe(factor)}, rescale: ${describe(rescale)}}` : describe(out);
+    throw new Error(`${walk.context}: the Lipschitz rule registered for class ${cls} returned ${returned} ` +
+      `for layer '${node.name}'; expected a finite number >= 0, or {factor, rescale?} with factor one and ` +
+      `rescale a function`);
+  }
+  if (!(factor >= 0) || factor === Infinity) {
+    throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ${describe(factor)}; ` +
+      `expected a finite number >= 0 (the rule registered for class ${cls} returned it` +
+      `${Number.isFinite(factor) ? '' : '; are the weights NaN or Infinite?'})`);
+  }
+  return rescale === undefined ? {factor} : {factor, rescale: rescale as (r: number) => void};
+}
+
+function* layerFactor(node: GraphNode, walk: Walk, key: string, isOutput: boolean): TensorReads<Computed> {
+  const {layer} = node;
   const cls = layer.getClassName();
   const rule = lipschitzRule(cls);
   if (rule == null) {
-    throw new Error(`${walk.context}: unsupported layer '${layer.name}' (class ${cls}); supported: ` +
+    throw new Error(`${walk.context}: unsupported layer '${node.name}' (class ${cls}); supported: ` +
       `${[...lipschitzRuleNames(), ...MERGE].sort().join(', ')}, nested Sequential/LayersModel; ` +
       `bound another layer class with registerLipschitzRule`);
   }
   const method = walk.method;
   const context: LipschitzRuleContext = {
-    norm: walk.p, method, inputShape: shape, isOutput, powerIteration: walk.options, key,
+    norm: walk.p, method, inputShape: node.inputShapes[0]!, isOutput, powerIteration: walk.options, key,
     activationFactor: (c: number) => (method === 'paper' && isOutput ? 1 : c),
   };
-  const out = yield* maybeReads(rule(layer, context));
-  const computed: Computed = typeof out === 'number' ? {factor: out} : out;
-  if (computed == null || typeof computed.factor !== 'number' || !Number.isFinite(computed.factor) ||
-      computed.factor < 0) {
-    const value = computed == null ? computed : computed.factor;
-    throw new Error(`${walk.context}: layer '${layer.name}' (${cls}) has Lipschitz factor ` +
-      `${describe(value)}; expected a finite number >= 0 (are its weights NaN or Infinite?)`);
-  }
-  return computed;
+  return checkedFactor(yield* maybeReads(rule(layer, context)), node, walk);
 }
 
 interface Walk {
@@ -137,14 +150,15 @@ export interface FactorCache {
   cache: Map<string, Computed>;
 }
 
-function record(walk: Walk, layer: tfl.layers.Layer, prefix: string, factor: number,
-    rescale?: (r: number) => void, combine?: LayerFactor['combine']): void {
+function record(walk: Walk, node: GraphNode, factor: number, rescale?: (r: number) => void,
+    combine?: LayerFactor['combine']): void {
+  const {layer} = node;
   const old = walk.seen.get(layer);
   if (old != null) {  // a shared layer called on several inputs: keep the largest factor
     old.factor = Math.max(old.factor, factor);
     return;
   }
-  const entry: FactorEntry = {name: prefix + layer.name, className: layer.getClassName(), factor, layer};
+  const entry: FactorEntry = {name: node.name, className: layer.getClassName(), factor, layer};
   if (combine != null) entry.combine = combine;
   if (rescale != null) entry.rescale = rescale;
   walk.entries.push(entry);
@@ -152,67 +166,51 @@ function record(walk: Walk, layer: tfl.layers.Layer, prefix: string, factor: num
 }
 
 /**
- * The bound of one (possibly nested) model. `atOutput`: whether this model's outputs are
- * outputs of the model being bounded (what `'paper'` leaves the output activation out of).
+ * The bound of a model's graph: per value, a bound on the Lipschitz constant of the map
+ * from the model's inputs to it, node after node.
  */
-function* modelBound(model: tfl.LayersModel, walk: Walk, prefix: string, atOutput: boolean): TensorReads<number> {
-  const outputs = model.outputs as SymbolicTensor[] | undefined;
-  if (outputs == null || outputs.length === 0) {
-    throw new Error(`${walk.context}: the model '${model.name}' is not built (no outputs); give its ` +
-      `first layer an inputShape or call the model once`);
-  }
-  const outputIds = new Set(atOutput ? outputs.map((t) => t.id) : []);
-  const memo = new Map<number, number>();
-  const visit = function* (t: SymbolicTensor): TensorReads<number> {
-    const cached = memo.get(t.id);
-    if (cached !== undefined) return cached;
-    const layer = t.sourceLayer as tfl.layers.Layer;
-    const inputs = (t.inputs ?? []) as SymbolicTensor[];
+function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
+  // 'paper' leaves out the output activation, also when shape-only layers follow it
+  const outputs = new Set(graph.outputs.map((v) => sourceCall(graph, v).value));
+  const values: number[] = [];
+  for (const node of graph.nodes) {
+    const {layer} = node;
+    const cls = layer.getClassName();
+    const ins = node.inputs.map((v) => values[v]!);
     let value: number;
-    if (inputs.length === 0) {
-      record(walk, layer, prefix, 1);
+    if (ins.length === 0) {
+      record(walk, node, 1);
       value = 1;
-    } else {
-      const ins: number[] = [];
-      for (const input of inputs) ins.push(yield* visit(input));
-      const cls = layer.getClassName();
-      if (isLayersModel(layer)) {
-        value = (yield* modelBound(layer, walk, `${prefix}${layer.name}/`, outputIds.has(t.id))) *
-          concatBound(ins, walk.p);
-      } else if (MERGE.has(cls)) {
-        if (cls === 'Add' || cls === 'Subtract') {
-          value = ins.reduce((a, b) => a + b, 0);
-          record(walk, layer, prefix, 1, undefined, 'sum');
-        } else if (cls === 'Average') {
-          value = ins.reduce((a, b) => a + b, 0) / ins.length;
-          record(walk, layer, prefix, 1, undefined, 'mean');
-        } else {  // Concatenate, Maximum, Minimum
-          value = concatBound(ins, walk.p);
-          record(walk, layer, prefix, 1, undefined, 'concat');
-        }
-      } else {
-        if (ins.length !== 1) {
-          if (lipschitzRule(cls) == null) yield* layerFactor(layer, inputs[0]!.shape, walk, '', false);
-          throw new Error(`${walk.context}: layer '${layer.name}' (${cls}) has ${ins.length} inputs; ` +
-            `only merge layers may have several`);
-        }
-        const key = `${prefix}${layer.name}:${JSON.stringify(inputs[0]!.shape)}`;
-        let computed = walk.cache.get(key);
-        if (computed === undefined) {
-          computed = yield* layerFactor(layer, inputs[0]!.shape, walk, key, outputIds.has(t.id));
-          walk.cache.set(key, computed);
-        }
-        const {factor, rescale} = computed;
-        record(walk, layer, prefix, factor, rescale);
-        value = (rescale != null ? factor * walk.scale : factor) * ins[0]!;
+    } else if (MERGE.has(cls)) {
+      if (cls === 'Add' || cls === 'Subtract') {
+        value = ins.reduce((a, b) => a + b, 0);
+        record(walk, node, 1, undefined, 'sum');
+      } else if (cls === 'Average') {
+        value = ins.reduce((a, b) => a + b, 0) / ins.length;
+        record(walk, node, 1, undefined, 'mean');
+      } else {  // Concatenate, Maximum, Minimum
+        value = concatBound(ins, walk.p);
+        record(walk, node, 1, undefined, 'concat');
       }
+    } else {
+      if (ins.length !== 1) {
+        if (lipschitzRule(cls) == null) yield* layerFactor(node, walk, '', false);
+        throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has ${ins.length} inputs; ` +
+          `only merge layers may have several`);
+      }
+      const key = `${node.name}:${JSON.stringify(node.inputShapes[0])}`;
+      let computed = walk.cache.get(key);
+      if (computed === undefined) {
+        computed = yield* layerFactor(node, walk, key, node.outputs.some((v) => outputs.has(v)));
+        walk.cache.set(key, computed);
+      }
+      const {factor, rescale} = computed;
+      record(walk, node, factor, rescale);
+      value = (rescale != null ? factor * walk.scale : factor) * ins[0]!;
     }
-    memo.set(t.id, value);
-    return value;
-  };
-  const bounds: number[] = [];
-  for (const output of outputs) bounds.push(yield* visit(output));
-  return concatBound(bounds, walk.p);
+    for (const v of node.outputs) values[v] = value;
+  }
+  return concatBound(graph.outputs.map((v) => values[v]!), walk.p);
 }
 
 /**
@@ -225,9 +223,16 @@ export function* boundWithEntriesReads(model: tfl.LayersModel, norm: Norm, metho
   if (!isLayersModel(model)) {
     throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
+  return yield* graphBoundReads(modelGraph(model, context), norm, method, options, reuse, context);
+}
+
+/** {@link boundWithEntriesReads} on a graph (one whose layers some nodes were given instead, say). */
+export function* graphBoundReads(graph: ModelGraph, norm: Norm, method: BoundMethod,
+    options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number},
+    context = CONTEXT): TensorReads<{bound: number, entries: FactorEntry[]}> {
   const walk: Walk = {p: norm, method, options, entries: [], seen: new Map(),
     cache: reuse?.cache ?? new Map(), scale: reuse?.scale ?? 1, context};
-  const bound = yield* modelBound(model, walk, '', true);
+  const bound = yield* graphBound(graph, walk);
   return {bound, entries: walk.entries};
 }
 
@@ -256,6 +261,11 @@ export function* boundWithEntriesReads(model: tfl.LayersModel, norm: Norm, metho
  *
  * Every layer factor comes from the rule registered for its class
  * ({@link registerLipschitzRule}); a layer class without a rule is an error naming it.
+ * Nested models (a `Sequential` or `tf.model` used as a layer) are opened: each call is
+ * bounded layer by layer at the input shape of that call, which may differ from the shape the
+ * nested model was built on (a convolution block built on 2x2 and called on 12x12 is bounded
+ * at 12x12); a layer that cannot take that shape (a `Dense` built for other features) is an
+ * error naming it.
  * Norm-2 factors are upper bounds: the Lanczos iteration stops only when the residual of its
  * Ritz pair is below the tolerance, and reports `sqrt(theta + residual)` (see
  * {@link matrixNorm}); a factor that is NaN or infinite (weights with NaN or Infinity) is an

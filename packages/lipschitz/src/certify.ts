@@ -2,15 +2,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {lipschitzBoundReads} from './bound.js';
+import {graphBoundReads} from './bound.js';
+import {modelGraph, runGraph, sourceCall} from './graph.js';
+import type {GraphNode, ModelGraph} from './graph.js';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {prepareInferenceReads} from './spectral.js';
+import {prepareLayerReads} from './spectral.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
@@ -55,43 +56,63 @@ export interface CertifiedRadius {
 
 const CONTEXT = 'certifiedRadius';
 
-/** The certified scores of a model: itself, or its logits when it ends in sigmoid/softmax. */
+/**
+ * The certified scores of a model: its outputs, or its logits when its output activation is a
+ * sigmoid or softmax (then `graph` is the model's graph with that call replaced by its linear
+ * version).
+ */
 interface Scores {
-  model: tfl.LayersModel;
+  graph: ModelGraph;
   output: 'sigmoid' | 'softmax' | null;
   dispose: () => void;
 }
 
 const SQUASHING = new Set(['sigmoid', 'softmax']);
 
+const activationOf = (layer: tfl.layers.Layer) =>
+  (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
+
 function scoresOf(model: tfl.LayersModel, context: string): Scores {
-  const outputs = model.outputs as SymbolicTensor[];
-  if (outputs == null || outputs.length !== 1) {
-    throw new Error(`${context}: expected a model with one output, got ${describe(outputs?.length)} outputs`);
+  const graph = modelGraph(model, context);
+  if (graph.outputs.length !== 1 || graph.inputs.length !== 1) {
+    throw new Error(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
+      `inputs and ${graph.outputs.length} outputs`);
   }
-  const layer = outputs[0]!.sourceLayer as tfl.layers.Layer;
+  const {node, value} = sourceCall(graph, graph.outputs[0]!);
+  const {layer} = node;
   const cls = layer.getClassName();
-  const act = (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
+  const act = activationOf(layer);
   const squash = cls === 'Softmax' ? 'softmax' : act != null && SQUASHING.has(act) ? act as 'sigmoid' | 'softmax' : null;
-  if (squash == null) return {model, output: null, dispose: () => {}};
-  if (isLayersModel(layer)) {
-    throw new Error(`${context}: the model's output comes from a nested model; certify that model instead`);
+  if (squash == null) return {graph, output: null, dispose: () => {}};
+  if (squash === 'softmax') {
+    // the logits rank the classes as the probabilities do only if one softmax covers them all
+    const shape = graph.shapes[value]!;
+    const given = cls === 'Softmax' ? (layer as unknown as {axis: number}).axis : -1;
+    const axis = given < 0 ? shape.length + given : given;
+    if (shape.some((d, i) => i > 0 && i !== axis && d !== 1)) {
+      throw new Error(`${context}: the model's output is a softmax over axis ${axis} of shape ` +
+        `${describe(shape)} (layer '${node.name}'), not over all its outputs; expected one softmax over ` +
+        `all the classes`);
+    }
   }
-  const input = layer.input as SymbolicTensor;
+  let linear: tfl.layers.Layer;
+  let dispose = () => {};
   if (cls === 'Activation' || cls === 'Softmax') {
-    return {model: tfl.model({inputs: model.inputs, outputs: input}), output: squash, dispose: () => {}};
+    linear = tfl.layers.activation({activation: 'linear', name: `${layer.name}_logits`});
+  } else {
+    // A fused activation: the same layer with a linear activation and the same weights.
+    const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
+    for (const key of ['name', 'batchInputShape', 'inputShape']) delete config[key];
+    const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
+    linear = ctor.fromConfig(layer.constructor, config);
+    linear.apply(tfl.input({batchShape: node.inputShapes[0] as number[]}));
+    linear.setWeights(layer.getWeights());
+    dispose = () => { linear.dispose(); };  // its weights, and a spectral layer's cached kernel
   }
-  // A fused activation: the same layer with a linear activation, on the same input and weights.
-  const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
-  delete config.name;
-  const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
-  const clone = ctor.fromConfig(layer.constructor, config);
-  const logits = clone.apply(input) as SymbolicTensor;
-  clone.setWeights(layer.getWeights());
-  return {
-    model: tfl.model({inputs: model.inputs, outputs: logits}), output: squash,
-    dispose: () => clone.weights.forEach((w) => w.dispose()),
-  };
+  const replaced: GraphNode = {...node, layer: linear};
+  const nodes = graph.nodes.map((n) => (n === node ? replaced : n));
+  const producers = graph.producers.map((n) => (n === node ? replaced : n));
+  return {graph: {...graph, nodes, producers}, output: squash, dispose};
 }
 
 /** `c_p` with `|s_i - s_j| <= c_p ||s||_p`-changes: the dual norm of `e_i - e_j`. */
@@ -130,7 +151,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
     if (options.bound !== undefined) {
       bound = checkNonNegative('bound', options.bound, context);
     } else {
-      bound = (yield* lipschitzBoundReads(scores.model, {norm}, context)).bound;
+      bound = (yield* graphBoundReads(scores.graph, norm, 'operator', {}, undefined, context)).bound;
       if (!Number.isFinite(bound)) {
         throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
       }
@@ -147,9 +168,9 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
       }
     }
     // the spectral layers' certified kernels, read as the driver reads, before predict needs them
-    yield* prepareInferenceReads(scores.model, context);
+    for (const node of scores.graph.nodes) yield* prepareLayerReads(node.layer);
     const out = tf.tidy(() => {
-      const y = scores.model.predict(x) as Tensor;
+      const y = scores.output == null ? model.predict(x) as Tensor : runGraph(scores.graph, [x])[0]!;
       return tf.reshape(y, [y.shape[0]!, y.size / y.shape[0]!]);
     });
     const [batch, classes] = out.shape as [number, number];
@@ -195,10 +216,15 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
  * `s_i - s_j` is `c_p L`-Lipschitz. For one output unit (a binary decision at `threshold`)
  * the radius is `|s - threshold| / L`.
  *
- * A model that ends in a sigmoid or softmax (fused into its last layer, or an `Activation`
- * or `Softmax` layer) is certified on its logits: the predicted class is the same, and the
- * logits' bound does not carry the squashing's 1/4 or 1/2 into the margin (a sigmoid output's
- * margin around 0.5 is not a logit margin).
+ * A model whose output activation is a sigmoid or softmax is certified on its logits: the
+ * predicted class is the same, and the logits' bound does not carry the squashing's 1/4 or
+ * 1/2 into the margin (a sigmoid output's margin around 0.5 is not a logit margin). The
+ * activation is found back from the output through nested models and through layers that
+ * only move values or are the identity at inference (`Reshape`, `Flatten`, `Permute`, the
+ * dropout and noise layers); it may be fused into a layer or be an `Activation` or `Softmax`
+ * layer. A softmax must cover the whole output (one softmax over all the classes); one over
+ * a single axis of a larger output is an error. Nested models are bounded at the shapes they
+ * are called with (see {@link lipschitzBound}).
  *
  * @example
  * ```ts
@@ -268,9 +294,16 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
   const perRow = y.size / batch;
   const data = yield y;
   if (perRow === 1) {  // class indices, or {0,1} / {-1,1} for one output unit
-    const out = Array.from(data, (v) => (classes === 1 ? (v > 0 ? 1 : 0) : v));
-    if (classes > 1 && out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(Array.from(data))}`);
+    if (classes === 1) {
+      const bad = data.findIndex((v) => v !== 0 && v !== 1 && v !== -1);
+      if (bad >= 0) {
+        throw new Error(`${context}: expected binary labels 0 or 1 (or -1 or 1); label ${bad} is ${describe(data[bad])}`);
+      }
+      return Array.from(data, (v) => (v > 0 ? 1 : 0));
+    }
+    const out = Array.from(data);
+    if (out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
+      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(out)}`);
     }
     return out;
   }
@@ -280,9 +313,13 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
   }
   const out: number[] = [];
   for (let b = 0; b < batch; ++b) {
-    let best = 0;
-    for (let i = 1; i < classes; ++i) if (data[b * classes + i]! > data[b * classes + best]!) best = i;
-    out.push(best);
+    const row = Array.from(data.subarray(b * classes, (b + 1) * classes));
+    const top = Math.max(...row);
+    // an all-zero row (or a tie, or NaN) names no class: it must not silently become class 0
+    if (!(top > 0) || row.some((v) => Number.isNaN(v)) || row.filter((v) => v === top).length !== 1) {
+      throw new Error(`${context}: expected one-hot label rows with one largest entry > 0; row ${b} is ${describe(row)}`);
+    }
+    out.push(row.indexOf(top));
   }
   return out;
 }
@@ -291,7 +328,9 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
  * Certified accuracy of a classifier: for every epsilon, the share of the points `x` that are
  * correctly classified (against labels `y`: one-hot rows, class indices, or for one output
  * unit 0/1 or -1/1) with a certified radius (see {@link certifiedRadius}) of at least
- * epsilon. Radii come from `L`, the certified bound of the logit map in `norm`.
+ * epsilon. A label row names its class by one largest entry > 0 (soft labels work); a row
+ * that names none (all zeros, a tie, NaN) and binary labels other than 0, 1, -1 are errors
+ * naming the row. Radii come from `L`, the certified bound of the logit map in `norm`.
  *
  * @example
  * ```ts

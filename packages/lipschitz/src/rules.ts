@@ -35,7 +35,10 @@ export interface LipschitzRuleContext {
   readonly method: BoundMethod;
   /** The layer's input shape, batch axis first (`null` for unknown sizes). */
   readonly inputShape: readonly (number | null)[];
-  /** Whether the layer's output is an output of the model being bounded. */
+  /**
+   * Whether the layer's output is an output of the model being bounded, possibly through
+   * shape-only layers (`Reshape`, `Flatten`, `Permute`, dropout and noise layers).
+   */
   readonly isOutput: boolean;
   /** Options for power iterations (norm 2): pass them on to {@link matrixNorm}/{@link tensorOpNorm}. */
   readonly powerIteration: PowerIterationOptions;

@@ -453,11 +453,15 @@ export function* prepareInferenceReads(model: tfl.LayersModel, context = 'prepar
   if (!isLayersModel(model)) {
     throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
-  const spectral = (l: tfl.layers.Layer): l is SpectralDense | SpectralConv2D =>
-    l instanceof SpectralDense || l instanceof SpectralConv2D;
-  for (const {layer} of findLayers(model, spectral)) {
-    if (layer.built) yield* layer.effectiveKernelReads();
-  }
+  for (const {layer} of findLayers(model, isSpectral)) yield* prepareLayerReads(layer);
+}
+
+const isSpectral = (l: tfl.layers.Layer): l is SpectralDense | SpectralConv2D =>
+  l instanceof SpectralDense || l instanceof SpectralConv2D;
+
+/** The certified inference kernel of `layer` if it is a built spectral layer, as {@link TensorReads}. */
+export function* prepareLayerReads(layer: tfl.layers.Layer): TensorReads<void> {
+  if (isSpectral(layer) && layer.built) yield* layer.effectiveKernelReads();
 }
 
 /**

@@ -218,6 +218,26 @@ describe('prepareInference, certifiedRadiusAsync, certifiedAccuracyAsync', () =>
     model.dispose();
   });
 
+  test('a fused spectral softmax inside a nested model: its linear copy is certified without synchronous reads', async () => {
+    const head = tfl.sequential({name: 'head', layers: [
+      spectralDense({units: 3, inputShape: [16], activation: 'softmax', orthonormalize: 'bjorck'})]});
+    const model = tfl.sequential({layers: [spectralDense({units: 16, inputShape: [2]}),
+      splineActivation({size: 21, range: 1, maxSlope: 1}), head, tfl.layers.reshape({targetShape: [3, 1]})]});
+    setRandomWeights(model, 6);
+    const x = points();
+    await prepareInference(model);
+    const before = tf.memory().numTensors;
+    const radius = await withoutSyncReads(() => certifiedRadiusAsync(model, x));
+    expect(radius.attempts).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(radius.value.scores).toBe('logits');
+    const want = certifiedRadius(model, x);
+    expect(radius.value.predicted).toEqual(want.predicted);
+    radius.value.radius.forEach((r, i) => expect(rel(r, want.radius[i]!)).toBeLessThan(1e-6));
+    tf.dispose(x);
+    model.dispose();
+  });
+
   test('the radii and accuracies of the synchronous functions, without synchronous reads', async () => {
     const model = lipschitzNet();
     const x = points();

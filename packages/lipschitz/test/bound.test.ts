@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {empiricalLipschitz, lipschitzBound} from '@deepspline/lipschitz';
+import {empiricalLipschitz, lipschitzBound, registerLipschitzRule} from '@deepspline/lipschitz';
 import {bv2Js, explicitMatrix, rng, rowColSums, rowsOf, spectralNormSvd, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
@@ -253,6 +253,36 @@ describe('lipschitzBound: other layers', () => {
     const m5 = tfl.sequential({layers: [tfl.layers.conv2d({filters: 1, kernelSize: 2, inputShape: [null, null, 1] as never})]});
     expect(() => lipschitzBound(m5)).toThrow(/needs a fully known input shape/);
     [m1, m2, m3, m4, m5].forEach((m) => m.dispose());
+  });
+});
+
+describe('lipschitzBound: what a registered rule returns is checked', () => {
+  /** An identity layer whose rule returns whatever the test puts in `returned`. */
+  class RuleProbe extends tfl.layers.Layer {
+    static className = 'RuleProbe';
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return Array.isArray(inputs) ? inputs[0]! : inputs;
+    }
+  }
+  let returned: unknown = 1;
+  registerLipschitzRule('RuleProbe', () => returned as number);
+
+  test.each([
+    ['a string', '2', /the Lipschitz rule registered for class RuleProbe returned "2" for layer 'probe'; expected a finite number >= 0, or \{factor, rescale\?\}/],
+    ['undefined', undefined, /the Lipschitz rule registered for class RuleProbe returned undefined for layer 'probe'/],
+    ['an object without factor', {bound: 1}, /returned \{factor: undefined, rescale: undefined\} for layer 'probe'/],
+    ['a string factor', {factor: '1'}, /returned \{factor: "1", rescale: undefined\} for layer 'probe'/],
+    ['a rescale that is no function', {factor: 1, rescale: 2}, /returned \{factor: 1, rescale: 2\} for layer 'probe'/],
+    ['a negative number', -1, /layer 'probe' \(RuleProbe\) has Lipschitz factor -1; expected a finite number >= 0 \(the rule registered for class RuleProbe returned it\)/],
+    ['NaN', NaN, /layer 'probe' \(RuleProbe\) has Lipschitz factor NaN; expected a finite number >= 0 \(the rule registered for class RuleProbe returned it; are the weights NaN or Infinite\?\)/],
+    ['Infinity in an object', {factor: Infinity}, /has Lipschitz factor Infinity; expected a finite number >= 0/],
+  ])('%s', (_what, value, message) => {
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), new RuleProbe({name: 'probe'})]});
+    returned = value;
+    expect(() => lipschitzBound(model)).toThrow(message);
+    returned = {factor: 0.5};
+    expect(lipschitzBound(model).layers.find((l) => l.name === 'probe')?.factor).toBe(0.5);
+    model.dispose();
   });
 });
 

@@ -4,8 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {splineActivation} from '@deepspline/layers';
-import {certifiedAccuracy, certifiedRadius, lipschitzBound, lipschitzCallback, losses,
-  spectralDense} from '@deepspline/lipschitz';
+import {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync, lipschitzBound,
+  lipschitzCallback, losses, spectralConv2d, spectralDense} from '@deepspline/lipschitz';
 import {bv2Js, rng, rowsOf, spectralNormSvd, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
@@ -86,6 +86,31 @@ describe('certifiedRadius on sigmoid and softmax outputs certifies the logits', 
   });
 });
 
+describe('no leak when the output activation is fused into a spectral layer', () => {
+  const models: [string, () => tfl.LayersModel, Tensor[]][] = [
+    ['spectralDense sigmoid', () => tfl.sequential({layers: [
+      spectralDense({units: 1, inputShape: [2], activation: 'sigmoid', orthonormalize: 'bjorck'})]}),
+    [tf.tensor2d([[0.3, -0.2], [-0.5, 0.9]]), tf.tensor1d([1, 0])]],
+    ['spectralConv2d softmax', () => tfl.sequential({layers: [
+      spectralConv2d({filters: 3, kernelSize: 3, inputShape: [3, 3, 1], activation: 'softmax'})]}),
+    [tf.randomUniform([2, 3, 3, 1], -1, 1, 'float32', 1), tf.tensor1d([2, 0])]],
+  ];
+  test.each(models)('%s: certifiedRadius, certifiedAccuracy (sync and async) over 101 calls each', async (_what, build, [x, y]) => {
+    const model = build();
+    certifiedRadius(model, x!);  // the model's own cached kernels are made once
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 101; ++i) {
+      certifiedRadius(model, x!);
+      certifiedAccuracy(model, x!, y!);
+      await certifiedRadiusAsync(model, x!);
+      await certifiedAccuracyAsync(model, x!, y!);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x!, y!]);
+    model.dispose();
+  });
+});
+
 describe('clear errors', () => {
   const model = () => tfl.sequential({layers: [tfl.layers.dense({units: 1, inputShape: [2]})]});
 
@@ -101,6 +126,23 @@ describe('clear errors', () => {
     expect(() => certifiedAccuracy(m, xs, tf.tensor1d([1]), {epsilons: [-1]})).toThrow(/expected epsilons as a non-empty array of finite numbers >= 0, got \[-1\]/);
     expect(() => certifiedAccuracy(m, xs, tf.tensor1d([1, 0]))).toThrow(/expected 1 labels/);
     m.dispose();
+  });
+
+  test('certifiedAccuracy: an all-zero or tied one-hot row, NaN or other binary labels name the row', () => {
+    const m = tfl.sequential({layers: [tfl.layers.dense({units: 3, inputShape: [2]})]});
+    const xs = tf.tensor2d([[1, 2], [0, 1], [3, 1]]);
+    expect(() => certifiedAccuracy(m, xs, tf.tensor2d([[0, 1, 0], [0, 0, 0], [1, 0, 0]]))).toThrow(
+      /certifiedAccuracy: expected one-hot label rows with one largest entry > 0; row 1 is \[0,0,0\]/);
+    expect(() => certifiedAccuracy(m, xs, tf.tensor2d([[0, 1, 0], [0, 1, 0], [0.5, 0, 0.5]]))).toThrow(
+      /row 2 is \[0.5,0,0.5\]/);
+    expect(() => certifiedAccuracy(m, xs, tf.tensor2d([[0, 1, 0], [0, NaN, 1], [1, 0, 0]]))).toThrow(/row 1 is \[0,NaN,1\]/);
+    const b = tfl.sequential({layers: [tfl.layers.dense({units: 1, inputShape: [2]})]});
+    expect(() => certifiedAccuracy(b, xs, tf.tensor1d([1, NaN, 0]))).toThrow(
+      /certifiedAccuracy: expected binary labels 0 or 1 \(or -1 or 1\); label 1 is NaN/);
+    expect(() => certifiedAccuracy(b, xs, tf.tensor1d([1, 0.5, 0]))).toThrow(/label 1 is 0.5/);
+    expect(certifiedAccuracy(b, xs, tf.tensor1d([1, -1, 0])).correct).toHaveLength(3);
+    [m, b].forEach((model) => model.dispose());
+    xs.dispose();
   });
 
   test('lipschitzBound names the layer whose weights are NaN or Infinite', () => {
