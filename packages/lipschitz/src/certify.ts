@@ -22,15 +22,15 @@ export interface CertifiedRadiusOptions {
   norm?: number;
   /**
    * A Lipschitz bound (in `norm`) of the scores that are certified: the logits when the
-   * model ends in a sigmoid or softmax, else the outputs.
+   * model ends in a sigmoid, hardSigmoid or softmax, else the outputs.
    * @defaultValue `lipschitzBound(scores, {norm}).bound`
    */
   bound?: number;
   /**
    * For a model with one output unit: the decision threshold, on the output (a probability
-   * in (0, 1) when the output is a sigmoid; it is certified on the logit as
-   * `log(t / (1 - t))`).
-   * @defaultValue 0 on a logit, 0.5 on a sigmoid output
+   * in (0, 1) when the output is a sigmoid or hardSigmoid; it is certified on the logit as
+   * `log(t / (1 - t))`, or `(t - 0.5) / 0.2` for tfjs's hardSigmoid `clip(0.2 z + 0.5, 0, 1)`).
+   * @defaultValue 0 on a logit, 0.5 on a sigmoid or hardSigmoid output
    */
   threshold?: number;
 }
@@ -48,7 +48,7 @@ export interface CertifiedRadius {
   /** The norm of the perturbations. */
   norm: Norm;
   /**
-   * What was certified: `'logits'` when a final sigmoid or softmax was stripped (the radii
+   * What was certified: `'logits'` when a final sigmoid, hardSigmoid or softmax was stripped (the radii
    * are those of the classifier all the same), else `'outputs'`.
    */
   scores: 'logits' | 'outputs';
@@ -58,16 +58,18 @@ const CONTEXT = 'certifiedRadius';
 
 /**
  * The certified scores of a model: its outputs, or its logits when its output activation is a
- * sigmoid or softmax (then `graph` is the model's graph with that call replaced by its linear
+ * sigmoid, hardSigmoid or softmax (then `graph` is the model's graph with that call replaced by its linear
  * version).
  */
 interface Scores {
   graph: ModelGraph;
-  output: 'sigmoid' | 'softmax' | null;
+  output: Squashing | null;
   dispose: () => void;
 }
 
-const SQUASHING = new Set(['sigmoid', 'softmax']);
+/** Output activations certified on their logits (each is increasing, so it keeps the classes). */
+type Squashing = 'sigmoid' | 'hardSigmoid' | 'softmax';
+const SQUASHING = new Set<string>(['sigmoid', 'hardSigmoid', 'softmax']);
 
 const activationOf = (layer: tfl.layers.Layer) =>
   (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
@@ -82,7 +84,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
   const {layer} = node;
   const cls = layer.getClassName();
   const act = activationOf(layer);
-  const squash = cls === 'Softmax' ? 'softmax' : act != null && SQUASHING.has(act) ? act as 'sigmoid' | 'softmax' : null;
+  const squash = cls === 'Softmax' ? 'softmax' : act != null && SQUASHING.has(act) ? act as Squashing : null;
   if (squash == null) return {graph, output: null, dispose: () => {}};
   if (squash === 'softmax') {
     // the logits rank the classes as the probabilities do only if one softmax covers them all
@@ -159,12 +161,13 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
     let threshold = 0;
     if (options.threshold !== undefined) {
       threshold = checkFinite('threshold', options.threshold, context);
-      if (scores.output === 'sigmoid') {
+      if (scores.output === 'sigmoid' || scores.output === 'hardSigmoid') {
         if (!(threshold > 0 && threshold < 1)) {
-          throw new Error(`${context}: the model ends in a sigmoid, so threshold is a probability; expected ` +
-            `0 < threshold < 1, got ${describe(options.threshold)}`);
+          throw new Error(`${context}: the model ends in a ${scores.output}, so threshold is a probability; ` +
+            `expected 0 < threshold < 1, got ${describe(options.threshold)}`);
         }
-        threshold = Math.log(threshold / (1 - threshold));
+        // the logit where the output crosses the threshold (tfjs's hardSigmoid: clip(0.2 z + 0.5, 0, 1))
+        threshold = scores.output === 'sigmoid' ? Math.log(threshold / (1 - threshold)) : (threshold - 0.5) / 0.2;
       }
     }
     // the spectral layers' certified kernels, read as the driver reads, before predict needs them
@@ -216,7 +219,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
  * `s_i - s_j` is `c_p L`-Lipschitz. For one output unit (a binary decision at `threshold`)
  * the radius is `|s - threshold| / L`.
  *
- * A model whose output activation is a sigmoid or softmax is certified on its logits: the
+ * A model whose output activation is a sigmoid, hardSigmoid or softmax is certified on its logits: the
  * predicted class is the same, and the logits' bound does not carry the squashing's 1/4 or
  * 1/2 into the margin (a sigmoid output's margin around 0.5 is not a logit margin). The
  * activation is found back from the output through nested models and through layers that

@@ -62,6 +62,36 @@ describe('certifiedRadius on sigmoid and softmax outputs certifies the logits', 
     model.dispose();
   });
 
+  test.each(['fused', 'layer'])('hardSigmoid (%s): class is p > 0.5, the threshold maps through 0.2 z + 0.5', (how) => {
+    const model = tfl.sequential({layers: how === 'fused' ?
+      [tfl.layers.dense({units: 1, inputShape: [2], activation: 'hardSigmoid'})] :
+      [tfl.layers.dense({units: 1, inputShape: [2]}), tfl.layers.activation({activation: 'hardSigmoid'})]});
+    seeded(model, 3);
+    const xs = x();
+    const [w0, w1] = model.layers[0]!.getWeights()[0]!.dataSync();
+    const b = model.layers[0]!.getWeights()[1]!.dataSync()[0]!;
+    const L = Math.hypot(w0!, w1!);
+    const points = xs.arraySync() as number[][];
+    const res = certifiedRadius(model, xs);
+    expect(res.scores).toBe('logits');
+    points.forEach(([p, q], i) => {
+      const logit = w0! * p! + w1! * q! + b;
+      expect(res.predicted[i]).toBe(logit > 0 ? 1 : 0);
+      expect(res.radius[i]).toBeCloseTo(Math.abs(logit) / L, 5);
+    });
+    expect(new Set(res.predicted).size).toBe(2);
+    // tfjs's hardSigmoid is clip(0.2 z + 0.5, 0, 1): p > 0.7 where z > 1
+    const t = certifiedRadius(model, xs, {threshold: 0.7});
+    points.forEach(([p, q], i) => {
+      const logit = w0! * p! + w1! * q! + b;
+      expect(t.predicted[i]).toBe(logit > 1 ? 1 : 0);
+      expect(t.radius[i]).toBeCloseTo(Math.abs(logit - 1) / L, 5);
+    });
+    expect(() => certifiedRadius(model, xs, {threshold: 0})).toThrow(/expected 0 < threshold < 1, got 0/);
+    xs.dispose();
+    model.dispose();
+  });
+
   test('softmax: margins of the logits over sqrt(2) L_logit', () => {
     const model = tfl.sequential({layers: [
       tfl.layers.dense({units: 6, inputShape: [2], activation: 'tanh'}),
