@@ -76,6 +76,16 @@ export class PowerIterationState {
   get size(): number { return this.vectors.size; }
 }
 
+/**
+ * `x` rounded up for the float64 rounding of a sum of `terms` non-negative terms, each exact
+ * (float32 values and their products) or one rounding away from it: every operation rounds
+ * by at most 2^-53 relative, and 2^-50 per term covers them with room left for the product
+ * of the network's factors (each of which rounds by 2^-53 more).
+ */
+export function roundUpSum(x: number, terms: number): number {
+  return x * (1 + (terms + 4) * 2 ** -50);
+}
+
 /** Deterministic pseudo-random vector in [-0.95, 1.05] (mulberry32), never all zero. */
 export function startVector(n: number, seed = 12345): Float64Array {
   let a = seed >>> 0;
@@ -410,14 +420,14 @@ export function matrixNorm(w: ArrayLike<number>, rows: number, cols: number, p: 
       for (let j = 0; j < cols; ++j) s += Math.abs(w[i * cols + j]!);
       best = Math.max(best, s);
     }
-    return best;
+    return roundUpSum(best, cols);
   }
   if (p === Infinity) {
     const s = new Float64Array(cols);
     for (let i = 0; i < rows; ++i) {
       for (let j = 0; j < cols; ++j) s[j] += Math.abs(w[i * cols + j]!);
     }
-    return s.reduce((a, b) => Math.max(a, b), 0);
+    return roundUpSum(s.reduce((a, b) => Math.max(a, b), 0), rows);
   }
   for (let i = 0; i < rows * cols; ++i) {
     if (!Number.isFinite(w[i]!)) return NaN;
@@ -492,8 +502,10 @@ function tensorAdjoint(op: LinearTensorOp, u: Tensor, at: Tensor): Tensor {
 
 /**
  * Operator norm of a linear tensor map for the flattened input and output:
- * - `p = Infinity`: largest absolute row sum, `max(|A| 1)` (exact);
- * - `p = 1`: largest absolute column sum, `max(|A|^T 1)` (exact; the adjoint by autodiff);
+ * - `p = Infinity`: largest absolute row sum, `max(|A| 1)`;
+ * - `p = 1`: largest absolute column sum, `max(|A|^T 1)` (the adjoint by autodiff);
+ *   both summed by the backend in float32 and rounded up for it (by `(terms + 2) 2^-23`
+ *   relative; the layers' rules sum convolution weights in float64 instead, exactly);
  * - `p = 2`: power iteration on `A^T A` (the adjoint by autodiff), float32.
  */
 export function tensorOpNorm(op: LinearTensorOp, p: Norm, options: PowerIterationOptions = {},
@@ -509,12 +521,14 @@ export function* tensorOpNormReads(op: LinearTensorOp, p: Norm, options: PowerIt
   if (n === 0) return 0;
   const outSize = scoped(() => op.apply(tf.zeros(shape)).size);
   if (outSize === 0) return 0;  // empty output
+  // The sums below are computed by the backend in float32: a sum of m non-negative terms
+  // rounds to at least exact * (1 - 2^-24)^(m - 1), so exact <= computed * (1 + (m + 2) 2^-23).
   if (p === Infinity) {
-    return (yield* take(tf.tidy(() => tf.max(op.applyAbs(tf.ones(shape))))))[0]!;
+    return (yield* take(tf.tidy(() => tf.max(op.applyAbs(tf.ones(shape))))))[0]! * (1 + (n + 2) * 2 ** -23);
   }
   if (p === 1) {
     return (yield* take(tf.tidy(() =>
-      tf.max(tf.grad((x: Tensor) => tf.sum(op.applyAbs(x)))(tf.ones(shape))))))[0]!;
+      tf.max(tf.grad((x: Tensor) => tf.sum(op.applyAbs(x)))(tf.ones(shape))))))[0]! * (1 + (outSize + 2) * 2 ** -23);
   }
   if (n * outSize <= (options.explicitLimit ?? 1e6)) {
     // Small operator: its exact matrix W [n, out] (row i = op(e_i), one batched call), then

@@ -9,7 +9,9 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
-import {matrixNorm, tensorOpNormReads} from './linalg.js';
+import {averagePoolNorm, windowAxis, windowSumNorm} from './conv_sums.js';
+import type {WindowAxis} from './conv_sums.js';
+import {matrixNorm, roundUpSum, tensorOpNormReads} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
 import {runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
@@ -291,11 +293,81 @@ export function convolutionNorm(layer: tfl.layers.Layer, kernels: ConvKernels, c
   return runSync(convolutionNormReads(layer, kernels, context));
 }
 
+/**
+ * The 1 or Infinity norm of a convolution layer's operator in float64 from its float32
+ * kernels ({@link windowSumNorm}), rounded up. For SeparableConv2D, of `|P| |D|` (pointwise
+ * times depthwise, entrywise absolute values): `>= |P D|`, an upper bound.
+ */
+function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels,
+    p: 1 | typeof Infinity): TensorReads<number> {
+  const cls = layer.getClassName();
+  const c = layer as unknown as ConvLike;
+  const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
+  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
+  const spatial = yield* dilateKernel((depthwise ? kernels.depthwise : kernels.kernel)!, rates);
+  const shape = spatial.shape;
+  const k = yield* take(spatial);
+  const is1d = cls === 'Conv1D';
+  const rows = windowAxis(inShape[0]!, shape[0]!, c.strides[0]!, c.padding);
+  const cols: WindowAxis = is1d ? windowAxis(1, 1, 1, 'valid') : windowAxis(inShape[1]!, shape[1]!, c.strides[1]!, c.padding);
+  const taps = rows.window * cols.window;
+  // [taps, cin, last]: last = output channels (convolutions) or the depth multiplier
+  const cin = shape[shape.length - 2]!;
+  const last = shape[shape.length - 1]!;
+  const at = (t: number, i: number, j: number) => Math.abs(k[(t * cin + i) * last + j]!);
+  let channels: number;
+  let terms: number;
+  let sums: Float64Array;
+  if (cls === 'SeparableConv2D') {
+    const pw = yield* take(tf.clone(kernels.pointwise!));  // [1, 1, cin * last, cout]
+    const cout = kernels.pointwise!.shape[3]!;
+    const pAbs = (m: number, o: number) => Math.abs(pw[m * cout + o]!);
+    if (p === Infinity) {
+      [channels, terms] = [cout, cin * last];
+      sums = new Float64Array(taps * cout);
+      for (let t = 0; t < taps; ++t) {
+        for (let i = 0; i < cin; ++i) {
+          for (let j = 0; j < last; ++j) {
+            const d = at(t, i, j);
+            for (let o = 0; o < cout; ++o) sums[t * cout + o] += d * pAbs(i * last + j, o);
+          }
+        }
+      }
+    } else {
+      [channels, terms] = [cin, last * (cout + 1)];
+      const out = new Float64Array(cin * last);
+      for (let m = 0; m < cin * last; ++m) for (let o = 0; o < cout; ++o) out[m] += pAbs(m, o);
+      sums = new Float64Array(taps * cin);
+      for (let t = 0; t < taps; ++t) {
+        for (let i = 0; i < cin; ++i) for (let j = 0; j < last; ++j) sums[t * cin + i] += at(t, i, j) * out[i * last + j]!;
+      }
+    }
+  } else if (cls === 'DepthwiseConv2D') {  // output channel i * last + j reads input channel i
+    [channels, terms] = p === Infinity ? [cin * last, 1] : [cin, last];
+    sums = new Float64Array(taps * channels);
+    for (let t = 0; t < taps; ++t) {
+      for (let i = 0; i < cin; ++i) {
+        for (let j = 0; j < last; ++j) sums[t * channels + (p === Infinity ? i * last + j : i)] += at(t, i, j);
+      }
+    }
+  } else {
+    [channels, terms] = p === Infinity ? [last, cin] : [cin, last];
+    sums = new Float64Array(taps * channels);
+    for (let t = 0; t < taps; ++t) {
+      for (let i = 0; i < cin; ++i) {
+        for (let j = 0; j < last; ++j) sums[t * channels + (p === Infinity ? j : i)] += at(t, i, j);
+      }
+    }
+  }
+  return windowSumNorm(rows, cols, sums, channels, terms, p);
+}
+
 /** {@link convolutionNorm} as {@link TensorReads}. */
 export function* convolutionNormReads(layer: tfl.layers.Layer, kernels: ConvKernels,
     context: LipschitzRuleContext): TensorReads<number> {
   channelsLast(layer);
   const inShape = knownShape(layer, context.inputShape);
+  if (context.norm !== 2) return yield* convolutionSumNorm(layer, inShape, kernels, context.norm);
   const {op, dispose} = yield* convolutionOperator(layer, inShape, kernels);
   try {
     return yield* tensorOpNormReads(op, context.norm, context.powerIteration, context.key);
@@ -336,10 +408,10 @@ const convRule: LipschitzRule = function* (layer, context) {
 
 /** Number of copies of each input element in the output (RepeatVector, UpSampling). */
 function copiesFactor(copies: number, p: Norm): number {
-  return p === Infinity ? 1 : p === 1 ? copies : Math.sqrt(copies);
+  return p === Infinity ? 1 : p === 1 ? copies : roundUpSum(Math.sqrt(copies), 1);
 }
 
-const poolRule: LipschitzRule = function* (layer, context) {
+const poolRule: LipschitzRule = (layer, context) => {
   channelsLast(layer);
   const cls = layer.getClassName();
   const p = context.norm;
@@ -350,28 +422,12 @@ const poolRule: LipschitzRule = function* (layer, context) {
   if (cls.startsWith('MaxPooling')) {
     // |max_W x - max_W y| <= max_W |x - y|; each input lies in at most m windows.
     const m = Math.ceil(pool[0] / strides[0]) * Math.ceil(pool[1] / strides[1]);
-    return p === Infinity ? 1 : Math.pow(m, 1 / p);
+    return p === Infinity ? 1 : p === 1 ? m : roundUpSum(Math.sqrt(m), 1);
   }
   const inShape = knownShape(layer, context.inputShape);
-  // Average pooling as a depthwise convolution with a ones kernel, divided by the number of
-  // inputs inside the image (tfjs excludes padding from the average). Written this way
-  // because the gradient of tf.avgPool is not the exact adjoint for 'same' padding.
-  const h = inShape[0]!;
-  const w = is1d ? 1 : inShape[1]!;
-  const channels = inShape[inShape.length - 1]!;
-  const ones = tf.ones([pool[0], pool[1], channels, 1]) as tf.Tensor4D;
-  const inv = tf.tidy(() => tf.reciprocal(tf.depthwiseConv2d(tf.ones([1, h, w, 1]) as tf.Tensor4D,
-    tf.ones([pool[0], pool[1], 1, 1]) as tf.Tensor4D, strides, l.padding)));
-  const apply = (x: Tensor) => {
-    const x4 = (is1d ? tf.expandDims(x, 2) : x) as tf.Tensor4D;
-    const y = tf.mul(tf.depthwiseConv2d(x4, ones, strides, l.padding), inv);
-    return is1d ? tf.squeeze(y, [2]) : y;
-  };
-  try {
-    return yield* tensorOpNormReads({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
-  } finally {
-    tf.dispose([ones, inv]);
-  }
+  const axes = [windowAxis(inShape[0]!, pool[0], strides[0], l.padding)];
+  if (!is1d) axes.push(windowAxis(inShape[1]!, pool[1], strides[1], l.padding));
+  return averagePoolNorm(axes, p);
 };
 
 const globalPoolRule: LipschitzRule = (layer, context) => {
@@ -381,7 +437,7 @@ const globalPoolRule: LipschitzRule = (layer, context) => {
   const spatial = context.inputShape.slice(1, -1);
   if (spatial.some((d) => d == null)) return 1;  // 1 bounds 1/n and 1/sqrt(n) for any n >= 1
   const n = (spatial as number[]).reduce((a, b) => a * b, 1);
-  return p === 1 ? 1 / n : 1 / Math.sqrt(n);
+  return roundUpSum(p === 1 ? 1 / n : 1 / Math.sqrt(n), 1);
 };
 
 // max |gamma| / sqrt(variance + epsilon) in float64 from the float32 weights, rounded up (an
