@@ -621,7 +621,27 @@ function scoped<T>(fn: () => T): T {
 }
 
 function tensorAdjoint(op: LinearTensorOp, u: Tensor, at: Tensor): Tensor {
-  return tf.grad((x: Tensor) => tf.sum(tf.mul(op.apply(x), u)))(at);
+  return withGradients(() => tf.grad((x: Tensor) => tf.sum(tf.mul(op.apply(x), u)))(at));
+}
+
+/**
+ * Runs `fn`, which takes a gradient. If the backward pass throws (a kernel without a
+ * gradient kernel on this backend), tfjs-core 4.22's `engine.gradients` leaves the tensors
+ * it saved for it kept on its tape (it frees them only after a complete pass): they are
+ * freed here. (The engine's `state` is tfjs-private; this is its one use in the package.)
+ */
+function withGradients<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const state = (tf.engine() as unknown as {state: {gradientDepth: number,
+      activeTape: {saved: Tensor[]}[] | null}}).state;
+    if (state.gradientDepth === 0 && state.activeTape != null) {
+      for (const node of state.activeTape) node.saved.forEach((t) => t.dispose());
+      state.activeTape = null;
+    }
+    throw e;
+  }
 }
 
 /**
@@ -651,8 +671,8 @@ export function* tensorOpNormReads(op: LinearTensorOp, p: Norm, options: PowerIt
     return (yield* take(tf.tidy(() => tf.max(op.applyAbs(tf.ones(shape))))))[0]! * (1 + (n + 2) * 2 ** -23);
   }
   if (p === 1) {
-    return (yield* take(tf.tidy(() =>
-      tf.max(tf.grad((x: Tensor) => tf.sum(op.applyAbs(x)))(tf.ones(shape))))))[0]! * (1 + (outSize + 2) * 2 ** -23);
+    return (yield* take(tf.tidy(() => withGradients(() =>
+      tf.max(tf.grad((x: Tensor) => tf.sum(op.applyAbs(x)))(tf.ones(shape)))))))[0]! * (1 + (outSize + 2) * 2 ** -23);
   }
   if (n * outSize <= (options.explicitLimit ?? 1e6)) {
     // Small operator: its exact matrix W [n, out] (row i = op(e_i), one batched call), then

@@ -226,6 +226,17 @@ function* dilateKernel(k: Tensor, rates: number[]): TensorReads<Tensor> {
   return tf.tensor(out, [...newDims, ...k.shape.slice(spatial)]);
 }
 
+/**
+ * A depthwise kernel `[kh, kw, cin, m]` as the regular convolution kernel
+ * `[kh, kw, cin, cin m]` that computes the same map: input channel `i` feeds output channels
+ * `i m .. i m + m - 1` only (tfjs's channel order).
+ */
+function blockDiagonal(k: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, m] = k.shape;
+  return tf.tidy(() => tf.reshape(tf.mul(tf.reshape(k, [kh, kw, cin, 1, m]), tf.reshape(tf.eye(cin), [1, 1, cin, cin, 1])),
+    [kh, kw, cin, cin * m]));
+}
+
 /** The kernels a convolution layer evaluates with. */
 export interface ConvKernels {
   /** `Conv1D`/`Conv2D`: the kernel. */
@@ -266,19 +277,21 @@ export function* convolutionOperator(layer: tfl.layers.Layer, inShape: number[],
       if (causal) xin = tf.pad(xin, [[0, 0], [k.shape[0] - 1, 0], [0, 0]]);
       return tf.conv1d(xin, a ? ka : k, c.strides[0]!, causal ? 'valid' : c.padding as Conv2dPadding, 'NWC', 1);
     };
-  } else if (cls === 'DepthwiseConv2D') {
-    const k = spatial as tf.Tensor4D;
+  } else if (cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D') {
+    // The depthwise convolution as a regular one with a block-diagonal kernel: its adjoint
+    // (autodiff) is then Conv2DBackpropInput, which every backend has, where the wasm
+    // backend has no DepthwiseConv2dNativeBackpropInput. SeparableConv2D: then pointwise 1x1.
+    const k = blockDiagonal(spatial as tf.Tensor4D);
+    owned.push(k);
     const ka = abs(k) as tf.Tensor4D;
-    apply = (x, a) => tf.depthwiseConv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
-      c.padding as Conv2dPadding, 'NHWC', 1);
-  } else if (cls === 'SeparableConv2D') {  // depthwise, then pointwise 1x1
-    const dk = spatial as tf.Tensor4D;
-    const pk = tf.clone(kernels.pointwise!) as tf.Tensor4D;
-    owned.push(pk);
-    const dka = abs(dk) as tf.Tensor4D;
-    const pka = abs(pk) as tf.Tensor4D;
-    apply = (x, a) => tf.separableConv2d(x as tf.Tensor4D, a ? dka : dk, a ? pka : pk,
-      c.strides as [number, number], c.padding as Conv2dPadding, 1, 'NHWC');
+    const pk = cls === 'SeparableConv2D' ? tf.clone(kernels.pointwise!) as tf.Tensor4D : null;
+    if (pk != null) owned.push(pk);
+    const pka = pk != null ? abs(pk) as tf.Tensor4D : null;
+    apply = (x, a) => {
+      const y = tf.conv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number], c.padding as Conv2dPadding,
+        'NHWC', 1);
+      return pk != null ? tf.conv2d(y, a ? pka! : pk, 1, 'valid', 'NHWC', 1) : y;
+    };
   } else {  // Conv2D and layers that compute as it does
     const k = spatial as tf.Tensor4D;
     const ka = abs(k) as tf.Tensor4D;
