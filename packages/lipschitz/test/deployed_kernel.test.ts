@@ -21,7 +21,6 @@ test('the deployed kernel of 96 random spectral layers is never above lipschitz,
     const orthonormalize = trial % 3 === 0 ? 'bjorck' as const : 'none' as const;
     const conv = trial % 2 === 1;
     let layer: SpectralDense | SpectralConv2D;
-    let model: tfl.Sequential;
     let windows = 1;
     if (conv) {
       const kernelSize = int(r, 1, 3);
@@ -31,7 +30,7 @@ test('the deployed kernel of 96 random spectral layers is never above lipschitz,
     } else {
       layer = spectralDense({units: int(r, 2, 30), lipschitz, orthonormalize, inputShape: [int(r, 2, 30)]});
     }
-    model = tfl.sequential({layers: [layer]});
+    const model = tfl.sequential({layers: [layer]});
     const [k, ...rest] = layer.getWeights();
     const next = tf.randomNormal(k!.shape, 0, 1, 'float32', trial);
     layer.setWeights([next, ...rest]);

@@ -68,7 +68,7 @@ function randomLayer(r: () => number): RandomLayer {
   const padding = pick(r, ['valid', 'same'] as const);
   const strides = int(r, 1, 3);
   const dilationRate = strides === 1 && r() < 0.3 ? 2 : 1;
-  const kernelSize = [int(r, 1, 5 - 2 * dilationRate), int(r, 1, 5 - 2 * dilationRate)];
+  const kernelSize: [number, number] = [int(r, 1, 5 - 2 * dilationRate), int(r, 1, 5 - 2 * dilationRate)];
   const h = int(r, 5, 8);
   const w = int(r, 5, 8);
   const c = int(r, 1, 3);
@@ -91,8 +91,8 @@ function randomLayer(r: () => number): RandomLayer {
       break;
     case 'spectralConv2d': layer = spectralConv2d({filters, kernelSize, strides, padding, useBias}); break;
     case 'avgpool2d': {
-      const poolSize = [int(r, 1, 5), int(r, 1, 5)];
-      layer = tfl.layers.averagePooling2d({poolSize, strides: [int(r, 1, 5), int(r, 1, 5)], padding});
+      const poolSize: [number, number] = [int(r, 1, 5), int(r, 1, 5)];
+      layer = tfl.layers.averagePooling2d({poolSize, strides: [int(r, 1, 5), int(r, 1, 5)] as [number, number], padding});
       break;
     }
     default:
