@@ -9,7 +9,9 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
-import {matrixNorm, tensorOpNormReads} from './linalg.js';
+import {averagePoolNorm, windowAxis, windowSumNorm} from './conv_sums.js';
+import type {WindowAxis} from './conv_sums.js';
+import {matrixNorm, roundUpSum, tensorOpNormReads} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
 import {runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
@@ -227,6 +229,17 @@ function* dilateKernel(k: Tensor, rates: number[]): TensorReads<Tensor> {
   return tf.tensor(out, [...newDims, ...k.shape.slice(spatial)]);
 }
 
+/**
+ * A depthwise kernel `[kh, kw, cin, m]` as the regular convolution kernel
+ * `[kh, kw, cin, cin m]` that computes the same map: input channel `i` feeds output channels
+ * `i m .. i m + m - 1` only (tfjs's channel order).
+ */
+function blockDiagonal(k: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, cin, m] = k.shape;
+  return tf.tidy(() => tf.reshape(tf.mul(tf.reshape(k, [kh, kw, cin, 1, m]), tf.reshape(tf.eye(cin), [1, 1, cin, cin, 1])),
+    [kh, kw, cin, cin * m]));
+}
+
 /** The kernels a convolution layer evaluates with. */
 export interface ConvKernels {
   /** `Conv1D`/`Conv2D`: the kernel. */
@@ -267,19 +280,21 @@ export function* convolutionOperator(layer: tfl.layers.Layer, inShape: number[],
       if (causal) xin = tf.pad(xin, [[0, 0], [k.shape[0] - 1, 0], [0, 0]]);
       return tf.conv1d(xin, a ? ka : k, c.strides[0]!, causal ? 'valid' : c.padding as Conv2dPadding, 'NWC', 1);
     };
-  } else if (cls === 'DepthwiseConv2D') {
-    const k = spatial as tf.Tensor4D;
+  } else if (cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D') {
+    // The depthwise convolution as a regular one with a block-diagonal kernel: its adjoint
+    // (autodiff) is then Conv2DBackpropInput, which every backend has, where the wasm
+    // backend has no DepthwiseConv2dNativeBackpropInput. SeparableConv2D: then pointwise 1x1.
+    const k = blockDiagonal(spatial as tf.Tensor4D);
+    owned.push(k);
     const ka = abs(k) as tf.Tensor4D;
-    apply = (x, a) => tf.depthwiseConv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number],
-      c.padding as Conv2dPadding, 'NHWC', 1);
-  } else if (cls === 'SeparableConv2D') {  // depthwise, then pointwise 1x1
-    const dk = spatial as tf.Tensor4D;
-    const pk = tf.clone(kernels.pointwise!) as tf.Tensor4D;
-    owned.push(pk);
-    const dka = abs(dk) as tf.Tensor4D;
-    const pka = abs(pk) as tf.Tensor4D;
-    apply = (x, a) => tf.separableConv2d(x as tf.Tensor4D, a ? dka : dk, a ? pka : pk,
-      c.strides as [number, number], c.padding as Conv2dPadding, 1, 'NHWC');
+    const pk = cls === 'SeparableConv2D' ? tf.clone(kernels.pointwise!) as tf.Tensor4D : null;
+    if (pk != null) owned.push(pk);
+    const pka = pk != null ? abs(pk) as tf.Tensor4D : null;
+    apply = (x, a) => {
+      const y = tf.conv2d(x as tf.Tensor4D, a ? ka : k, c.strides as [number, number], c.padding as Conv2dPadding,
+        'NHWC', 1);
+      return pk != null ? tf.conv2d(y, a ? pka! : pk, 1, 'valid', 'NHWC', 1) : y;
+    };
   } else {  // Conv2D and layers that compute as it does
     const k = spatial as tf.Tensor4D;
     const ka = abs(k) as tf.Tensor4D;
@@ -294,11 +309,81 @@ export function convolutionNorm(layer: tfl.layers.Layer, kernels: ConvKernels, c
   return runSync(convolutionNormReads(layer, kernels, context));
 }
 
+/**
+ * The 1 or Infinity norm of a convolution layer's operator in float64 from its float32
+ * kernels ({@link windowSumNorm}), rounded up. For SeparableConv2D, of `|P| |D|` (pointwise
+ * times depthwise, entrywise absolute values): `>= |P D|`, an upper bound.
+ */
+function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels,
+    p: 1 | typeof Infinity): TensorReads<number> {
+  const cls = layer.getClassName();
+  const c = layer as unknown as ConvLike;
+  const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
+  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
+  const spatial = yield* dilateKernel((depthwise ? kernels.depthwise : kernels.kernel)!, rates);
+  const shape = spatial.shape;
+  const k = yield* take(spatial);
+  const is1d = cls === 'Conv1D';
+  const rows = windowAxis(inShape[0]!, shape[0]!, c.strides[0]!, c.padding);
+  const cols: WindowAxis = is1d ? windowAxis(1, 1, 1, 'valid') : windowAxis(inShape[1]!, shape[1]!, c.strides[1]!, c.padding);
+  const taps = rows.window * cols.window;
+  // [taps, cin, last]: last = output channels (convolutions) or the depth multiplier
+  const cin = shape[shape.length - 2]!;
+  const last = shape[shape.length - 1]!;
+  const at = (t: number, i: number, j: number) => Math.abs(k[(t * cin + i) * last + j]!);
+  let channels: number;
+  let terms: number;
+  let sums: Float64Array;
+  if (cls === 'SeparableConv2D') {
+    const pw = yield* take(tf.clone(kernels.pointwise!));  // [1, 1, cin * last, cout]
+    const cout = kernels.pointwise!.shape[3]!;
+    const pAbs = (m: number, o: number) => Math.abs(pw[m * cout + o]!);
+    if (p === Infinity) {
+      [channels, terms] = [cout, cin * last];
+      sums = new Float64Array(taps * cout);
+      for (let t = 0; t < taps; ++t) {
+        for (let i = 0; i < cin; ++i) {
+          for (let j = 0; j < last; ++j) {
+            const d = at(t, i, j);
+            for (let o = 0; o < cout; ++o) sums[t * cout + o] += d * pAbs(i * last + j, o);
+          }
+        }
+      }
+    } else {
+      [channels, terms] = [cin, last * (cout + 1)];
+      const out = new Float64Array(cin * last);
+      for (let m = 0; m < cin * last; ++m) for (let o = 0; o < cout; ++o) out[m] += pAbs(m, o);
+      sums = new Float64Array(taps * cin);
+      for (let t = 0; t < taps; ++t) {
+        for (let i = 0; i < cin; ++i) for (let j = 0; j < last; ++j) sums[t * cin + i] += at(t, i, j) * out[i * last + j]!;
+      }
+    }
+  } else if (cls === 'DepthwiseConv2D') {  // output channel i * last + j reads input channel i
+    [channels, terms] = p === Infinity ? [cin * last, 1] : [cin, last];
+    sums = new Float64Array(taps * channels);
+    for (let t = 0; t < taps; ++t) {
+      for (let i = 0; i < cin; ++i) {
+        for (let j = 0; j < last; ++j) sums[t * channels + (p === Infinity ? i * last + j : i)] += at(t, i, j);
+      }
+    }
+  } else {
+    [channels, terms] = p === Infinity ? [last, cin] : [cin, last];
+    sums = new Float64Array(taps * channels);
+    for (let t = 0; t < taps; ++t) {
+      for (let i = 0; i < cin; ++i) {
+        for (let j = 0; j < last; ++j) sums[t * channels + (p === Infinity ? j : i)] += at(t, i, j);
+      }
+    }
+  }
+  return windowSumNorm(rows, cols, sums, channels, terms, p);
+}
+
 /** {@link convolutionNorm} as {@link TensorReads}. */
 export function* convolutionNormReads(layer: tfl.layers.Layer, kernels: ConvKernels,
     context: LipschitzRuleContext): TensorReads<number> {
   channelsLast(layer);
   const inShape = knownShape(layer, context.inputShape);
+  if (context.norm !== 2) return yield* convolutionSumNorm(layer, inShape, kernels, context.norm);
   const {op, dispose} = yield* convolutionOperator(layer, inShape, kernels);
   try {
     return yield* tensorOpNormReads(op, context.norm, context.powerIteration, context.key);
@@ -339,10 +424,10 @@ const convRule: LipschitzRule = function* (layer, context) {
 
 /** Number of copies of each input element in the output (RepeatVector, UpSampling). */
 function copiesFactor(copies: number, p: Norm): number {
-  return p === Infinity ? 1 : p === 1 ? copies : Math.sqrt(copies);
+  return p === Infinity ? 1 : p === 1 ? copies : roundUpSum(Math.sqrt(copies), 1);
 }
 
-const poolRule: LipschitzRule = function* (layer, context) {
+const poolRule: LipschitzRule = (layer, context) => {
   channelsLast(layer);
   const cls = layer.getClassName();
   const p = context.norm;
@@ -353,28 +438,12 @@ const poolRule: LipschitzRule = function* (layer, context) {
   if (cls.startsWith('MaxPooling')) {
     // |max_W x - max_W y| <= max_W |x - y|; each input lies in at most m windows.
     const m = Math.ceil(pool[0] / strides[0]) * Math.ceil(pool[1] / strides[1]);
-    return p === Infinity ? 1 : Math.pow(m, 1 / p);
+    return p === Infinity ? 1 : p === 1 ? m : roundUpSum(Math.sqrt(m), 1);
   }
   const inShape = knownShape(layer, context.inputShape);
-  // Average pooling as a depthwise convolution with a ones kernel, divided by the number of
-  // inputs inside the image (tfjs excludes padding from the average). Written this way
-  // because the gradient of tf.avgPool is not the exact adjoint for 'same' padding.
-  const h = inShape[0]!;
-  const w = is1d ? 1 : inShape[1]!;
-  const channels = inShape[inShape.length - 1]!;
-  const ones = tf.ones([pool[0], pool[1], channels, 1]) as tf.Tensor4D;
-  const inv = tf.tidy(() => tf.reciprocal(tf.depthwiseConv2d(tf.ones([1, h, w, 1]) as tf.Tensor4D,
-    tf.ones([pool[0], pool[1], 1, 1]) as tf.Tensor4D, strides, l.padding)));
-  const apply = (x: Tensor) => {
-    const x4 = (is1d ? tf.expandDims(x, 2) : x) as tf.Tensor4D;
-    const y = tf.mul(tf.depthwiseConv2d(x4, ones, strides, l.padding), inv);
-    return is1d ? tf.squeeze(y, [2]) : y;
-  };
-  try {
-    return yield* tensorOpNormReads({inShape, apply, applyAbs: apply}, p, context.powerIteration, context.key);
-  } finally {
-    tf.dispose([ones, inv]);
-  }
+  const axes = [windowAxis(inShape[0]!, pool[0], strides[0], l.padding)];
+  if (!is1d) axes.push(windowAxis(inShape[1]!, pool[1], strides[1], l.padding));
+  return averagePoolNorm(axes, p);
 };
 
 const globalPoolRule: LipschitzRule = (layer, context) => {
@@ -384,7 +453,7 @@ const globalPoolRule: LipschitzRule = (layer, context) => {
   const spatial = context.inputShape.slice(1, -1);
   if (spatial.some((d) => d == null)) return 1;  // 1 bounds 1/n and 1/sqrt(n) for any n >= 1
   const n = (spatial as number[]).reduce((a, b) => a * b, 1);
-  return p === 1 ? 1 / n : 1 / Math.sqrt(n);
+  return roundUpSum(p === 1 ? 1 / n : 1 / Math.sqrt(n), 1);
 };
 
 // max |gamma| / sqrt(variance + epsilon) in float64 from the float32 weights, rounded up (an

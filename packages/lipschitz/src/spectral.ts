@@ -146,8 +146,11 @@ class SpectralCore {
 
   /**
    * Inference: normalise by a certified upper bound of the spectral norm (float64 Lanczos,
-   * residual-checked), and after Björck divide once more by the certified norm of the result
-   * when it exceeds 1, so that the matrix norm is <= 1 up to one float32 rounding. Cached
+   * proven by {@link matrixNorm}), optionally orthonormalize, and scale to `target =
+   * lipschitz / coeff` (rounded down). The float32 products round each entry to nearest, which
+   * left the kernel up to 1e-7 above `target`; so the certified norm of the float32 kernel
+   * itself is checked, and the kernel shrunk (by `target / norm` and a margin that grows from
+   * 2^-22) until it is `<= target`: the deployed kernel's exact norm never exceeds it. Cached
    * until the kernel or `u` is assigned.
    */
   inferenceKernel(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
@@ -169,21 +172,24 @@ class SpectralCore {
       if (!Number.isFinite(sigma)) {
         throw new Error(`${this.name()}: the kernel's spectral norm is ${describe(sigma)}; are its weights NaN or Infinite?`);
       }
-      wn = tf.tidy(() => {
-        const scaled = tf.div(w, Math.max(sigma, 1e-12)) as Tensor2D;
-        return this.options.orthonormalize === 'bjorck' ? bjorck(scaled, this.options.bjorckSteps) : scaled;
-      });
-      if (this.options.orthonormalize === 'bjorck') {
-        const after = matrixNorm(yield wn, rows, cols, 2, {state: this.state}, 'orthonormalized');
-        if (after > 1) {
-          const divided = tf.div(wn, after) as Tensor2D;
-          wn.dispose();
-          wn = divided;
+      // lipschitz / coeff rounds by 2^-53 and coeff (a square root) by as much
+      const target = this.options.lipschitz / this.coeff * (1 - 2 ** -50);
+      wn = tf.tidy(() => this.options.orthonormalize === 'bjorck' ?
+        tf.mul(bjorck(tf.div(w, Math.max(sigma, 1e-12)) as Tensor2D, this.options.bjorckSteps), target) as Tensor2D :
+        tf.mul(w, target / Math.max(sigma, 1e-12)) as Tensor2D);
+      for (let attempt = 0; ; ++attempt) {
+        const norm = matrixNorm(yield wn, rows, cols, 2, {state: this.state}, 'deployed');
+        if (norm <= target) break;
+        if (attempt === 8 || !Number.isFinite(norm)) {
+          throw new Error(`${this.name()}: could not scale the kernel's spectral norm to <= ${target}, got ${norm}`);
         }
+        const shrunk = tf.mul(wn, target / norm * (1 - 2 ** (2 * attempt - 22))) as Tensor2D;
+        wn.dispose();
+        wn = shrunk;
       }
       const last = wn;
       // kept: `call` runs this inside its tidy, and the cache outlives it
-      const next = tf.keep(tf.tidy(() => fromMatrix(tf.mul(last, this.options.lipschitz / this.coeff) as Tensor2D)));
+      const next = tf.keep(tf.tidy(() => fromMatrix(tf.clone(last))));
       this.dispose();
       this.cached = {kernel: next, key};
       return next;

@@ -64,8 +64,21 @@ export function allocationError(bytes: number, what: string, cause?: unknown): E
 }
 
 /**
+ * Why the block `[ptr, ptr + bytes)` cannot be used, or `null` when it lies inside the
+ * backend's heap as it is now (`HEAPU8`, which emscripten refreshes after every growth). Near
+ * a 4 GiB heap an allocator's 32-bit arithmetic can return a block that ends past the heap;
+ * writing to it fails with "memory access out of bounds".
+ */
+export function outsideHeap(backend: WasmBackendLike, ptr: number, bytes: number): string | null {
+  const heap = backend.wasm.HEAPU8?.buffer.byteLength;
+  if (heap === undefined || ptr + bytes <= heap) return null;
+  return `the block [${ptr}, ${ptr + bytes}) ends past the heap's ${heap} bytes`;
+}
+
+/**
  * Allocates `bytes` of scratch space in the backend's heap (free with {@link free}). A failure
- * (`_malloc` returns 0, or throws as an aborting build does) is the package's clear error.
+ * (`_malloc` returns 0, throws as an aborting build does, or returns a block that does not lie
+ * inside the heap, which is then handed back) is the package's clear error.
  */
 export function malloc(backend: WasmBackendLike, bytes: number): number {
   let ptr: number;
@@ -75,6 +88,11 @@ export function malloc(backend: WasmBackendLike, bytes: number): number {
     throw allocationError(bytes, 'of scratch space', e);
   }
   if (ptr === 0) throw allocationError(bytes, 'of scratch space');
+  const outside = outsideHeap(backend, ptr, bytes);
+  if (outside != null) {
+    try { free(backend, ptr); } catch { /* a block the allocator cannot take back is left to it */ }
+    throw allocationError(bytes, 'of scratch space', outside);
+  }
   return ptr;
 }
 

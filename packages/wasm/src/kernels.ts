@@ -8,7 +8,7 @@ import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl, splineGradKernelArgs, splineKernelArgs}
   from '@deepspline/core/internal';
-import {allocationError, backendMemory, free, malloc, memoryOffset} from './backend.js';
+import {allocationError, backendMemory, free, malloc, memoryOffset, outsideHeap} from './backend.js';
 import type {WasmBackendLike} from './backend.js';
 import {instanceOn} from './binary.js';
 import type {SplineExports} from './binary.js';
@@ -81,8 +81,8 @@ function heapValues(backend: WasmBackendLike, t: TensorInfo): Float32Array {
 
 /**
  * A float32 output of `shape` in the backend's heap, filled with `values` if given. tfjs's
- * `makeOutput` does not check its `_malloc`: a failure there (0, or a throw) becomes the
- * package's clear error here, before any kernel writes through a null offset.
+ * `makeOutput` does not check its `_malloc`: a failure there (0, a throw, or a block that ends
+ * past the heap) becomes the package's clear error here, before any kernel writes through it.
  */
 function output(backend: WasmBackendLike, shape: number[], values?: Float32Array): TensorInfo {
   const n = util.sizeFromShape(shape);
@@ -93,9 +93,10 @@ function output(backend: WasmBackendLike, shape: number[], values?: Float32Array
   } catch (e) {
     throw allocationError(4 * n, what, e);
   }
-  if (n > 0 && memoryOffset(backend, out) === 0) {
+  const outside = n > 0 ? outsideHeap(backend, memoryOffset(backend, out), 4 * n) : null;
+  if (n > 0 && (memoryOffset(backend, out) === 0 || outside != null)) {
     backend.disposeData(out.dataId);
-    throw allocationError(4 * n, what);
+    throw allocationError(4 * n, what, outside ?? undefined);
   }
   if (values !== undefined && n > 0) {
     new Float32Array(backend.wasm.HEAPU8!.buffer, memoryOffset(backend, out), n).set(values);
