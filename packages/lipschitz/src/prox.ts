@@ -102,8 +102,8 @@ export class TV2Prox extends tfl.Callback {
   override async onTrainBegin(_logs?: Logs): Promise<void> {
     this.layers = splineLayers(this.layersModel());
     if (this.layers.length === 0) {
-      throw new Error(`${CONTEXT}: the model '${this.layersModel().name}' has no SplineActivation ` +
-        `layer; the TV(2) prox acts on spline activations`);
+      throw new Error(`${CONTEXT}: the model has no SplineActivation layer (nested models included); ` +
+        `the TV(2) prox acts on spline activations`);
     }
     this.threshold();
   }
