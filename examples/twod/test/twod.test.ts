@@ -113,7 +113,7 @@ describe('examples/twod', () => {
         expect(one.activeKnots).toBeLessThanOrEqual(8 * 19);
         // the default threshold is 0: exact non-zeros
         expect(one.exactActiveKnots).toBe(one.activeKnots);
-        expect(row.exactActiveKnots.perSeed).toEqual([one.activeKnots]);
+        expect(row.exactActiveKnots!.perSeed).toEqual([one.activeKnots]);
       } else {
         expect(one.paperBound).toBeNull();
         expect(one.activeKnots).toBeNull();
