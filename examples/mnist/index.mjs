@@ -137,7 +137,7 @@ if (opts.plots) {
   if (activationPanels.length > 0) {
     writeFileSync(join(out, 'activations.svg'), activationsSvg({
       title: 'Learned activations of the spline nets on MNIST (8 of 256 channels per layer, evenly spaced)',
-      note: `dots: knots; red = active (|ReLU slope change| > ${KNOT_THRESHOLD}); shaded: the spline grid ` +
+      note: `dots: knots; red = active (ReLU slope change ${KNOT_THRESHOLD === 0 ? 'a_k != 0, exactly' : `|a_k| > ${KNOT_THRESHOLD}`}); shaded: the spline grid ` +
         `[-${SPLINE.range}, ${SPLINE.range}]; outside it the splines continue linearly`,
       rows: activationPanels,
     }));

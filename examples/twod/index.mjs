@@ -10,10 +10,10 @@ import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {SplineActivation} from '@deepspline/layers';
-import {certifiedAccuracy, lipschitzBound, modelActiveKnots} from '@deepspline/lipschitz';
-import {HELP, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
+import {certifiedAccuracy, lipschitzBound, modelActiveKnots, tv2Prox} from '@deepspline/lipschitz';
+import {HELP, PROX_LAMBDAS, SPARSE_LAMBDAS, SPARSE_TOLERANCE, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
-import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isSpline} from './lib/models.mjs';
+import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isProximal, isSpline} from './lib/models.mjs';
 import {deriveSeed} from './lib/prng.mjs';
 import {progressBar} from './lib/progress.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
@@ -65,7 +65,7 @@ function activationRows(model, threshold) {
       const knots = Array.from(layer.knots().dataSync());
       [x, y, coeffs, slopes].forEach((t) => t.dispose());
       rows.push({label: layer.name, panels: ys.map((curve, n) => ({
-        label: `channel ${n}: ${a[n].filter((v) => Math.abs(v) > threshold).length} active`,
+        label: `channel ${n}: ${a[n].filter((v) => Math.abs(v) > threshold).length} knots`,
         x: xs, y: curve, range: layer.grid.range,
         knots: knots.map((t, k) => ({x: t, y: c[n][k], active: k > 0 && k < knots.length - 1 &&
           Math.abs(a[n][k - 1]) > threshold})),
@@ -83,6 +83,9 @@ function activationRows(model, threshold) {
 }
 
 const finite = (v) => (Number.isFinite(v) ? v : null);
+
+/** Which knots count as active at a threshold, in words. */
+const knotRule = (threshold) => (threshold === 0 ? 'a_k != 0, exactly' : `|a_k| > ${threshold}`);
 
 /** The radii of the certified-accuracy curves, 0 to 0.5 in steps of 0.01 (0.05 and 0.1 exact). */
 const CURVE_RADII = Array.from({length: 51}, (_, k) => k / 100);
@@ -105,11 +108,13 @@ async function runOne(data, kind, seed, {lambda, tag, plots}) {
   const t0 = process.hrtime.bigint();
   await trainModel(model, train, {
     ...opts.schedule, seed: deriveSeed(modelSeed, 'shuffle'), tau,
+    callbacks: isProximal(kind) ? [tv2Prox({lambda})] : undefined,
     onEpoch: (epoch, loss) => bar.update(epoch, `loss ${loss.toFixed(4)}`),
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const probs = predict(model, data.test, tau);
   const testAccuracy = accuracy(probs, data.test.y);
+  const valAccuracy = accuracy(predict(model, data.val, tau), data.val.y);
   // Certified on the logit (certifiedAccuracy strips a final sigmoid), from its certified l2 bound.
   const cert = tf.tidy(() => certifiedAccuracy(model, tf.tensor2d(data.test.x, [data.test.n, 2]),
     tf.tensor1d(data.test.y), {epsilons: CURVE_RADII}));
@@ -118,10 +123,12 @@ async function runOne(data, kind, seed, {lambda, tag, plots}) {
   const run = {
     seed,
     testAccuracy,
+    valAccuracy,
     certifiedAccuracy: Object.fromEntries(TABLE_RADII.map((r) => [String(r), cert.accuracy[CURVE_RADII.indexOf(r)]])),
     lipschitzBound: finite(lip ? lipschitzBound(model).bound : cert.radii.bound),
     paperBound: spline ? finite(lipschitzBound(model, {method: 'paper'}).bound) : null,
     activeKnots: spline ? modelActiveKnots(model, opts.knotThreshold).total : null,
+    exactActiveKnots: spline ? modelActiveKnots(model, 0).total : null,
     seconds: Math.round(seconds * 100) / 100,
   };
   if (plots) {
@@ -134,7 +141,7 @@ async function runOne(data, kind, seed, {lambda, tag, plots}) {
     if (rows.length > 0) {
       writeFileSync(join(out, `${name}_activations.svg`), activationsSvg({
         title: `${data.name}: learned activations of ${MODELS[kind]}${tag ? ` (${tag})` : ''}, seed ${seed}`,
-        note: spline ? `dots: knots; red = active (|ReLU slope change| > ${opts.knotThreshold}); ` +
+        note: spline ? `dots: knots; red = active (ReLU slope change ${knotRule(opts.knotThreshold)}); ` +
           'shaded: the spline grid [-1, 1]' : 'PReLU: the knot at 0',
         rows,
       }));
@@ -161,21 +168,46 @@ async function runSeeds(data, kind, {lambda, tag, plots}) {
     params = r.params;
   }
   const stat = (get) => meanStd(runs.map(get));
+  const spline = isSpline(kind);
   return {
     dataset: data.name,
     model: kind,
     seeds: opts.seedList,
+    ...(isProximal(kind) ? {lambda} : {}),
     testAccuracy: stat((r) => r.testAccuracy),
+    valAccuracy: stat((r) => r.valAccuracy),
     certifiedAccuracy: Object.fromEntries(TABLE_RADII.map((r) => [String(r), stat((run) => run.certifiedAccuracy[r])])),
     lipschitzBound: {...stat((r) => r.lipschitzBound), max: Math.max(...runs.map((r) => r.lipschitzBound ?? Infinity))},
     paperBound: stat((r) => r.paperBound),
     activeKnots: stat((r) => r.activeKnots),
+    exactActiveKnots: spline ? {...stat((r) => r.exactActiveKnots), perSeed: runs.map((r) => r.exactActiveKnots)} : null,
     params,
     seconds: stat((r) => r.seconds),
     ...(isLipschitz(kind) ? {certifiedCurve: {epsilons: CURVE_RADII,
       accuracy: CURVE_RADII.map((_, j) => curves.reduce((a, c) => a + c[j], 0) / curves.length)}} : {}),
     runs,
   };
+}
+
+/**
+ * The proximal spline net with lambda chosen on the validation split: the largest of
+ * SPARSE_LAMBDAS whose mean validation accuracy is within SPARSE_TOLERANCE of the `spline`
+ * row's (of the best of them when `spline` was not trained or none is); its pictures are
+ * drawn by training its first seed again.
+ */
+async function chooseSparse(data, kind, rows) {
+  const candidates = [];
+  for (const lambda of SPARSE_LAMBDAS) {
+    candidates.push(await runSeeds(data, kind, {lambda, tag: `${kind} lambda=${lambda}`, plots: false}));
+  }
+  const dense = rows.find((r) => r.dataset === data.name && r.model === 'spline');
+  const best = Math.max(...candidates.map((r) => r.valAccuracy.mean));
+  const floor = (dense ? dense.valAccuracy.mean : best) - SPARSE_TOLERANCE;
+  const ok = candidates.filter((r) => r.valAccuracy.mean >= floor);
+  const chosen = ok.length > 0 ? ok[ok.length - 1] : candidates.find((r) => r.valAccuracy.mean === best);
+  if (opts.plots) await runOne(data, kind, opts.seedList[0], {lambda: chosen.lambda, plots: true});
+  return {...chosen, selection: candidates.map((r) => ({lambda: r.lambda, valAccuracy: r.valAccuracy.mean,
+    exactActiveKnots: r.exactActiveKnots.mean}))};
 }
 
 const out = resolve(opts.out);
@@ -192,7 +224,10 @@ const header = [
   `Seeds: ${opts.seedList.join(', ')} (mean ± sample std over the seeds; data from seed ${opts.seed}); ` +
     `init: PyTorch's nn.Linear default (weights and biases uniform in ±1/sqrt(fan_in))`,
   `Splines: size ${SPLINE.size}, range ${SPLINE.range}, init ${SPLINE.init}, TV(2) lambda ` +
-    `${opts.sweep ? SWEEP_LAMBDAS.join('/') : opts.lambda}; active knots: |a_k| > ${opts.knotThreshold}`,
+    (opts.sweep ? `${SWEEP_LAMBDAS.join('/')} (subgradient: in the loss), ${PROX_LAMBDAS.join('/')} (proximal: tv2Prox)` :
+      `${opts.lambda}` + (opts.models.some(isProximal) ? `; spline_sparse: tv2Prox, lambda in ${SPARSE_LAMBDAS.join('/')} ` +
+      `chosen on the validation split (the largest within ${100 * SPARSE_TOLERANCE} point of spline's validation accuracy)` : '')) +
+    `; active knots: ${knotRule(opts.knotThreshold)}`,
   ...(opts.sweep || lipModels.length === 0 ? [] : [`1-Lipschitz nets: spectralDense (orthonormalize ` +
     `${SPECTRAL.orthonormalize}, ${SPECTRAL.bjorckSteps} steps), linear logit, tauBinaryCrossentropy tau ${opts.tau}; ` +
     `spline_lip1: maxSlope 1, init ${opts.splineInit}`]),
@@ -203,20 +238,31 @@ const NOTE = 'Test accuracy on the 200 x 200 grid of cell centres. Certified: th
   'classified correctly with a certified l2 radius >= r (|logit| / certified bound). Lipschitz bounds of the ' +
   'logit (before the output sigmoid) in the l2 norm: "certified" is the operator-norm bound of ' +
   '`lipschitzBound`, "paper" the reference\'s (prod max|W| x prod sum BV(2)), spline networks only. ' +
-  'Active knots of the 8 splines; seconds: training time per seed.';
+  `Active knots (${knotRule(opts.knotThreshold)}) of the 8 splines, of 152; seconds: training time per seed.`;
+
+const SWEEP_NOTE = 'Test accuracy on the 200 x 200 grid of cell centres. Solvers: "subgradient" adds ' +
+  'tv2Regularizer({lambda}) to the loss (the reference\'s way, Adam minimizes it); "proximal" trains without it ' +
+  'and applies tv2Prox({lambda}) after every Adam step (soft-threshold of the ReLU slopes by lr * lambda). ' +
+  'Lip. bound: the certified operator-norm bound of the logit in the l2 norm. Exact active knots: the ReLU slopes ' +
+  'a_k != 0 (exactly) of the 8 splines, of 152, mean ± std and per seed.';
 
 const started = Date.now();
 if (!opts.sweep) {
   const rows = [];
   for (const name of opts.datasets) {
     const data = makeDataset(name, opts.seed);
-    for (const kind of opts.models) rows.push(await runSeeds(data, kind, {lambda: opts.lambda, plots: opts.plots}));
+    for (const kind of opts.models) {
+      rows.push(isProximal(kind) ? await chooseSparse(data, kind, rows) :
+        await runSeeds(data, kind, {lambda: opts.lambda, plots: opts.plots}));
+    }
   }
   const total = (Date.now() - started) / 1000;
   console.log('\n' + textTable(rows) + `\n\nTotal ${total.toFixed(1)} s.`);
   writeFileSync(join(out, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
+  const chosen = rows.filter((r) => isProximal(r.model)).map((r) => `${r.dataset} ${r.lambda}`);
+  const note = NOTE + (chosen.length > 0 ? ` spline_sparse's lambda (validation): ${chosen.join(', ')}.` : '');
   writeFileSync(join(out, 'results.md'), `# Deep splines on the 2-D benchmark\n\n` +
-    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) + `\n\n${NOTE}\n`);
+    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) + `\n\n${note}\n`);
   if (opts.plots && lipModels.length > 0) {
     writeFileSync(join(out, 'certified.svg'), certifiedSvg({
       title: 'Certified accuracy of the 1-Lipschitz networks on the test grid',
@@ -229,25 +275,32 @@ if (!opts.sweep) {
 } else {
   const series = [];
   const rows = [];
+  const solvers = [{solver: 'subgradient', kind: 'spline', lambdas: SWEEP_LAMBDAS},
+    {solver: 'proximal', kind: 'spline_sparse', lambdas: PROX_LAMBDAS}];
   for (const name of opts.datasets) {
     const data = makeDataset(name, opts.seed);
-    const points = [];
-    for (const lambda of SWEEP_LAMBDAS) {
-      const row = {lambda, ...await runSeeds(data, 'spline', {lambda, tag: `lambda=${lambda}`, plots: false})};
-      rows.push(row);
-      points.push({lambda, testAccuracy: row.testAccuracy.mean, activeKnots: row.activeKnots.mean,
-        lipschitzBound: row.lipschitzBound.mean});
+    for (const {solver, kind, lambdas} of solvers) {
+      const points = [];
+      for (const lambda of lambdas) {
+        const row = {solver, lambda, ...await runSeeds(data, kind, {lambda, tag: `${solver} lambda=${lambda}`, plots: false})};
+        rows.push(row);
+        points.push({lambda, testAccuracy: row.testAccuracy.mean, activeKnots: row.exactActiveKnots.mean,
+          lipschitzBound: row.lipschitzBound.mean});
+      }
+      series.push({label: `${name}, ${solver}`, dashed: solver === 'subgradient', points});
     }
-    series.push({dataset: name, points});
   }
-  const cols = [COLUMNS[0], {head: 'lambda', get: (r) => String(r.lambda)}, ...COLUMNS.slice(2)];
+  const exact = (r) => `${r.exactActiveKnots.mean.toFixed(1)} ± ${(r.exactActiveKnots.std ?? 0).toFixed(1)} ` +
+    `(${r.exactActiveKnots.perSeed.join(', ')})`;
+  const cols = [COLUMNS[0], {head: 'solver', get: (r) => r.solver}, {head: 'lambda', get: (r) => String(r.lambda)},
+    COLUMNS[2], COLUMNS[5], {head: 'exact active knots (per seed)', get: exact, right: true}, COLUMNS[9]];
   console.log('\n' + textTable(rows, cols) + `\n\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   writeFileSync(join(out, 'sweep.json'), JSON.stringify(rows, null, 2) + '\n');
-  writeFileSync(join(out, 'sweep.md'), `# TV(2) trade-off sweep\n\n` + header.slice(1).map((h) => `- ${h}`).join('\n') +
-    `\n\n` + markdownTable(rows, cols) + `\n\n${NOTE}\n`);
+  writeFileSync(join(out, 'sweep.md'), `# TV(2) trade-off sweep: subgradient and proximal solvers\n\n` +
+    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows, cols) + `\n\n${SWEEP_NOTE}\n`);
   if (opts.plots) {
     writeFileSync(join(out, 'sweep.svg'), sweepSvg({
-      title: 'Deep spline 2-4-4-1 against lambda (mean over the seeds)', series}));
+      title: 'Deep spline 2-4-4-1 against lambda, both TV(2) solvers (mean over the seeds)', series}));
   }
   console.log(`Wrote sweep.json, sweep.md${opts.plots ? ', sweep.svg' : ''} to ${out}`);
 }

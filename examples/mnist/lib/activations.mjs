@@ -1,8 +1,8 @@
 /** Panels of learned spline activations for twod's `activationsSvg` grid. */
 import {SplineActivation} from '@deepspline/layers';
 
-/** |ReLU slope change| above which a knot counts as active (drawn red). */
-export const KNOT_THRESHOLD = 1e-3;
+/** |ReLU slope change| above which a knot counts as active (drawn red): 0, exact non-zeros. */
+export const KNOT_THRESHOLD = 0;
 
 /**
  * One row per spline layer of `model`: `perLayer` channels evenly spaced over the layer's
@@ -24,7 +24,7 @@ export function activationRows(model, modelName, perLayer = 8) {
     const channels = Array.from({length: Math.min(perLayer, ys.length)},
       (_, i) => Math.floor((i * ys.length) / Math.min(perLayer, ys.length)));
     rows.push({label: modelName, panels: channels.map((n) => ({
-      label: `${layer.name} ch. ${n}: ${a[n].filter((v) => Math.abs(v) > KNOT_THRESHOLD).length} active`,
+      label: `${layer.name} ch. ${n}: ${a[n].filter((v) => Math.abs(v) > KNOT_THRESHOLD).length} knots`,
       x: xs, y: ys[n], range: layer.grid.range,
       knots: knots.map((t, k) => ({x: t, y: c[n][k], active: k > 0 && k < knots.length - 1 &&
         Math.abs(a[n][k - 1]) > KNOT_THRESHOLD})),

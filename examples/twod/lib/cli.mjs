@@ -14,18 +14,35 @@ export const FULL_SCHEDULE = {epochs: 500, batchSize: 10, lr: 1e-3, milestones: 
  */
 export const SHORT_SCHEDULE = {epochs: 32, batchSize: 100, lr: 1e-2, milestones: [28, 31], gamma: 0.1};
 
-/** The lambdas of `--sweep` (the paper's trade-off). */
+/** The lambdas of `--sweep` (the paper's trade-off) for the subgradient solver (TV(2) in the loss). */
 export const SWEEP_LAMBDAS = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
+
+/**
+ * The lambdas of `--sweep` for the proximal solver (`tv2Prox`: threshold lr * lambda after
+ * every Adam step, so the useful lambdas are far larger).
+ */
+export const PROX_LAMBDAS = [0, 1, 2, 5, 10, 20, 50];
+
+/**
+ * The lambdas `spline_sparse` chooses from on the validation split: the largest whose mean
+ * validation accuracy is within {@link SPARSE_TOLERANCE} of the `spline` net's.
+ */
+export const SPARSE_LAMBDAS = [2, 5, 10];
+
+/** Validation-accuracy loss that `spline_sparse`'s choice of lambda accepts (0.5 point). */
+export const SPARSE_TOLERANCE = 0.005;
 
 /** Defaults of the options that take a value. */
 export const DEFAULTS = {
-  seeds: 3, seed: 0, lambda: 1e-5, weightDecay: 1e-5, tau: 32, splineInit: 'abs', knotThreshold: 1e-3,
+  seeds: 3, seed: 0, lambda: 1e-5, weightDecay: 1e-5, tau: 32, splineInit: 'abs', knotThreshold: 0,
 };
 
 export const HELP = `Deep spline networks on the paper's 2-D benchmark (Aziznejad et al., IEEE TSP 2020).
 
 Trains 2 -> 4 -> 4 -> 1 networks with ReLU, LeakyReLU, PReLU and learnable spline
-activations (TV(2)-regularized; sigmoid output, binary cross-entropy, as the reference), and
+activations (TV(2)-regularized; sigmoid output, binary cross-entropy, as the reference; the
+spline_sparse net by the proximal TV(2) solver tv2Prox, its lambda chosen among
+{${SPARSE_LAMBDAS.join(', ')}} on the validation split), and
 1-Lipschitz ReLU, GroupSort and spline networks (spectral dense layers, linear logit, tau
 cross-entropy), each on several seeds; prints a table (mean +- std over the seeds) and writes
 results.json, results.md and SVG pictures into the output folder.
@@ -45,14 +62,17 @@ Options:
   --weight-decay X      weight decay of the linear layers (default: ${DEFAULTS.weightDecay})
   --tau X               temperature of the 1-Lipschitz nets' loss (default: ${DEFAULTS.tau})
   --spline-init NAME    initial activation of spline_lip1's splines (default: ${DEFAULTS.splineInit})
-  --knot-threshold X    |ReLU slope change| above which a knot counts as active (default: ${DEFAULTS.knotThreshold})
+  --knot-threshold X    |ReLU slope change| above which a knot counts as active (default: ${DEFAULTS.knotThreshold},
+                        exact non-zeros)
   --train-size N        use only the first N of the 1500 training points (smoke tests)
   --backend NAME        cpu | wasm (default: cpu)
   --out DIR             output folder (default: out)
   --full                the reference schedule: ${FULL_SCHEDULE.epochs} epochs, batch ${FULL_SCHEDULE.batchSize}, Adam ${FULL_SCHEDULE.lr},
                         milestones ${FULL_SCHEDULE.milestones.join('/')} gamma ${FULL_SCHEDULE.gamma} (hours on 2 cores)
-  --sweep               the lambda trade-off: the spline net for lambda in
-                        {${SWEEP_LAMBDAS.join(', ')}}; writes sweep.json, sweep.md, sweep.svg
+  --sweep               the lambda trade-off, both solvers: the spline net with TV(2) in the loss
+                        (subgradient) for lambda in {${SWEEP_LAMBDAS.join(', ')}} and
+                        with tv2Prox (proximal) for lambda in {${PROX_LAMBDAS.join(', ')}};
+                        writes sweep.json, sweep.md, sweep.svg
   --no-plots            skip the SVG pictures
   --quiet               no progress bars
   -h, --help            this help

@@ -16,13 +16,17 @@ export const MODELS = {
   leaky_relu: 'LeakyReLU (0.01)',
   prelu: 'PReLU',
   spline: 'Deep spline, TV(2)',
+  spline_sparse: 'Deep spline, TV(2) by the proximal solver (tv2Prox)',
   relu_lip1: 'ReLU, 1-Lipschitz',
   groupsort_lip1: 'GroupSort, 1-Lipschitz',
   spline_lip1: 'Deep spline, TV(2), 1-Lipschitz',
 };
 
 /** Whether a model kind uses spline activations. */
-export const isSpline = (kind) => kind === 'spline' || kind === 'spline_lip1';
+export const isSpline = (kind) => kind.startsWith('spline');
+
+/** Whether a model kind trains its TV(2) with the proximal solver (`tv2Prox`) instead of the loss. */
+export const isProximal = (kind) => kind === 'spline_sparse';
 
 /** Whether a model kind is 1-Lipschitz by construction (linear logit output, tau loss). */
 export const isLipschitz = (kind) => kind.endsWith('_lip1');
@@ -43,7 +47,8 @@ function torchLinearInit(fanIn, seed) {
 }
 
 /**
- * Builds one benchmark network (not compiled).
+ * Builds one benchmark network (not compiled). `spline_sparse` gets no TV(2) regularizer: its
+ * `lambda` goes to the `tv2Prox` callback of its training.
  * @param {string} kind one of the keys of MODELS
  * @param {{seed: number, lambda: number, weightDecay: number, widths?: number[],
  *   splineInit?: string}} options `splineInit` overrides the spline init of `spline_lip1`.
@@ -84,7 +89,7 @@ export function buildModel(kind, options) {
       model.add(splineActivation({
         name, ...SPLINE,
         ...(lip ? {init: options.splineInit ?? SPLINE.init, maxSlope: 1} : {}),
-        coefficientsRegularizer: lambda > 0 ? tv2Regularizer({lambda}) : undefined,
+        coefficientsRegularizer: lambda > 0 && !isProximal(kind) ? tv2Regularizer({lambda}) : undefined,
       }));
     }
     units = width;

@@ -150,9 +150,10 @@ export function activationsSvg({title, rows, note}) {
 }
 
 /**
- * Three stacked panels (test accuracy, active knots, Lipschitz bound) against lambda on a
- * log axis; lambda = 0 is drawn at a separate "0" position left of a break.
- * @param {{title: string, series: {dataset: string, points: {lambda: number,
+ * Three stacked panels (test accuracy, exact active knots, Lipschitz bound) against lambda on
+ * a log axis (ticks at the powers of ten); lambda = 0 is drawn at a separate "0" position left
+ * of a break. A series with `dashed` is drawn dashed.
+ * @param {{title: string, series: {label: string, dashed?: boolean, points: {lambda: number,
  *   testAccuracy: number, activeKnots: number, lipschitzBound: number}[]}[]}} args
  */
 export function sweepSvg({title, series}) {
@@ -170,7 +171,7 @@ export function sweepSvg({title, series}) {
   const X = (l) => (l === 0 ? left + 22 : left + zeroW + ((Math.log10(l) - lmin) / Math.max(1e-9, lmax - lmin)) * (pw - zeroW - 10));
   const panels = [
     {key: 'testAccuracy', label: 'test accuracy'},
-    {key: 'activeKnots', label: 'active knots'},
+    {key: 'activeKnots', label: 'active knots (a_k != 0, exactly)'},
     {key: 'lipschitzBound', label: 'Lipschitz bound (certified, logit)'},
   ];
   let body = `<text x="10" y="20" font-size="14">${esc(title)}</text>\n`;
@@ -193,15 +194,15 @@ export function sweepSvg({title, series}) {
       const xb = left + zeroW - 18;
       body += `<line x1="${xb}" x2="${xb}" y1="${y0}" y2="${y0 + ph}" stroke="#bbb" stroke-dasharray="3,3"/>\n`;
     }
-    const ticks = [...(hasZero ? [0] : []), ...lambdas.sort((a, b) => a - b)];
-    for (const l of ticks) {
+    const decades = Array.from({length: Math.floor(lmax) - Math.ceil(lmin) + 1}, (_, i) => 10 ** (Math.ceil(lmin) + i));
+    for (const l of [...(hasZero ? [0] : []), ...decades]) {
       const text = l === 0 ? '0' : `1e${Math.round(Math.log10(l))}`;
       body += `<text x="${f(X(l))}" y="${y0 + ph + 14}" text-anchor="middle" font-size="10">${text}</text>\n`;
     }
     series.forEach((s, i) => {
       const pts = s.points.filter((p) => Number.isFinite(p[panel.key])).sort((a, b) => a.lambda - b.lambda);
       const color = colors[i % colors.length];
-      body += `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="` +
+      body += `<polyline fill="none" stroke="${color}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5,3"' : ''} points="` +
         pts.map((p) => `${f(X(p.lambda))},${f(Y(p[panel.key]))}`).join(' ') + `"/>\n`;
       for (const p of pts) body += `<circle cx="${f(X(p.lambda))}" cy="${f(Y(p[panel.key]))}" r="3" fill="${color}"/>\n`;
     });
@@ -209,10 +210,13 @@ export function sweepSvg({title, series}) {
   const ly = top + 2 * (ph + gap) + ph + 34;
   body += `<text x="${left + pw / 2}" y="${ly - 4}" text-anchor="middle">lambda (TV(2) weight, log scale; 0 at the left)</text>\n`;
   series.forEach((s, i) => {
-    body += `<rect x="${left + i * 120}" y="${ly + 2}" width="12" height="12" fill="${colors[i % colors.length]}"/>` +
-      `<text x="${left + 16 + i * 120}" y="${ly + 12}">${esc(s.dataset)}</text>\n`;
+    const x = left + (i % 2) * 230;
+    const y = ly + 2 + Math.floor(i / 2) * 18;
+    body += `<line x1="${x}" x2="${x + 22}" y1="${y + 6}" y2="${y + 6}" stroke="${colors[i % colors.length]}" ` +
+      `stroke-width="2"${s.dashed ? ' stroke-dasharray="5,3"' : ''}/>` +
+      `<text x="${x + 28}" y="${y + 10}">${esc(s.label)}</text>\n`;
   });
-  return doc(left + pw + 20, ly + 24, body, title);
+  return doc(left + pw + 20, ly + 8 + Math.ceil(series.length / 2) * 18, body, title);
 }
 
 /**

@@ -16,13 +16,15 @@ const ADAM_EPSILON = 1e-8;
  * @param {import('@tensorflow/tfjs-layers').LayersModel} model
  * @param {{x: Float32Array, y: Float32Array, n: number}} train
  * @param {{epochs: number, batchSize: number, lr: number, milestones: number[], gamma: number,
- *   seed: number, tau?: number, onEpoch?: (epoch: number, loss: number) => void}} schedule
+ *   seed: number, tau?: number, callbacks?: import('@tensorflow/tfjs-layers').Callback[],
+ *   onEpoch?: (epoch: number, loss: number) => void}} schedule
  *   `tau` given: the model outputs a logit f, trained with the cross-entropy of sigmoid(tau f)
  *   divided by tau (`losses.tauBinaryCrossentropy`); else it outputs a probability (BCE).
+ *   `callbacks` go to every epoch's `fit` (e.g. the proximal TV(2) solver `tv2Prox`).
  * @returns {Promise<{loss: number}>} the last epoch's training loss
  */
 export async function trainModel(model, train, schedule) {
-  const {epochs, batchSize, lr, milestones, gamma, seed, tau} = schedule;
+  const {epochs, batchSize, lr, milestones, gamma, seed, tau, callbacks} = schedule;
   const optimizer = tf.train.adam(lr, 0.9, 0.999, ADAM_EPSILON);
   model.compile({optimizer, loss: tau != null ? losses.tauBinaryCrossentropy({tau}) : 'binaryCrossentropy'});
   const xs = tf.tensor2d(train.x, [train.n, 2]);
@@ -38,7 +40,7 @@ export async function trainModel(model, train, schedule) {
       const ey = tf.gather(ys, order);
       order.dispose();
       const history = await model.fit(ex, ey, {
-        batchSize, epochs: epoch + 1, initialEpoch: epoch, shuffle: false, verbose: 0,
+        batchSize, epochs: epoch + 1, initialEpoch: epoch, shuffle: false, verbose: 0, callbacks,
       });
       ex.dispose();
       ey.dispose();

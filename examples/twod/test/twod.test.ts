@@ -7,18 +7,21 @@ import {join, resolve} from 'node:path';
 
 const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/twod/index.mjs');
-const MODELS = ['relu', 'leaky_relu', 'prelu', 'spline', 'relu_lip1', 'groupsort_lip1', 'spline_lip1'];
+const MODELS = ['relu', 'leaky_relu', 'prelu', 'spline', 'spline_sparse', 'relu_lip1', 'groupsort_lip1', 'spline_lip1'];
 const LIPSCHITZ = MODELS.filter((m) => m.endsWith('_lip1'));
 
 interface Stat { mean: number, std: number | null }
 interface Run {
   seed: number, testAccuracy: number, certifiedAccuracy: Record<string, number>, lipschitzBound: number,
-  paperBound: number | null, activeKnots: number | null, seconds: number
+  paperBound: number | null, activeKnots: number | null, seconds: number, exactActiveKnots: number | null,
+  valAccuracy: number
 }
 interface Row {
   dataset: string, model: string, seeds: number[], testAccuracy: Stat, certifiedAccuracy: Record<string, Stat>,
   lipschitzBound: Stat & {max: number}, paperBound: Stat | null, activeKnots: Stat | null, params: number,
-  seconds: Stat, certifiedCurve?: {epsilons: number[], accuracy: number[]}, runs: Run[]
+  seconds: Stat, certifiedCurve?: {epsilons: number[], accuracy: number[]}, runs: Run[],
+  exactActiveKnots: (Stat & {perSeed: number[]}) | null, valAccuracy: Stat, lambda?: number,
+  selection?: Array<{lambda: number, valAccuracy: number, exactActiveKnots: number}>, solver?: string
 }
 
 function run(args: string[]): {stdout: string, stderr: string, status: number | null} {
@@ -81,9 +84,10 @@ describe('examples/twod', () => {
     };
     for (const row of rows) {
       const lip = LIPSCHITZ.includes(row.model);
-      expect(Object.keys(row).sort()).toEqual(['activeKnots', 'certifiedAccuracy', 'dataset', 'lipschitzBound',
-        'model', 'paperBound', 'params', 'runs', 'seconds', 'seeds', 'testAccuracy',
-        ...(lip ? ['certifiedCurve'] : [])].sort());
+      const sparse = row.model === 'spline_sparse';
+      expect(Object.keys(row).sort()).toEqual(['activeKnots', 'certifiedAccuracy', 'dataset', 'exactActiveKnots',
+        'lipschitzBound', 'model', 'paperBound', 'params', 'runs', 'seconds', 'seeds', 'testAccuracy', 'valAccuracy',
+        ...(lip ? ['certifiedCurve'] : []), ...(sparse ? ['lambda', 'selection'] : [])].sort());
       expect(row.dataset).toBe('circle');
       expect(row.seeds).toEqual([0]);
       expect(row.runs.length).toBe(1);
@@ -107,6 +111,9 @@ describe('examples/twod', () => {
         expect(Number.isInteger(one.activeKnots)).toBe(true);
         expect(one.activeKnots).toBeGreaterThanOrEqual(0);
         expect(one.activeKnots).toBeLessThanOrEqual(8 * 19);
+        // the default threshold is 0: exact non-zeros
+        expect(one.exactActiveKnots).toBe(one.activeKnots);
+        expect(row.exactActiveKnots!.perSeed).toEqual([one.activeKnots]);
       } else {
         expect(one.paperBound).toBeNull();
         expect(one.activeKnots).toBeNull();
@@ -129,18 +136,44 @@ describe('examples/twod', () => {
     expect(md.split('\n').filter((l) => l.startsWith('| circle |')).length).toBe(MODELS.length);
     const files = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
     expect(files).toEqual([...MODELS.map((m) => `circle_${m}_decision.svg`), 'certified.svg',
-      'circle_prelu_activations.svg', 'circle_spline_activations.svg', 'circle_spline_lip1_activations.svg'].sort());
+      'circle_prelu_activations.svg', 'circle_spline_activations.svg', 'circle_spline_sparse_activations.svg',
+      'circle_spline_lip1_activations.svg'].sort());
     for (const f of files) expectSvg(readFileSync(join(out, f), 'utf8'));
     const act = readFileSync(join(out, 'circle_spline_activations.svg'), 'utf8');
     // 8 splines x 21 knots drawn as dots.
     expect((act.match(/<circle /g) ?? []).length).toBe(8 * 21);
     expect((act.match(/<polyline /g) ?? []).length).toBe(8);
+    expect(act).toContain('red = active (ReLU slope change a_k != 0, exactly)');
+    const sparse = rows.find((row) => row.model === 'spline_sparse')!;
+    expect(sparse.selection!.map((c) => c.lambda)).toEqual([2, 5, 10]);
+    expect([2, 5, 10]).toContain(sparse.lambda);
+    expect(md).toContain(`spline_sparse's lambda (validation): circle ${sparse.lambda}.`);
     const cert = readFileSync(join(out, 'certified.svg'), 'utf8');
     // One curve per 1-Lipschitz model, labelled axes.
     expect((cert.match(/<polyline /g) ?? []).length).toBe(LIPSCHITZ.length);
     expect(cert).toContain('radius r (l2)');
     expect(cert).toContain('certified accuracy %');
     for (const m of LIPSCHITZ) expect(cert).toContain(`>${m}</text>`);
+  });
+
+  it('--sweep runs both solvers and writes exact knots per seed', () => {
+    const dir = join(out, 'sweep');
+    const r = run(['--sweep', '--dataset', 'circle', '--epochs', '1', '--train-size', '100', '--seeds', '1', '--out', dir]);
+    expect(r.status).toBe(0);
+    const rows: Row[] = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
+    expect(rows.map((row) => `${row.solver} ${row.lambda}`)).toEqual([
+      ...[0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2].map((l) => `subgradient ${l}`),
+      ...[0, 1, 2, 5, 10, 20, 50].map((l) => `proximal ${l}`)]);
+    for (const row of rows) {
+      expect(row.exactActiveKnots!.perSeed).toEqual([row.runs[0]!.exactActiveKnots]);
+      expect(row.exactActiveKnots!.mean).toBe(row.runs[0]!.exactActiveKnots);
+    }
+    const md = readFileSync(join(dir, 'sweep.md'), 'utf8');
+    expect(md).toContain('| dataset | solver | lambda | test acc % | Lip. bound (certified) | exact active knots (per seed) |');
+    const svg = readFileSync(join(dir, 'sweep.svg'), 'utf8');
+    expectSvg(svg);
+    expect(svg).toContain('active knots (a_k != 0, exactly)');
+    expect((svg.match(/<polyline /g) ?? []).length).toBe(3 * 2);
   });
 
   it('runs on the wasm backend', () => {

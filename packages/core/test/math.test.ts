@@ -3,7 +3,7 @@
  * independent float64 computations written from the formulas.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, sparsifyCoefficients,
+import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, softThresholdSlopes, sparsifyCoefficients,
   splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
 import {splineValue, uniformArray as randomArray, rng, worst} from '@deepspline/testing';
 import {useCpu} from './helpers';
@@ -98,6 +98,39 @@ test('sparsify: small slopes become 0, large ones stay, c[0] and c[1] are kept',
   }
   // threshold 0 changes nothing (up to float32 rebuild rounding)
   expect(worst(get(sparsifyCoefficients(ct, grid.step, 0)), c, 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+});
+
+test('softThresholdSlopes: a_k <- sign(a_k) max(|a_k| - t, 0) with c[0], c[1] kept; removed knots exactly 0', () => {
+  const r = rng(5);
+  const K2 = 21;
+  const T = 0.1;
+  const rowsIn = Array.from({length: 6}, (_, ch) => Array.from({length: K2}, (_, k) =>
+    Math.fround((ch + 1) * Math.sin(k * (0.3 + ch)) + 0.5 * (r() - 0.5))));
+  const input = tf.tensor2d(rowsIn);
+  for (const t of [0, 0.5, 3, 20, 1e3]) {
+    const before = tf.memory().numTensors;
+    const outT = softThresholdSlopes(input, T, t);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const out = outT.arraySync();
+    outT.dispose();
+    for (const [ch, cin] of rowsIn.entries()) {
+      const c = out[ch]!;
+      // the quantum: 2^-22 to 2^-21 of the largest coefficient or difference of the result
+      let m = 0;
+      for (let k = 0; k < K2; ++k) m = Math.max(m, Math.abs(c[k]!), k > 0 ? Math.abs(c[k]! - c[k - 1]!) : 0);
+      const q = 2 ** (Math.ceil(Math.log2(m)) - 21);
+      expect(Math.abs(c[0]! - cin[0]!)).toBeLessThanOrEqual(q);
+      expect(Math.abs((c[1]! - c[0]!) - (cin[1]! - cin[0]!))).toBeLessThanOrEqual(2 * q);
+      for (let k = 1; k < K2 - 1; ++k) {
+        const a = ((cin[k - 1]! - 2 * cin[k]!) + cin[k + 1]!) / T;
+        const want = Math.sign(a) * Math.max(Math.abs(a) - t, 0);
+        const got = ((c[k - 1]! - 2 * c[k]!) + c[k + 1]!) / T;
+        if (Math.abs(a) <= t * (1 - 1e-5)) expect(got).toBe(0);  // exactly
+        else expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a)));
+      }
+    }
+  }
+  input.dispose();
 });
 
 test('clipSlopes: slopes within [-s, s], mean kept, equal to the formula', () => {

@@ -8,7 +8,7 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, linearSpline, reluSlopes,
-  sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
+  softThresholdSlopes, sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
@@ -326,6 +326,19 @@ export class SplineActivation extends tfl.layers.Layer {
       .arraySync() as number);
     this.writeCoefficients(sparsifyCoefficients(w.read() as Tensor2D, this.step, threshold), true);
     return kept;
+  }
+
+  /**
+   * The proximal step of `threshold * TV(2)` on the stored coefficients, in place: every ReLU
+   * slope is soft-thresholded, `a_k <- sign(a_k) max(|a_k| - threshold, 0)`, keeping `c[0]`,
+   * `c[1]` (core's `softThresholdSlopes`); the slopes the threshold does not pass become
+   * exactly 0. Pure tensor operations (no read). What `tv2Prox` of `@deepspline/lipschitz`
+   * calls after every optimizer step. `threshold` is a finite number >= 0.
+   */
+  softThresholdSlopes(threshold: number): void {
+    checkNonNegative('threshold', threshold, `${CONTEXT} '${this.name}': softThresholdSlopes`);
+    const w = this.weight();
+    this.writeCoefficients(softThresholdSlopes(w.read() as Tensor2D, this.step, threshold), true);
   }
 
   /** Writes `c` into the weight (no constraint, as `setWeights`); disposes it if `owned`. */

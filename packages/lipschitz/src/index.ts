@@ -22,6 +22,8 @@ export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js
 export {LipschitzCallback, lipschitzCallback} from './callback.js';
 export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
 export {modelActiveKnots, sparsify, splineLayers} from './sparsity.js';
+export {TV2Prox, tv2Prox} from './prox.js';
+export type {TV2ProxArgs} from './prox.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,
