@@ -302,7 +302,8 @@ function nonStandardClasses(value: unknown, path: string, found: string[]): stri
  *
  * Throws, naming the layer, for a layer that is neither standard nor has an exporter, for a
  * spline input with more than one unknown non-batch dimension, and when a standard layer's
- * config holds a non-standard class (say a custom regularizer).
+ * config holds a non-standard class (say a custom regularizer); a failed export disposes the
+ * layers it had built.
  *
  * @example
  * ```ts
@@ -415,20 +416,47 @@ export function exportToStandardLayers(model: tfl.LayersModel,
     top.set(st.id, input);
     return input;
   });
-  const outputs = trace(model.outputs, top);
-  const exported = tfl.model({inputs: newInputs, outputs, name: `${model.name}_standard`});
-  for (const [original, clone] of clonedWeights) {
-    const weights = original.getWeights();
-    if (weights.length > 0) clone.setWeights(weights);
+  try {
+    const outputs = trace(model.outputs, top);
+    const exported = tfl.model({inputs: newInputs, outputs, name: `${model.name}_standard`});
+    for (const [original, clone] of clonedWeights) {
+      const weights = original.getWeights();
+      if (weights.length > 0) clone.setWeights(weights);
+    }
+    const bad = nonStandardClasses(exported.toJSON(null, false), 'modelTopology', []);
+    // The top-level class (the functional model itself) is standard by construction.
+    const layersOnly = bad.filter((b) => !/^\w+ at modelTopology$/.test(b));
+    if (layersOnly.length > 0) {
+      throw new Error(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
+        `tfjs-layers/Keras classes: ${layersOnly.join('; ')}. Remove them from the original layers ` +
+        `(e.g. a custom regularizer or constraint) or register an exporter for the layer`);
+    }
+    return exported;
+  } catch (error) {
+    // Whatever was built so far hangs off the new inputs: free its weights (never the
+    // original model's, in case an exporter applied one of its layers).
+    const originals = new Set<tfl.layers.Layer>();
+    const collect = (m: tfl.LayersModel): void => m.layers.forEach((l) => {
+      originals.add(l);
+      if (isLayersModel(l)) collect(l);
+    });
+    collect(model);
+    for (const layer of downstreamLayers(newInputs)) {
+      if (!originals.has(layer)) layer.weights.forEach((w) => w.dispose());
+    }
+    throw error;
   }
-  const bad = nonStandardClasses(exported.toJSON(null, false), 'modelTopology', []);
-  // The top-level class (the functional model itself) is standard by construction.
-  const layersOnly = bad.filter((b) => !/^\w+ at modelTopology$/.test(b));
-  if (layersOnly.length > 0) {
-    exported.dispose();
-    throw new Error(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
-      `tfjs-layers/Keras classes: ${layersOnly.join('; ')}. Remove them from the original layers ` +
-      `(e.g. a custom regularizer or constraint) or register an exporter for the layer`);
+}
+
+/** Every layer applied, directly or not, to `inputs` (found through the layers' outbound nodes). */
+function downstreamLayers(inputs: tfl.SymbolicTensor[]): Set<tfl.layers.Layer> {
+  const found = new Set<tfl.layers.Layer>();
+  const stack = inputs.map((t) => t.sourceLayer);
+  while (stack.length > 0) {
+    const layer = stack.pop()!;
+    if (found.has(layer)) continue;
+    found.add(layer);
+    for (const node of layer.outboundNodes) stack.push(node.outboundLayer);
   }
-  return exported;
+  return found;
 }
