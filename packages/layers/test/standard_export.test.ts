@@ -118,7 +118,7 @@ describe('exportToStandardLayers: SplineActivation', () => {
     const m = tfl.sequential({layers: [splineActivation({inputShape: [4], size: 9, range: 2, init: 'relu'})]});
     const units = (e: tfl.LayersModel) => e.layers.find((l) => l.getClassName() === 'DepthwiseConv2D')!.getWeights()[0]!.shape[1];
     const hats = exportToStandardLayers(m);
-    expect(units(hats)).toBe(5);  // the hats at 0.5, 1, 1.5, 2 and the right ramp
+    expect(units(hats)).toBe(1);  // one knot, no hat: the right ramp (the left one has slope 0)
     const ramps = exportToStandardLayers(m, {splineForm: 'ramps'});
     expect(units(ramps)).toBe(1);  // ReLU(x - 0) alone
     const x = uniform([16, 4], 10, 30);
