@@ -215,6 +215,14 @@ const EXPORT_BATCH = 256;
 async function exportBench(backend) {
   await tf.setBackend(backend);
   const spline = mlp('spline');
+  // Leaky-ReLU splines with a little noise: every knot bends, so the exports have a unit per
+  // knot (the cost of a dense spline; a sparse one exports smaller, bench/sparse_export.mjs).
+  spline.layers.filter((l) => l.getClassName() === 'SplineActivation').forEach((l, i) => {
+    const [c] = l.getWeights();
+    const noisy = tf.tidy(() => tf.add(c, tf.randomUniform(c.shape, -0.01, 0.01, 'float32', 40 + i)));
+    l.setWeights([noisy]);
+    noisy.dispose();
+  });
   const models = {relu: mlp('relu'), spline, 'export (hats)': exportToStandardLayers(spline),
     'export (ramps)': exportToStandardLayers(spline, {splineForm: 'ramps'})};
   const x = tf.randomNormal([EXPORT_BATCH, 256], 0, 1, 'float32', 5);

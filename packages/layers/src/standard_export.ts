@@ -7,7 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import * as tf from '@tensorflow/tfjs-core';
-import {describe} from '@deepspline/core/internal';
+import {checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from './guards.js';
 import {SplineActivation} from './spline_activation.js';
 
@@ -57,6 +57,19 @@ export interface ExportToStandardLayersOptions {
    * @defaultValue 'hats'
    */
   splineForm?: 'hats' | 'ramps';
+  /**
+   * Which knots of a spline get a unit: those whose ReLU slope `a_k` (core's Semantics, in
+   * float64 from the float32 coefficients) exceeds `knotThreshold` in absolute value in some
+   * channel of the layer (the union over channels), so a sparse spline exports to few units. The
+   * dropped knots are folded: the export follows the spline through the kept knots with the
+   * end slopes of the original, so it moves by at most the sum of the dropped `|a_k|` times the
+   * grid's width, for every input however far outside the grid. `0`: exact zeros only, the
+   * same function. After `sparsify(model, e)` (`@deepspline/lipschitz`), whose float32 rebuild
+   * leaves residues of a few ulps at the removed knots, `knotThreshold: e` keeps exactly the
+   * knots it counts active and drops only those residues.
+   * @defaultValue 0
+   */
+  knotThreshold?: number;
 }
 
 /** What an exporter may use while it builds its standard layers. */
@@ -119,59 +132,128 @@ export function standardExportNames(): string[] {
  */
 interface Unit { a: [number, number], b?: [number, number], weights: number[] }
 
-/** A spline as a weighted sum of units plus a per-channel constant. */
-interface UnitForm { units: Unit[], bias: number[] }
+/**
+ * A spline as a weighted sum of units plus a per-channel affine part `linear x + bias`
+ * (`linear` is zero whenever there are units).
+ */
+interface UnitForm { units: Unit[], linear: number[], bias: number[] }
 
 /**
- * The hat form of linear splines, from their coefficients `c[k]` at the knots
- * `t_k = start + k T` (core's Semantics): `sigma(x) = sum_k (c_k / T) H_k(x) - s_0 ReLU(t_0 - x)
- * + s_{K-2} ReLU(x - t_{K-1})`, with the hats `H_k(x) = ReLU(min(T + x - t_k, T - x + t_k))`
- * (height T at t_k, zero beyond the neighbouring knots; `H_0` is `T` left of `t_0` and
- * `H_{K-1}` is `T` right of `t_{K-1}`) and `s_j` the end segments' slopes. At any x at most
- * two hats and one ramp are non-zero, so the sum is the interpolation
- * `c_k (1 - f) + c_{k+1} f` of core's Semantics, with rounding of the order of the
- * coefficients' whatever the spline's roughness or size.
+ * The splines of one layer reduced to the knots that bend them: the knots `k` (`1 .. K-2`,
+ * ascending) whose ReLU slope `a_k = (c[k-1] - 2 c[k] + c[k+1]) / T` (float64, from the float32
+ * coefficients) exceeds `threshold` in absolute value in some channel. `g`, the spline that
+ * interpolates each channel's coefficients at the kept knots and continues with its end
+ * segments' slopes, is what the forms below write.
+ *
+ * When `|a_k| <= threshold` means `a_k = 0` (threshold 0), `g` is the spline itself. Otherwise
+ * `g - sigma` is piecewise linear with the grid's knots, and constant beyond the ends (same end
+ * slopes), so `max_x |g(x) - sigma(x)| = max_k |g(t_k) - c[k]|`, at most the sum of the dropped
+ * `|a_k|` times the grid's width `t_{K-1} - t_0` for every input, however far. That needs at
+ * least one knot when the end slopes differ: then the knot with the largest `|a_k|` is kept.
  */
-function hatForm(coefficients: number[][], start: number, step: number): UnitForm {
+interface Bends {
+  /** The kept knots' indices. */
+  knots: number[];
+  /** Per channel, `c[k]` at each kept knot. */
+  values: number[][];
+  /**
+   * Per channel, the `n + 1` slopes of `g`: left of the first kept knot (the first segment's),
+   * between consecutive kept knots, right of the last (the last segment's).
+   */
+  slopes: number[][];
+}
+
+function bends(coefficients: number[][], step: number, threshold: number): Bends {
   const size = coefficients[0]!.length;
-  const t = (k: number) => start + k * step;
-  const units: Unit[] = [];
-  for (let k = 0; k < size; ++k) {
-    units.push({
-      a: k === 0 ? [0, step] : [1, step - t(k)],
-      b: k === size - 1 ? [0, step] : [-1, step + t(k)],
-      weights: coefficients.map((c) => c[k]! / step),
-    });
+  const peak = (k: number) => Math.max(...coefficients.map((c) => Math.abs((c[k - 1]! - 2 * c[k]! + c[k + 1]!) / step)));
+  const knots: number[] = [];
+  for (let k = 1; k < size - 1; ++k) if (peak(k) > threshold) knots.push(k);
+  const first = (c: number[]) => (c[1]! - c[0]!) / step;
+  const last = (c: number[]) => (c[size - 1]! - c[size - 2]!) / step;
+  if (knots.length === 0 && coefficients.some((c) => first(c) !== last(c))) {
+    let best = 1;
+    for (let k = 2; k < size - 1; ++k) if (peak(k) > peak(best)) best = k;
+    knots.push(best);
   }
-  const slope = (c: number[], j: number) => (c[j + 1]! - c[j]!) / step;
-  units.push({a: [-1, t(0)], b: [-1, t(0)], weights: coefficients.map((c) => -slope(c, 0))});
-  units.push({a: [1, -t(size - 1)], b: [1, -t(size - 1)], weights: coefficients.map((c) => slope(c, size - 2))});
-  return {units, bias: coefficients.map(() => 0)};
+  return {
+    knots,
+    values: coefficients.map((c) => knots.map((k) => c[k]!)),
+    slopes: coefficients.map((c) => [first(c),
+      ...knots.slice(1).map((k, j) => (c[k]! - c[knots[j]!]!) / ((k - knots[j]!) * step)), last(c)]),
+  };
 }
 
 /**
- * The ramp form, anchored at the middle knot `m`: `sigma(x) = c_m + s_m ReLU(x - t_m)
- * - s_{m-1} ReLU(t_m - x) + sum_{k > m} a_k ReLU(x - t_k) + sum_{k < m} a_k ReLU(t_k - x)`,
- * with `s_j` the slope of segment j and `a_k = s_k - s_{k-1}` the ReLU slopes (core's
- * `reluSlopes`). One unit fewer than the knots and one Dense layer instead of two, but every
- * ramp is active on half the line, so the float32 sum cancels terms of size `|a_k| |x - t_k|`:
- * its error grows with the spline's TV(2) times the distance to the middle knot.
+ * A spline without bends: `c[m] + s (x - t_m)`, anchored at the middle knot `m` (the spline's
+ * end slopes agree, and every `c[k]` lies on that line up to the dropped slopes).
  */
-function rampForm(coefficients: number[][], start: number, step: number): UnitForm {
-  const size = coefficients[0]!.length;
-  const m = Math.floor((size - 1) / 2);
-  const t = (k: number) => start + k * step;
-  const slope = (c: number[], j: number) => (c[j + 1]! - c[j]!) / step;
-  const units: Unit[] = [
-    {a: [1, -t(m)], weights: coefficients.map((c) => slope(c, m))},
-    {a: [-1, t(m)], weights: coefficients.map((c) => -slope(c, m - 1))},
+function affineForm(coefficients: number[][], start: number, step: number, slopes: number[][]): UnitForm {
+  const m = Math.floor((coefficients[0]!.length - 1) / 2);
+  const t = start + m * step;
+  return {units: [], linear: slopes.map((s) => s[0]!), bias: coefficients.map((c, i) => c[m]! - slopes[i]![0]! * t)};
+}
+
+/**
+ * The hat form over the kept knots `p_0 < ... < p_{n-1}` ({@link bends}; core's Semantics for
+ * the rest): `g(x) = sum_j (g(p_j) / h_j) H_j(x) - s_L ReLU(p_0 - x) + s_R ReLU(x - p_{n-1})`,
+ * `s_L`, `s_R` the end slopes. The hat `H_j = ReLU(min(m_R (x - p_{j-1}), m_L (p_{j+1} - x)))`,
+ * `m_L`, `m_R` the knot counts to its neighbours, peaks at `h_j = m_L m_R T` on `p_j` and is
+ * zero beyond them; `H_0` is flat left of `p_0`, `H_{n-1}` right of `p_{n-1}`. At any x at most
+ * two hats and one ramp are non-zero, so the sum is the interpolation of core's Semantics with
+ * rounding of the order of the coefficients', whatever the spline's roughness or size. One kept
+ * knot needs no hat: `g(p_0)` is the bias.
+ */
+function hatForm(coefficients: number[][], start: number, step: number, threshold: number): UnitForm {
+  const {knots, values, slopes} = bends(coefficients, step, threshold);
+  const n = knots.length;
+  if (n === 0) return affineForm(coefficients, start, step, slopes);
+  const p = (j: number) => start + knots[j]! * step;
+  const ramps: Unit[] = [
+    {a: [-1, p(0)], b: [-1, p(0)], weights: slopes.map((s) => -s[0]!)},
+    {a: [1, -p(n - 1)], b: [1, -p(n - 1)], weights: slopes.map((s) => s[n]!)},
   ];
-  for (let k = 1; k < size - 1; ++k) {
-    if (k === m) continue;
-    units.push({a: k > m ? [1, -t(k)] : [-1, t(k)],
-      weights: coefficients.map((c) => (c[k - 1]! - 2 * c[k]! + c[k + 1]!) / step)});
+  const zeros = coefficients.map(() => 0);
+  if (n === 1) return {units: ramps.map(({a, weights}) => ({a, weights})), linear: zeros, bias: values.map((v) => v[0]!)};
+  const units: Unit[] = [];
+  for (let j = 0; j < n; ++j) {
+    const left = j === 0 ? 0 : knots[j]! - knots[j - 1]!;
+    const right = j === n - 1 ? 0 : knots[j + 1]! - knots[j]!;
+    const height = (left === 0 ? right : right === 0 ? left : left * right) * step;
+    units.push({
+      a: j === 0 ? [0, height] : [right || 1, -(right || 1) * p(j - 1)],
+      b: j === n - 1 ? [0, height] : [-(left || 1), (left || 1) * p(j + 1)],
+      weights: values.map((v) => v[j]! / height),
+    });
   }
-  return {units, bias: coefficients.map((c) => c[m]!)};
+  return {units: [...units, ...ramps], linear: zeros, bias: zeros};
+}
+
+/**
+ * The ramp form over the kept knots ({@link bends}), anchored at the kept knot `p_m` nearest
+ * the grid's middle: `g(x) = g(p_m) + s_m+ ReLU(x - p_m) - s_m- ReLU(p_m - x) + sum_{j > m} b_j
+ * ReLU(x - p_j) + sum_{j < m} b_j ReLU(p_j - x)`, with `s_m-`, `s_m+` the slopes of `g` either
+ * side of `p_m` and `b_j` its slope changes (the ReLU slopes `a_k` when nothing is dropped). One
+ * unit fewer than the hat form and one Dense layer instead of two, but every ramp is active on
+ * half the line, so the float32 sum cancels terms of size `|b_j| |x - p_j|`: its error grows
+ * with the spline's TV(2) times the distance to the anchor.
+ */
+function rampForm(coefficients: number[][], start: number, step: number, threshold: number): UnitForm {
+  const {knots, values, slopes} = bends(coefficients, step, threshold);
+  const n = knots.length;
+  if (n === 0) return affineForm(coefficients, start, step, slopes);
+  const middle = (coefficients[0]!.length - 1) / 2;
+  let m = 0;
+  for (let j = 1; j < n; ++j) if (Math.abs(knots[j]! - middle) < Math.abs(knots[m]! - middle)) m = j;
+  const p = (j: number) => start + knots[j]! * step;
+  const units: Unit[] = [
+    {a: [1, -p(m)], weights: slopes.map((s) => s[m + 1]!)},
+    {a: [-1, p(m)], weights: slopes.map((s) => -s[m]!)},
+  ];
+  for (let j = 0; j < n; ++j) {
+    if (j === m) continue;
+    units.push({a: j > m ? [1, -p(j)] : [-1, p(j)], weights: slopes.map((s) => s[j + 1]! - s[j]!)});
+  }
+  return {units, linear: coefficients.map(() => 0), bias: values.map((v) => v[m]!)};
 }
 
 /** `setWeights` from plain arrays, disposing the temporary tensors. */
@@ -191,7 +273,9 @@ function writeWeights(layer: tfl.layers.Layer, values: Array<{data: number[], sh
  *
  * A shared spline needs no per-channel weights: `Reshape [P C, 1] -> Dense A, B -> Minimum ->
  * ReLU -> Dense(1) -> Reshape`. `P` may be unknown (`-1`); at most one of `S..., C` may be.
- * Units whose weight is exactly 0 in every channel are left out (they add exactly nothing).
+ * Units whose weight is exactly 0 in every channel are left out (they add exactly nothing);
+ * without units the spline is affine: `Reshape [P, 1, C] -> DepthwiseConv2D([1, 1]) ->
+ * Reshape` (shared: `Reshape [P C, 1] -> Dense(1) -> Reshape`).
  */
 function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
     context: StandardExportContext): tfl.SymbolicTensor {
@@ -206,11 +290,10 @@ function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
   const c = spline.effectiveCoefficients();
   const coefficients = c.arraySync() as number[][];
   c.dispose();
-  const form = (context.options.splineForm === 'ramps' ? rampForm : hatForm)(
-    coefficients, spline.grid.start, spline.grid.step);
-  let units = form.units.filter((u) => u.weights.some((w) => w !== 0));
-  // A zero spline: one unit with zero weight keeps the layers well formed.
-  if (units.length === 0) units = [{...form.units[0]!, weights: coefficients.map(() => 0)}];
+  const {splineForm, knotThreshold} = context.options;
+  const form = (splineForm === 'ramps' ? rampForm : hatForm)(
+    coefficients, spline.grid.start, spline.grid.step, knotThreshold);
+  const units = form.units.filter((u) => u.weights.some((w) => w !== 0));
   const hats = units.some((u) => u.b != null);
   const n = units.length;
   const name = (suffix: string) => context.uniqueName(`${layer.name}_${suffix}`);
@@ -224,23 +307,31 @@ function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
       {data: units.map((u) => part(u)[1]), shape: [n]}]);
     return y;
   };
+  const unitsOut = (columns: tfl.SymbolicTensor) => {
+    let h = dense(hats ? 'rising' : 'ramps_in', columns, (u) => u.a);
+    if (hats) {
+      h = apply(tfl.layers.minimum({name: name('hats_in')}),
+        [h, dense('falling', columns, (u) => u.b ?? u.a)]);
+    }
+    return apply(tfl.layers.reLU({name: name(hats ? 'hats' : 'ramps')}), h);
+  };
 
-  const columns = apply(tfl.layers.reshape({targetShape: shared ? [-1, 1] : [-1, channels, 1],
-    name: name('columns')}), x);
-  let h = dense(hats ? 'rising' : 'ramps_in', columns, (u) => u.a);
-  if (hats) {
-    h = apply(tfl.layers.minimum({name: name('hats_in')}),
-      [h, dense('falling', columns, (u) => u.b ?? u.a)]);
-  }
-  h = apply(tfl.layers.reLU({name: name(hats ? 'hats' : 'ramps')}), h);
-  let sum: tfl.layers.Layer;
+  let h: tfl.SymbolicTensor;
   if (shared) {
-    sum = tfl.layers.dense({units: 1, name: name('weights')});
-    h = apply(sum, h);
-    writeWeights(sum, [{data: units.map((u) => u.weights[0]!), shape: [n, 1]}, {data: form.bias, shape: [1]}]);
+    const columns = apply(tfl.layers.reshape({targetShape: [-1, 1], name: name('columns')}), x);
+    const sum = tfl.layers.dense({units: 1, name: name(n === 0 ? 'affine' : 'weights')});
+    h = apply(sum, n === 0 ? columns : unitsOut(columns));
+    writeWeights(sum, [n === 0 ? {data: form.linear, shape: [1, 1]} : {data: units.map((u) => u.weights[0]!), shape: [n, 1]},
+      {data: form.bias, shape: [1]}]);
+  } else if (n === 0) {
+    const columns = apply(tfl.layers.reshape({targetShape: [-1, 1, channels], name: name('columns')}), x);
+    const affine = tfl.layers.depthwiseConv2d({kernelSize: [1, 1], name: name('affine')});
+    h = apply(affine, columns);
+    writeWeights(affine, [{data: form.linear, shape: [1, 1, channels, 1]}, {data: form.bias, shape: [channels]}]);
   } else {
-    h = apply(tfl.layers.permute({dims: [1, 3, 2], name: name('permute')}), h);
-    sum = tfl.layers.depthwiseConv2d({kernelSize: [1, n], padding: 'valid', name: name('weights')});
+    const columns = apply(tfl.layers.reshape({targetShape: [-1, channels, 1], name: name('columns')}), x);
+    h = apply(tfl.layers.permute({dims: [1, 3, 2], name: name('permute')}), unitsOut(columns));
+    const sum = tfl.layers.depthwiseConv2d({kernelSize: [1, n], padding: 'valid', name: name('weights')});
     h = apply(sum, h);
     // Depthwise kernel [1, U, C, 1]: element (j, c) is unit j's weight in channel c.
     writeWeights(sum, [{data: units.flatMap((u) => u.weights), shape: [1, n, channels, 1]},
@@ -302,7 +393,8 @@ function nonStandardClasses(value: unknown, path: string, found: string[]): stri
  *
  * Throws, naming the layer, for a layer that is neither standard nor has an exporter, for a
  * spline input with more than one unknown non-batch dimension, and when a standard layer's
- * config holds a non-standard class (say a custom regularizer).
+ * config holds a non-standard class (say a custom regularizer); a failed export disposes the
+ * layers it had built.
  *
  * @example
  * ```ts
@@ -330,8 +422,10 @@ export function exportToStandardLayers(model: tfl.LayersModel,
   if (splineForm !== 'hats' && splineForm !== 'ramps') {
     throw new Error(`${CONTEXT}: expected splineForm 'hats' or 'ramps', got ${describe(options.splineForm)}`);
   }
+  const knotThreshold = options?.knotThreshold ?? 0;
+  checkNonNegative('knotThreshold', knotThreshold, CONTEXT);
   const context: StandardExportContext = {
-    options: {splineForm},
+    options: {splineForm, knotThreshold},
     uniqueName: (base: string) => {
       let name = base;
       for (let i = 1; reserved.has(name) || used.has(name); ++i) name = `${base}_${i}`;
@@ -415,20 +509,47 @@ export function exportToStandardLayers(model: tfl.LayersModel,
     top.set(st.id, input);
     return input;
   });
-  const outputs = trace(model.outputs, top);
-  const exported = tfl.model({inputs: newInputs, outputs, name: `${model.name}_standard`});
-  for (const [original, clone] of clonedWeights) {
-    const weights = original.getWeights();
-    if (weights.length > 0) clone.setWeights(weights);
+  try {
+    const outputs = trace(model.outputs, top);
+    const exported = tfl.model({inputs: newInputs, outputs, name: `${model.name}_standard`});
+    for (const [original, clone] of clonedWeights) {
+      const weights = original.getWeights();
+      if (weights.length > 0) clone.setWeights(weights);
+    }
+    const bad = nonStandardClasses(exported.toJSON(null, false), 'modelTopology', []);
+    // The top-level class (the functional model itself) is standard by construction.
+    const layersOnly = bad.filter((b) => !/^\w+ at modelTopology$/.test(b));
+    if (layersOnly.length > 0) {
+      throw new Error(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
+        `tfjs-layers/Keras classes: ${layersOnly.join('; ')}. Remove them from the original layers ` +
+        `(e.g. a custom regularizer or constraint) or register an exporter for the layer`);
+    }
+    return exported;
+  } catch (error) {
+    // Whatever was built so far hangs off the new inputs: free its weights (never the
+    // original model's, in case an exporter applied one of its layers).
+    const originals = new Set<tfl.layers.Layer>();
+    const collect = (m: tfl.LayersModel): void => m.layers.forEach((l) => {
+      originals.add(l);
+      if (isLayersModel(l)) collect(l);
+    });
+    collect(model);
+    for (const layer of downstreamLayers(newInputs)) {
+      if (!originals.has(layer)) layer.weights.forEach((w) => w.dispose());
+    }
+    throw error;
   }
-  const bad = nonStandardClasses(exported.toJSON(null, false), 'modelTopology', []);
-  // The top-level class (the functional model itself) is standard by construction.
-  const layersOnly = bad.filter((b) => !/^\w+ at modelTopology$/.test(b));
-  if (layersOnly.length > 0) {
-    exported.dispose();
-    throw new Error(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
-      `tfjs-layers/Keras classes: ${layersOnly.join('; ')}. Remove them from the original layers ` +
-      `(e.g. a custom regularizer or constraint) or register an exporter for the layer`);
+}
+
+/** Every layer applied, directly or not, to `inputs` (found through the layers' outbound nodes). */
+function downstreamLayers(inputs: tfl.SymbolicTensor[]): Set<tfl.layers.Layer> {
+  const found = new Set<tfl.layers.Layer>();
+  const stack = inputs.map((t) => t.sourceLayer);
+  while (stack.length > 0) {
+    const layer = stack.pop()!;
+    if (found.has(layer)) continue;
+    found.add(layer);
+    for (const node of layer.outboundNodes) stack.push(node.outboundLayer);
   }
-  return exported;
+  return found;
 }

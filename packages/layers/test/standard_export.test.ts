@@ -118,7 +118,7 @@ describe('exportToStandardLayers: SplineActivation', () => {
     const m = tfl.sequential({layers: [splineActivation({inputShape: [4], size: 9, range: 2, init: 'relu'})]});
     const units = (e: tfl.LayersModel) => e.layers.find((l) => l.getClassName() === 'DepthwiseConv2D')!.getWeights()[0]!.shape[1];
     const hats = exportToStandardLayers(m);
-    expect(units(hats)).toBe(5);  // the hats at 0.5, 1, 1.5, 2 and the right ramp
+    expect(units(hats)).toBe(1);  // one knot, no hat: the right ramp (the left one has slope 0)
     const ramps = exportToStandardLayers(m, {splineForm: 'ramps'});
     expect(units(ramps)).toBe(1);  // ReLU(x - 0) alone
     const x = uniform([16, 4], 10, 30);
@@ -223,6 +223,23 @@ describe('exportToStandardLayers: models', () => {
     [m, e].forEach((l) => l.dispose());
   });
 
+  it('a failing export disposes every layer it built, over repeated calls', () => {
+    class Twice extends tfl.layers.Layer {
+      static className = 'Twice';
+      override call(x: tf.Tensor | tf.Tensor[]) { return tf.mul(Array.isArray(x) ? x[0]! : x, 2); }
+    }
+    tf.serialization.registerClass(Twice);
+    const input = tfl.input({shape: [3]});
+    const h = splineActivation({size: 7}).apply(tfl.layers.dense({units: 4}).apply(input)) as tfl.SymbolicTensor;
+    const side = tfl.layers.dense({units: 2}).apply(h) as tfl.SymbolicTensor;
+    const bad = new Twice({name: 'twice_late'}).apply(h) as tfl.SymbolicTensor;
+    const m = tfl.model({inputs: input, outputs: [side, bad]});
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; ++i) expect(() => exportToStandardLayers(m)).toThrow(/layer 'twice_late' is a Twice/);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
   it('rejects a standard layer whose config holds a non-standard class', () => {
     // tfjs-layers does not export its Regularizer base class; getRegularizer checks instanceof.
     const Base = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as new () => object;
@@ -236,7 +253,9 @@ describe('exportToStandardLayers: models', () => {
     const reg = new Custom() as never;
     const m = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2], name: 'reg_dense',
       kernelRegularizer: reg})]});
+    const before = tf.memory().numTensors;
     expect(() => exportToStandardLayers(m)).toThrow(/holds classes that are not standard .*MyRegularizer at modelTopology.*/);
+    expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });
 

@@ -131,3 +131,16 @@ test('GroupSort with ties and every group size up to the full sort', () => {
     e.dispose();
   }
 });
+
+test('a failing export (NaN spectral kernel) leaves no tensor behind, over repeated calls', () => {
+  const m = tfl.sequential({layers: [tfl.layers.dense({units: 4, inputShape: [3]}), splineActivation({size: 5}),
+    spectralDense({units: 2, name: 'nan_spectral'})]});
+  const spectral = m.layers[2]!;
+  const poisoned = spectral.getWeights().map((w, i) => (i === 0 ? tf.fill(w.shape, NaN) : tf.clone(w)));
+  spectral.setWeights(poisoned);
+  tf.dispose(poisoned);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; ++i) expect(() => exportToStandardLayers(m)).toThrow(/spectral norm is NaN/);
+  expect(tf.memory().numTensors).toBe(before);
+  m.dispose();
+});
