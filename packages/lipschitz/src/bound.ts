@@ -89,16 +89,43 @@ function up(x: number): number {
   return x * (1 + 2 ** -51);
 }
 
+/** Veltkamp's split of `x` into two halves whose products are exact in float64. */
+function split(x: number): [number, number] {
+  const c = 134217729 * x;  // 2^27 + 1
+  const hi = c - (c - x);
+  return [hi, x - hi];
+}
+
+/**
+ * `a b` (both >= 0) rounded up: unchanged when exact (Dekker's product error, `a b - fl(a b)`
+ * exactly, is <= 0), so that exact products such as `1 x` stay as they are.
+ */
+function mulUp(a: number, b: number): number {
+  const p = a * b;
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  return Number.isFinite(err) && err <= 0 ? p : up(p);
+}
+
+/** `a + b` (both >= 0) rounded up: unchanged when exact (Knuth's sum error is <= 0). */
+function addUp(a: number, b: number): number {
+  const s = a + b;
+  const bb = s - a;
+  const err = (a - (s - bb)) + (b - bb);
+  return Number.isFinite(err) && err <= 0 ? s : up(s);
+}
+
 /** A sum of non-negative terms, each addition rounded up. */
 function sumUp(xs: number[]): number {
-  return xs.reduce((a, b) => up(a + b), 0);
+  return xs.reduce(addUp, 0);
 }
 
 /** Combines the bounds of parts of one output vector (concatenation) under norm p, rounded up. */
 function concatBound(bounds: number[], p: Norm): number {
   if (p === Infinity || bounds.length === 1) return Math.max(...bounds);
   if (p === 1) return sumUp(bounds);
-  return up(Math.sqrt(sumUp(bounds.map((b) => up(b * b)))));
+  return up(Math.sqrt(sumUp(bounds.map((b) => mulUp(b, b)))));
 }
 
 const MERGE = new Set(['Add', 'Subtract', 'Average', 'Concatenate', 'Maximum', 'Minimum']);
@@ -222,7 +249,7 @@ function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
       const {factor, rescale} = computed;
       record(walk, node, factor, rescale);
       // every product rounded up: the bound is never below the exact product of the factors
-      value = up((rescale != null ? up(factor * walk.scale) : factor) * ins[0]!);
+      value = mulUp(rescale != null ? mulUp(factor, walk.scale) : factor, ins[0]!);
     }
     for (const v of node.outputs) values[v] = value;
   }
