@@ -79,11 +79,53 @@ export function checkMethod(method: unknown, context: string): BoundMethod {
   return method as BoundMethod;
 }
 
-/** Combines the bounds of parts of one output vector (concatenation) under norm p. */
+/**
+ * `x` rounded up past the float64 rounding of the operation that gave it: a non-negative
+ * result of one rounded operation is at least `exact (1 - u)`, `u = 2^-53`, and
+ * `fl(x (1 + 4u)) >= exact (1 - u)^2 (1 + 4u) > exact`. (Underflow to subnormals, where
+ * the error is absolute, is out of reach of bounds of real networks.)
+ */
+function up(x: number): number {
+  return x * (1 + 2 ** -51);
+}
+
+/** Veltkamp's split of `x` into two halves whose products are exact in float64. */
+function split(x: number): [number, number] {
+  const c = 134217729 * x;  // 2^27 + 1
+  const hi = c - (c - x);
+  return [hi, x - hi];
+}
+
+/**
+ * `a b` (both >= 0) rounded up: unchanged when exact (Dekker's product error, `a b - fl(a b)`
+ * exactly, is <= 0), so that exact products such as `1 x` stay as they are.
+ */
+function mulUp(a: number, b: number): number {
+  const p = a * b;
+  const [ah, al] = split(a);
+  const [bh, bl] = split(b);
+  const err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  return Number.isFinite(err) && err <= 0 ? p : up(p);
+}
+
+/** `a + b` (both >= 0) rounded up: unchanged when exact (Knuth's sum error is <= 0). */
+function addUp(a: number, b: number): number {
+  const s = a + b;
+  const bb = s - a;
+  const err = (a - (s - bb)) + (b - bb);
+  return Number.isFinite(err) && err <= 0 ? s : up(s);
+}
+
+/** A sum of non-negative terms, each addition rounded up. */
+function sumUp(xs: number[]): number {
+  return xs.reduce(addUp, 0);
+}
+
+/** Combines the bounds of parts of one output vector (concatenation) under norm p, rounded up. */
 function concatBound(bounds: number[], p: Norm): number {
-  if (p === Infinity) return Math.max(...bounds);
-  if (p === 1) return bounds.reduce((a, b) => a + b, 0);
-  return Math.sqrt(bounds.reduce((a, b) => a + b * b, 0));
+  if (p === Infinity || bounds.length === 1) return Math.max(...bounds);
+  if (p === 1) return sumUp(bounds);
+  return up(Math.sqrt(sumUp(bounds.map((b) => mulUp(b, b)))));
 }
 
 const MERGE = new Set(['Add', 'Subtract', 'Average', 'Concatenate', 'Maximum', 'Minimum']);
@@ -183,10 +225,10 @@ function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
       value = 1;
     } else if (MERGE.has(cls)) {
       if (cls === 'Add' || cls === 'Subtract') {
-        value = ins.reduce((a, b) => a + b, 0);
+        value = sumUp(ins);
         record(walk, node, 1, undefined, 'sum');
       } else if (cls === 'Average') {
-        value = ins.reduce((a, b) => a + b, 0) / ins.length;
+        value = up(sumUp(ins) / ins.length);
         record(walk, node, 1, undefined, 'mean');
       } else {  // Concatenate, Maximum, Minimum
         value = concatBound(ins, walk.p);
@@ -206,7 +248,8 @@ function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
       }
       const {factor, rescale} = computed;
       record(walk, node, factor, rescale);
-      value = (rescale != null ? factor * walk.scale : factor) * ins[0]!;
+      // every product rounded up: the bound is never below the exact product of the factors
+      value = mulUp(rescale != null ? mulUp(factor, walk.scale) : factor, ins[0]!);
     }
     for (const v of node.outputs) values[v] = value;
   }
@@ -245,8 +288,8 @@ export function* graphBoundReads(graph: ModelGraph, norm: Norm, method: BoundMet
  *   Lipschitz factors: dense kernels by their exact operator norm (norm 2: largest singular
  *   value by float64 power iteration; 1 and Infinity: max absolute row / column sums of the
  *   `[in, out]` kernel), convolutions by the norm of the convolution operator on the layer's
- *   input shape (norm 2: power iteration using the layer's own convolution and its adjoint;
- *   1 and Infinity: exact), activations by their known constants (fused ones included),
+ *   input shape (norm 2: the exact operator's norm when it has at most `explicitLimit`
+ *   entries, otherwise a bound from the kernel's Fourier symbol; 1 and Infinity: exact), activations by their known constants (fused ones included),
  *   spline layers by the largest exact spline Lipschitz constant over channels
  *   (`max |c[k+1] - c[k]| / step` of the float32 coefficients, in float64, rounded up). `Add` sums
  *   the bounds of its inputs, `Concatenate` combines them per norm (max, sum, root of sum of
@@ -266,10 +309,12 @@ export function* graphBoundReads(graph: ModelGraph, norm: Norm, method: BoundMet
  * nested model was built on (a convolution block built on 2x2 and called on 12x12 is bounded
  * at 12x12); a layer that cannot take that shape (a `Dense` built for other features) is an
  * error naming it.
- * Norm-2 factors are upper bounds: the Lanczos iteration stops only when the residual of its
- * Ritz pair is below the tolerance, and reports `sqrt(theta + residual)` (see
- * {@link matrixNorm}); a factor that is NaN or infinite (weights with NaN or Infinity) is an
- * error naming the layer.
+ * Norm-2 factors are proven upper bounds: a Lanczos estimate certified by a Cholesky
+ * factorization for kernels and convolutions small enough to form as a matrix (see
+ * {@link matrixNorm}), the Fourier symbol of the kernel for larger convolutions. The factors
+ * are multiplied (and summed) in float64 with every operation rounded up, so the bound is
+ * never below the exact product. A factor that is NaN or infinite (weights with NaN or
+ * Infinity) is an error naming the layer.
  *
  * @example
  * ```ts

@@ -10,6 +10,7 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import type {SplineActivation} from '@deepspline/layers';
 import {averagePoolNorm, windowAxis, windowSumNorm} from './conv_sums.js';
+import {circulantConvNorm} from './conv_fourier.js';
 import type {WindowAxis} from './conv_sums.js';
 import {matrixNorm, roundUpSum, tensorOpNormReads} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
@@ -378,12 +379,86 @@ function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels
   return windowSumNorm(rows, cols, sums, channels, terms, p);
 }
 
-/** {@link convolutionNorm} as {@link TensorReads}. */
+/**
+ * A proven 2-norm bound of a convolution layer's operator from its kernels alone
+ * ({@link circulantConvNorm}: the largest norm of the kernel's symbol over the frequencies of
+ * a torus that holds the padded input). SeparableConv2D: of the effective kernel
+ * `K[t, i, o] = sum_j D[t, i, j] P[i m + j, o]`, formed in float64 (its rounding is in the
+ * error allowance).
+ */
+function* convolutionFourierNorm(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
+    TensorReads<number> {
+  const cls = layer.getClassName();
+  const c = layer as unknown as ConvLike;
+  const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
+  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
+  const spatial = yield* dilateKernel((depthwise ? kernels.depthwise : kernels.kernel)!, rates);
+  const shape = spatial.shape;
+  const k = yield* take(spatial);
+  const is1d = cls === 'Conv1D';
+  const rows = windowAxis(inShape[0]!, shape[0]!, c.strides[0]!, c.padding);
+  const cols: WindowAxis = is1d ? windowAxis(1, 1, 1, 'valid') : windowAxis(inShape[1]!, shape[1]!, c.strides[1]!, c.padding);
+  const window: [number, number] = [rows.window, cols.window];
+  const cin = shape[shape.length - 2]!;
+  const last = shape[shape.length - 1]!;
+  if (cls !== 'SeparableConv2D') {
+    return circulantConvNorm({values: k, absValues: k.map(Math.abs), window, cin, last, depthwise, error: 0}, rows, cols);
+  }
+  const pw = yield* take(tf.clone(kernels.pointwise!));  // [1, 1, cin * last, cout]
+  const cout = kernels.pointwise!.shape[3]!;
+  const taps = rows.window * cols.window;
+  const values = new Float64Array(taps * cin * cout);
+  const absValues = new Float64Array(taps * cin * cout);
+  for (let t = 0; t < taps; ++t) {
+    for (let i = 0; i < cin; ++i) {
+      for (let j = 0; j < last; ++j) {
+        const d = k[(t * cin + i) * last + j]!;
+        for (let o = 0; o < cout; ++o) {
+          const e = (t * cin + i) * cout + o;
+          const pv = pw[(i * last + j) * cout + o]!;
+          values[e] += d * pv;  // float32 products are exact in float64
+          absValues[e] += Math.abs(d * pv);
+        }
+      }
+    }
+  }
+  const error = last * 2 ** -53 / (1 - last * 2 ** -53);  // a float64 sum of `last` terms
+  return circulantConvNorm({values, absValues, window, cin, last: cout, depthwise: false, error}, rows, cols);
+}
+
+/** The input and output sizes of a convolution layer's operator on `inShape`. */
+function convolutionSizes(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels): [number, number] {
+  const cls = layer.getClassName();
+  const c = layer as unknown as ConvLike;
+  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
+  const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
+  const shape = (depthwise ? kernels.depthwise : kernels.kernel)!.shape;
+  let outputs = 1;
+  for (let a = 0; a < inShape.length - 1; ++a) {
+    outputs *= windowAxis(inShape[a]!, (shape[a]! - 1) * rates[a]! + 1, c.strides[a]!, c.padding).out;
+  }
+  const channels = cls === 'SeparableConv2D' ? kernels.pointwise!.shape[3]! :
+    cls === 'DepthwiseConv2D' ? shape[2]! * shape[3]! : shape[shape.length - 1]!;
+  return [inShape.reduce((a, b) => a * b, 1), outputs * channels];
+}
+
+/**
+ * {@link convolutionNorm} as {@link TensorReads}. Norm 2: the exact matrix's proven norm
+ * for operators of at most `explicitLimit` entries; otherwise the smaller of two proven
+ * bounds, the Fourier one ({@link convolutionFourierNorm}) and `sqrt(||A||_1 ||A||_Inf)`.
+ */
 export function* convolutionNormReads(layer: tfl.layers.Layer, kernels: ConvKernels,
     context: LipschitzRuleContext): TensorReads<number> {
   channelsLast(layer);
   const inShape = knownShape(layer, context.inputShape);
   if (context.norm !== 2) return yield* convolutionSumNorm(layer, inShape, kernels, context.norm);
+  const [n, outSize] = convolutionSizes(layer, inShape, kernels);
+  if (n * outSize > (context.powerIteration.explicitLimit ?? 1e6)) {
+    const fourier = yield* convolutionFourierNorm(layer, inShape, kernels);
+    const schur = roundUpSum(Math.sqrt((yield* convolutionSumNorm(layer, inShape, kernels, 1)) *
+      (yield* convolutionSumNorm(layer, inShape, kernels, Infinity))), 1);
+    return Math.min(fourier, schur);
+  }
   const {op, dispose} = yield* convolutionOperator(layer, inShape, kernels);
   try {
     return yield* tensorOpNormReads(op, context.norm, context.powerIteration, context.key);

@@ -135,9 +135,10 @@ describe('lipschitzBoundAsync', () => {
     setRandomWeights(conv, 9);
     const {m, rows, cols} = linearPartMatrix((x) => conv.predict(x) as Tensor, [7, 7, 2]);
     const exact = spectralNormSvd(m, rows, cols);
-    const {bound} = await lipschitzBoundAsync(conv, {powerIteration: {explicitLimit: 0}});  // Lanczos on the operator
+    // the Fourier bound of the kernel (a proven bound; on 7x7 inputs a few % above the norm)
+    const {bound} = await lipschitzBoundAsync(conv, {powerIteration: {explicitLimit: 0}});
     expect(bound).toBeGreaterThanOrEqual(exact);
-    expect(bound).toBeLessThanOrEqual(exact * (1 + 1e-4));
+    expect(bound).toBeLessThanOrEqual(exact * 1.1);
     conv.dispose();
   });
 

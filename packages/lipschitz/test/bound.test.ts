@@ -67,8 +67,8 @@ describe('lipschitzBound: dense layers', () => {
 
 describe('lipschitzBound: convolutions and pooling on the explicit operator', () => {
   /**
-   * `matrixFree`: also check the matrix-free path (power iteration accelerated by Lanczos on
-   * tensors, adjoint by autodiff). `product`: the layer is a product of two operators (depthwise
+   * `matrixFree`: also check the matrix-free path (convolutions: the kernel's Fourier symbol;
+   * average pooling: its own float64 rule), a proven bound. `product`: the layer is a product of two operators (depthwise
    * then pointwise), so the 1 and Inf bounds are `|A| |B| >= |A B|`, upper bounds, not equal.
    */
   interface OperatorCase {
@@ -106,7 +106,8 @@ describe('lipschitzBound: convolutions and pooling on the explicit operator', ()
     expect(rel(b2, truth2)).toBeLessThan(1e-6);
     if (matrixFree) {
       const free = lipschitzBound(model, {norm: 2, powerIteration: {explicitLimit: 0}}).bound;
-      expect(rel(free, truth2)).toBeLessThan(1e-4);
+      expect(free).toBeGreaterThanOrEqual(truth2);
+      expect(free / truth2).toBeLessThan(1.1);
     }
     if (product) {
       expect(bInf).toBeGreaterThanOrEqual(inf * (1 - 1e-6));

@@ -63,12 +63,13 @@ describe('warm-started power iterations', () => {
       const truth = spectralNormSvd(m, rows, cols);
       expect(warm).toBeGreaterThanOrEqual(cold * (1 - 1e-6));
       expect(warm).toBeGreaterThanOrEqual(truth * (1 - 1e-7));
-      expect(warm).toBeLessThanOrEqual(truth * (1 + 1e-5));
+      // the matrix-free path (the kernel's Fourier symbol) is a proven bound, not the norm
+      expect(warm).toBeLessThanOrEqual(truth * (explicitLimit === 0 ? 1.1 : 1 + 1e-5));
     }
     model.dispose();
   };
   test('DepthwiseConv2D whose channels trade places (explicit float64 path)', depthwiseCase(undefined));
-  test('DepthwiseConv2D whose channels trade places (matrix-free float32 path)', depthwiseCase(0));
+  test('DepthwiseConv2D whose channels trade places (matrix-free Fourier path)', depthwiseCase(0));
 });
 
 /** Independent operator bound of the conv model below: SVD of every layer's explicit matrix. */

@@ -60,13 +60,15 @@ describe('convolution and pooling bounds on wasm', () => {
     expect(wasm.one).toBeCloseTo(cpu.one, 12);
     expect(wasm.inf).toBeCloseTo(cpu.inf, 12);
     expect(Math.abs(wasm.two / cpu.two - 1)).toBeLessThan(1e-6);
-    expect(Math.abs(wasm.twoFree / cpu.twoFree - 1)).toBeLessThan(1e-4);
+    expect(Math.abs(wasm.twoFree / cpu.twoFree - 1)).toBeLessThan(1e-6);
     // the explicit map (float32 entries; separable 1 / Inf factors are |P||D| >= |PD|)
     expect(wasm.one).toBeGreaterThanOrEqual(one * (1 - 1e-6));
     expect(wasm.inf).toBeGreaterThanOrEqual(inf * (1 - 1e-6));
     expect(wasm.two).toBeGreaterThanOrEqual(svd * (1 - 1e-6));
     expect(Math.abs(wasm.two / svd - 1)).toBeLessThan(1e-6);
-    expect(Math.abs(wasm.twoFree / svd - 1)).toBeLessThan(1e-4);
+    // matrix-free: the kernel's Fourier symbol, a proven bound (loose on these small inputs)
+    expect(wasm.twoFree).toBeGreaterThanOrEqual(svd * (1 - 1e-6));
+    expect(wasm.twoFree / svd).toBeLessThan(1.3);
     model.dispose();
   });
 
