@@ -126,6 +126,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
       throw new Error(`${CONTEXT}: the model has no SplineActivation layer (nested models included); ` +
         `the TV(2) prox acts on spline activations`);
     }
+    this.splineVariables();
   }
 
   /** The wrapped optimizer's learning rate (setting it sets the wrapped one's: schedules). */
