@@ -23,8 +23,8 @@ export interface TV2ProximalOptimizerArgs {
   lambda: number;
   /**
    * Spline learning rate as a multiple of the wrapped optimizer's current `learningRate`
-   * (default 0.1), so that a schedule that sets `learningRate` moves both. One step of a ReLU
-   * slope moves every coefficient after its knot, hence a smaller rate than the weights'.
+   * (default 1; on the 2-D benchmark's s_shape at lambda 0, mean validation accuracy over 3
+   * seeds for 0.3 / 1 / 3 / 10: 93.2 / 94.3 / 94.7 / 93.2 %), so that a schedule that sets `learningRate` moves both.
    */
   splineLearningRateFactor?: number;
   /** Adam's first-moment decay for the spline coordinates (default 0.9). */
@@ -116,7 +116,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     }
     this.lambda = checkNonNegative('lambda', args.lambda, CONTEXT);
     this.splineLearningRateFactor = checkPositive('splineLearningRateFactor',
-      args.splineLearningRateFactor ?? 0.1, CONTEXT);
+      args.splineLearningRateFactor ?? 1, CONTEXT);
     this.beta1 = checkBeta('beta1', args.beta1 ?? 0.9);
     this.beta2 = checkBeta('beta2', args.beta2 ?? 0.999);
     this.epsilon = checkPositive('epsilon', args.epsilon ?? 1e-8, CONTEXT);
