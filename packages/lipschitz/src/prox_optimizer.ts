@@ -27,6 +27,15 @@ export interface TV2ProximalOptimizerArgs {
    * seeds for 0.3 / 1 / 3 / 10: 93.2 / 94.3 / 94.7 / 93.2 %), so that a schedule that sets `learningRate` moves both.
    */
   splineLearningRateFactor?: number;
+  /**
+   * The coordinates of Adam's step and metric (default `'values'`). `'values'`: Adam on the
+   * coefficients `c` (as any other weight), then each `a_k` soft-thresholded by
+   * `lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2`, `D = eta / (sqrt(v_hat) + eps)` (the diagonal of
+   * the metric's image in `a`, an approximation of the prox, which is not separable in `a` in
+   * that metric). `'relu'`: Adam in `u = (c[0], c[1], a)` and the exact prox of the diagonal
+   * metric, `a_k` soft-thresholded by `eta lambda / (sqrt(v_hat_k) + eps)`.
+   */
+  metric?: 'values' | 'relu';
   /** Adam's first-moment decay for the spline coordinates (default 0.9). */
   beta1?: number;
   /** Adam's second-moment decay for the spline coordinates (default 0.999). */
@@ -85,6 +94,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   readonly lambda: number;
   /** Spline learning rate as a multiple of `learningRate`. */
   readonly splineLearningRateFactor: number;
+  /** The coordinates of the spline step and metric. */
+  readonly metric: 'values' | 'relu';
   /** Adam's first-moment decay for the spline coordinates. */
   readonly beta1: number;
   /** Adam's second-moment decay for the spline coordinates. */
@@ -117,6 +128,11 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     this.lambda = checkNonNegative('lambda', args.lambda, CONTEXT);
     this.splineLearningRateFactor = checkPositive('splineLearningRateFactor',
       args.splineLearningRateFactor ?? 1, CONTEXT);
+    const metric = args.metric ?? 'values';
+    if (metric !== 'values' && metric !== 'relu') {
+      throw new Error(`${CONTEXT}: expected metric 'values' or 'relu', got ${describe(metric)}`);
+    }
+    this.metric = metric;
     this.beta1 = checkBeta('beta1', args.beta1 ?? 0.9);
     this.beta2 = checkBeta('beta2', args.beta2 ?? 0.999);
     this.epsilon = checkPositive('epsilon', args.epsilon ?? 1e-8, CONTEXT);
@@ -196,24 +212,39 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     tf.tidy(() => {
       const g = gradient as Tensor2D;
       const cols = (x: Tensor, from: number, n: number) => tf.slice(x, [0, from], [C, n]);
-      // g_u = M^T g_c: c[0] gets sum (1 - k) g_k, c[1] sum k g_k, a_j T sum_{k>j} (k - j) g_k.
-      const k = tf.range(0, K, 1, 'float32');
-      const g1 = tf.sum(tf.mul(g, k), 1, true);
-      const g0 = tf.sub(tf.sum(g, 1, true), g1);
-      const tail = tf.cumsum(tf.cumsum(g, 1, false, true), 1, false, true);
-      const gu = tf.concat([g0, g1, tf.mul(cols(tail, 2, K - 2), T)], 1);
-      const mNew = tf.add(tf.mul(m, b1), tf.mul(gu, 1 - b1));
-      const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(gu), 1 - b2));
-      m.assign(mNew);
-      v.assign(vNew);
-      const denom = tf.add(tf.sqrt(tf.div(vNew, 1 - b2 ** t)), this.epsilon);
-      const du = tf.div(tf.mul(tf.div(mNew, 1 - b1 ** t), -eta), denom);
-      // c + M du: the linear part, plus T times the double cumulative sum of the slope steps.
-      const du0 = cols(du, 0, 1);
-      const linear = tf.add(du0, tf.mul(tf.sub(cols(du, 1, 1), du0), k));
-      const padded = tf.concat([tf.zeros([C, 2]), cols(du, 2, K - 2)], 1);
-      const moved = tf.add(variable, tf.add(linear, tf.mul(tf.cumsum(tf.cumsum(padded, 1), 1), T)));
-      const threshold = tf.div(eta * this.lambda, cols(denom, 2, K - 2)) as Tensor2D;
+      // Adam's moments of a gradient; returns the bias-corrected m and sqrt(v_hat) + eps.
+      const adam = (gu: Tensor): [Tensor, Tensor] => {
+        const mNew = tf.add(tf.mul(m, b1), tf.mul(gu, 1 - b1));
+        const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(gu), 1 - b2));
+        m.assign(mNew);
+        v.assign(vNew);
+        return [tf.div(mNew, 1 - b1 ** t), tf.add(tf.sqrt(tf.div(vNew, 1 - b2 ** t)), this.epsilon)];
+      };
+      let moved: Tensor;
+      let threshold: Tensor2D;
+      if (this.metric === 'values') {
+        // Adam on c itself; a_k = (c[k-1] - 2 c[k] + c[k+1]) / T, so the prox's step on a_k in
+        // the metric diag(D), D = eta / (sqrt(v_hat) + eps), is (D[k-1] + 4 D[k] + D[k+1]) / T^2
+        // per unit of penalty gradient (the diagonal of A D A^T).
+        const [mNew, denom] = adam(g);
+        moved = tf.add(variable, tf.div(tf.mul(mNew, -eta), denom));
+        const D = tf.div(eta * this.lambda / (T * T), denom);
+        threshold = tf.add(tf.add(cols(D, 0, K - 2), tf.mul(cols(D, 1, K - 2), 4)), cols(D, 2, K - 2)) as Tensor2D;
+      } else {
+        // g_u = M^T g_c: c[0] gets sum (1 - k) g_k, c[1] sum k g_k, a_j T sum_{k>j} (k - j) g_k.
+        const k = tf.range(0, K, 1, 'float32');
+        const g1 = tf.sum(tf.mul(g, k), 1, true);
+        const g0 = tf.sub(tf.sum(g, 1, true), g1);
+        const tail = tf.cumsum(tf.cumsum(g, 1, false, true), 1, false, true);
+        const [mNew, denom] = adam(tf.concat([g0, g1, tf.mul(cols(tail, 2, K - 2), T)], 1));
+        const du = tf.div(tf.mul(mNew, -eta), denom);
+        // c + M du: the linear part, plus T times the double cumulative sum of the slope steps.
+        const du0 = cols(du, 0, 1);
+        const linear = tf.add(du0, tf.mul(tf.sub(cols(du, 1, 1), du0), k));
+        const padded = tf.concat([tf.zeros([C, 2]), cols(du, 2, K - 2)], 1);
+        moved = tf.add(variable, tf.add(linear, tf.mul(tf.cumsum(tf.cumsum(padded, 1), 1), T)));
+        threshold = tf.div(eta * this.lambda, cols(denom, 2, K - 2)) as Tensor2D;
+      }
       variable.assign(softThresholdSlopes(moved as Tensor2D, T, threshold));
     });
   }
@@ -262,7 +293,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   /** The solver's settings and the wrapped optimizer's class name and config. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      lambda: this.lambda, splineLearningRateFactor: this.splineLearningRateFactor,
+      lambda: this.lambda, splineLearningRateFactor: this.splineLearningRateFactor, metric: this.metric,
       beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
       optimizer: {className: this.optimizer.getClassName(), config: this.optimizer.getConfig()},
     };

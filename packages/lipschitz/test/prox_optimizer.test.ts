@@ -46,9 +46,9 @@ function stored(model: tfl.LayersModel): number[][] {
 }
 
 async function train(model: tfl.LayersModel, lambda: number, {epochs = 10, inner = tf.train.adam(0.01) as tf.Optimizer,
-    callbacks = [] as tfl.Callback[], factor = 0.1} = {}): Promise<tf.Optimizer> {
+    callbacks = [] as tfl.Callback[], factor = 0.1, metric = 'relu' as 'relu' | 'values'} = {}): Promise<tf.Optimizer> {
   const {x, y} = data();
-  const optimizer = tv2ProximalOptimizer(model, inner, {lambda, splineLearningRateFactor: factor});
+  const optimizer = tv2ProximalOptimizer(model, inner, {lambda, splineLearningRateFactor: factor, metric});
   model.compile({optimizer, loss: 'binaryCrossentropy'});
   await model.fit(x, y, {epochs, batchSize: 20, shuffle: false, verbose: 0, callbacks});
   tf.dispose([x, y]);
@@ -87,7 +87,8 @@ test('two steps match proximal Adam in the ReLU coordinates, written out in floa
   const c0 = rowsOf(layer.getWeights()[0]!);
   const r = rng(11);
   const grads = [0, 1].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
-  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.3, splineLearningRateFactor: 0.4});
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.3, splineLearningRateFactor: 0.4,
+    metric: 'relu'});
   const name = (layer.weights[0]!.read() as tf.Variable).name;
   for (const g of grads) {
     const tensor = tf.tensor2d(g);
@@ -107,6 +108,67 @@ test('two steps match proximal Adam in the ReLU coordinates, written out in floa
   expect(optimizer.iterations).toBe(2);
   optimizer.dispose();
   model.dispose();
+});
+
+test("metric 'values': two steps match Adam on c and the soft-threshold by lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2, in float64", () => {
+  const layer = splineActivation({size: 9, range: 1, init: 'relu'});
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
+  const c0 = rowsOf(layer.getWeights()[0]!);
+  const r = rng(12);
+  const grads = [0, 1].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.02, splineLearningRateFactor: 0.4});
+  expect(optimizer.metric).toBe('values');
+  const name = (layer.weights[0]!.read() as tf.Variable).name;
+  for (const g of grads) {
+    const tensor = tf.tensor2d(g);
+    optimizer.applyGradients({[name]: tensor});
+    tensor.dispose();
+  }
+  const got = rowsOf(layer.getWeights()[0]!);
+  const T = layer.step;
+  const eta = 0.02;
+  let removed = 0;
+  c0.forEach((row, ch) => {
+    const c = [...row];
+    const m = c.map(() => 0);
+    const v = c.map(() => 0);
+    grads.forEach((gs, step) => {
+      const t = step + 1;
+      const g = gs[ch]!;
+      const D = c.map((_, i) => {
+        m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+        v[i] = 0.999 * v[i]! + 0.001 * g[i]! * g[i]!;
+        return eta / (Math.sqrt(v[i]! / (1 - 0.999 ** t)) + 1e-8);
+      });
+      const z = c.map((ci, i) => ci - D[i]! * m[i]! / (1 - 0.9 ** t));
+      // soft-threshold each a_k, keep c0 and c1, rebuild
+      const a = z.slice(1, -1).map((_, k) => (z[k]! - 2 * z[k + 1]! + z[k + 2]!) / T);
+      const shrunk = a.map((ak, k) => Math.sign(ak) * Math.max(Math.abs(ak) - 0.02 * (D[k]! + 4 * D[k + 1]! + D[k + 2]!) / T ** 2, 0));
+      c[0] = z[0]!;
+      c[1] = z[1]!;
+      for (let k = 2; k < c.length; ++k) c[k] = 2 * c[k - 1]! - c[k - 2]! + T * shrunk[k - 2]!;
+      if (step === 1) removed += shrunk.filter((x) => x === 0).length;
+    });
+    c.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
+  });
+  expect(removed).toBeGreaterThan(0);
+  expect(exactKnots(got)).toBe(2 * 7 - removed);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test("metric 'values': exact zeros after fit, knots falling with lambda", async () => {
+  const counts: number[] = [];
+  for (const lambda of [0, 1e-5, 1e-4, 1e-3]) {
+    const model = net();
+    (await train(model, lambda, {metric: 'values', factor: 1})).dispose();
+    const exact = exactKnots(stored(model));
+    expect(modelActiveKnots(model).total).toBe(exact);
+    counts.push(exact);
+    model.dispose();
+  }
+  for (let i = 1; i < counts.length; ++i) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]!);
+  expect(counts[counts.length - 1]).toBeLessThan(counts[0]! / 4);
 });
 
 test('after fit, the removed knots are exactly 0; counts agree', async () => {
@@ -213,7 +275,7 @@ test('getWeights / setWeights carry the spline moments: a restored copy steps id
   b.setWeights(a.getWeights());
   const opt = await train(a, 3e-3, {epochs: 1});
   b.setWeights(a.getWeights());
-  const copy = tv2ProximalOptimizer(b, tf.train.adam(0.01), {lambda: 3e-3, splineLearningRateFactor: 0.1});
+  const copy = tv2ProximalOptimizer(b, tf.train.adam(0.01), {lambda: 3e-3, splineLearningRateFactor: 0.1, metric: 'relu'});
   const weights = await opt.getWeights();
   // tf.variable names differ between the models: map a's variable names to b's
   const names = new Map(a.weights.map((w, i) => [w.read().name, b.weights[i]!.read().name]));
@@ -264,6 +326,7 @@ test('clear errors for bad arguments', () => {
     [model, adam, {lambda: 1, beta1: 1}, 'tv2ProximalOptimizer: expected beta1 in [0, 1), got 1'],
     [model, adam, {lambda: 1, beta2: -0.1}, 'tv2ProximalOptimizer: expected beta2 in [0, 1), got -0.1'],
     [model, adam, {lambda: 1, epsilon: 0}, 'tv2ProximalOptimizer: expected epsilon > 0, got 0'],
+    [model, adam, {lambda: 1, metric: 'c'}, 'tv2ProximalOptimizer: expected metric \'values\' or \'relu\', got "c"'],
   ];
   const make = tv2ProximalOptimizer as unknown as (m: unknown, o: unknown, a: unknown) => unknown;
   for (const [m, o, args, message] of bad) expect(() => make(m, o, args)).toThrow(message);
@@ -295,7 +358,7 @@ test('beside tv2Prox on the same problem: fewer knots at no higher training loss
     return {loss, knots};
   };
   const prox = await result([tv2Prox({lambda: 5})], () => tf.train.adam(0.01));
-  const adamProx = await result([], (m) => tv2ProximalOptimizer(m, tf.train.adam(0.01), {lambda: 2e-2}));
+  const adamProx = await result([], (m) => tv2ProximalOptimizer(m, tf.train.adam(0.01), {lambda: 2e-2, metric: 'relu'}));
   expect(adamProx.knots).toBeLessThan(prox.knots);
   expect(adamProx.loss).toBeLessThanOrEqual(prox.loss);
   tf.dispose([x, y]);
