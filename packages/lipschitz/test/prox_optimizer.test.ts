@@ -253,9 +253,9 @@ test('every tfjs optimizer trains the other weights exactly as it would alone; a
         wrapped.learningRate = 0.5 * wrapped.learningRate;
         (alone as unknown as {learningRate: number}).learningRate *= 0.5;
       }
-      tf.dispose(wrapped.minimize(loss(a), true, vars(a)));
+      tf.dispose(wrapped.minimize(loss(a), true, vars(a))!);
       // the lone optimizer sees the same dense variables (the spline gradient is not used)
-      tf.dispose(alone.minimize(loss(b), true, vars(b).filter((v) => !v.name.includes('act'))));
+      tf.dispose(alone.minimize(loss(b), true, vars(b).filter((v) => !v.name.includes('act')))!);
       b.getLayer('act').setWeights(a.getLayer('act').getWeights());
     }
     expect([name, dense(a)]).toEqual([name, dense(b)]);
@@ -278,7 +278,7 @@ test('getWeights / setWeights carry the spline moments: a restored copy steps id
   const copy = tv2ProximalOptimizer(b, tf.train.adam(0.01), {lambda: 3e-3, splineLearningRateFactor: 0.1, metric: 'relu'});
   const weights = await opt.getWeights();
   // tf.variable names differ between the models: map a's variable names to b's
-  const names = new Map(a.weights.map((w, i) => [w.read().name, b.weights[i]!.read().name]));
+  const names = new Map(a.weights.map((w, i) => [(w.read() as tf.Variable).name, (b.weights[i]!.read() as tf.Variable).name]));
   await copy.setWeights(weights.map(({name, tensor}) => {
     const [variable, suffix] = [name.replace(/\/[^/]*$/, ''), name.slice(name.lastIndexOf('/'))];
     return {name: names.has(variable) ? names.get(variable)! + suffix : name, tensor};
@@ -286,7 +286,7 @@ test('getWeights / setWeights carry the spline moments: a restored copy steps id
   const {x, y} = data(8);
   for (const [m, o] of [[a, opt], [b, copy]] as const) {
     tf.dispose(o.minimize(() => tf.losses.sigmoidCrossEntropy(y, m.apply(x) as tf.Tensor) as tf.Scalar, true,
-      m.trainableWeights.map((w) => w.read() as tf.Variable)));
+      m.trainableWeights.map((w) => w.read() as tf.Variable))!);
   }
   expect(stored(b)).toEqual(stored(a));
   tf.dispose([x, y]);
