@@ -18,16 +18,16 @@ export const SHORT_SCHEDULE = {epochs: 32, batchSize: 100, lr: 1e-2, milestones:
 export const SWEEP_LAMBDAS = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
 
 /**
- * The lambdas of `--sweep` for the proximal solver (`tv2Prox`: threshold lr * lambda after
- * every Adam step, so the useful lambdas are far larger).
+ * The lambdas of `--sweep` for the proximal solver (`tv2ProximalOptimizer`: the same objective
+ * as the subgradient's lambda, minimized by proximal Adam).
  */
-export const PROX_LAMBDAS = [0, 1, 2, 5, 10, 20, 50];
+export const PROX_LAMBDAS = [0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
 
 /**
  * The lambdas `spline_sparse` chooses from on the validation split: the largest whose mean
  * validation accuracy is within {@link SPARSE_TOLERANCE} of the `spline` net's.
  */
-export const SPARSE_LAMBDAS = [2, 5, 10];
+export const SPARSE_LAMBDAS = [1e-5, 3e-5, 1e-4];
 
 /** Validation-accuracy loss that `spline_sparse`'s choice of lambda accepts (0.5 point). */
 export const SPARSE_TOLERANCE = 0.005;
@@ -41,7 +41,7 @@ export const HELP = `Deep spline networks on the paper's 2-D benchmark (Azizneja
 
 Trains 2 -> 4 -> 4 -> 1 networks with ReLU, LeakyReLU, PReLU and learnable spline
 activations (TV(2)-regularized; sigmoid output, binary cross-entropy, as the reference; the
-spline_sparse net by the proximal TV(2) solver tv2Prox, its lambda chosen among
+spline_sparse net by the proximal TV(2) solver tv2ProximalOptimizer, its lambda chosen among
 {${SPARSE_LAMBDAS.join(', ')}} on the validation split), and
 1-Lipschitz ReLU, GroupSort and spline networks (spectral dense layers, linear logit, tau
 cross-entropy), each on several seeds; prints a table (mean +- std over the seeds) and writes
@@ -71,7 +71,7 @@ Options:
                         milestones ${FULL_SCHEDULE.milestones.join('/')} gamma ${FULL_SCHEDULE.gamma} (hours on 2 cores)
   --sweep               the lambda trade-off, both solvers: the spline net with TV(2) in the loss
                         (subgradient) for lambda in {${SWEEP_LAMBDAS.join(', ')}} and
-                        with tv2Prox (proximal) for lambda in {${PROX_LAMBDAS.join(', ')}};
+                        with tv2ProximalOptimizer (proximal) for lambda in {${PROX_LAMBDAS.join(', ')}};
                         writes sweep.json, sweep.md, sweep.svg
   --no-plots            skip the SVG pictures
   --quiet               no progress bars

@@ -16,7 +16,7 @@ export const MODELS = {
   leaky_relu: 'LeakyReLU (0.01)',
   prelu: 'PReLU',
   spline: 'Deep spline, TV(2)',
-  spline_sparse: 'Deep spline, TV(2) by the proximal solver (tv2Prox)',
+  spline_sparse: 'Deep spline, TV(2) by the proximal solver (tv2ProximalOptimizer)',
   relu_lip1: 'ReLU, 1-Lipschitz',
   groupsort_lip1: 'GroupSort, 1-Lipschitz',
   spline_lip1: 'Deep spline, TV(2), 1-Lipschitz',
@@ -25,7 +25,7 @@ export const MODELS = {
 /** Whether a model kind uses spline activations. */
 export const isSpline = (kind) => kind.startsWith('spline');
 
-/** Whether a model kind trains its TV(2) with the proximal solver (`tv2Prox`) instead of the loss. */
+/** Whether a model kind trains its TV(2) with the proximal solver (`tv2ProximalOptimizer`) instead of the loss. */
 export const isProximal = (kind) => kind === 'spline_sparse';
 
 /** Whether a model kind is 1-Lipschitz by construction (linear logit output, tau loss). */
@@ -48,7 +48,7 @@ function torchLinearInit(fanIn, seed) {
 
 /**
  * Builds one benchmark network (not compiled). `spline_sparse` gets no TV(2) regularizer: its
- * `lambda` goes to the `tv2Prox` callback of its training.
+ * `lambda` goes to the `tv2ProximalOptimizer` of its training.
  * @param {string} kind one of the keys of MODELS
  * @param {{seed: number, lambda: number, weightDecay: number, widths?: number[],
  *   splineInit?: string}} options `splineInit` overrides the spline init of `spline_lip1`.

@@ -17,15 +17,18 @@ const ADAM_EPSILON = 1e-8;
  * @param {{x: Float32Array, y: Float32Array, n: number}} train
  * @param {{epochs: number, batchSize: number, lr: number, milestones: number[], gamma: number,
  *   seed: number, tau?: number, callbacks?: import('@tensorflow/tfjs-layers').Callback[],
+ *   wrapOptimizer?: (adam: import('@tensorflow/tfjs-core').Optimizer) => import('@tensorflow/tfjs-core').Optimizer,
  *   onEpoch?: (epoch: number, loss: number) => void}} schedule
  *   `tau` given: the model outputs a logit f, trained with the cross-entropy of sigmoid(tau f)
  *   divided by tau (`losses.tauBinaryCrossentropy`); else it outputs a probability (BCE).
- *   `callbacks` go to every epoch's `fit` (e.g. the proximal TV(2) solver `tv2Prox`).
+ *   `callbacks` go to every epoch's `fit`; `wrapOptimizer` wraps the Adam optimizer (e.g. in the
+ *   proximal TV(2) solver `tv2ProximalOptimizer`), whose `learningRate` the schedule then sets.
  * @returns {Promise<{loss: number}>} the last epoch's training loss
  */
 export async function trainModel(model, train, schedule) {
-  const {epochs, batchSize, lr, milestones, gamma, seed, tau, callbacks} = schedule;
-  const optimizer = tf.train.adam(lr, 0.9, 0.999, ADAM_EPSILON);
+  const {epochs, batchSize, lr, milestones, gamma, seed, tau, callbacks, wrapOptimizer} = schedule;
+  const adam = tf.train.adam(lr, 0.9, 0.999, ADAM_EPSILON);
+  const optimizer = wrapOptimizer ? wrapOptimizer(adam) : adam;
   model.compile({optimizer, loss: tau != null ? losses.tauBinaryCrossentropy({tau}) : 'binaryCrossentropy'});
   const xs = tf.tensor2d(train.x, [train.n, 2]);
   const ys = tf.tensor2d(train.y, [train.n, 1]);

@@ -273,19 +273,30 @@ function toQuantum(x: Tensor, q: Tensor, invq: Tensor): Tensor {
  * coefficients are integer multiples of a per-spline power of two `q` (`2^-22` to `2^-21` of the
  * largest coefficient or first difference) built by exact float32 sums, so the second
  * difference at a removed knot is computed without rounding. The price is a change of each
- * coefficient by at most `K q / 2` (a few 1e-6 relative for the usual sizes). Pure tensor operations (no read to the host: usable inside `fit` on webgpu);
+ * coefficient by at most `K q / 2` (a few 1e-6 relative for the usual sizes). `threshold` is a
+ * number >= 0 or a float32 `[C, K - 2]` tensor of per-knot thresholds (values >= 0, not
+ * checked: they stay on the device), in slope units like `a_k`. Pure tensor operations (no read to the host: usable inside `fit` on webgpu);
  * not differentiable (a projection, applied between training steps).
  */
-export function softThresholdSlopes(coefficients: Tensor2D, step: number, threshold: number): Tensor2D {
+export function softThresholdSlopes(coefficients: Tensor2D, step: number, threshold: number | Tensor2D):
+    Tensor2D {
   const [C, K] = check2d(coefficients, 'softThresholdSlopes');
   checkPositive('step', step, 'softThresholdSlopes');
-  checkNonNegative('threshold', threshold, 'softThresholdSlopes');
+  if (threshold instanceof tf.Tensor) {
+    if (threshold.rank !== 2 || threshold.shape[0] !== C || threshold.shape[1] !== K - 2 ||
+        threshold.dtype !== 'float32') {
+      throw new Error(`softThresholdSlopes: expected a float32 threshold tensor of shape [${C}, ${K - 2}] ` +
+        `(one per knot), got a ${threshold.dtype} tensor of shape [${threshold.shape}]`);
+    }
+  } else {
+    checkNonNegative('threshold', threshold, 'softThresholdSlopes');
+  }
   return tf.tidy(() => {
     const c = coefficients;
     const cols = (t: Tensor, from: number, n: number) => tf.slice(t, [0, from], [C, n]);
     const d = tf.sub(cols(c, 1, K - 1), cols(c, 0, K - 1));  // [C, K-1] first differences
     const D = tf.sub(cols(d, 1, K - 2), cols(d, 0, K - 2));  // [C, K-2] = T a
-    const shrunk = tf.mul(tf.sign(D), tf.relu(tf.sub(tf.abs(D), threshold * step)));
+    const shrunk = tf.mul(tf.sign(D), tf.relu(tf.sub(tf.abs(D), tf.mul(threshold, step))));
     // Subtract the removed part (as sparsifyCoefficients): exact where nothing is removed.
     const zero = tf.zeros([C, 1]);
     const dCut = tf.concat([zero, tf.cumsum(tf.sub(D, shrunk), 1)], 1);

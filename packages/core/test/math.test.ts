@@ -133,6 +133,45 @@ test('softThresholdSlopes: a_k <- sign(a_k) max(|a_k| - t, 0) with c[0], c[1] ke
   input.dispose();
 });
 
+test('softThresholdSlopes with per-knot thresholds: each knot by its own t_k, removed knots exactly 0', () => {
+  const r = rng(9);
+  const K2 = 13;
+  const T = 0.2;
+  const rowsIn = Array.from({length: 3}, (_, ch) => Array.from({length: K2}, (_, k) =>
+    Math.fround((ch + 1) * Math.cos(k * (0.5 + ch)) + 0.3 * (r() - 0.5))));
+  const ts = rowsIn.map(() => Array.from({length: K2 - 2}, () => Math.fround(8 * r())));
+  const input = tf.tensor2d(rowsIn);
+  const thresholds = tf.tensor2d(ts);
+  const before = tf.memory().numTensors;
+  const outT = softThresholdSlopes(input, T, thresholds);
+  expect(tf.memory().numTensors).toBe(before + 1);
+  const out = outT.arraySync();
+  let removed = 0;
+  let kept = 0;
+  for (const [ch, cin] of rowsIn.entries()) {
+    const c = out[ch]!;
+    for (let k = 1; k < K2 - 1; ++k) {
+      const a = ((cin[k - 1]! - 2 * cin[k]!) + cin[k + 1]!) / T;
+      const t = ts[ch]![k - 1]!;
+      const want = Math.sign(a) * Math.max(Math.abs(a) - t, 0);
+      const got = ((c[k - 1]! - 2 * c[k]!) + c[k + 1]!) / T;
+      if (Math.abs(a) <= t * (1 - 1e-5)) {
+        expect(got).toBe(0);
+        ++removed;
+      } else {
+        expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a)));
+        ++kept;
+      }
+    }
+  }
+  expect(removed).toBeGreaterThan(0);
+  expect(kept).toBeGreaterThan(0);
+  const wrong = tf.zeros([3, K2]) as tf.Tensor2D;
+  expect(() => softThresholdSlopes(input, T, wrong)).toThrow(
+    `softThresholdSlopes: expected a float32 threshold tensor of shape [3, ${K2 - 2}] (one per knot), got a float32 tensor of shape [3,${K2}]`);
+  tf.dispose([input, thresholds, outT, wrong]);
+});
+
 test('clipSlopes: slopes within [-s, s], mean kept, equal to the formula', () => {
   const s = 1.5;
   const out = get(clipSlopes(ct, grid.step, s));

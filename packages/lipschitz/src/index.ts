@@ -24,6 +24,8 @@ export type {LipschitzCallbackArgs, LipschitzRecord} from './callback.js';
 export {modelActiveKnots, sparsify, splineLayers} from './sparsity.js';
 export {TV2Prox, tv2Prox} from './prox.js';
 export type {TV2ProxArgs} from './prox.js';
+export {TV2ProximalOptimizer, tv2ProximalOptimizer} from './prox_optimizer.js';
+export type {TV2ProximalOptimizerArgs} from './prox_optimizer.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,

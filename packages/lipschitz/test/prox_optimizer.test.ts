@@ -1,0 +1,365 @@
+/**
+ * The proximal Adam TV(2) solver `tv2ProximalOptimizer`: one step against the algorithm
+ * written out in float64 (ReLU coordinates, Adam, diagonal prox), exact zeros after fit,
+ * knots falling with lambda, the l1 optimality condition, composition with maxSlope, the
+ * constrain callback, save/load and every tfjs optimizer, optimizer weights, no leaks, clear errors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import {splineActivation} from '@deepspline/layers';
+import {lipschitzBound, lipschitzCallback, modelActiveKnots, sparsify, splineLayers, tv2Prox,
+  tv2ProximalOptimizer, tv2Regularizer} from '@deepspline/lipschitz';
+import {rng, rowsOf, useCpu} from './helpers.js';
+
+beforeAll(useCpu);
+
+function data(seed = 3): {x: tf.Tensor2D, y: tf.Tensor2D} {
+  const r = rng(seed);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < 200; ++i) {
+    const a = 2 * r() - 1;
+    const b = 2 * r() - 1;
+    x.push(a, b);
+    y.push(a * a + b * b < 0.5 ? 1 : 0);
+  }
+  return {x: tf.tensor2d(x, [200, 2]), y: tf.tensor2d(y, [200, 1])};
+}
+
+function net(spline: object = {}, seed = 7): tfl.Sequential {
+  return tfl.sequential({layers: [
+    tfl.layers.dense({units: 6, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({seed})}),
+    splineActivation({size: 21, range: 1, name: 'act', ...spline}),
+    tfl.layers.dense({units: 1, activation: 'sigmoid', kernelInitializer: tfl.initializers.glorotUniform({seed: seed + 1})}),
+  ]});
+}
+
+/** Exact knots: second differences of the float32 values, in float64, that are not 0. */
+function exactKnots(rows: number[][]): number {
+  let n = 0;
+  for (const c of rows) for (let k = 1; k < c.length - 1; ++k) if ((c[k - 1]! - 2 * c[k]!) + c[k + 1]! !== 0) ++n;
+  return n;
+}
+
+function stored(model: tfl.LayersModel): number[][] {
+  return splineLayers(model).flatMap(({layer}) => rowsOf(layer.getWeights()[0]!));
+}
+
+async function train(model: tfl.LayersModel, lambda: number, {epochs = 10, inner = tf.train.adam(0.01) as tf.Optimizer,
+    callbacks = [] as tfl.Callback[], factor = 0.1, metric = 'relu' as 'relu' | 'values'} = {}): Promise<tf.Optimizer> {
+  const {x, y} = data();
+  const optimizer = tv2ProximalOptimizer(model, inner, {lambda, splineLearningRateFactor: factor, metric});
+  model.compile({optimizer, loss: 'binaryCrossentropy'});
+  await model.fit(x, y, {epochs, batchSize: 20, shuffle: false, verbose: 0, callbacks});
+  tf.dispose([x, y]);
+  return optimizer;
+}
+
+/** Proximal Adam steps of one spline written out in float64, from the float32 inputs. */
+function reference(c: number[], grads: number[][], T: number, eta: number, lambda: number,
+    b1 = 0.9, b2 = 0.999, eps = 1e-8): number[] {
+  const K = c.length;
+  // u = (c0, c1, a_1..a_{K-2}), c_k = c0 + k (c1 - c0) + T sum_{j<k} (k - j) a_j
+  const u = [c[0]!, c[1]!];
+  for (let k = 1; k < K - 1; ++k) u.push((c[k - 1]! - 2 * c[k]! + c[k + 1]!) / T);
+  // dc_k / du_i, written out
+  const dc = (k: number, i: number) => (i === 0 ? 1 - k : i === 1 ? k : T * Math.max(k - (i - 1), 0));
+  const m = new Array(K).fill(0);
+  const v = new Array(K).fill(0);
+  grads.forEach((g, step) => {
+    const t = step + 1;
+    for (let i = 0; i < K; ++i) {
+      let gu = 0;
+      for (let k = 0; k < K; ++k) gu += dc(k, i) * g[k]!;
+      m[i] = b1 * m[i] + (1 - b1) * gu;
+      v[i] = b2 * v[i] + (1 - b2) * gu * gu;
+      const denom = Math.sqrt(v[i] / (1 - b2 ** t)) + eps;
+      u[i] -= eta * (m[i] / (1 - b1 ** t)) / denom;
+      if (i >= 2) u[i] = Math.sign(u[i]) * Math.max(Math.abs(u[i]) - eta * lambda / denom, 0);
+    }
+  });
+  return c.map((_, k) => u.reduce((s, ui, i) => s + dc(k, i) * ui, 0));
+}
+
+test('two steps match proximal Adam in the ReLU coordinates, written out in float64', () => {
+  const layer = splineActivation({size: 9, range: 1, init: 'relu'});
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
+  const c0 = rowsOf(layer.getWeights()[0]!);
+  const r = rng(11);
+  const grads = [0, 1].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.3, splineLearningRateFactor: 0.4,
+    metric: 'relu'});
+  const name = (layer.weights[0]!.read() as tf.Variable).name;
+  for (const g of grads) {
+    const tensor = tf.tensor2d(g);
+    optimizer.applyGradients({[name]: tensor});
+    tensor.dispose();
+  }
+  const got = rowsOf(layer.getWeights()[0]!);
+  c0.forEach((row, ch) => {
+    const want = reference(row, grads.map((g) => g[ch]!), layer.step, 0.02, 0.3);
+    want.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
+    // the prox removed knots, and the float32 coefficients have them exactly 0
+    const a = want.slice(1, -1).map((_, k) => (want[k]! - 2 * want[k + 1]! + want[k + 2]!) / layer.step);
+    const zeros = a.filter((x) => Math.abs(x) < 1e-9).length;
+    expect(zeros).toBeGreaterThan(0);
+    expect(exactKnots([got[ch]!])).toBe(a.length - zeros);
+  });
+  expect(optimizer.iterations).toBe(2);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test("metric 'values': two steps match Adam on c and the soft-threshold by lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2, in float64", () => {
+  const layer = splineActivation({size: 9, range: 1, init: 'relu'});
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
+  const c0 = rowsOf(layer.getWeights()[0]!);
+  const r = rng(12);
+  const grads = [0, 1].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.02, splineLearningRateFactor: 0.4});
+  expect(optimizer.metric).toBe('values');
+  const name = (layer.weights[0]!.read() as tf.Variable).name;
+  for (const g of grads) {
+    const tensor = tf.tensor2d(g);
+    optimizer.applyGradients({[name]: tensor});
+    tensor.dispose();
+  }
+  const got = rowsOf(layer.getWeights()[0]!);
+  const T = layer.step;
+  const eta = 0.02;
+  let removed = 0;
+  c0.forEach((row, ch) => {
+    const c = [...row];
+    const m = c.map(() => 0);
+    const v = c.map(() => 0);
+    grads.forEach((gs, step) => {
+      const t = step + 1;
+      const g = gs[ch]!;
+      const D = c.map((_, i) => {
+        m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+        v[i] = 0.999 * v[i]! + 0.001 * g[i]! * g[i]!;
+        return eta / (Math.sqrt(v[i]! / (1 - 0.999 ** t)) + 1e-8);
+      });
+      const z = c.map((ci, i) => ci - D[i]! * m[i]! / (1 - 0.9 ** t));
+      // soft-threshold each a_k, keep c0 and c1, rebuild
+      const a = z.slice(1, -1).map((_, k) => (z[k]! - 2 * z[k + 1]! + z[k + 2]!) / T);
+      const shrunk = a.map((ak, k) => Math.sign(ak) * Math.max(Math.abs(ak) - 0.02 * (D[k]! + 4 * D[k + 1]! + D[k + 2]!) / T ** 2, 0));
+      c[0] = z[0]!;
+      c[1] = z[1]!;
+      for (let k = 2; k < c.length; ++k) c[k] = 2 * c[k - 1]! - c[k - 2]! + T * shrunk[k - 2]!;
+      if (step === 1) removed += shrunk.filter((x) => x === 0).length;
+    });
+    c.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
+  });
+  expect(removed).toBeGreaterThan(0);
+  expect(exactKnots(got)).toBe(2 * 7 - removed);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test("metric 'values': exact zeros after fit, knots falling with lambda", async () => {
+  const counts: number[] = [];
+  for (const lambda of [0, 1e-5, 1e-4, 1e-3]) {
+    const model = net();
+    (await train(model, lambda, {metric: 'values', factor: 1})).dispose();
+    const exact = exactKnots(stored(model));
+    expect(modelActiveKnots(model).total).toBe(exact);
+    counts.push(exact);
+    model.dispose();
+  }
+  for (let i = 1; i < counts.length; ++i) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]!);
+  expect(counts[counts.length - 1]).toBeLessThan(counts[0]! / 4);
+});
+
+test('after fit, the removed knots are exactly 0; counts agree', async () => {
+  const model = net();
+  const optimizer = await train(model, 1e-2);
+  const exact = exactKnots(stored(model));
+  expect(exact).toBeGreaterThan(0);
+  expect(exact).toBeLessThan(6 * 19 / 2);
+  expect(modelActiveKnots(model).total).toBe(exact);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test('exact knots fall with lambda', async () => {
+  const counts: number[] = [];
+  for (const lambda of [0, 1e-3, 3e-3, 1e-2, 3e-2]) {
+    const model = net();
+    (await train(model, lambda)).dispose();
+    counts.push(exactKnots(stored(model)));
+    model.dispose();
+  }
+  for (let i = 1; i < counts.length; ++i) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]!);
+  expect(counts[counts.length - 1]).toBeLessThan(counts[0]! / 4);
+});
+
+test('with maxSlope: the clipped splines keep the zeros and stay 1-Lipschitz', async () => {
+  const model = net({maxSlope: 1, init: 'abs'});
+  const optimizer = await train(model, 3e-3);
+  const eff = splineLayers(model).flatMap(({layer}) => {
+    const c = layer.effectiveCoefficients();
+    const rows = rowsOf(c);
+    c.dispose();
+    return rows;
+  });
+  expect(exactKnots(eff)).toBeLessThanOrEqual(exactKnots(stored(model)));
+  expect(exactKnots(eff)).toBeLessThan(6 * 19 / 2);
+  expect(modelActiveKnots(model).total).toBe(exactKnots(eff));
+  for (const c of eff) for (let k = 0; k + 1 < c.length; ++k) expect(Math.abs(c[k + 1]! - c[k]!) / 0.1).toBeLessThanOrEqual(1);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test('with the constrain callback and after save/load: bound <= target, zeros exact, same predictions', async () => {
+  const model = net();
+  const optimizer = await train(model, 1e-2, {callbacks: [lipschitzCallback({mode: 'constrain', target: 1})]});
+  expect(lipschitzBound(model).bound).toBeLessThanOrEqual(1);
+  const exact = exactKnots(stored(model));
+  expect(exact).toBeLessThan(6 * 19 / 2);
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}}; }));
+  const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+  const {x} = data(5);
+  const before = Array.from((model.predict(x) as tf.Tensor).dataSync());
+  expect(exactKnots(stored(loaded))).toBe(exact);
+  expect(sparsify(loaded, 0).total).toBe(exact);
+  expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(before);
+  tf.dispose(x);
+  optimizer.dispose();
+  model.dispose();
+  loaded.dispose();
+});
+
+test('every tfjs optimizer trains the other weights exactly as it would alone; a schedule sets its rate', () => {
+  const makers: Array<[string, () => tf.Optimizer]> = [
+    ['sgd', () => tf.train.sgd(0.5)], ['momentum', () => tf.train.momentum(0.2, 0.9)],
+    ['adagrad', () => tf.train.adagrad(0.1)], ['adadelta', () => tf.train.adadelta(1)],
+    ['adam', () => tf.train.adam(0.01)], ['adamax', () => tf.train.adamax(0.01)],
+    ['rmsprop', () => tf.train.rmsprop(0.01)],
+  ];
+  const {x, y} = data();
+  for (const [name, make] of makers) {
+    const a = net();
+    const b = net();
+    b.setWeights(a.getWeights());
+    const wrapped = tv2ProximalOptimizer(a, make(), {lambda: 1e-3});
+    const alone = make();
+    const loss = (m: tfl.LayersModel) => () => tf.losses.sigmoidCrossEntropy(y, m.apply(x) as tf.Tensor) as tf.Scalar;
+    const vars = (m: tfl.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
+    const dense = (m: tfl.LayersModel) => m.trainableWeights.filter((w) => !w.name.includes('act')).map((w) => Array.from(w.read().dataSync()));
+    for (let i = 0; i < 3; ++i) {
+      if (i === 2) {
+        wrapped.learningRate = 0.5 * wrapped.learningRate;
+        (alone as unknown as {learningRate: number}).learningRate *= 0.5;
+      }
+      tf.dispose(wrapped.minimize(loss(a), true, vars(a))!);
+      // the lone optimizer sees the same dense variables (the spline gradient is not used)
+      tf.dispose(alone.minimize(loss(b), true, vars(b).filter((v) => !v.name.includes('act')))!);
+      b.getLayer('act').setWeights(a.getLayer('act').getWeights());
+    }
+    expect([name, dense(a)]).toEqual([name, dense(b)]);
+    expect([name, stored(a).flat().every(Number.isFinite)]).toEqual([name, true]);
+    expect(wrapped.iterations).toBe(3);
+    wrapped.dispose();
+    alone.dispose();
+    a.dispose();
+    b.dispose();
+  }
+  tf.dispose([x, y]);
+});
+
+test('getWeights / setWeights carry the spline moments: a restored copy steps identically', async () => {
+  const a = net();
+  const b = net();
+  b.setWeights(a.getWeights());
+  const opt = await train(a, 3e-3, {epochs: 1});
+  b.setWeights(a.getWeights());
+  const copy = tv2ProximalOptimizer(b, tf.train.adam(0.01), {lambda: 3e-3, splineLearningRateFactor: 0.1, metric: 'relu'});
+  const weights = await opt.getWeights();
+  // tf.variable names differ between the models: map a's variable names to b's
+  const names = new Map(a.weights.map((w, i) => [(w.read() as tf.Variable).name, (b.weights[i]!.read() as tf.Variable).name]));
+  await copy.setWeights(weights.map(({name, tensor}) => {
+    const [variable, suffix] = [name.replace(/\/[^/]*$/, ''), name.slice(name.lastIndexOf('/'))];
+    return {name: names.has(variable) ? names.get(variable)! + suffix : name, tensor};
+  }));
+  const {x, y} = data(8);
+  for (const [m, o] of [[a, opt], [b, copy]] as const) {
+    tf.dispose(o.minimize(() => tf.losses.sigmoidCrossEntropy(y, m.apply(x) as tf.Tensor) as tf.Scalar, true,
+      m.trainableWeights.map((w) => w.read() as tf.Variable))!);
+  }
+  expect(stored(b)).toEqual(stored(a));
+  tf.dispose([x, y]);
+  opt.dispose();
+  copy.dispose();
+  a.dispose();
+  b.dispose();
+});
+
+test('no leak over 120 batches', async () => {
+  const model = net({maxSlope: 2});
+  const {x, y} = data();
+  const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.01), {lambda: 3e-3});
+  model.compile({optimizer, loss: 'binaryCrossentropy'});
+  await model.fit(x, y, {epochs: 1, batchSize: 20, verbose: 0});  // creates the moments
+  const before = tf.memory().numTensors;
+  await model.fit(x, y, {epochs: 12, batchSize: 20, verbose: 0});
+  expect(tf.memory().numTensors).toBe(before);
+  optimizer.dispose();
+  expect(tf.memory().numTensors).toBeLessThan(before);
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+test('clear errors for bad arguments', () => {
+  const model = net();
+  const adam = tf.train.adam(0.01);
+  const bad: Array<[unknown, unknown, unknown, string]> = [
+    [{}, adam, {lambda: 1}, 'tv2ProximalOptimizer: expected a tfjs-layers model or a non-empty array of SplineActivation layers, got {}'],
+    [[], adam, {lambda: 1}, 'tv2ProximalOptimizer: expected a tfjs-layers model or a non-empty array of SplineActivation layers, got []'],
+    [model, 'adam', {lambda: 1}, 'tv2ProximalOptimizer: expected a tfjs optimizer (e.g. tf.train.adam(1e-2)) to wrap, got "adam"'],
+    [model, adam, undefined, 'tv2ProximalOptimizer: expected an arguments object {lambda, ...}, got undefined'],
+    [model, adam, {}, 'tv2ProximalOptimizer: expected lambda (a finite number >= 0), got undefined'],
+    [model, adam, {lambda: -1}, 'tv2ProximalOptimizer: expected lambda >= 0, got -1'],
+    [model, adam, {lambda: NaN}, 'tv2ProximalOptimizer: expected lambda to be a finite number, got NaN'],
+    [model, adam, {lambda: 1, splineLearningRateFactor: 0}, 'tv2ProximalOptimizer: expected splineLearningRateFactor > 0, got 0'],
+    [model, adam, {lambda: 1, beta1: 1}, 'tv2ProximalOptimizer: expected beta1 in [0, 1), got 1'],
+    [model, adam, {lambda: 1, beta2: -0.1}, 'tv2ProximalOptimizer: expected beta2 in [0, 1), got -0.1'],
+    [model, adam, {lambda: 1, epsilon: 0}, 'tv2ProximalOptimizer: expected epsilon > 0, got 0'],
+    [model, adam, {lambda: 1, metric: 'c'}, 'tv2ProximalOptimizer: expected metric \'values\' or \'relu\', got "c"'],
+  ];
+  const make = tv2ProximalOptimizer as unknown as (m: unknown, o: unknown, a: unknown) => unknown;
+  for (const [m, o, args, message] of bad) expect(() => make(m, o, args)).toThrow(message);
+  const wrapper = tv2ProximalOptimizer(model, adam, {lambda: 1});
+  expect(() => make(model, wrapper, {lambda: 1})).toThrow('tv2ProximalOptimizer: expected a tfjs optimizer');
+  const plain = tfl.sequential({layers: [tfl.layers.dense({units: 1, inputShape: [2]})]});
+  expect(() => tv2ProximalOptimizer(plain, adam, {lambda: 1})).toThrow(
+    'tv2ProximalOptimizer: the model has no SplineActivation layer (nested models included); the TV(2) prox acts on spline activations');
+  const regularized = net({coefficientsRegularizer: tv2Regularizer({lambda: 1e-4})});
+  expect(() => tv2ProximalOptimizer(regularized, adam, {lambda: 1})).toThrow(
+    /^tv2ProximalOptimizer: spline layer 'act' has a tv2Regularizer; the proximal solver minimizes the same TV\(2\) penalty/);
+  wrapper.dispose();
+  model.dispose();
+  plain.dispose();
+  regularized.dispose();
+});
+
+test('beside tv2Prox on the same problem: fewer knots at no higher training loss', async () => {
+  const {x, y} = data();
+  const result = async (callbacks: tfl.Callback[], optimizer: (m: tfl.LayersModel) => tf.Optimizer) => {
+    const model = net();
+    const opt = optimizer(model);
+    model.compile({optimizer: opt, loss: 'binaryCrossentropy'});
+    await model.fit(x, y, {epochs: 20, batchSize: 20, shuffle: false, verbose: 0, callbacks});
+    const loss = tf.tidy(() => tf.mean(tfl.metrics.binaryCrossentropy(y, model.predict(x) as tf.Tensor)).dataSync()[0]!);
+    const knots = exactKnots(stored(model));
+    opt.dispose();
+    model.dispose();
+    return {loss, knots};
+  };
+  const prox = await result([tv2Prox({lambda: 5})], () => tf.train.adam(0.01));
+  const adamProx = await result([], (m) => tv2ProximalOptimizer(m, tf.train.adam(0.01), {lambda: 2e-2, metric: 'relu'}));
+  expect(adamProx.knots).toBeLessThan(prox.knots);
+  expect(adamProx.loss).toBeLessThanOrEqual(prox.loss);
+  tf.dispose([x, y]);
+});
