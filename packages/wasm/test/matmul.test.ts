@@ -125,7 +125,7 @@ describe('results', () => {
       const bias = tf.tensor1d(Float32Array.from({length: n!}, (_, i) => i / n! - 0.5));
       return [tf.matMul(a, b, ta, tb).dataSync(),
         tf.fused.matMul({a, b, transposeA: ta, transposeB: tb, activation: 'relu'}).dataSync(),
-        tf.matMul(tf.reshape(tf.slice(a, 0, 1), shapeA.slice(1)) as tf.Tensor2D, tf.reshape(tf.slice(b, 0, 1), shapeB.slice(1)) as tf.Tensor2D,
+        tf.matMul(tf.reshape(tf.slice(a, 0, 1), shapeA.slice(1)), tf.reshape(tf.slice(b, 0, 1), shapeB.slice(1)),
           ta, tb).dataSync(),
         tf.fused.matMul({a, b, transposeA: ta, transposeB: tb, bias, activation: 'relu'}).dataSync()];
     });
@@ -172,7 +172,7 @@ test('a Dense layer\'s gradients equal the float64 formulas with the transposing
   const layer = tfl.layers.dense({units, inputShape: [inDim], kernelInitializer: 'glorotUniform', useBias: true});
   layer.build([null, inDim]);
   const [kernel, bias] = layer.getWeights() as [tf.Tensor2D, tf.Tensor1D];
-  const w = kernel.dataSync();
+  const w = kernel.dataSync() as Float32Array;
   // loss = sum((x W + b) .* g): dW = x^T g, db = sum_rows g, dx = g W^T
   const loss = (x: tf.Tensor) => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, tf.tensor2d(gv, [batch, units])));
   const grads = () => tf.tidy(() => {
