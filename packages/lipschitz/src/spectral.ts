@@ -39,16 +39,13 @@ export interface SpectralArgs {
    */
   orthonormalize?: Orthonormalization;
   /**
-   * With `orthonormalize: 'bjorck'` (an integer >= 1): at inference, the Björck iterations of
-   * the certified kernel; in training, the cap of the warm-started iterations per step (see
-   * {@link SpectralDense}: training stops at {@link BJORCK_TOLERANCE}, usually after 0 or 1).
+   * Björck iterations per call with `orthonormalize: 'bjorck'` (an integer >= 1).
    * @defaultValue 15
    */
   bjorckSteps?: number;
   /**
    * Power iterations per training step, warm-started from the persistent vector `u` (an
-   * integer >= 1), with `orthonormalize: 'none'` (Björck training does not need the estimate).
-   * Inference does not use this estimate (see {@link SpectralDense.effectiveKernel}).
+   * integer >= 1). Inference does not use this estimate (see {@link SpectralDense.effectiveKernel}).
    * @defaultValue 3
    */
   powerIterations?: number;
@@ -67,13 +64,6 @@ export interface SpectralConv2DArgs extends ConvLayerArgs, SpectralArgs {}
 export const DEFAULT_BJORCK_STEPS = 15;
 /** Power iterations per training step when `powerIterations` is not given. */
 export const DEFAULT_POWER_ITERATIONS = 3;
-/**
- * Björck training stops iterating when `||X^T X - I||_F / sqrt(n)` (the root mean square of the
- * orthonormality residual of the kernel matrix `X`, `n = min(rows, cols)`) is at most this.
- */
-export const BJORCK_TOLERANCE = 0.005;
-/** Root mean square residual from which one Björck step is taken to reach the tolerance. */
-const SKIP_CHECK = 0.04;
 
 interface Resolved {
   lipschitz: number;
@@ -125,51 +115,6 @@ function bjorck(w: Tensor2D, steps: number): Tensor2D {
 }
 
 /**
- * Björck training: re-orthonormalizes the kernel variable in place at the start of every
- * training call and returns it. With `X` the kernel as a `[rows, cols]` matrix, `n = min(rows,
- * cols)` and `G = X^T X` (`X X^T` when wide, `n x n`): while the root mean square of `G - I` exceeds
- * {@link BJORCK_TOLERANCE} (at most `cap` times per call) the Björck step `X <- X (3/2 I - 1/2 G)`
- * (`(3/2 I - 1/2 G) X` when wide); then `X` is written back to the variable. After the first calls
- * the variable is orthonormal up to the optimizer's last step, so one Björck step or none
- * suffices (warm start: it reuses the previous steps' work). When `||G - I||_F >= 1` (a new or
- * loaded layer, a large step), `X` is first divided by `sqrt(max_i sum_j |G_ij|) >= ||X||_2`
- * (Gershgorin), so that Björck converges (over several calls if `cap` is reached: fewer
- * iterations early in training cost more calls, not more time per call).
- *
- * The polar factor of the written-back kernel is that of the old one (`polar(X M) = polar(X)`
- * for `M` a polynomial in `X^T X` with positive values), so writing it back does not change
- * the function the deployed layer computes. The gradient is the plain dense gradient with
- * respect to the orthonormal kernel; the next call's Björck step maps the optimizer's update
- * back onto the orthonormal matrices (a retraction: to first order it keeps the update's
- * component tangent to them, which is what the gradient through an orthonormalization is at an
- * orthonormal kernel). No gradient goes through Björck iterations.
- */
-function orthonormalizeInPlace(w: Tensor2D, cap: number): Tensor2D {
-  const [rows, cols] = w.shape;
-  const wide = rows < cols;
-  const n = Math.min(rows, cols);
-  const eye = tf.eye(n);
-  const tolerance = BJORCK_TOLERANCE * Math.sqrt(n);
-  let x: Tensor2D = w;
-  for (let i = 0, scaled = false; ; ++i) {
-    const g = wide ? tf.matMul(x, x, false, true) : tf.matMul(x, x, true, false);
-    const e = tf.sub(eye, g) as Tensor2D;
-    const residual = tf.norm(e).dataSync()[0]!;
-    if (!(residual <= tolerance) && !(residual < 1) && !scaled && Number.isFinite(residual)) {
-      x = tf.div(x, tf.sqrt(tf.max(tf.sum(tf.abs(g), 1)))) as Tensor2D;
-      scaled = true;
-      continue;
-    }
-    if (residual <= tolerance || i >= cap || !Number.isFinite(residual)) return x;
-    x = tf.add(x, tf.mul(wide ? tf.matMul(e, x) : tf.matMul(x, e), 0.5)) as Tensor2D;
-    // each singular value s -> s (3 - s^2) / 2, |1 - s'| <= 1.5 (1 - s)^2: from a residual this
-    // small one step reaches the tolerance unless the residual sits in a few singular values;
-    // not checked (a heuristic of training: the certified path does not rely on it)
-    if (residual <= SKIP_CHECK * Math.sqrt(n)) return x;
-  }
-}
-
-/**
  * The state and arithmetic shared by both spectral layers: the kernel seen as a matrix
  * `[fanIn, units]`, its persistent power-iteration vector `u` (`[1, units]`, a non-trainable
  * weight saved with the model), and the cached certified kernel for inference.
@@ -182,23 +127,8 @@ class SpectralCore {
       /** sqrt of the most windows an input lies in: ||conv|| <= coeff * ||kernel matrix||. */
       private readonly coeff: number) {}
 
-  /**
-   * Training: with Björck, the kernel variable re-orthonormalized in place
-   * ({@link orthonormalizeInPlace}); else normalise by a power-iteration estimate updated in
-   * place (differentiable). `kernel` is the variable, `toMatrix`/`fromMatrix` its matrix view.
-   */
-  trainingKernel(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
-      fromMatrix: (t: Tensor2D) => Tensor): Tensor2D {
-    if (this.options.orthonormalize === 'bjorck') {
-      const read = kernel.read();
-      const x = tf.tidy(() => fromMatrix(orthonormalizeInPlace(toMatrix(read), this.options.bjorckSteps)));
-      if (x !== read) {
-        kernel.write(x);
-        x.dispose();
-      }
-      return tf.mul(toMatrix(kernel.read()), this.options.lipschitz / this.coeff) as Tensor2D;
-    }
-    const w = toMatrix(kernel.read());
+  /** Training: normalise by a power-iteration estimate updated in place (differentiable). */
+  trainingKernel(w: Tensor2D, u: LayerVariable): Tensor2D {
     let uv = stopGradient(tf.transpose(u.read())) as Tensor2D;  // [units, 1]
     let v: Tensor2D = uv;
     for (let i = 0; i < this.options.powerIterations; ++i) {
@@ -209,7 +139,8 @@ class SpectralCore {
     v = stopGradient(v) as Tensor2D;
     u.write(tf.transpose(uv));
     const sigma = tf.sum(tf.mul(v, tf.matMul(w, uv)));
-    const wn = tf.div(w, tf.maximum(sigma, 1e-12)) as Tensor2D;
+    let wn = tf.div(w, tf.maximum(sigma, 1e-12)) as Tensor2D;
+    if (this.options.orthonormalize === 'bjorck') wn = bjorck(wn, this.options.bjorckSteps);
     return tf.mul(wn, this.options.lipschitz / this.coeff) as Tensor2D;
   }
 
@@ -253,7 +184,7 @@ class SpectralCore {
       const last = wn;
       // kept: `call` runs this inside its tidy, and the cache outlives it
       const next = tf.keep(tf.tidy(() => fromMatrix(tf.mul(last, this.options.lipschitz / this.coeff) as Tensor2D)));
-      this.dropCache();
+      this.dispose();
       this.cached = {kernel: next, key};
       return next;
     } finally {
@@ -262,15 +193,11 @@ class SpectralCore {
     }
   }
 
-  private dropCache(): void {
+  dispose(): void {
     if (this.cached != null) {
       this.cached.kernel.dispose();
       this.cached = null;
     }
-  }
-
-  dispose(): void {
-    this.dropCache();
   }
 
   config(): tf.serialization.ConfigDict {
@@ -312,10 +239,8 @@ function biasAndActivation(layer: object, y: Tensor): Tensor {
  * `SpectralDense`): `y = activation(x (lipschitz * W / ||W||_2) + b)`, `lipschitz`-Lipschitz
  * in l2 (times the activation's constant) at every step, with gradients through the
  * normalisation. In training the norm is estimated by `powerIterations` warm-started power
- * iterations on a persistent vector (with `orthonormalize: 'bjorck'` the kernel variable is
- * instead re-orthonormalized in place, see {@link BJORCK_TOLERANCE}); at inference
- * (`predict`, `evaluate`) by a certified upper bound, so the deployed layer's norm is at most
- * `lipschitz`.
+ * iterations on a persistent vector; at inference (`predict`, `evaluate`) by a certified
+ * upper bound, so the deployed layer's norm is at most `lipschitz`.
  * {@link lipschitzBound} certifies the layer by the exact norm of {@link effectiveKernel}.
  */
 export class SpectralDense extends DenseBase {
@@ -366,7 +291,7 @@ export class SpectralDense extends DenseBase {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const w = kwargs.training === true ?
-        this.spectral.trainingKernel(fields(this).kernel!, this.u!, (t) => t as Tensor2D, (t) => t) : this.effectiveKernel();
+        this.spectral.trainingKernel(fields(this).kernel!.read() as Tensor2D, this.u!) : this.effectiveKernel();
       const inDim = x.shape[x.shape.length - 1]!;
       const y: Tensor = x.rank === 2 ? tf.matMul(x as Tensor2D, w) :
         tf.reshape(tf.matMul(tf.reshape(x, [-1, inDim]) as Tensor2D, w), [...x.shape.slice(0, -1), fields(this).units]);
@@ -459,9 +384,8 @@ export class SpectralConv2D extends Conv2DBase {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as Tensor4D;
       const k = kwargs.training === true ?
-        tf.reshape(this.spectral.trainingKernel(fields(this).kernel!, this.u!,
-          (t) => tf.reshape(t, [-1, fields(this).filters]) as Tensor2D, (t) => tf.reshape(t, this.kernelShape)),
-        this.kernelShape) as Tensor4D : this.effectiveKernel();
+        tf.reshape(this.spectral.trainingKernel(tf.reshape(fields(this).kernel!.read(), [-1, fields(this).filters]) as Tensor2D,
+          this.u!), this.kernelShape) as Tensor4D : this.effectiveKernel();
       const y: Tensor = tf.conv2d(x, k, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC',
         this.dilationRate as [number, number]);
       return biasAndActivation(this, y);
