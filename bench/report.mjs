@@ -104,6 +104,53 @@ function targetsTable(results) {
     ...results.bestRatios.map((r) => `| ${r.name} | ${fmt(r.value)} |`)].join('\n');
 }
 
+/** Where results.json was measured: `Intel(R) Xeon(R) Processor, 2 cores, Node v20.20.2`. */
+const machineOf = (results) => `${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`;
+/** The closing line of a table measured by `npm run bench`. */
+const measuredOn = (results) => `Measured on ${machineOf(results)} (\`npm run bench\`, ${results.date.slice(0, 10)}).`;
+/** The same for the browser benches, which record the GPU adapter, not the CPU. */
+const browserMeasuredOn = (bench) => `Measured ${bench.date.slice(0, 10)} on SwiftShader (a CPU renderer); ` +
+  (bench.environment.machine ? `${bench.environment.machine}.` : 'the CPU was not recorded by that run.');
+
+const NET_NAMES = {relu: 'ReLU MLP', spline: 'spline MLP (size 21)', relu_lip1: '1-Lipschitz ReLU',
+  groupsort_lip1: '1-Lipschitz GroupSort(2)', spline_lip1: '1-Lipschitz spline (slopes in [-1, 1])'};
+
+/** The MLP training table (bench/training.mjs rows): samples/s and the ratio to the ReLU MLP. */
+function mlpTrainingTable(results) {
+  const t = results.mlpTraining;
+  const row = (backend, matMul, net, width) => t.rows.find((r) => r.backend === backend && r.matMul === matMul &&
+    r.net === net && r.width === width);
+  const torchRow = (net, width) => t.torch.available ? t.torch.rows.find((r) => r.net === net && r.width === width) : null;
+  const cell = (r) => (r == null ? '-' : `${fmt(r.samplesPerSecond, 0)} (${fmt(r.overRelu)}x)`);
+  const lines = [`**Training 784-W-W-10 MLPs, batch ${t.batch}, Adam: samples/s (ratio to the same run's ReLU MLP ` +
+    'of that width and backend)**', '',
+    '| net | W | wasm (+ `registerTransposingMatMul`) | cpu | PyTorch, 1 thread |', '|---|---|---|---|---|'];
+  for (const width of [...new Set(t.rows.map((r) => r.width))]) {
+    for (const net of Object.keys(NET_NAMES)) {
+      lines.push(`| ${NET_NAMES[net]} | ${width} | ${cell(row('wasm', 'transposing', net, width))} | ` +
+        `${cell(row('cpu', 'tfjs', net, width))} | ${cell(torchRow(net, width))} |`);
+    }
+  }
+  lines.push('', ...matMulSpeedups(results).map((m) => `- ${NET_NAMES[m.net]}, W = ${m.width}, wasm with tfjs's own ` +
+    `matMul: ${fmt(m.tfjs, 0)} samples/s; with \`registerTransposingMatMul()\`: ${fmt(m.ours, 0)} (${fmt(m.ratio, 1)}x).`));
+  lines.push('', t.torch.available ?
+    `PyTorch ${t.torch.torch} with ${t.torch.blas}, ${t.torch.threads} thread, same run (bench/torch_training.py: plain ` +
+    'PyTorch equivalents: a per-channel linear spline, Björck layers with deel-torchlip\'s defaults).' :
+    `PyTorch rows skipped: ${t.torch.reason}.`, '', measuredOn(results));
+  return lines.join('\n');
+}
+
+/** The wasm MLP training speed-ups of registerTransposingMatMul over tfjs's own kernel. */
+function matMulSpeedups(results) {
+  const rows = results.mlpTraining.rows.filter((r) => r.backend === 'wasm' && r.matMul === 'tfjs');
+  return rows.map((r) => {
+    const ours = results.mlpTraining.rows.find((o) => o.backend === 'wasm' && o.matMul === 'transposing' &&
+      o.net === r.net && o.width === r.width);
+    return {net: r.net, width: r.width, tfjs: r.samplesPerSecond, ours: ours.samplesPerSecond,
+      ratio: ours.samplesPerSecond / r.samplesPerSecond};
+  });
+}
+
 /** The standard-export inference table (bench/run.mjs `--export-only` rows). */
 function exportTable(results) {
   const e = results.standardExport;
@@ -173,7 +220,7 @@ export const SECTIONS = {
     const f = figures(results);
     const webglFb = browserRange(webgl, 'fallbackOverKernel');
     const webgpuFb = browserRange(webgpu, 'fallbackOverKernel');
-    return `On \`wasm\` (1M elements, \`npm run bench\`, \`bench/results.json\`) the SIMD kernel is ` +
+    return `On \`wasm\` (1M elements, \`npm run bench\`, \`bench/results.json\`, on ${machineOf(results)}) the SIMD kernel is ` +
       `${f.fallbackFwd[0]}-${f.fallbackFwd[1]}x faster than the composite fallback on the forward pass ` +
       `(${f.fallbackFwdBwd[0]}-${f.fallbackFwdBwd[1]}x forward+backward; bit-identical to the cpu kernel), ` +
       `forward+backward costs ${f.fwdBwdRange[0]}-${f.fwdBwdRange[1]}x a \`tf.relu\`'s and the forward ` +
@@ -188,7 +235,7 @@ export const SECTIONS = {
     const f = figures(results);
     return `**${f.fwdRange[0]} to ${f.fwdRange[1]} \`tf.relu\`s per forward pass** on 1M elements ` +
       `(${f.fwdBwdRange[0]} to ${f.fwdBwdRange[1]} relus for forward+backward), ${f.fallbackFwd[0]} to ` +
-      `${f.fallbackFwd[1]} times faster than the fallback; see [Benchmark](#benchmark).`;
+      `${f.fallbackFwd[1]} times faster than the fallback (on ${machineOf(results)}); see [Benchmark](#benchmark).`;
   },
   'wasm-simd': (results) => {
     const {simd} = figures(results);
@@ -196,7 +243,15 @@ export const SECTIONS = {
       `${prose(simd.high)} (K = ${simd.highK}) times faster than the scalar one on the forward pass.`;
   },
   'wasm-tables': (results) => [opTable(results, 'wasm'), otherInputsTable(results), opTable(results, 'cpu'),
-    trainingTable(results), targetsTable(results)].join('\n\n'),
+    trainingTable(results), targetsTable(results), measuredOn(results)].join('\n\n'),
+  'wasm-matmul': (results) => {
+    const s = matMulSpeedups(results);
+    const [lo, hi] = range(s.map((m) => m.ratio), (v) => v.toFixed(1));
+    return `Measured (\`npm run bench\`, 784-W-W-10 MLPs, W = ${[...new Set(s.map((m) => m.width))].join(' and ')}, ` +
+      `batch 256, Adam, ReLU and spline): ${lo}-${hi}x the training samples/s of tfjs's own kernel, on ` +
+      `${machineOf(results)}.`;
+  },
+  'training-table': (results) => mlpTrainingTable(results),
   'wasm-standing': (results) => {
     const f = figures(results);
     return [`- The kernel is ${f.fallbackFwd[0]} to ${f.fallbackFwd[1]} times faster than the composite ` +
@@ -209,20 +264,20 @@ export const SECTIONS = {
       `\`tf.relu\` (target: 2x): ${f.reluNs.toFixed(1)} ns per element for \`tf.relu\`, ` +
       `${f.kernelNs.toFixed(1)} ns for the kernel at K = ${f.K0}.`].join('\n');
   },
-  'webgl-table': (results, webgl) => webglTable(webgl),
-  'webgpu-table': (results, webgl, webgpu) => webgpuTable(webgpu),
+  'webgl-table': (results, webgl) => `${webglTable(webgl)}\n\n${browserMeasuredOn(webgl)}`,
+  'webgpu-table': (results, webgl, webgpu) => `${webgpuTable(webgpu)}\n\n${browserMeasuredOn(webgpu)}`,
   'webgpu-fwdbwd': (results, webgl, webgpu) => {
     const [lo, hi] = browserRange(webgpu, 'kernelOverRelu', 'forward+backward', (v) => v.toFixed(1));
     return `${lo}-${hi}x`;
   },
-  'layers-export': (results) => exportTable(results),
+  'layers-export': (results) => `${exportTable(results)}\n\n${measuredOn(results)}`,
   'layers-export-ratio': (results) => {
     const span = (model) => {
       const r = results.standardExport.rows.find((row) => row.model === model);
       const [lo, hi] = [r.overSpline.wasm, r.overSpline.cpu].sort((a, b) => a - b);
       return `${prose(lo)}-${prose(hi)}x`;
     };
-    return `${span('export (hats)')} with hats, ${span('export (ramps)')} with ramps`;
+    return `${span('export (hats)')} with hats, ${span('export (ramps)')} with ramps, on ${machineOf(results)}`;
   },
 };
 

@@ -18,6 +18,8 @@
 // 3. The cost of deploying without the plugin: parameters and inference time (predict, batch
 //    256) of that spline MLP vs its exportToStandardLayers exports (hats, ramps) and the relu
 //    MLP, on wasm and cpu. `--export-only` runs just these rows (and writes no results file).
+// 4. Training of 784-W-W-10 MLPs (plain, spline, 1-Lipschitz) on wasm and cpu, and the same
+//    nets in PyTorch when /usr/bin/python3 imports torch: bench/training.mjs.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -31,6 +33,7 @@ import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseCommandLine} from '../scripts/cli.mjs';
 import {opRows, SECTIONS} from './report.mjs';
+import {torchBench, trainingBench} from './training.mjs';
 
 const USAGE = 'usage: node bench/run.mjs [--quick] [--export-only] [--out FILE]   (default out: bench/results.json)';
 const args = parseCommandLine({
@@ -258,6 +261,10 @@ const wasm = await opBench('wasm');
 const cpu = await opBench('cpu');
 const train = await trainBench();
 const exported = {wasm: await exportBench('wasm'), cpu: await exportBench('cpu')};
+const mlpRows = await trainingBench({quick, log});
+log('training: PyTorch (bench/torch_training.py) if /usr/bin/python3 imports torch');
+const torch = torchBench({quick});
+log(torch.available ? `PyTorch ${torch.torch}, ${torch.blas}` : `PyTorch rows skipped: ${torch.reason}`);
 
 const worst = (ms, key, ref) => Math.max(...KS.map((K) => ms[`kernel K=${K} ${key}`] / ref));
 const leastSpeedup = (ms, key) => Math.min(...KS.map((K) => ms[`fallback K=${K} ${key}`] / ms[`kernel K=${K} ${key}`]));
@@ -297,10 +304,12 @@ const results = {
       samplesPerSecond, overRelu: samplesPerSecond / train.relu};
   }),
   standardExport: standardExport(exported),
+  mlpTraining: {batch: 256, rows: mlpRows, torch},
   targets,
   bestRatios,
 };
-console.log([SECTIONS['wasm-tables'](results), SECTIONS['layers-export'](results)].join('\n\n'));
+console.log([SECTIONS['wasm-tables'](results), SECTIONS['layers-export'](results),
+  SECTIONS['training-table'](results)].join('\n\n'));
 mkdirSync(dirname(outFile), {recursive: true});
 writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
 log(`wrote ${outFile}; \`node bench/report.mjs --write\` updates the READMEs`);

@@ -1,17 +1,17 @@
 /** The wasm backend with the @deepspline/wasm spline kernels, as twod's `--backend wasm`. */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import {registerTransposingMatMul} from './wasm_matmul.mjs';
 
 /**
  * Selects the wasm backend; registers the @deepspline/wasm kernels when available (else the
- * composite fallback runs) and the transposing matMul. Returns a description of the kernels.
+ * composite fallback runs) and opts in to the package's transposing matMul (tfjs-backend-wasm
+ * 4.22's transposed products are ~10x slower). Returns a description of the kernels.
  */
 export async function setupWasm() {
-  registerTransposingMatMul();
   let kernels;
   try {
     const wasm = await import('@deepspline/wasm');
+    wasm.registerTransposingMatMul();
     if (typeof wasm.ready === 'function') await wasm.ready();
     kernels = '@deepspline/wasm kernels';
   } catch (e) {

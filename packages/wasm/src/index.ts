@@ -9,6 +9,10 @@
  * before or after `tf.setBackend('wasm')`. Where the backend's memory cannot be reached, the
  * kernels unregister themselves with one warning and `linearSpline` uses its fallback.
  *
+ * Opt-in, not done on import: {@link registerTransposingMatMul} replaces tfjs-backend-wasm's
+ * matrix-product kernels by faster ones for transposed operands (dense training several times
+ * faster on tfjs-backend-wasm 4.22); {@link restoreTfjsMatMul} undoes it.
+ *
  * @packageDocumentation
  */
 import {engine, getKernel, registerKernel} from '@tensorflow/tfjs-core';
@@ -20,6 +24,7 @@ import type {WasmBinary} from './binary.js';
 export {linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
 export {setWasmBinary, simdSupported, wasmBinary, wasmBinaryBytes} from './binary.js';
 export type {WasmBinary} from './binary.js';
+export {registerTransposingMatMul, restoreTfjsMatMul, transposingMatMulRegistered} from './matmul.js';
 
 for (const config of [linearSplineWasmConfig, linearSplineGradWasmConfig]) {
   if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
