@@ -90,8 +90,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   static get className(): string { return 'TV2ProximalOptimizer'; }
   /** The optimizer of every variable but the spline coefficients. */
   readonly optimizer: tf.Optimizer;
-  /** Weight of the TV(2) penalty. */
-  readonly lambda: number;
+  private lambdaValue = 0;
   /** Spline learning rate as a multiple of `learningRate`. */
   readonly splineLearningRateFactor: number;
   /** The coordinates of the spline step and metric. */
@@ -102,6 +101,12 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   readonly beta2: number;
   /** Adam's epsilon for the spline coordinates. */
   readonly epsilon: number;
+  /**
+   * Weight of the TV(2) penalty, a finite number >= 0. It may be changed between steps (a
+   * schedule, or a slider as in the docs' demo); the next step's threshold uses the new value.
+   */
+  get lambda(): number { return this.lambdaValue; }
+  set lambda(value: number) { this.lambdaValue = checkNonNegative('lambda', value, CONTEXT); }
   private readonly source: tfl.LayersModel | SplineActivation[];
   private readonly moments = new Map<string, Moments>();
   private splineSteps = 0;
@@ -125,7 +130,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     if (args.lambda === undefined) {
       throw new Error(`${CONTEXT}: expected lambda (a finite number >= 0), got undefined`);
     }
-    this.lambda = checkNonNegative('lambda', args.lambda, CONTEXT);
+    this.lambda = args.lambda;
     this.splineLearningRateFactor = checkPositive('splineLearningRateFactor',
       args.splineLearningRateFactor ?? 1, CONTEXT);
     const metric = args.metric ?? 'values';

@@ -311,6 +311,27 @@ test('no leak over 120 batches', async () => {
   model.dispose();
 });
 
+test('lambda may change between steps (a schedule, the demo\'s slider): the next steps use it', async () => {
+  const model = net();
+  const {x, y} = data();
+  const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.01), {lambda: 0});
+  model.compile({optimizer, loss: 'binaryCrossentropy'});
+  await model.fit(x, y, {epochs: 3, batchSize: 20, shuffle: false, verbose: 0});
+  const dense = exactKnots(stored(model));
+  expect(dense).toBeGreaterThan(60);
+  optimizer.lambda = 0.05;
+  expect(optimizer.lambda).toBe(0.05);
+  expect(optimizer.getConfig().lambda).toBe(0.05);
+  await model.fit(x, y, {epochs: 3, batchSize: 20, shuffle: false, verbose: 0});
+  expect(exactKnots(stored(model))).toBeLessThan(dense / 2);
+  expect(() => { optimizer.lambda = -1; }).toThrow('tv2ProximalOptimizer: expected lambda >= 0, got -1');
+  expect(() => { optimizer.lambda = NaN; }).toThrow('tv2ProximalOptimizer: expected lambda to be a finite number, got NaN');
+  expect(optimizer.lambda).toBe(0.05);
+  optimizer.dispose();
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
 test('clear errors for bad arguments', () => {
   const model = net();
   const adam = tf.train.adam(0.01);
