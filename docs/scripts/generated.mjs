@@ -214,6 +214,23 @@ function mnistMarkdown(page) {
   return parts.join('\n\n');
 }
 
+/**
+ * The sparsity figure of the Concepts guide: accuracy and exact active knots against lambda for
+ * both TV(2) solvers, from the 2-D example's committed sweep (examples/twod/reference/sweep.svg).
+ */
+function sweepMarkdown(page) {
+  const dir = process.env.DOCS_TWOD_REFERENCE || REFERENCE_DIR;
+  const file = join(dir, 'sweep.svg');
+  if (!existsSync(file)) {
+    return note('**No sweep yet.** `examples/twod/reference/sweep.svg` is not in this checkout: run ' +
+      '`node examples/twod/index.mjs --sweep --out examples/twod/reference` and rebuild the site.');
+  }
+  const caption = 'Test accuracy and exact active knots (a_k != 0, of 152) against lambda, both solvers, ' +
+    'mean over 3 seeds (the 2-D benchmark, examples/twod)';
+  return `<div class="figures wide">\n<figure><img src="${from(page, file)}" alt="${caption}" loading="lazy">` +
+    `<figcaption>${caption}</figcaption></figure>\n</div>`;
+}
+
 /** The published packages of packages/ (name and one-line description), linked to their API pages. */
 function packagesMarkdown() {
   return readdirSync(join(ROOT, 'packages'), {withFileTypes: true}).filter((d) => d.isDirectory())
@@ -222,7 +239,8 @@ function packagesMarkdown() {
     .map((p) => `- [\`${p.name}\`](/api/${p.name}/): ${p.description}`).join('\n');
 }
 
-const SECTIONS = {bench: benchMarkdown, paper: paperMarkdown, mnist: mnistMarkdown, packages: packagesMarkdown};
+const SECTIONS = {bench: benchMarkdown, paper: paperMarkdown, mnist: mnistMarkdown, packages: packagesMarkdown,
+  sweep: sweepMarkdown};
 
 /**
  * The Markdown of the generated section `name` for the page at the absolute path `page`.
