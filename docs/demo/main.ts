@@ -19,7 +19,9 @@ import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {Tensor2D} from '@tensorflow/tfjs-core';
 import {splineImplementation} from '@deepspline/core';
 import {SplineActivation, splineActivation} from '@deepspline/layers';
-import {certifiedRadiusAsync, lipschitzBoundAsync, losses, prepareInference, tv2Regularizer} from '@deepspline/lipschitz';
+import {certifiedRadiusAsync, lipschitzBoundAsync, losses, prepareInference, tv2ProximalOptimizer,
+  tv2Regularizer} from '@deepspline/lipschitz';
+import type {TV2ProximalOptimizer} from '@deepspline/lipschitz';
 import {ready as wasmKernelsReady} from '@deepspline/wasm';
 import '@deepspline/webgl';
 import '@deepspline/webgpu';
@@ -33,8 +35,8 @@ const BATCH = 50;
 const LEARNING_RATE = 0.01;
 const REGION_SIDE = 60;
 const FRAME_BUDGET_MS = 50;
-/** |a_k| above which a knot counts as active (display only). */
-const KNOT_THRESHOLD = 0.01;
+/** |a_k| above which a knot counts as active: 0, so the count is of the exact non-zeros. */
+const KNOT_THRESHOLD = 0;
 const MEASURE_EVERY_MS = 400;
 /** The temperature of the 1-Lipschitz net's loss: examples/twod's default. */
 const TAU = 32;
@@ -46,6 +48,10 @@ interface DemoState {
   backend: string;
   implementation: string;
   lipschitz: boolean;
+  /** How TV(2) is minimized: 'proximal' (exact zeros) or 'subgradient' (in the loss). */
+  solver: Solver;
+  /** Exact active knots (a_k != 0) of every spline at the last redraw. */
+  knots: number;
   steps: number;
   losses: number[];
   bounds: number[];
@@ -93,8 +99,11 @@ function tv2Penalty(layer: SplineActivation): tf.Scalar {
   return regularizer.apply(layer.trainableWeights[0].read());
 }
 
+type Solver = 'proximal' | 'subgradient';
+
 interface Run {
   model: tfl.Sequential;
+  solver: Solver;
   splines: SplineActivation[];
   lipschitz: boolean;
   optimizer: tf.Optimizer;
@@ -125,7 +134,7 @@ function createModel(lipschitz: boolean, seed: number): tfl.Sequential {
   ]});
 }
 
-function createRun(dataset: string, lipschitz: boolean): Run {
+function createRun(dataset: string, lipschitz: boolean, solver: Solver, lambda: number): Run {
   const seed = 1 + Math.floor(Math.random() * 1e6);
   const model = createModel(lipschitz, seed);
   const splines = model.layers.filter((l): l is SplineActivation => l instanceof SplineActivation);
@@ -142,14 +151,17 @@ function createRun(dataset: string, lipschitz: boolean): Run {
       gridLabels[i] = label(dataset, x, y);
     }
   }
-  return {model, splines, lipschitz, optimizer: tf.train.adam(LEARNING_RATE), points, gridLabels,
+  const adam = tf.train.adam(LEARNING_RATE);
+  // proximal: Adam on the weights, proximal Adam on the splines (knots the threshold removes are 0)
+  const optimizer = solver === 'proximal' ? tv2ProximalOptimizer(model, adam, {lambda}) : adam;
+  return {model, solver, splines, lipschitz, optimizer, points, gridLabels,
     xTrain: tf.tensor2d(points.x, [TRAIN_POINTS, 2]), yTrain: tf.tensor2d(points.y, [TRAIN_POINTS, 1]),
     grid: tf.tensor2d(cells, [REGION_SIDE * REGION_SIDE, 2]), probabilities: null, bound: NaN};
 }
 
 function disposeRun(run: Run): void {
   run.model.dispose();
-  run.optimizer.dispose();
+  run.optimizer.dispose();  // the proximal wrapper disposes the Adam it wraps
   tf.dispose([run.xTrain, run.yTrain, run.grid]);
 }
 
@@ -170,7 +182,7 @@ function probability(run: Run, logits: Tensor2D): Tensor2D {
  * returns the function that stops it and frees its tensors.
  */
 export function startDemo(): () => void {
-  const state: DemoState = {backend: '', implementation: '', lipschitz: false, steps: 0, losses: [],
+  const state: DemoState = {backend: '', implementation: '', lipschitz: false, solver: 'proximal', knots: NaN, steps: 0, losses: [],
     bounds: [], accuracy: NaN, probe: null, stepsPerSecond: 0, measureMs: 0, measureParts: {}, running: false, error: null};
   (window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
 
@@ -182,6 +194,7 @@ export function startDemo(): () => void {
     backendSelect.add(new Option('webgpu', 'webgpu'), 2);
   }
   const lipschitzInput = $<HTMLInputElement>('lipschitz');
+  const solverSelect = $<HTMLSelectElement>('solver');
   const lambdaInput = $<HTMLInputElement>('lambda');
   const lambdaOutput = $<HTMLOutputElement>('lambda-value');
   const toggleButton = $<HTMLButtonElement>('toggle');
@@ -196,12 +209,14 @@ export function startDemo(): () => void {
 
   function trainStep(run: Run, start: number): void {
     const lam = lambda();
+    const proximal = run.solver === 'proximal';
+    if (proximal) (run.optimizer as TV2ProximalOptimizer).lambda = lam;
     const variables = run.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const cost = run.optimizer.minimize(() => {
       const xb = tf.slice(run.xTrain, [start, 0], [BATCH, 2]);
       const yb = tf.slice(run.yTrain, [start, 0], [BATCH, 1]);
       let loss = dataLoss(run, yb, run.model.apply(xb, {training: true}) as Tensor2D);
-      if (lam > 0) {
+      if (lam > 0 && !proximal) {
         for (const layer of run.splines) loss = tf.add(loss, tf.mul(lam, tv2Penalty(layer)));
       }
       return loss;
@@ -270,6 +285,7 @@ export function startDemo(): () => void {
     setStat('loss', lossValue[0].toFixed(4));
     setStat('accuracy', `${(100 * state.accuracy).toFixed(1)} %`);
     setStat('tv2', tv2Value[0].toFixed(3));
+    state.knots = knots;
     setStat('knots', `${knots} of ${current.splines.length * 4 * 19}`);
     setStat('lipschitz', bound.toPrecision(4));
     setStat('speed', `${state.stepsPerSecond.toFixed(0)} steps/s`);
@@ -376,6 +392,7 @@ export function startDemo(): () => void {
     state.probe = null;
     pendingProbe = null;
     state.lipschitz = lipschitzInput.checked;
+    state.solver = solverSelect.value === 'subgradient' ? 'subgradient' : 'proximal';
     root.classList.toggle('lipschitz', state.lipschitz);
     setStat('radius', 'move the mouse over the region');
     activity = activity.then(async () => {
@@ -383,7 +400,7 @@ export function startDemo(): () => void {
       state.backend = await useBackend(backendSelect.value);
       backendSelect.value = state.backend;
       if (myGeneration !== generation) return;
-      run = createRun(datasetSelect.value, state.lipschitz);
+      run = createRun(datasetSelect.value, state.lipschitz, state.solver, lambda());
       state.implementation = splineImplementation();
       setStat('backend', `${state.backend} (${state.implementation})`);
       await measure(run);
@@ -402,10 +419,11 @@ export function startDemo(): () => void {
     console.error(err);
   }
 
-  lambdaInput.addEventListener('input', () => {
+  const showLambda = () => {
     const lam = lambda();
     lambdaOutput.textContent = lam === 0 ? 'off' : lam.toExponential(0);
-  });
+  };
+  lambdaInput.addEventListener('input', showLambda);
   toggleButton.addEventListener('click', () => {
     state.running = !state.running;
     toggleButton.textContent = state.running ? 'Pause' : 'Train';
@@ -414,6 +432,7 @@ export function startDemo(): () => void {
   datasetSelect.addEventListener('change', restart);
   backendSelect.addEventListener('change', restart);
   lipschitzInput.addEventListener('change', restart);
+  solverSelect.addEventListener('change', restart);
   // Pointer events: the mouse, and a tap or drag on a touch screen.
   regionCanvas.addEventListener('pointermove', onPointer);
   regionCanvas.addEventListener('pointerdown', onPointer);
@@ -422,6 +441,9 @@ export function startDemo(): () => void {
   if (params.get('backend')) backendSelect.value = params.get('backend') as string;
   if (params.get('data')) datasetSelect.value = params.get('data') as string;
   if (params.get('lipschitz') === '1') lipschitzInput.checked = true;
+  if (params.get('solver')) solverSelect.value = params.get('solver') as string;
+  if (params.get('lambda')) lambdaInput.value = params.get('lambda') as string;
+  showLambda();
   restart();
 
   return () => {

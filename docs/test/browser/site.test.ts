@@ -223,7 +223,8 @@ test('the navigation is usable on a phone: the menu opens and leads to the guide
   await page.close();
 });
 
-type State = {backend: string, implementation: string, lipschitz: boolean, steps: number, losses: number[],
+type State = {backend: string, implementation: string, lipschitz: boolean, solver: string, knots: number,
+  steps: number, losses: number[],
   bounds: number[], accuracy: number, probe: {x: number, y: number, radius: number} | null,
   stepsPerSecond: number, measureMs: number, measureParts: Record<string, number>, error: string | null};
 const demoState = (page: Page) => page.evaluate(() => (window as unknown as {deepsplineDemo: State}).deepsplineDemo);
@@ -344,6 +345,35 @@ test('the demo trains (loss down, bound updating, wasm kernels), then as a 1-Lip
   await page.screenshot({path: join(SCREENSHOTS, 'demo-lipschitz-1280.png'), fullPage: true});
   console.log(`demo, 1-Lipschitz: ${lip.end.steps} steps, bound ${lip.end.bounds[lip.end.bounds.length - 1]}; ` +
     `certified radius ${probe!.radius} at (${probe!.x.toFixed(3)}, ${probe!.y.toFixed(3)})`);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+test('the demo\'s proximal solver removes knots exactly as lambda grows; the subgradient keeps them', async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 1000}});
+  const page = await context.newPage();
+  // slider position 5: lambda 1e-2
+  const problems = await loadClean(page, 'demo/index.html?backend=cpu&solver=proximal&lambda=5');
+  await page.waitForFunction(() => {
+    const s = (window as unknown as {deepsplineDemo?: State}).deepsplineDemo;
+    return s != null && (s.error != null || (s.losses.length >= 2 && s.knots < 76));
+  }, undefined, {timeout: 60000});
+  const sparse = await demoState(page);
+  expect(sparse.error).toBeNull();
+  expect(sparse.solver).toBe('proximal');
+  await expect(page.locator('#stat-knots').innerText()).resolves.toBe(`${sparse.knots} of 152`);
+  await expect(page.locator('#lambda-value').innerText()).resolves.toBe('1e-2');
+  // the same lambda in the loss (the reference's way): straighter splines, but every knot stays
+  await page.locator('#solver').selectOption('subgradient');
+  await page.waitForFunction(() => {
+    const s = (window as unknown as {deepsplineDemo: State}).deepsplineDemo;
+    return s.error != null || (s.solver === 'subgradient' && s.losses.length >= 4);
+  }, undefined, {timeout: 60000});
+  const dense = await demoState(page);
+  expect(dense.error).toBeNull();
+  expect(dense.knots).toBeGreaterThan(140);
+  console.log(`demo at lambda 1e-2: proximal ${sparse.knots} exact knots after ${sparse.steps} steps, ` +
+    `subgradient ${dense.knots} after ${dense.steps}`);
   expect(problems).toEqual([]);
   await context.close();
 });
