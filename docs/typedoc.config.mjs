@@ -47,6 +47,8 @@ export default {
     '@deepspline/layers.ConstraintCallback.onBatchEnd',
     '@deepspline/core.splineCurves.__type.x', '@deepspline/core.splineCurves.__type.y',
     '@deepspline/layers.SplineActivation.curves.__type.x', '@deepspline/layers.SplineActivation.curves.__type.y',
+    '@deepspline/lipschitz.TV2ProximalOptimizer.getWeights.__type.name',
+    '@deepspline/lipschitz.TV2ProximalOptimizer.getWeights.__type.tensor',
   ],
   validation: {notExported: true, notDocumented: true, invalidLink: true, invalidPath: true,
     rewrittenLink: true, unusedMergeModuleWith: true},

@@ -409,7 +409,7 @@ export function spectralNormFromBelow(w: ArrayLike<number>, rows: number, cols: 
  *   rounded up;
  * - `p = 2`: the largest singular value. The smaller Gram matrix `G` (`W W^T` or `W^T W`) is
  *   formed in float64, a Lanczos iteration on it gives the estimate `mu = theta + residual`,
- *   and a Cholesky factorization of `mu I - G` proves it ({@link certifiedTop}): a residual
+ *   and a Cholesky factorization of `mu I - G` proves it (`certifiedTop` in linalg.ts): a residual
  *   test alone only shows that *some* eigenvalue is near `theta`, which on clustered spectra
  *   (orthonormal kernels) was not always the largest. If the proof fails, `mu` grows until
  *   it holds, or the bounds that hold for every matrix are used:

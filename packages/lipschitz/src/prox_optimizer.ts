@@ -49,7 +49,8 @@ const CONTEXT = 'tv2ProximalOptimizer';
 interface Moments { m: Variable; v: Variable; }
 
 /** A named tensor, as tfjs optimizers take and return them. */
-interface NamedTensor { name: string; tensor: Tensor; }
+/** tfjs's `NamedTensor` (not exported by tfjs-core's index), written out in signatures. */
+type Named = {name: string, tensor: Tensor};
 
 /**
  * Proximal Adam for the TV(2) penalty, as a `tf.Optimizer` for `model.compile({optimizer})`
@@ -106,6 +107,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
    * schedule, or a slider as in the docs' demo); the next step's threshold uses the new value.
    */
   get lambda(): number { return this.lambdaValue; }
+  /** Sets the weight of the TV(2) penalty for the next steps (a finite number >= 0). */
   set lambda(value: number) { this.lambdaValue = checkNonNegative('lambda', value, CONTEXT); }
   private readonly source: tfl.LayersModel | SplineActivation[];
   private readonly moments = new Map<string, Moments>();
@@ -160,6 +162,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     return lr;
   }
 
+  /** Sets the learning rate of the spline step and of the wrapped optimizer. */
   set learningRate(lr: number) {
     checkNonNegative('learningRate', lr, CONTEXT);
     (this.optimizer as unknown as {learningRate: number}).learningRate = lr;
@@ -186,8 +189,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
    * Applies the wrapped optimizer to the non-spline variables and the proximal Adam step to
    * the spline coefficients.
    */
-  override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
-    const list: NamedTensor[] = Array.isArray(variableGradients) ? variableGradients :
+  override applyGradients(variableGradients: NamedTensorMap | Array<{name: string, tensor: Tensor}>): void {
+    const list: Named[] = Array.isArray(variableGradients) ? variableGradients :
       Object.keys(variableGradients).map((name) => ({name, tensor: variableGradients[name]!}));
     const splines = this.splineVariables();
     const others = list.filter((g) => !splines.has(g.name));
@@ -268,8 +271,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
    * The wrapped optimizer's weights, then the spline step count (`tv2prox/steps`) and the
    * spline moments (`<variable>/tv2prox_m`, `/tv2prox_v`).
    */
-  override async getWeights(): Promise<NamedTensor[]> {
-    const own: NamedTensor[] = [{name: 'tv2prox/steps', tensor: tf.scalar(this.splineSteps, 'int32')}];
+  override async getWeights(): Promise<Array<{name: string, tensor: Tensor}>> {
+    const own: Named[] = [{name: 'tv2prox/steps', tensor: tf.scalar(this.splineSteps, 'int32')}];
     for (const [name, {m, v}] of this.moments) {
       own.push({name: `${name}/tv2prox_m`, tensor: m}, {name: `${name}/tv2prox_v`, tensor: v});
     }
@@ -277,8 +280,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   }
 
   /** Restores what {@link getWeights} returned. */
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
-    const isOwn = (w: NamedTensor) => w.name === 'tv2prox/steps' || /\/tv2prox_[mv]$/.test(w.name);
+  override async setWeights(weightValues: Array<{name: string, tensor: Tensor}>): Promise<void> {
+    const isOwn = (w: Named) => w.name === 'tv2prox/steps' || /\/tv2prox_[mv]$/.test(w.name);
     await this.optimizer.setWeights(weightValues.filter((w) => !isOwn(w)));
     for (const {name, tensor} of weightValues.filter(isOwn)) {
       if (name === 'tv2prox/steps') {
