@@ -1,14 +1,17 @@
 /**
  * The published packages, checked on their packed tarballs (packed once, here, from the
  * built packages: `npm test` builds first): contents, metadata, types (attw), lint (publint),
- * source maps, a no-network publish dry run, the lerna release configuration, and one copy
- * of each package in a Node process that both imports and requires them.
+ * source maps, a no-network publish dry run, the lerna release configuration, one copy
+ * of each package in a Node process that both imports and requires them, and every install
+ * line of the READMEs and guides run as written in a fresh folder, with our packages taken from
+ * the tarballs and tfjs from a local registry (test/local-registry.ts).
  */
-import {execFileSync, spawnSync} from 'node:child_process';
+import {execFileSync, spawn, spawnSync} from 'node:child_process';
 import {cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
   writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {dirname, join, posix} from 'node:path';
+import {dirname, join, posix, relative} from 'node:path';
+import {startLocalRegistry} from './local-registry';
 
 const root = join(__dirname, '..');
 const packagesDir = join(root, 'packages');
@@ -230,4 +233,102 @@ test('lerna version (conventional commits, no git push) bumps, writes CHANGELOGs
     expect(after(short).version).not.toBe(pkg.version);
   }
   expect(() => run(process.execPath, [join(repo, 'scripts', 'sync-peer-ranges.mjs'), '--check'], repo)).not.toThrow();
+});
+
+/**
+ * The `npm install` commands of the READMEs and the docs' pages, one list per ```sh block
+ * (commands of one block run one after the other in one project), with their file.
+ */
+function installBlocks(): Array<[string, string[][]]> {
+  const markdown = (dir: string): string[] => readdirSync(dir, {withFileTypes: true}).flatMap((d) =>
+    d.isDirectory() ? (['node_modules', 'dist', 'api', '.vitepress'].includes(d.name) ? [] : markdown(join(dir, d.name)))
+      : d.name.endsWith('.md') ? [join(dir, d.name)] : []);
+  const files = [join(root, 'README.md'), ...packages.map(({dir}) => join(dir, 'README.md')), ...markdown(join(root, 'docs'))];
+  const blocks: Array<[string, string[][]]> = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    for (const [, body] of text.matchAll(/```(?:sh|bash|shell)\n([\s\S]*?)```/g)) {
+      const commands = body.replace(/\\\n/g, ' ').split(/\n|&&/).map((l) => l.replace(/#.*/, '').trim())
+        .filter((l) => /^npm (install|i)\b/.test(l)).map((l) => l.split(/\s+/).slice(2));
+      if (commands.length) blocks.push([`${relative(root, file)}: ${commands.map((c) => `npm install ${c.join(' ')}`).join('; ')}`, commands]);
+    }
+  }
+  return blocks;
+}
+
+const blocks = installBlocks();
+
+test('the READMEs and guides have install lines (getting started, and each package\'s)', () => {
+  const where = blocks.map(([name]) => name.split(':')[0]);
+  expect(where).toEqual(expect.arrayContaining(['docs/guides/getting-started.md',
+    ...packages.map(({short}) => `packages/${short}/README.md`)]));
+});
+
+describe('install lines, run as written in a fresh folder (our packages from their tarballs)', () => {
+  interface Installed {commands: Array<{line: string, status: number | null, stderr: string}>, peers: string[],
+    load: string}
+  const installed = new Map<string, Installed>();
+
+  // npm runs asynchronously: the registry answers from this process.
+  const spawnAsync = (cmd: string, args: string[], cwd: string) =>
+    new Promise<{status: number | null, stderr: string}>((resolve) => {
+      const child = spawn(cmd, args, {cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: 120000});
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.on('close', (status) => resolve({status, stderr}));
+    });
+
+  async function install(commands: string[][], registry: string): Promise<Installed> {
+    const folder = mkdtempSync(join(work, 'install-'));
+    writeFileSync(join(folder, 'package.json'), JSON.stringify({name: 'my-app', private: true}));
+    const ours = new Set<string>();
+    const result: Installed = {commands: [], peers: [], load: ''};
+    for (const args of commands) {
+      const mapped = args.map((arg) => {
+        // `@deepspline/layers`, or a tarball packed from this repository (`.../deepspline-layers-0.1.0.tgz`)
+        const name = /^@deepspline\/([a-z]+)$/.exec(arg)?.[1] ?? /(?:^|\/)deepspline-([a-z]+)-[0-9.]+\.tgz$/.exec(arg)?.[1];
+        if (name == null) return arg;
+        const tarball = packed[`@deepspline/${name}`]?.tarball;
+        if (tarball == null) throw new Error(`${arg}: no package @deepspline/${name}`);
+        ours.add(`@deepspline/${name}`);
+        return tarball;
+      });
+      const r = await spawnAsync('npm', ['install', ...mapped, '--registry', registry, '--prefer-offline',
+        '--fetch-retries=0', '--no-audit', '--no-fund', '--loglevel=error'], folder);
+      result.commands.push({line: `npm install ${args.join(' ')}`, ...r});
+      if (r.status !== 0) return result;
+    }
+    const lock = JSON.parse(readFileSync(join(folder, 'node_modules', '.package-lock.json'), 'utf8')) as
+      {packages: Record<string, {peer?: boolean}>};
+    result.peers = Object.entries(lock.packages).filter(([, e]) => e.peer).map(([path]) => path);
+    const load = await spawnAsync(process.execPath, ['--input-type=module', '-e',
+      `for (const name of ${JSON.stringify([...ours])}) await import(name);`], folder);
+    result.load = load.status === 0 ? '' : `exit ${load.status}: ${load.stderr}`;
+    return result;
+  }
+
+  // Three installs at a time (most of an install is waiting on the file system).
+  beforeAll(async () => {
+    const started = performance.now();
+    const registry = await startLocalRegistry(join(root, 'package-lock.json'));
+    try {
+      const queue = [...blocks];
+      await Promise.all(Array.from({length: 3}, async () => {
+        for (let b = queue.shift(); b !== undefined; b = queue.shift()) installed.set(b[0], await install(b[1], registry.url));
+      }));
+    } finally {
+      await registry.close();
+    }
+    console.log(`install lines: ${blocks.length} fresh installs in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }, 300000);
+
+  test.each(blocks)('%s', (name) => {
+    const {commands, peers, load} = installed.get(name)!;
+    for (const {line, status, stderr} of commands) expect([line, status, stderr]).toEqual([line, 0, '']);
+    // Every package that a peer dependency asks for is named on the line or brought by one that
+    // is (npm 7+ would add a missing peer itself, but yarn 1 and --legacy-peer-deps do not).
+    expect(peers).toEqual([]);
+    // and each of our packages loads there
+    expect(load).toBe('');
+  });
 });
