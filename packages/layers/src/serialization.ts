@@ -52,12 +52,26 @@ export function isRegisteredClass(className: string): boolean {
   return Object.prototype.hasOwnProperty.call(map, className);
 }
 
-function fromRegistry(obj: SerializedObject, kind: string, context: string): tf.serialization.Serializable {
+/**
+ * The classes of our other packages that a saved spline layer may name, with the package whose
+ * import registers them (loading a model needs that import first).
+ */
+const PROVIDED_BY = new Map([['TV2', '@deepspline/lipschitz'], ['BV2', '@deepspline/lipschitz']]);
+
+function fromRegistry(obj: SerializedObject, kind: string, base: abstract new () => unknown,
+    context: string): tf.serialization.Serializable {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
   const entry = isRegisteredClass(obj.className) ? map[obj.className] : undefined;
   if (entry == null) {
-    throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; register it ` +
-      `with tf.serialization.registerClass (known: ${Object.keys(map).sort().join(', ')})`);
+    // the registered classes of this kind (a handful), not every layer and initializer
+    const known = Object.keys(map).filter((name) => isRegisteredClass(name) && map[name][0].prototype instanceof base)
+      .sort().join(', ');
+    const provider = PROVIDED_BY.get(obj.className);
+    const fix = provider != null
+      ? `it is registered by ${provider}: import '${provider}' before creating or loading the model`
+      : 'register it with tf.serialization.registerClass';
+    throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; ${fix} ` +
+      `(known ${kind} classes: ${known || 'none'})`);
   }
   const [cls, fromConfig] = entry;
   return fromConfig(cls, {...obj.config});
@@ -69,12 +83,12 @@ function resolve<T>(identifier: unknown, kind: string, names: Map<string, string
   if (identifier instanceof base) return identifier;
   if (typeof identifier === 'string') {
     const className = names.get(identifier) ?? identifier;
-    return fromRegistry({className, config: {}}, kind, context) as unknown as T;
+    return fromRegistry({className, config: {}}, kind, base, context) as unknown as T;
   }
   const obj = identifier as Partial<SerializedObject>;
   if (typeof identifier === 'object' && typeof obj.className === 'string' &&
       obj.config != null && typeof obj.config === 'object') {
-    return fromRegistry(obj as SerializedObject, kind, context) as unknown as T;
+    return fromRegistry(obj as SerializedObject, kind, base, context) as unknown as T;
   }
   throw new Error(`${context}: expected a ${kind} (an instance, a name or {className, config}), ` +
     `got ${describe(identifier)}`);
