@@ -96,13 +96,17 @@ describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as
     '%s', (name, short, dir, pkg) => {
   const p = () => packed[name];
 
-  test('the tarball holds both builds with their types, the script-tag bundle, README, LICENSE and CHANGELOG, ' +
-      'and no sources or tests', () => {
+  test('the tarball holds both builds with their types, the script-tag bundle, the TypeScript sources, README, ' +
+      'LICENSE and CHANGELOG, and no tests', () => {
     const expected = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/esm/index.js',
       'dist/esm/index.d.ts', 'dist/esm/package.json', 'dist/cjs/index.js', 'dist/cjs/index.d.ts',
-      'dist/cjs/package.json', `dist/deepspline-${short}.min.js`, `dist/deepspline-${short}.min.js.map`];
+      'dist/cjs/package.json', `dist/deepspline-${short}.min.js`, `dist/deepspline-${short}.min.js.map`, 'src/index.ts'];
     expect(p().files).toEqual(expect.arrayContaining(expected));
-    expect(p().files.filter((f) => /(^|\/)(test|src|types)\/|\.test\.|tsbuildinfo/.test(f))).toEqual([]);
+    expect(p().files.filter((f) => /(^|\/)(test|types)\/|\.test\.|tsbuildinfo/.test(f))).toEqual([]);
+    // the sources are exactly the repository's src folder (what the declaration maps point at)
+    const sources = (readdirSync(join(dir, 'src'), {recursive: true}) as string[])
+      .filter((f) => f.endsWith('.ts')).map((f) => posix.join('src', f.split(/[\\/]/).join('/'))).sort();
+    expect(p().files.filter((f) => f.startsWith('src/')).sort()).toEqual(sources);
     expect(readFileSync(join(p().unpacked, 'LICENSE'), 'utf8')).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'));
     expect(readFileSync(join(p().unpacked, 'CHANGELOG.md'), 'utf8')).toMatch(/^# Change Log\n/);
   });
@@ -146,8 +150,8 @@ describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as
     expect(out).toContain('All good!');
   });
 
-  test('every source map resolves: each source is inlined and is the repository file it names', () => {
-    const maps = p().files.filter((f) => f.endsWith('.map'));
+  test('every JavaScript source map resolves: each source is inlined and is the repository file it names', () => {
+    const maps = p().files.filter((f) => f.endsWith('.map') && !f.endsWith('.d.ts.map'));
     expect(maps.length).toBeGreaterThan(4);
     for (const file of maps) {
       const map = JSON.parse(readFileSync(join(p().unpacked, file), 'utf8'));
@@ -179,6 +183,20 @@ describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as
     }
   });
 
+  test('every declaration map points at TypeScript sources in the tarball (go-to-definition lands there)', () => {
+    const maps = p().files.filter((f) => f.endsWith('.d.ts.map'));
+    expect(maps.length).toBeGreaterThan(2);
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(p().unpacked, file), 'utf8'));
+      // TypeScript ignores a declaration map with sourcesContent (the file must be on disk)
+      expect([file, map.sourcesContent]).toEqual([file, undefined]);
+      for (const source of map.sources as string[]) {
+        const shipped = posix.normalize(posix.join(posix.dirname(file), map.sourceRoot ?? '', source));
+        expect([file, source, p().files.includes(shipped) && shipped.endsWith('.ts')]).toEqual([file, source, true]);
+      }
+    }
+  });
+
   test('npm publish --dry-run publishes it with public access, without the network', () => {
     // npm 11 looks the version up even in a dry run: a closed local port, no retries.
     const r = spawnSync('npm', ['publish', p().tarball, '--dry-run', '--registry', 'http://127.0.0.1:9/',
@@ -198,6 +216,44 @@ test('installed from the tarballs, one copy of each package when Node both impor
   const out = execFileSync(process.execPath, ['dual-package.mjs', ...specifiers],
     {cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000});
   expect(JSON.parse(out).problems).toEqual([]);
+});
+
+test('in a project that installed the tarballs, an editor\'s go-to-definition of an import lands in our source', async () => {
+  // What an editor does: ask tsserver, which follows the installed package's declaration map.
+  const file = join(project, 'app.ts');
+  const lines = ["import {splineActivation} from '@deepspline/layers';", "import {lipschitzBound} from '@deepspline/lipschitz';",
+    'splineActivation({size: 21});', 'lipschitzBound;'];
+  writeFileSync(file, lines.join('\n') + '\n');
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({compilerOptions: {module: 'node16', strict: true,
+    noEmit: true, types: []}, files: ['app.ts']}));
+  // tsserver answers in its own time: send the requests, read until both answers came, then exit.
+  const server = spawn(process.execPath, [join(root, 'node_modules', 'typescript', 'lib', 'tsserver.js'),
+    '--disableAutomaticTypingAcquisition'], {cwd: project, stdio: ['pipe', 'pipe', 'ignore']});
+  const send = (seq: number, command: string, args: object) =>
+    server.stdin.write(JSON.stringify({seq, type: 'request', command, arguments: args}) + '\n');
+  const responses = await new Promise<Array<{request_seq: number, body?: unknown[]}>>((resolve, reject) => {
+    const timer = setTimeout(() => { server.kill(); reject(new Error('tsserver did not answer in 60 s')); }, 60000);
+    let out = '';
+    server.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const got = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
+        .filter((m) => m.type === 'response' && m.command === 'definition');
+      if (got.length === 2) {
+        clearTimeout(timer);
+        send(4, 'exit', {});
+        resolve(got);
+      }
+    });
+    send(1, 'open', {file});
+    send(2, 'definition', {file, line: 3, offset: 1});
+    send(3, 'definition', {file, line: 4, offset: 1});
+  });
+  const where = (seq: number) => (responses.find((r) => r.request_seq === seq)?.body ?? [])
+    .map((d: {file: string, start: {line: number}}) => `${relative(project, d.file).split(/[\\/]/).join('/')}:${d.start.line}`);
+  const spline = readFileSync(join(packagesDir, 'layers', 'src', 'spline_activation.ts'), 'utf8').split('\n')
+    .findIndex((l) => l.startsWith('export function splineActivation(')) + 1;
+  expect(where(2)).toEqual([`node_modules/@deepspline/layers/src/spline_activation.ts:${spline}`]);
+  expect(where(3)).toEqual([expect.stringMatching(/^node_modules\/@deepspline\/lipschitz\/src\/[a-z_]+\.ts:\d+$/)]);
 });
 
 test('lerna version (conventional commits, no git push) bumps, writes CHANGELOGs and keeps peer ranges ' +
