@@ -2,7 +2,8 @@
  * The docs build's own pieces, without a browser: TypeDoc with docs/typedoc.config.mjs fails
  * on an undocumented export, an unexported type in a public signature and a broken link, and
  * our TypeDoc plugin lists a factory's fields with their defaults; the guides' `api:` links
- * resolve through api/names.json or fail; a guide's generated section must exist.
+ * resolve through api/names.json or fail; a guide's generated section must exist; the link
+ * check finds what a plain static server would not serve.
  */
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -11,6 +12,7 @@ import {join} from 'node:path';
 import MarkdownIt from 'markdown-it';
 import {apiLinks} from '../../.vitepress/api-links.mjs';
 import {generatedSection} from '../../scripts/generated.mjs';
+import {brokenLinks} from '../../scripts/check-links.mjs';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DOCS = join(ROOT, 'docs');
@@ -138,5 +140,29 @@ describe('generated sections', () => {
 
   test('an unknown section fails, naming the page', () => {
     expect(() => generatedSection('nope', '/x/guides/a.md')).toThrow('/x/guides/a.md: unknown generated section nope');
+  });
+});
+
+describe('the link check of the built site (docs/scripts/check-links.mjs)', () => {
+  test('finds links a static server answers with 404 and anchors that are not on their page, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docs-links-'));
+    try {
+      const page = (path: string, body: string) => {
+        mkdirSync(join(dir, path, '..'), {recursive: true});
+        writeFileSync(join(dir, path), `<!doctype html><html><body>${body}</body></html>`);
+      };
+      page('index.html', '<h2 id="top">t</h2><a href="guides/a.html#part">ok</a> <a href="./guides/">ok, a folder</a> ' +
+        '<a href="https://example.org/x">another host</a> <a href="#top">ok</a> <img src="/logo.svg"> ' +
+        '<script>const s = "<a href=\\"/nowhere\\">";</script>');
+      page('guides/index.html', '<a href="a">clean URL</a> <a href="../index.html#nope">missing anchor</a>');
+      page('guides/a.html', '<h2 id="part">p</h2><a href="/missing.html">missing page</a> <a href="b.html">missing</a>');
+      writeFileSync(join(dir, 'logo.svg'), '<svg/>');
+      const {checked, problems} = brokenLinks(dir);
+      expect(problems.map(({page: p, link}) => `${p} ${link}`).sort()).toEqual(['/guides/a.html /missing.html',
+        '/guides/a.html b.html', '/guides/index.html ../index.html#nope', '/guides/index.html a']);
+      expect(checked).toBe(8);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 });

@@ -1,21 +1,23 @@
 /**
  * End-to-end tests of the docs site in headless Chromium: builds the site into a temporary
- * folder (or, with DOCS_SKIP_BUILD=1, uses an existing docs/dist), serves it with
- * `vitepress preview` (what `npm run docs:serve` runs), and checks that every page loads
+ * folder (or, with DOCS_SKIP_BUILD=1, uses an existing docs/dist), serves it with a plain
+ * static file server (no clean URLs or rewrites, as any static host), checks every internal
+ * link and anchor of the built pages (docs/scripts/check-links.mjs), and that every page loads
  * cleanly and does not scroll sideways at 390 and 1280 px, that the API pages carry the
  * factories' fields with their defaults, source links, TF.js links and the package list, that
  * the site search finds lipschitzBound (on a phone too), and that the demo learns, in both
  * modes. Writes screenshots of each kind of page to test-artifacts/ (or $DOCS_SCREENSHOTS).
  */
-import {execFileSync, spawn} from 'node:child_process';
-import type {ChildProcess} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
-import {createServer} from 'node:net';
+import {createServer} from 'node:http';
+import type {Server} from 'node:http';
 import {tmpdir} from 'node:os';
-import {join, relative, sep} from 'node:path';
+import {extname, join, relative, sep} from 'node:path';
 import type {Browser, Page} from 'playwright-core';
 import {launchChromium, WEBGPU_ARGS} from '../../../scripts/chromium.mjs';
 import {label} from '../../../examples/twod/lib/data.mjs';
+import {brokenLinks, servedFile} from '../../scripts/check-links.mjs';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const REUSE = process.env.DOCS_SKIP_BUILD === '1';
@@ -25,7 +27,7 @@ const SCREENSHOTS = process.env.DOCS_SCREENSHOTS || join(ROOT, 'test-artifacts')
 const WIDTHS = [390, 1280];
 
 let browser: Browser;
-let server: ChildProcess;
+let server: Server;
 let base: string;
 
 /** Every built page as a URL path relative to the site root (`guides/concepts.html`). */
@@ -71,12 +73,19 @@ async function loadClean(page: Page, path: string): Promise<string[]> {
 /** How far the page scrolls sideways: 0 when it fits its viewport. */
 const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const {port} = probe.address() as {port: number};
-      probe.close(() => resolve(port));
-    });
+const TYPES: Record<string, string> = {'.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css',
+  '.svg': 'image/svg+xml', '.json': 'application/json', '.wasm': 'application/wasm', '.woff2': 'font/woff2',
+  '.png': 'image/png', '.txt': 'text/plain'};
+
+/** A plain static file server over `root`: a file, or a folder's index.html, else 404. */
+function staticServer(root: string): Server {
+  return createServer((req, res) => {
+    const file = servedFile(root, new URL(req.url ?? '/', 'http://site').pathname);
+    if (file == null) {
+      res.writeHead(404).end();
+    } else {
+      res.writeHead(200, {'content-type': TYPES[extname(file)] ?? 'application/octet-stream'}).end(readFileSync(file));
+    }
   });
 }
 
@@ -87,27 +96,23 @@ beforeAll(async () => {
   } else if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error('DOCS_SKIP_BUILD=1 but docs/dist/index.html does not exist: run npm run docs');
   }
-  const port = await freePort();
-  server = spawn(process.execPath, [join(ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js'),
-    'preview', join(ROOT, 'docs'), '--port', String(port)],
-  {stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, DOCS_OUT: DIST}});
-  base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /(http:\/\/\S+\/)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`vitepress preview exited with ${code}: ${out}`)));
-  });
+  server = staticServer(DIST);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as {port: number}).port}/`;
   browser = await launchChromium();
   mkdirSync(SCREENSHOTS, {recursive: true});
 }, 240000);
 
 afterAll(async () => {
   await browser?.close();
-  server?.kill();
+  await new Promise((resolve) => server?.close(resolve));
   if (!REUSE) rmSync(DIST, {recursive: true, force: true});
+});
+
+test('every internal link and anchor of the built pages leads somewhere on a plain static server', () => {
+  const {checked, problems} = brokenLinks(DIST);
+  expect(checked).toBeGreaterThan(1000);
+  expect(problems).toEqual([]);
 });
 
 test('every page loads with no console error or failed request, and fits 390 and 1280 px', async () => {
