@@ -62,6 +62,16 @@ describe('TypeDoc (docs/typedoc.config.mjs) on small packages', () => {
       '  size?: number;',
       '  /** The name. */',
       '  name: string;',
+      '  /**',
+      '   * Steps, a bare default.',
+      '   * @defaultValue 15',
+      '   */',
+      '  steps?: number;',
+      '  /**',
+      '   * When, a default in words.',
+      '   * @defaultValue only at the end of each epoch',
+      '   */',
+      '  when?: number;',
       '}',
       '/** Makes one. */',
       'export function make(args: MakeArgs): number { return args.size ?? 3; }',
@@ -72,8 +82,12 @@ describe('TypeDoc (docs/typedoc.config.mjs) on small packages', () => {
     expect(page).toContain('Fields of `MakeArgs`:');
     expect(page).toContain('- `size?`: `number`, default `3`<br>Points per side.');
     expect(page).toContain('- `name`: `string`<br>The name.');
+    // bare defaults (TypeDoc renders them as a ```ts block) read as inline code, with no stray "ts"
+    expect(page).toContain('- `steps?`: `number`, default `15`<br>Steps, a bare default.');
+    expect(page).toContain('- `when?`: `number`, default `only at the end of each epoch`<br>When, a default in words.');
+    expect(page).not.toContain('```');
     expect(page.indexOf('`size?`')).toBeLessThan(page.indexOf('`name`'));
-    expect(page).toMatch(/blob\/main\/.*fake\/src\/index\.ts#L12/);
+    expect(page).toMatch(/blob\/main\/.*fake\/src\/index\.ts#L22/);
     const index = readFileSync(join(dir, 'api', 'index.md'), 'utf8');
     expect(index).toContain('- [@deepspline/fake - v0.1.0](@deepspline/fake/index.md): The fake package of the docs tests');
     const names = JSON.parse(readFileSync(join(dir, 'api', 'names.json'), 'utf8'));

@@ -115,6 +115,17 @@ test('every internal link and anchor of the built pages leads somewhere on a pla
   expect(problems).toEqual([]);
 });
 
+test('every function page of the API shows its runnable example, and no default reads with a stray "ts"', () => {
+  const api = htmlPages(DIST).filter((p) => p.startsWith('api/'));
+  const functions = api.filter((p) => /\/functions\/[^/]+\.html$/.test(p));
+  expect(functions.length).toBeGreaterThan(50);
+  const read = (p: string) => readFileSync(join(DIST, p), 'utf8');
+  // the example is the last section: a heading "Example" and a js code block that imports our package
+  expect(functions.filter((p) => !/<h2 id="example"[\s\S]*<div class="language-js[\s\S]*@deepspline\//.test(read(p))))
+    .toEqual([]);
+  expect(api.filter((p) => /default <code>ts\b/.test(read(p)))).toEqual([]);
+});
+
 test('every page loads with no console error or failed request, and fits 390 and 1280 px', async () => {
   const pages = htmlPages(DIST).filter((p) => p !== 'demo/index.html');
   expect(pages).toEqual(expect.arrayContaining(['index.html', 'api/index.html', 'guides/concepts.html',
@@ -200,13 +211,13 @@ for (const width of WIDTHS) {
     await page.goto(`${base}guides/concepts.html`);
     await page.locator('.DocSearch-Button').click();
     await page.locator('#localsearch-input').fill('lipschitzBound');
-    // The function's page among the first results (the LipschitzBound interface matches too).
+    // The function's page first (the LipschitzBound interface matches as well, below it).
     const results = page.locator('#localsearch-list li a');
     await results.first().waitFor();
     const titles = await results.locator('.title.main').allInnerTexts();
     const index = titles.findIndex((t) => t.includes('Function: lipschitzBound'));
-    expect(index).toBeGreaterThanOrEqual(0);
-    expect(index).toBeLessThan(3);
+    expect([index, titles.slice(0, 3)]).toEqual([0, expect.anything()]);
+    expect(titles.findIndex((t) => t.includes('Interface: LipschitzBound'))).toBeGreaterThan(0);
     await results.nth(index).click();
     await page.waitForURL(/lipschitzBound(\.html)?(#.*)?$/);
     // The router changes the URL first, then the page.
