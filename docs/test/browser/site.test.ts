@@ -126,6 +126,14 @@ test('every function page of the API shows its runnable example, and no default 
   expect(api.filter((p) => /default <code>ts\b/.test(read(p)))).toEqual([]);
 });
 
+test('the SplineActivation page shows its own members, not the ones it inherits from TF.js\'s Layer', () => {
+  const html = readFileSync(join(DIST, 'api/@deepspline/layers/classes/SplineActivation.html'), 'utf8');
+  const members = [...html.matchAll(/<h3 id="([^"]+)"/g)].map((m) => m[1]);
+  expect(members).toEqual(expect.arrayContaining(['activeknots', 'tv2', 'lipschitz', 'curves', 'size', 'build']));
+  expect(members.filter((m) => /refcount|setfastweightinitduringbuild|getweights|addloss|apply/.test(m))).toEqual([]);
+  expect(html).toContain('the members it inherits from');
+});
+
 test('every page loads with no console error or failed request, and fits 390 and 1280 px', async () => {
   const pages = htmlPages(DIST).filter((p) => p !== 'demo/index.html');
   expect(pages).toEqual(expect.arrayContaining(['index.html', 'api/index.html', 'guides/concepts.html',
