@@ -16,6 +16,7 @@ import {makeDataset} from './lib/data.mjs';
 import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isSpline} from './lib/models.mjs';
 import {deriveSeed} from './lib/prng.mjs';
 import {progressBar} from './lib/progress.mjs';
+import {tfjsNoticeFirst} from './lib/tfjs_notice.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
 import {activationsSvg, certifiedSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
 import {COLUMNS, markdownTable, meanStd, textTable} from './lib/report.mjs';
@@ -181,6 +182,7 @@ async function runSeeds(data, kind, {lambda, tag, plots}) {
 const out = resolve(opts.out);
 mkdirSync(out, {recursive: true});
 const kernels = await setupBackend(opts.backend);
+tfjsNoticeFirst();
 const s = opts.schedule;
 const lipModels = opts.models.filter(isLipschitz);
 const header = [
