@@ -111,6 +111,18 @@ describe.each(packages.map(({short, dir, pkg}) => [pkg.name, short, dir, pkg] as
     expect(readFileSync(join(p().unpacked, 'CHANGELOG.md'), 'utf8')).toMatch(/^# Change Log\n/);
   });
 
+  test('the CHANGELOG says what 0.1.0 holds: its peer dependencies and every exported function', () => {
+    const text = readFileSync(join(p().unpacked, 'CHANGELOG.md'), 'utf8');
+    const entry = /\n## 0\.1\.0\n([\s\S]*?)(?=\n#+ |$)/.exec(text)?.[1] ?? '';
+    expect(entry).not.toMatch(/unreleased|Later entries/);
+    for (const peer of Object.keys(pkg.peerDependencies ?? {})) expect([peer, entry.includes(`\`${peer}\``)]).toEqual([peer, true]);
+    // the built package's exported functions (classes, constants and namespaces aside)
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = Object.entries(require(join(p().unpacked, pkg.main!)) as Record<string, unknown>)
+      .filter(([k, v]) => typeof v === 'function' && /^[a-z]/.test(k)).map(([k]) => k);
+    expect(exported.filter((k) => !new RegExp(`\`(\\w+\\.)?${k}\\b`).test(entry))).toEqual([]);
+  });
+
   test('publishable metadata', () => {
     expect(pkg).toMatchObject({
       license: 'Apache-2.0',
