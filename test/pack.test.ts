@@ -260,8 +260,9 @@ test('in a project that installed the tarballs, an editor\'s go-to-definition of
     send(2, 'definition', {file, line: 3, offset: 1});
     send(3, 'definition', {file, line: 4, offset: 1});
   });
-  const where = (seq: number) => (responses.find((r) => r.request_seq === seq)?.body ?? [])
-    .map((d: {file: string, start: {line: number}}) => `${relative(project, d.file).split(/[\\/]/).join('/')}:${d.start.line}`);
+  const where = (seq: number) => ((responses.find((r) => r.request_seq === seq)?.body ?? []) as
+    Array<{file: string, start: {line: number}}>)
+    .map((d) => `${relative(project, d.file).split(/[\\/]/).join('/')}:${d.start.line}`);
   const spline = readFileSync(join(packagesDir, 'layers', 'src', 'spline_activation.ts'), 'utf8').split('\n')
     .findIndex((l) => l.startsWith('export function splineActivation(')) + 1;
   expect(where(2)).toEqual([`node_modules/@deepspline/layers/src/spline_activation.ts:${spline}`]);

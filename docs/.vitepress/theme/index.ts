@@ -15,7 +15,7 @@ import './custom.css';
  * scale stays mild; at full width nothing changes.
  */
 function fitDisplayMath(): void {
-  for (const display of document.querySelectorAll<HTMLElement>('.vp-doc .katex-display')) {
+  for (const display of Array.from(document.querySelectorAll<HTMLElement>('.vp-doc .katex-display'))) {
     const block = display.parentElement;
     if (block == null) continue;
     display.style.fontSize = '';

@@ -180,7 +180,7 @@ test('at 390 and 320 px every display formula of the guides fits its block, at 7
     // measured with KaTeX's fonts (they load after the page, and are wider than the fallback)
     await page.evaluate(() => document.fonts.ready);
     await page.waitForTimeout(100);
-    const blocks = await page.evaluate(() => [...document.querySelectorAll('.vp-doc .katex-display')].map((d) => ({
+    const blocks = await page.evaluate(() => Array.from(document.querySelectorAll('.vp-doc .katex-display')).map((d) => ({
       tex: d.querySelector('annotation')?.textContent?.slice(0, 60) ?? '',
       overflow: d.parentElement!.scrollWidth - d.parentElement!.clientWidth,
       scale: parseFloat(getComputedStyle(d).fontSize) / parseFloat(getComputedStyle(d.parentElement!).fontSize),
