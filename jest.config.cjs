@@ -8,7 +8,7 @@ module.exports = {
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/browser/'],
   transform: {
-    '^.+\\.(t|j)sx?$': ['@swc/jest', {
+    '^.+\\.(t|j)sx?$|^.+\\.mjs$': ['@swc/jest', {
       jsc: {parser: {syntax: 'typescript'}, target: 'es2020'},
       module: {type: 'commonjs'},
     }],

@@ -4,8 +4,8 @@
 //   dist/cjs   CommonJS + declarations (what Node loads for both `import` and `require`)
 //   dist/deepspline-<name>.min.js   a minified script-tag bundle on the `tf` global (published packages)
 // then the small package.json markers that tell Node (and TypeScript) which module system
-// each folder uses, and inlines the TypeScript sources into every source map (the sources
-// are not shipped).
+// each folder uses, and inlines the TypeScript sources into every JavaScript source map (the
+// sources are shipped too, in src/, where the declaration maps point: go-to-definition lands there).
 import {execFileSync} from 'node:child_process';
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
@@ -50,7 +50,11 @@ for (const [dir, type] of [['dist/esm', 'module'], ['dist/cjs', 'commonjs']]) {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({type}) + '\n');
 }
 
-/** Adds `sourcesContent` to a tsc source map (`.js.map` or `.d.ts.map`) from the sources it names. */
+/**
+ * Adds `sourcesContent` to a tsc source map of JavaScript (`.js.map`) from the sources it names.
+ * Not to declaration maps: TypeScript ignores a declaration map that has `sourcesContent`, and
+ * go-to-definition then stops in the `.d.ts` instead of the shipped `src/*.ts`.
+ */
 function inlineSources(mapFile) {
   const map = JSON.parse(readFileSync(mapFile, 'utf8'));
   const base = resolve(dirname(mapFile), map.sourceRoot ?? '');
@@ -58,7 +62,7 @@ function inlineSources(mapFile) {
   writeFileSync(mapFile, JSON.stringify(map));
 }
 for (const dir of ['dist/esm', 'dist/cjs']) {
-  for (const f of readdirSync(dir, {recursive: true})) if (f.endsWith('.map')) inlineSources(join(dir, f));
+  for (const f of readdirSync(dir, {recursive: true})) if (f.endsWith('.js.map')) inlineSources(join(dir, f));
 }
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));

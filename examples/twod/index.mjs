@@ -16,6 +16,7 @@ import {makeDataset} from './lib/data.mjs';
 import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isProximal, isSpline} from './lib/models.mjs';
 import {deriveSeed} from './lib/prng.mjs';
 import {progressBar} from './lib/progress.mjs';
+import {tfjsNoticeFirst} from './lib/tfjs_notice.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
 import {activationsSvg, certifiedSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
 import {COLUMNS, markdownTable, meanStd, textTable} from './lib/report.mjs';
@@ -213,6 +214,7 @@ async function chooseSparse(data, kind, rows) {
 const out = resolve(opts.out);
 mkdirSync(out, {recursive: true});
 const kernels = await setupBackend(opts.backend);
+tfjsNoticeFirst();
 const s = opts.schedule;
 const lipModels = opts.models.filter(isLipschitz);
 const header = [

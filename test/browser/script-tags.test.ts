@@ -167,3 +167,15 @@ test('a bundle loaded before its dependency fails with an error naming the scrip
     'load deepspline-core.min.js with a <script> tag before this one');
   await p.close();
 });
+
+test('the core bundle loaded before tf.min.js fails with an error naming tf.min.js', async () => {
+  // The bundle's own `var tf = tf || {}` makes an empty tf: tfjs's missing functions, not the object, tell.
+  const p = await browser.newPage();
+  const errors: string[] = [];
+  p.on('pageerror', (e) => errors.push(String(e)));
+  await p.goto(`${base}/blank`);
+  await p.setContent(`<script src="${base}/deepspline-core.min.js"></script><script src="${base}/tf.min.js"></script>`);
+  expect(errors).toEqual([expect.stringContaining('@tensorflow/tfjs-core: the global tf has no registerKernel; ' +
+    'load tf.min.js with a <script> tag before this one')]);
+  await p.close();
+});

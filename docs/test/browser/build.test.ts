@@ -2,7 +2,8 @@
  * The docs build's own pieces, without a browser: TypeDoc with docs/typedoc.config.mjs fails
  * on an undocumented export, an unexported type in a public signature and a broken link, and
  * our TypeDoc plugin lists a factory's fields with their defaults; the guides' `api:` links
- * resolve through api/names.json or fail; a guide's generated section must exist.
+ * resolve through api/names.json or fail; a guide's generated section must exist; the link
+ * check finds what a plain static server would not serve.
  */
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -11,6 +12,7 @@ import {join} from 'node:path';
 import MarkdownIt from 'markdown-it';
 import {apiLinks} from '../../.vitepress/api-links.mjs';
 import {generatedSection} from '../../scripts/generated.mjs';
+import {brokenLinks} from '../../scripts/check-links.mjs';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const DOCS = join(ROOT, 'docs');
@@ -60,6 +62,16 @@ describe('TypeDoc (docs/typedoc.config.mjs) on small packages', () => {
       '  size?: number;',
       '  /** The name. */',
       '  name: string;',
+      '  /**',
+      '   * Steps, a bare default.',
+      '   * @defaultValue 15',
+      '   */',
+      '  steps?: number;',
+      '  /**',
+      '   * When, a default in words.',
+      '   * @defaultValue only at the end of each epoch',
+      '   */',
+      '  when?: number;',
       '}',
       '/** Makes one. */',
       'export function make(args: MakeArgs): number { return args.size ?? 3; }',
@@ -70,8 +82,12 @@ describe('TypeDoc (docs/typedoc.config.mjs) on small packages', () => {
     expect(page).toContain('Fields of `MakeArgs`:');
     expect(page).toContain('- `size?`: `number`, default `3`<br>Points per side.');
     expect(page).toContain('- `name`: `string`<br>The name.');
+    // bare defaults (TypeDoc renders them as a ```ts block) read as inline code, with no stray "ts"
+    expect(page).toContain('- `steps?`: `number`, default `15`<br>Steps, a bare default.');
+    expect(page).toContain('- `when?`: `number`, default `only at the end of each epoch`<br>When, a default in words.');
+    expect(page).not.toContain('```');
     expect(page.indexOf('`size?`')).toBeLessThan(page.indexOf('`name`'));
-    expect(page).toMatch(/blob\/main\/.*fake\/src\/index\.ts#L12/);
+    expect(page).toMatch(/blob\/main\/.*fake\/src\/index\.ts#L22/);
     const index = readFileSync(join(dir, 'api', 'index.md'), 'utf8');
     expect(index).toContain('- [@deepspline/fake - v0.1.0](@deepspline/fake/index.md): The fake package of the docs tests');
     const names = JSON.parse(readFileSync(join(dir, 'api', 'names.json'), 'utf8'));
@@ -138,5 +154,29 @@ describe('generated sections', () => {
 
   test('an unknown section fails, naming the page', () => {
     expect(() => generatedSection('nope', '/x/guides/a.md')).toThrow('/x/guides/a.md: unknown generated section nope');
+  });
+});
+
+describe('the link check of the built site (docs/scripts/check-links.mjs)', () => {
+  test('finds links a static server answers with 404 and anchors that are not on their page, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docs-links-'));
+    try {
+      const page = (path: string, body: string) => {
+        mkdirSync(join(dir, path, '..'), {recursive: true});
+        writeFileSync(join(dir, path), `<!doctype html><html><body>${body}</body></html>`);
+      };
+      page('index.html', '<h2 id="top">t</h2><a href="guides/a.html#part">ok</a> <a href="./guides/">ok, a folder</a> ' +
+        '<a href="https://example.org/x">another host</a> <a href="#top">ok</a> <img src="/logo.svg"> ' +
+        '<script>const s = "<a href=\\"/nowhere\\">";</script>');
+      page('guides/index.html', '<a href="a">clean URL</a> <a href="../index.html#nope">missing anchor</a>');
+      page('guides/a.html', '<h2 id="part">p</h2><a href="/missing.html">missing page</a> <a href="b.html">missing</a>');
+      writeFileSync(join(dir, 'logo.svg'), '<svg/>');
+      const {checked, problems} = brokenLinks(dir);
+      expect(problems.map(({page: p, link}) => `${p} ${link}`).sort()).toEqual(['/guides/a.html /missing.html',
+        '/guides/a.html b.html', '/guides/index.html ../index.html#nope', '/guides/index.html a']);
+      expect(checked).toBe(8);
+    } finally {
+      rmSync(dir, {recursive: true, force: true});
+    }
   });
 });

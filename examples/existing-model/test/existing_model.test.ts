@@ -2,17 +2,27 @@
 // with a tiny schedule, then converts the saved original model again from its model.json;
 // both runs end by exporting to stock tfjs layers and reloading that with plain tfjs.
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
+import {NOTICE_EXPLAINED} from '../../twod/lib/tfjs_notice.mjs';
 
 const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/existing-model/index.mjs');
 
+/** Runs the script; returns what a terminal shows: stdout and stderr in the order they were written. */
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [script, ...args], {cwd: root, encoding: 'utf8', timeout: 90000});
-  if (r.status !== 0) throw new Error(`exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
+  const file = join(mkdtempSync(join(tmpdir(), 'existing-model-output-')), 'output.txt');
+  const fd = openSync(file, 'w');
+  try {
+    const r = spawnSync(process.execPath, [script, ...args], {cwd: root, stdio: ['ignore', fd, fd], timeout: 90000});
+    const output = readFileSync(file, 'utf8');
+    if (r.status !== 0) throw new Error(`exit ${r.status}\n${output}`);
+    return output;
+  } finally {
+    closeSync(fd);
+    rmSync(dirname(file), {recursive: true, force: true});
+  }
 }
 
 /** Checks a saved tfjs layers model: JSON topology naming the layers, and the weight bytes. */
@@ -53,6 +63,13 @@ describe('examples/existing-model', () => {
 
   it('converts, fine-tunes, saves and reloads the built-in conv net', () => {
     const stdout = run(['--epochs', '2', '--pretrain-epochs', '1', '--samples', '64', '--out', out]);
+    // tfjs's Node notice first, once, explained, then our own lines; a zero difference reads 0
+    const notice = 'Hi, looks like you are running TensorFlow.js in Node.js';
+    expect(stdout.split(notice).length).toBe(2);
+    expect(stdout.indexOf(notice)).toBeLessThan(stdout.indexOf(NOTICE_EXPLAINED));
+    expect(stdout.indexOf(NOTICE_EXPLAINED)).toBeLessThan(stdout.indexOf('Built the ReLU conv net'));
+    expect(stdout).not.toMatch(/\b0\.0+e\+0\b/);
+    expect(stdout).toContain('loaded back: 3 spline layers, regularizer TV2; max |difference| of the predictions: 0\n');
     expect(stdout).toContain('Converted: 3 spline layers (conv1_spline, conv2_spline, hidden_spline)');
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.splineLayers).toEqual(['conv1_spline', 'conv2_spline', 'hidden_spline']);

@@ -53,12 +53,26 @@ export function isRegisteredClass(className: string): boolean {
   return Object.prototype.hasOwnProperty.call(map, className);
 }
 
-function fromRegistry(obj: SerializedObject, kind: string, context: string): tf.serialization.Serializable {
+/**
+ * The classes of our other packages that a saved spline layer may name, with the package whose
+ * import registers them (loading a model needs that import first).
+ */
+const PROVIDED_BY = new Map([['TV2', '@deepspline/lipschitz'], ['BV2', '@deepspline/lipschitz']]);
+
+function fromRegistry(obj: SerializedObject, kind: string, base: abstract new () => unknown,
+    context: string): tf.serialization.Serializable {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
   const entry = isRegisteredClass(obj.className) ? map[obj.className] : undefined;
   if (entry == null) {
-    throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; register it ` +
-      `with tf.serialization.registerClass (known: ${Object.keys(map).sort().join(', ')})`);
+    // the registered classes of this kind (a handful), not every layer and initializer
+    const known = Object.keys(map).filter((name) => isRegisteredClass(name) && map[name][0].prototype instanceof base)
+      .sort().join(', ');
+    const provider = PROVIDED_BY.get(obj.className);
+    const fix = provider != null
+      ? `it is registered by ${provider}: import '${provider}' before creating or loading the model`
+      : 'register it with tf.serialization.registerClass';
+    throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; ${fix} ` +
+      `(known ${kind} classes: ${known || 'none'})`);
   }
   const [cls, fromConfig] = entry;
   return fromConfig(cls, {...obj.config});
@@ -73,10 +87,10 @@ function resolve<T>(identifier: unknown, kind: string, names: Map<string, string
   let made: tf.serialization.Serializable;
   const obj = identifier as Partial<SerializedObject>;
   if (typeof identifier === 'string') {
-    made = fromRegistry({className: names.get(identifier) ?? identifier, config: {}}, kind, context);
+    made = fromRegistry({className: names.get(identifier) ?? identifier, config: {}}, kind, base, context);
   } else if (typeof identifier === 'object' && typeof obj.className === 'string' &&
       obj.config != null && typeof obj.config === 'object') {
-    made = fromRegistry(obj as SerializedObject, kind, context);
+    made = fromRegistry(obj as SerializedObject, kind, base, context);
   } else {
     throw new Error(expected);
   }

@@ -307,6 +307,22 @@ describe('bad arguments', () => {
     expect(() => splineActivation(args as object)).toThrow(message);
   });
 
+  // What a user meets reloading a TV(2)-regularized model with only @deepspline/layers imported.
+  test.each([
+    ['TV2', 'regularizer', {coefficientsRegularizer: {className: 'TV2', config: {lambda: 1e-4}}}],
+    ['BV2', 'regularizer', {coefficientsRegularizer: 'BV2'}],
+  ])('a saved %s %s names @deepspline/lipschitz and lists the few known classes', (name, kind, args) => {
+    expect(() => splineActivation(args as object)).toThrow(`splineActivation: unknown ${kind} class "${name}"; ` +
+      "it is registered by @deepspline/lipschitz: import '@deepspline/lipschitz' before creating or loading the " +
+      `model (known ${kind} classes: L1L2)`);
+  });
+
+  test('an unknown class of someone else\'s says how to register it and lists the known classes of its kind', () => {
+    expect(() => splineActivation({coefficientsConstraint: {className: 'Mine', config: {}}})).toThrow(
+      'splineActivation: unknown constraint class "Mine"; register it with tf.serialization.registerClass ' +
+      '(known constraint classes: MaxNorm, MinMaxNorm, NonNeg, UnitNorm)');
+  });
+
   test.each([[null, 'null'], [42, '42'], ['relu', '"relu"'], [[1, 2], '[1,2]']])(
     'arguments %p instead of an object', (args, shown) => {
       const message = `splineActivation: expected an arguments object, got ${shown}`;

@@ -114,7 +114,7 @@ test('the comparison is not vacuous: both accept and reject some inputs', () => 
 
 test('our errors name the layer and the value', () => {
   expect(() => splineActivation({coefficientsRegularizer: 'l2'})).toThrow(
-    /^splineActivation: unknown regularizer class "l2"; register it with tf.serialization.registerClass \(known: .*L1L2/);
+    /^splineActivation: unknown regularizer class "l2"; register it with tf.serialization.registerClass \(known regularizer classes: .*L1L2/);
   expect(() => splineActivation({coefficientsConstraint: {className: 'MaxNorm'} as never})).toThrow(
     /^splineActivation: expected a constraint \(an instance, a name or \{className, config\}\), got \{"className":"MaxNorm"\}$/);
 });

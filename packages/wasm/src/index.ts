@@ -15,7 +15,7 @@
  *
  * @packageDocumentation
  */
-import {engine, getKernel, registerKernel} from '@tensorflow/tfjs-core';
+import {engine, findBackendFactory, getKernel, registerKernel} from '@tensorflow/tfjs-core';
 import {attach, kernelsDisabled, linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
 import {backendMemory} from './backend.js';
 import {compileModuleAsync, isSharedMemory, simdSupported, wasmBinary} from './binary.js';
@@ -43,9 +43,17 @@ function initializedWasmBackend(): object | null {
   if (backend !== null) attach(backend);
 }
 
+/** Whether tfjs has a `wasm` backend to run the kernels on (`@tensorflow/tfjs-backend-wasm` imported). */
+function wasmBackendRegistered(): boolean {
+  return findBackendFactory('wasm') != null;
+}
+
 /** What {@link wasmKernelInfo} reports. */
 export interface WasmKernelInfo {
-  /** Whether the fused kernels are registered for `wasm` (false after a fallback warning). */
+  /**
+   * Whether the fused kernels are registered for `wasm` and tfjs has that backend (false
+   * without `@tensorflow/tfjs-backend-wasm`, and after a fallback warning).
+   */
   registered: boolean;
   /** The binary kernel calls use now. */
   binary: WasmBinary;
@@ -60,7 +68,8 @@ export function wasmKernelInfo(): WasmKernelInfo {
   const backend = initializedWasmBackend();
   const memory = backend === null ? null : backendMemory(backend);
   return {
-    registered: !kernelsDisabled() && getKernel(linearSplineWasmConfig.kernelName, 'wasm') != null,
+    registered: wasmBackendRegistered() && !kernelsDisabled() &&
+      getKernel(linearSplineWasmConfig.kernelName, 'wasm') != null,
     binary: wasmBinary(),
     simd: simdSupported(),
     sharedMemory: memory === null ? null : isSharedMemory(memory),
@@ -71,7 +80,8 @@ export function wasmKernelInfo(): WasmKernelInfo {
  * Finishes the asynchronous part of the set-up: compiles the binary this engine will use
  * without blocking (browsers restrict synchronous compilation on the main thread) and, if the
  * wasm backend is already initialized, instantiates the kernels on its memory. Calling it is
- * optional in Node; in browsers call it once before the first spline op.
+ * optional in Node; in browsers call it once before the first spline op. Rejects, saying what
+ * to import, when `@tensorflow/tfjs-backend-wasm` has not been imported.
  *
  * @example
  * ```ts
@@ -83,6 +93,10 @@ export function wasmKernelInfo(): WasmKernelInfo {
  * ```
  */
 export async function ready(): Promise<void> {
+  if (!wasmBackendRegistered()) {
+    throw new Error("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
+      '(npm install @tensorflow/tfjs-backend-wasm) before calling ready() and tf.setBackend(\'wasm\')');
+  }
   const backend = initializedWasmBackend();
   const memory = backend === null ? null : backendMemory(backend);
   const shared = memory !== null && isSharedMemory(memory);
