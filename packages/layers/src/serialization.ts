@@ -59,6 +59,29 @@ export function isRegisteredClass(className: string): boolean {
  */
 const PROVIDED_BY = new Map([['TV2', '@deepspline/lipschitz'], ['BV2', '@deepspline/lipschitz']]);
 
+/**
+ * The layer classes of our other packages that a saved model may hold, with the package whose
+ * import registers them.
+ */
+const LAYERS_PROVIDED_BY = new Map([['SpectralDense', '@deepspline/lipschitz'],
+  ['SpectralConv2D', '@deepspline/lipschitz'], ['GroupSort', '@deepspline/lipschitz']]);
+
+// Stand-ins until the providing package registers the real classes, so that loading a saved
+// model without that import names it (tfjs's own message is "Unknown layer: SpectralDense").
+// The provider imports this package, so its registration always comes later and replaces these.
+for (const [className, provider] of LAYERS_PROVIDED_BY) {
+  if (isRegisteredClass(className)) continue;
+  const standIn = {
+    className,
+    fromConfig(): never {
+      throw new Error(`${className} is a layer of ${provider}: import '${provider}' before loading ` +
+        `or deserializing a model that holds one`);
+    },
+  };
+  tf.serialization.registerClass(standIn as unknown as tf.serialization.SerializableConstructor<
+    tf.serialization.Serializable>);
+}
+
 function fromRegistry(obj: SerializedObject, kind: string, base: abstract new () => unknown,
     context: string): tf.serialization.Serializable {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
