@@ -5,7 +5,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
-import {isLayersModel} from '@deepspline/layers';
+import {attachedModel} from './find_layers.js';
 import {boundWithEntriesReads, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';
@@ -187,12 +187,7 @@ export class LipschitzCallback extends tfl.Callback {
   }
 
   private layersModel(): tfl.LayersModel {
-    const model = this.model as unknown;
-    if (!isLayersModel(model)) {
-      throw new Error(`${CONTEXT}: expected the callback to be attached to a tfjs-layers model ` +
-        `(passed in fit's callbacks), got ${describe(model)}`);
-    }
-    return model;
+    return attachedModel(this.model, CONTEXT);
   }
 
   /** The current bound (warm-started power iterations). */

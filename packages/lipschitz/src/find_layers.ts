@@ -1,5 +1,6 @@
 /** The one walk over a model's layers that recurses into nested models. */
 import * as tfl from '@tensorflow/tfjs-layers';
+import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
 
 /** A layer found in a model, with its path (`outer/inner` inside nested models). */
@@ -19,4 +20,16 @@ export function findLayers<T extends tfl.layers.Layer>(model: tfl.LayersModel,
     else if (isLayersModel(layer)) out.push(...findLayers(layer, test, `${prefix}${layer.name}/`));
   }
   return out;
+}
+
+/**
+ * The model a `fit` callback of ours is attached to (`callback.model`), checked: a clear error
+ * when it is used outside `fit` or given something else.
+ */
+export function attachedModel(model: unknown, context: string): tfl.LayersModel {
+  if (!isLayersModel(model)) {
+    throw new Error(`${context}: expected the callback to be attached to a tfjs-layers model ` +
+      `(passed in fit's callbacks), got ${describe(model)}`);
+  }
+  return model;
 }

@@ -6,7 +6,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
-import {isLayersModel} from '@deepspline/layers';
+import {attachedModel} from './find_layers.js';
 import {splineLayers} from './sparsity.js';
 import type {FoundSplineLayer} from './sparsity.js';
 
@@ -73,12 +73,7 @@ export class TV2Prox extends tfl.Callback {
   }
 
   private layersModel(): tfl.LayersModel {
-    const model = this.model as unknown;
-    if (!isLayersModel(model)) {
-      throw new Error(`${CONTEXT}: expected the callback to be attached to a tfjs-layers model ` +
-        `(passed in fit's callbacks), got ${describe(model)}`);
-    }
-    return model;
+    return attachedModel(this.model, CONTEXT);
   }
 
   /**

@@ -310,13 +310,19 @@ export function convolutionNorm(layer: tfl.layers.Layer, kernels: ConvKernels, c
   return runSync(convolutionNormReads(layer, kernels, context));
 }
 
-/**
- * The 1 or Infinity norm of a convolution layer's operator in float64 from its float32
- * kernels ({@link windowSumNorm}), rounded up. For SeparableConv2D, of `|P| |D|` (pointwise
- * times depthwise, entrywise absolute values): `>= |P D|`, an upper bound.
- */
-function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels,
-    p: 1 | typeof Infinity): TensorReads<number> {
+/** A convolution's class, its (dilated) spatial kernel read as float32 values, and its window axes. */
+interface ConvGeometry {
+  cls: string;
+  /** DepthwiseConv2D or SeparableConv2D: the spatial kernel is the depthwise one. */
+  depthwise: boolean;
+  shape: number[];
+  k: Float32Array;
+  rows: WindowAxis;
+  cols: WindowAxis;
+}
+
+function* convolutionGeometry(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
+    TensorReads<ConvGeometry> {
   const cls = layer.getClassName();
   const c = layer as unknown as ConvLike;
   const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
@@ -324,9 +330,20 @@ function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels
   const spatial = yield* dilateKernel((depthwise ? kernels.depthwise : kernels.kernel)!, rates);
   const shape = spatial.shape;
   const k = yield* take(spatial);
-  const is1d = cls === 'Conv1D';
   const rows = windowAxis(inShape[0]!, shape[0]!, c.strides[0]!, c.padding);
-  const cols: WindowAxis = is1d ? windowAxis(1, 1, 1, 'valid') : windowAxis(inShape[1]!, shape[1]!, c.strides[1]!, c.padding);
+  const cols: WindowAxis = cls === 'Conv1D' ? windowAxis(1, 1, 1, 'valid') :
+    windowAxis(inShape[1]!, shape[1]!, c.strides[1]!, c.padding);
+  return {cls, depthwise, shape, k: k as Float32Array, rows, cols};
+}
+
+/**
+ * The 1 or Infinity norm of a convolution layer's operator in float64 from its float32
+ * kernels ({@link windowSumNorm}), rounded up. For SeparableConv2D, of `|P| |D|` (pointwise
+ * times depthwise, entrywise absolute values): `>= |P D|`, an upper bound.
+ */
+function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels,
+    p: 1 | typeof Infinity): TensorReads<number> {
+  const {cls, depthwise, shape, k, rows, cols} = yield* convolutionGeometry(layer, inShape, kernels);
   const taps = rows.window * cols.window;
   // [taps, cin, last]: last = output channels (convolutions) or the depth multiplier
   const cin = shape[shape.length - 2]!;
@@ -388,16 +405,7 @@ function* convolutionSumNorm(layer: tfl.layers.Layer, inShape: number[], kernels
  */
 function* convolutionFourierNorm(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
     TensorReads<number> {
-  const cls = layer.getClassName();
-  const c = layer as unknown as ConvLike;
-  const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
-  const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
-  const spatial = yield* dilateKernel((depthwise ? kernels.depthwise : kernels.kernel)!, rates);
-  const shape = spatial.shape;
-  const k = yield* take(spatial);
-  const is1d = cls === 'Conv1D';
-  const rows = windowAxis(inShape[0]!, shape[0]!, c.strides[0]!, c.padding);
-  const cols: WindowAxis = is1d ? windowAxis(1, 1, 1, 'valid') : windowAxis(inShape[1]!, shape[1]!, c.strides[1]!, c.padding);
+  const {cls, depthwise, shape, k, rows, cols} = yield* convolutionGeometry(layer, inShape, kernels);
   const window: [number, number] = [rows.window, cols.window];
   const cin = shape[shape.length - 2]!;
   const last = shape[shape.length - 1]!;

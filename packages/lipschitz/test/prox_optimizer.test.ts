@@ -10,40 +10,9 @@ import {splineActivation} from '@deepspline/layers';
 import {lipschitzBound, lipschitzCallback, modelActiveKnots, sparsify, splineLayers, tv2Prox,
   tv2ProximalOptimizer, tv2Regularizer} from '@deepspline/lipschitz';
 import {rng, rowsOf, useCpu} from './helpers.js';
+import {data, exactKnots, net, stored} from './prox_fixtures.js';
 
 beforeAll(useCpu);
-
-function data(seed = 3): {x: tf.Tensor2D, y: tf.Tensor2D} {
-  const r = rng(seed);
-  const x: number[] = [];
-  const y: number[] = [];
-  for (let i = 0; i < 200; ++i) {
-    const a = 2 * r() - 1;
-    const b = 2 * r() - 1;
-    x.push(a, b);
-    y.push(a * a + b * b < 0.5 ? 1 : 0);
-  }
-  return {x: tf.tensor2d(x, [200, 2]), y: tf.tensor2d(y, [200, 1])};
-}
-
-function net(spline: object = {}, seed = 7): tfl.Sequential {
-  return tfl.sequential({layers: [
-    tfl.layers.dense({units: 6, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({seed})}),
-    splineActivation({size: 21, range: 1, name: 'act', ...spline}),
-    tfl.layers.dense({units: 1, activation: 'sigmoid', kernelInitializer: tfl.initializers.glorotUniform({seed: seed + 1})}),
-  ]});
-}
-
-/** Exact knots: second differences of the float32 values, in float64, that are not 0. */
-function exactKnots(rows: number[][]): number {
-  let n = 0;
-  for (const c of rows) for (let k = 1; k < c.length - 1; ++k) if ((c[k - 1]! - 2 * c[k]!) + c[k + 1]! !== 0) ++n;
-  return n;
-}
-
-function stored(model: tfl.LayersModel): number[][] {
-  return splineLayers(model).flatMap(({layer}) => rowsOf(layer.getWeights()[0]!));
-}
 
 async function train(model: tfl.LayersModel, lambda: number, {epochs = 10, inner = tf.train.adam(0.01) as tf.Optimizer,
     callbacks = [] as tfl.Callback[], factor = 0.1, metric = 'relu' as 'relu' | 'values'} = {}): Promise<tf.Optimizer> {
