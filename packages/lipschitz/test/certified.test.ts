@@ -29,10 +29,15 @@ const kernelNorm = (layer: tfl.layers.Layer) => {
 describe('certifiedRadius on sigmoid and softmax outputs certifies the logits', () => {
   const x = () => tf.tensor2d([[0.3, -0.2], [-0.5, 0.9], [0.1, 0.1], [-0.7, -0.4]]);
 
-  test.each(['fused', 'layer'])('sigmoid (%s): class is p > 0.5, radius |logit| / L_logit', (how) => {
+  // the logit where the output crosses probability t: sigmoid log(t / (1 - t)); tfjs's
+  // hardSigmoid clip(0.2 z + 0.5, 0, 1): (t - 0.5) / 0.2
+  const logitAt = {sigmoid: (t: number) => Math.log(t / (1 - t)), hardSigmoid: (t: number) => (t - 0.5) / 0.2};
+  test.each([['sigmoid', 'fused'], ['sigmoid', 'layer'], ['hardSigmoid', 'fused'], ['hardSigmoid', 'layer']] as const)(
+      '%s (%s): class is p > 0.5, radius |logit| / L_logit, a probability threshold mapped to the logit',
+      (activation, how) => {
     const model = tfl.sequential({layers: how === 'fused' ?
-      [tfl.layers.dense({units: 1, inputShape: [2], activation: 'sigmoid'})] :
-      [tfl.layers.dense({units: 1, inputShape: [2]}), tfl.layers.activation({activation: 'sigmoid'})]});
+      [tfl.layers.dense({units: 1, inputShape: [2], activation})] :
+      [tfl.layers.dense({units: 1, inputShape: [2]}), tfl.layers.activation({activation})]});
     seeded(model, 3);
     const xs = x();
     const [w0, w1] = model.layers[0]!.getWeights()[0]!.dataSync();
@@ -50,43 +55,14 @@ describe('certifiedRadius on sigmoid and softmax outputs certifies the logits', 
       expect(res.radius[i]).toBeCloseTo(Math.abs(logit) / L, 5);
     });
     expect(new Set(res.predicted).size).toBe(2);  // a 0.5 threshold, not 0 on the probability
-    // a threshold on a sigmoid output is a probability, certified on the logit
+    const z = logitAt[activation](0.7);
     const t = certifiedRadius(model, xs, {threshold: 0.7});
     points.forEach(([p, q], i) => {
       const logit = w0! * p! + w1! * q! + b;
-      expect(t.predicted[i]).toBe(logit > Math.log(0.7 / 0.3) ? 1 : 0);
-      expect(t.radius[i]).toBeCloseTo(Math.abs(logit - Math.log(0.7 / 0.3)) / L, 5);
+      expect(t.predicted[i]).toBe(logit > z ? 1 : 0);
+      expect(t.radius[i]).toBeCloseTo(Math.abs(logit - z) / L, 5);
     });
     expect(() => certifiedRadius(model, xs, {threshold: 1.5})).toThrow(/expected 0 < threshold < 1, got 1.5/);
-    xs.dispose();
-    model.dispose();
-  });
-
-  test.each(['fused', 'layer'])('hardSigmoid (%s): class is p > 0.5, the threshold maps through 0.2 z + 0.5', (how) => {
-    const model = tfl.sequential({layers: how === 'fused' ?
-      [tfl.layers.dense({units: 1, inputShape: [2], activation: 'hardSigmoid'})] :
-      [tfl.layers.dense({units: 1, inputShape: [2]}), tfl.layers.activation({activation: 'hardSigmoid'})]});
-    seeded(model, 3);
-    const xs = x();
-    const [w0, w1] = model.layers[0]!.getWeights()[0]!.dataSync();
-    const b = model.layers[0]!.getWeights()[1]!.dataSync()[0]!;
-    const L = Math.hypot(w0!, w1!);
-    const points = xs.arraySync() as number[][];
-    const res = certifiedRadius(model, xs);
-    expect(res.scores).toBe('logits');
-    points.forEach(([p, q], i) => {
-      const logit = w0! * p! + w1! * q! + b;
-      expect(res.predicted[i]).toBe(logit > 0 ? 1 : 0);
-      expect(res.radius[i]).toBeCloseTo(Math.abs(logit) / L, 5);
-    });
-    expect(new Set(res.predicted).size).toBe(2);
-    // tfjs's hardSigmoid is clip(0.2 z + 0.5, 0, 1): p > 0.7 where z > 1
-    const t = certifiedRadius(model, xs, {threshold: 0.7});
-    points.forEach(([p, q], i) => {
-      const logit = w0! * p! + w1! * q! + b;
-      expect(t.predicted[i]).toBe(logit > 1 ? 1 : 0);
-      expect(t.radius[i]).toBeCloseTo(Math.abs(logit - 1) / L, 5);
-    });
     expect(() => certifiedRadius(model, xs, {threshold: 0})).toThrow(/expected 0 < threshold < 1, got 0/);
     xs.dispose();
     model.dispose();
