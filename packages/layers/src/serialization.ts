@@ -54,23 +54,23 @@ export function isRegisteredClass(className: string): boolean {
 }
 
 /**
- * The classes of our other packages that a saved spline layer may name, with the package whose
- * import registers them (loading a model needs that import first).
+ * The classes of our other packages that a saved model may name, with what they are and the
+ * package whose import registers them (loading a model needs that import first).
  */
-const PROVIDED_BY = new Map([['TV2', '@deepspline/lipschitz'], ['BV2', '@deepspline/lipschitz']]);
+const PROVIDED_BY = new Map<string, {kind: 'regularizer' | 'layer', provider: string}>([
+  ['TV2', {kind: 'regularizer', provider: '@deepspline/lipschitz'}],
+  ['BV2', {kind: 'regularizer', provider: '@deepspline/lipschitz'}],
+  ['SpectralDense', {kind: 'layer', provider: '@deepspline/lipschitz'}],
+  ['SpectralConv2D', {kind: 'layer', provider: '@deepspline/lipschitz'}],
+  ['GroupSort', {kind: 'layer', provider: '@deepspline/lipschitz'}],
+]);
 
-/**
- * The layer classes of our other packages that a saved model may hold, with the package whose
- * import registers them.
- */
-const LAYERS_PROVIDED_BY = new Map([['SpectralDense', '@deepspline/lipschitz'],
-  ['SpectralConv2D', '@deepspline/lipschitz'], ['GroupSort', '@deepspline/lipschitz']]);
-
-// Stand-ins until the providing package registers the real classes, so that loading a saved
-// model without that import names it (tfjs's own message is "Unknown layer: SpectralDense").
-// The provider imports this package, so its registration always comes later and replaces these.
-for (const [className, provider] of LAYERS_PROVIDED_BY) {
-  if (isRegisteredClass(className)) continue;
+// Stand-ins for the layers until the providing package registers the real classes, so that
+// loading a saved model without that import names it (tfjs's own message is "Unknown layer:
+// SpectralDense"). The provider imports this package, so its registration always comes later
+// and replaces these.
+for (const [className, {kind, provider}] of PROVIDED_BY) {
+  if (kind !== 'layer' || isRegisteredClass(className)) continue;
   const standIn = {
     className,
     fromConfig(): never {
@@ -90,7 +90,7 @@ function fromRegistry(obj: SerializedObject, kind: string, base: abstract new ()
     // the registered classes of this kind (a handful), not every layer and initializer
     const known = Object.keys(map).filter((name) => isRegisteredClass(name) && map[name][0].prototype instanceof base)
       .sort().join(', ');
-    const provider = PROVIDED_BY.get(obj.className);
+    const provider = PROVIDED_BY.get(obj.className)?.provider;
     const fix = provider != null
       ? `it is registered by ${provider}: import '${provider}' before creating or loading the model`
       : 'register it with tf.serialization.registerClass';
