@@ -65,14 +65,14 @@ export const DEFAULT_BJORCK_STEPS = 15;
 /** Power iterations per training step when `powerIterations` is not given. */
 export const DEFAULT_POWER_ITERATIONS = 3;
 
-interface Resolved {
+export interface Resolved {
   lipschitz: number;
   orthonormalize: Orthonormalization;
   bjorckSteps: number;
   powerIterations: number;
 }
 
-function resolveSpectral(args: unknown, context: string): Resolved {
+export function resolveSpectral(args: unknown, context: string): Resolved {
   if (args == null || typeof args !== 'object' || Array.isArray(args)) {
     throw new Error(`${context}: expected an arguments object, got ${describe(args)}`);
   }
@@ -119,7 +119,7 @@ function bjorck(w: Tensor2D, steps: number): Tensor2D {
  * `[fanIn, units]`, its persistent power-iteration vector `u` (`[1, units]`, a non-trainable
  * weight saved with the model), and the cached certified kernel for inference.
  */
-class SpectralCore {
+export class SpectralCore {
   private cached: {kernel: Tensor, key: unknown[]} | null = null;
   private readonly state = new PowerIterationState();
 
@@ -212,7 +212,7 @@ class SpectralCore {
   }
 }
 
-function registered<T>(className: string): T {
+export function registered<T>(className: string): T {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (entry == null) throw new Error(`@deepspline/lipschitz: tfjs-layers did not register '${className}'`);
   return entry[0] as unknown as T;
@@ -316,7 +316,7 @@ export class SpectralDense extends DenseBase {
 }
 tf.serialization.registerClass(SpectralDense);
 
-function convCoefficient(kernelSize: number[], strides: number[]): number {
+export function convCoefficient(kernelSize: number[], strides: number[]): number {
   // Every input pixel lies in at most ceil(k/s) windows per axis, so
   // ||conv|| <= sqrt(prod) * ||kernel as a [kh kw cin, cout] matrix|| (zero padding adds nothing).
   const windows = kernelSize.map((k, i) => Math.min(k, Math.ceil(k / strides[i]!)));
