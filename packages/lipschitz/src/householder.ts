@@ -184,7 +184,7 @@ registerStandardExport(Householder.className, exportHouseholder);
  * @example
  * ```ts
  * const layer = householder();   // theta = pi/2: MaxMin of the pairs (z1_i, z2_i)
- * layer.apply(tf.tensor2d([[1, 5, 3, 2]])).print();   // [[1, 2, 3, 5]]
+ * layer.apply(tf.tensor2d([[1, 5, 3, 2]])).print();   // about [[1, 2, 3, 5]] (float32 cos, sin)
  * ```
  */
 export function householder(args: HouseholderArgs = {}): Householder {
