@@ -40,7 +40,8 @@ const fields = (layer: object) => layer as unknown as Fields;
  * `SpectralConv2DTranspose`). tfjs's kernel is `[kh, kw, filters, cin]`; the matrix normalised
  * is `[kh kw cin, filters]` (deel-lip's), divided by its spectral norm (training: warm-started
  * power iterations; inference: a certified bound, as {@link SpectralConv2D}), optionally
- * Björck-orthonormalized, and by `sqrt(windows)` (`prod ceil(k / s)`). The transposed
+ * Björck-orthonormalized (trained as {@link SpectralConv2D}: the orthonormal kernel written
+ * back each step), and by `sqrt(windows)` (`prod ceil(k / s)`). The transposed
  * convolution is the adjoint of the convolution `filters -> cin` with the same kernel, whose
  * adjoint gathers at most `windows` taps per output: so the layer is `lipschitz`-Lipschitz in
  * l2. {@link lipschitzBound} certifies the exact operator norm with
@@ -113,7 +114,8 @@ export class SpectralConv2DTranspose extends Conv2DTransposeBase {
     return tf.tidy(() => {
       const x = firstInput(inputs) as Tensor4D;
       const k = kwargs.training === true ?
-        this.fromMatrix(this.spectral.trainingKernel(this.toMatrix(fields(this).kernel!.read()), this.u!)) :
+        this.fromMatrix(this.spectral.trainingKernel(this.toMatrix(fields(this).kernel!.read()), this.u!,
+          (q) => fields(this).kernel!.write(this.fromMatrix(q)))) :
         this.effectiveKernel();
       const out = this.computeOutputShape(x.shape) as number[];
       const y: Tensor = tf.conv2dTranspose(x, k, [x.shape[0], out[1]!, out[2]!, out[3]!],

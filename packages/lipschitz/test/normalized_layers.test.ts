@@ -64,7 +64,8 @@ describe('certified factor against the explicit map', () => {
     layer.setWeights(weights);
     tf.dispose(weights);
     const {m, rows, cols} = linearPartMatrix(predictFn(model), inShape);
-    const exact = {2: spectralNormSvd(m, rows, cols), ...(() => { const s = rowColSums(m, rows, cols); return {1: s.one, Infinity: s.inf}; })()};
+    const sums = rowColSums(m, rows, cols);
+    const exact: Record<number, number> = {2: spectralNormSvd(m, rows, cols), 1: sums.one, [Infinity]: sums.inf};
     for (const p of [2, 1, Infinity] as const) {
       const bound = lipschitzBound(model, {norm: p}).bound;
       // never below the exact norm of the float32 map (2^-22: its float32 evaluation), and
