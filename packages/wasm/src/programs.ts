@@ -1,5 +1,7 @@
 /**
- * The embedded WebAssembly binaries: decoding, SIMD feature detection, compilation and
+ * The programs the kernels run: the WebAssembly binaries compiled from `assembly/spline.ts`
+ * (what GLSL and WGSL programs are to `@deepspline/webgl` and `@deepspline/webgpu`), embedded
+ * in `generated/binaries.ts`. Decoding, SIMD feature detection, compilation and
  * instantiation on a backend's memory.
  */
 import * as binaries from './generated/binaries.js';
