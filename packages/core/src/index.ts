@@ -20,3 +20,4 @@ export {splineGrid} from './grid.js';
 export type {SplineGrid, SplineGridArgs} from './grid.js';
 export {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, softThresholdSlopes,
   sparsifyCoefficients, splineCurves, splineKnots, splineLipschitz, tv2} from './spline_math.js';
+export {ArgumentError, DeepSplineError, NonFiniteError, UnsupportedError} from './errors.js';

@@ -2,6 +2,7 @@
  * Derived quantities of spline activations, on coefficient tensors `[C, K]` (this package's
  * README, "Semantics"). Every function returns new tensors; the caller disposes them.
  */
+import {ArgumentError, NonFiniteError} from './errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
 import {linearSpline} from './op.js';
@@ -11,14 +12,14 @@ import {checkFinite, checkInteger, checkNonNegative, checkPositive, describe} fr
 function check2d(c: Tensor, context: string): [number, number] {
   if (!(c instanceof tf.Tensor) || c.rank !== 2 || c.dtype !== 'float32' || c.shape[1]! < 3) {
     const what = c instanceof tf.Tensor ? `a ${c.dtype} tensor of shape [${c.shape}]` : describe(c);
-    throw new Error(`${context}: expected float32 coefficients of shape [C, K] with K >= 3, got ${what}`);
+    throw new ArgumentError(`${context}: expected float32 coefficients of shape [C, K] with K >= 3, got ${what}`);
   }
   return c.shape as [number, number];
 }
 
 function checkGrid(grid: LinearSplineGrid, context: string): void {
   if (grid == null || typeof grid !== 'object') {
-    throw new Error(`${context}: expected grid {start, step}, got ${describe(grid)}`);
+    throw new ArgumentError(`${context}: expected grid {start, step}, got ${describe(grid)}`);
   }
   checkFinite('start', grid.start, context);
   checkPositive('step', grid.step, context);
@@ -56,7 +57,7 @@ export function splineMathOnDevice(): boolean {
  */
 export function setSplineMathOnDevice(onDevice: boolean | null): void {
   if (onDevice !== null && typeof onDevice !== 'boolean') {
-    throw new Error(`setSplineMathOnDevice: expected true, false or null, got ${describe(onDevice)}`);
+    throw new ArgumentError(`setSplineMathOnDevice: expected true, false or null, got ${describe(onDevice)}`);
   }
   onDeviceOverride = onDevice;
 }
@@ -285,7 +286,7 @@ export function softThresholdSlopes(coefficients: Tensor2D, step: number, thresh
   if (threshold instanceof tf.Tensor) {
     if (threshold.rank !== 2 || threshold.shape[0] !== C || threshold.shape[1] !== K - 2 ||
         threshold.dtype !== 'float32') {
-      throw new Error(`softThresholdSlopes: expected a float32 threshold tensor of shape [${C}, ${K - 2}] ` +
+      throw new ArgumentError(`softThresholdSlopes: expected a float32 threshold tensor of shape [${C}, ${K - 2}] ` +
         `(one per knot), got a ${threshold.dtype} tensor of shape [${threshold.shape}]`);
     }
   } else {
@@ -367,7 +368,7 @@ export function clipSlopes(coefficients: Tensor2D, step: number, maxSlope: numbe
 export function coefficientsFromFunction(fn: (x: number, channel: number) => number,
     size: number, grid: LinearSplineGrid, channels = 1): Tensor2D {
   if (typeof fn !== 'function') {
-    throw new Error(`coefficientsFromFunction: expected a function (x: number) => number, got ${describe(fn)}`);
+    throw new ArgumentError(`coefficientsFromFunction: expected a function (x: number) => number, got ${describe(fn)}`);
   }
   checkInteger('size', size, 3, 'coefficientsFromFunction');
   checkInteger('channels', channels, 1, 'coefficientsFromFunction');
@@ -378,7 +379,7 @@ export function coefficientsFromFunction(fn: (x: number, channel: number) => num
       const t = grid.start + k * grid.step;
       const y = fn(t, ch);
       if (typeof y !== 'number' || !Number.isFinite(y)) {
-        throw new Error(`coefficientsFromFunction: the function returned ${describe(y)} at ` +
+        throw new NonFiniteError(`coefficientsFromFunction: the function returned ${describe(y)} at ` +
           `x = ${t} (channel ${ch}); expected a finite number`);
       }
       v[ch * size + k] = y;

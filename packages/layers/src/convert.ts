@@ -8,8 +8,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-import {coefficientsFromFunction, splineGrid} from '@deepspline/core';
-import {describe} from '@deepspline/core/internal';
+import {ArgumentError, coefficientsFromFunction, DeepSplineError, splineGrid, UnsupportedError} from '@deepspline/core';
+import {checkArgsObject, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {DEFAULT_RANGE, DEFAULT_SIZE, SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
@@ -112,7 +112,7 @@ function reluLike(layer: tfl.layers.Layer): ReluLike | undefined {
     // clip value fails there at the first call.
     if (maxValue == null || maxValue === Infinity) return {slopes: [0], kind: 'relu'};
     if (typeof maxValue !== 'number' || !(maxValue >= 0)) {
-      throw new Error(`${CONTEXT}: layer '${layer.name}' (ReLU) has maxValue ` +
+      throw new ArgumentError(`${CONTEXT}: layer '${layer.name}' (ReLU) has maxValue ` +
         `${describe(maxValue)}; expected a number >= 0 (tfjs's own ReLU fails on it)`);
     }
     return {slopes: [0], maxValue, kind: `ReLU(maxValue ${maxValue})`};
@@ -125,13 +125,13 @@ function reluLike(layer: tfl.layers.Layer): ReluLike | undefined {
     return {slopes: preluSlopes(layer), kind: 'PReLU'};
   }
   if (cls === 'ThresholdedReLU') {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (ThresholdedReLU) is discontinuous; a ` +
+    throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' (ThresholdedReLU) is discontinuous; a ` +
       `continuous linear spline cannot reproduce it. Replace it by hand or exclude it with filter`);
   }
   const name = activationName(layer);
   if (name != null && name in RELU_NAMES) {
     if (cls === 'Activation' || SPLITTABLE.has(cls)) return RELU_NAMES[name];
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (${cls}) applies the activation ` +
+    throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' (${cls}) applies the activation ` +
       `'${name}' internally, which cannot be split off into a spline layer; supported are ` +
       `Activation, ReLU, LeakyReLU, PReLU layers and the activation option of ` +
       `${[...SPLITTABLE].join(', ')}. Exclude it with filter to keep it`);
@@ -149,7 +149,7 @@ function preluSlopes(layer: tfl.layers.Layer): number[] {
   for (let r = 1; r < rows; ++r) {
     for (let c = 0; c < channels; ++c) {
       if (values[r * channels + c] !== values[c]) {
-        throw new Error(`${CONTEXT}: PReLU layer '${layer.name}' has alpha of shape ` +
+        throw new ArgumentError(`${CONTEXT}: PReLU layer '${layer.name}' has alpha of shape ` +
           `${describe(shape)} that varies along axes other than the last (channel) axis; a ` +
           `spline layer has one activation per channel. Use sharedAxes on the non-channel ` +
           `axes, or exclude the layer with filter`);
@@ -162,7 +162,7 @@ function preluSlopes(layer: tfl.layers.Layer): number[] {
 function checkChannelsLast(layer: tfl.layers.Layer): void {
   const format = layer.getConfig().dataFormat;
   if (format === 'channelsFirst') {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' uses dataFormat 'channelsFirst'; spline ` +
+    throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' uses dataFormat 'channelsFirst'; spline ` +
       `activations act on the last axis, so only channelsLast models are supported`);
   }
 }
@@ -180,7 +180,7 @@ function reluValue(act: ReluLike, slope: number, x: number): number {
  */
 function checkGrid(act: ReluLike, grid: SplineGrid, layerName: string): void {
   if (grid.size % 2 === 0) {
-    throw new Error(`${CONTEXT}: expected an odd size so that a knot sits at 0, where the ` +
+    throw new ArgumentError(`${CONTEXT}: expected an odd size so that a knot sits at 0, where the ` +
       `${act.kind} activation of layer '${layerName}' bends; got size ${grid.size}`);
   }
   const m = act.maxValue;
@@ -190,7 +190,7 @@ function checkGrid(act: ReluLike, grid: SplineGrid, layerName: string): void {
     `lies inside the grid [${grid.start}, ${grid.range}] but not on a knot (spacing ${grid.step})` :
     `is not a knot below the last one of the grid [${grid.start}, ${grid.range}], so the ` +
     `spline would keep rising beyond the grid instead of staying at ${m}`;
-  throw new Error(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
+  throw new ArgumentError(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
     `${m}, which ${where}; choose range or grid so that ${m} is a knot below the last one ` +
     `(e.g. range ${autoRange(m, grid.size)} for size ${grid.size}), or give neither and ` +
     `the grid of this layer is chosen so`);
@@ -223,7 +223,7 @@ function gridFor(act: ReluLike, args: WithSplineActivationsArgs, layerName: stri
   const m = act.maxValue;
   if (!given && m !== undefined && m > 0 && !clipOnInnerKnot(m, grid) && grid.size % 2 === 1) {
     if (grid.size < 5) {
-      throw new Error(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
+      throw new ArgumentError(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
         `0 and ${m}; a spline that reproduces it needs knots at both and one above ${m}, so ` +
         `size >= 5, got size ${grid.size}`);
     }
@@ -312,7 +312,7 @@ function replacementOf(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
   checkChannelsLast(layer);
   const grid = gridFor(act, args, layer.name);
   if (args.shared && act.slopes.some((s) => s !== act.slopes[0])) {
-    throw new Error(`${CONTEXT}: shared is true but PReLU layer '${layer.name}' has different ` +
+    throw new ArgumentError(`${CONTEXT}: shared is true but PReLU layer '${layer.name}' has different ` +
       `alphas per channel (${describe(act.slopes)}); one shared spline cannot reproduce them`);
   }
   const cls = layer.getClassName();
@@ -376,11 +376,11 @@ function applyReplacement(rep: Replacement, inputs: tfl.SymbolicTensor | tfl.Sym
 
 function checkModel(model: unknown): asserts model is tfl.LayersModel {
   if (!isLayersModel(model)) {
-    throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ` +
+    throw new ArgumentError(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ` +
       `${describe(model)}`);
   }
   if (model.inputs == null || model.inputs.length === 0) {
-    throw new Error(`${CONTEXT}: model '${model.name}' is not built (it has no inputs); give its ` +
+    throw new ArgumentError(`${CONTEXT}: model '${model.name}' is not built (it has no inputs); give its ` +
       `first layer an inputShape or call model.build first`);
   }
 }
@@ -439,13 +439,13 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
     const outs = applyReplacement(rep, inputs.length === 1 ? inputs[0] : inputs, node.callArgs);
     const list = Array.isArray(outs) ? outs : [outs];
     if (list.length !== node.outputTensors.length) {
-      throw new Error(`${CONTEXT}: layer '${layer.name}' produced ${list.length} outputs after ` +
+      throw new DeepSplineError(`${CONTEXT}: layer '${layer.name}' produced ${list.length} outputs after ` +
         `conversion, expected ${node.outputTensors.length}`);
     }
     node.outputTensors.forEach((t, i) => mapped.set(t.id, list[i]));
     const result = mapped.get(st.id);
     if (result == null) {
-      throw new Error(`${CONTEXT}: could not trace tensor '${st.name}' of layer '${layer.name}'`);
+      throw new DeepSplineError(`${CONTEXT}: could not trace tensor '${st.name}' of layer '${layer.name}'`);
     }
     return result;
   };
@@ -504,11 +504,9 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
 export function withSplineActivations(model: tfl.LayersModel,
     args: WithSplineActivationsArgs = {}): tfl.LayersModel {
   checkModel(model);
-  if (args == null || typeof args !== 'object') {
-    throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
-  }
+  checkArgsObject(args, CONTEXT);
   if (args.filter != null && typeof args.filter !== 'function') {
-    throw new Error(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
+    throw new ArgumentError(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
       `${describe(args.filter)}`);
   }
   const created: Replacement[] = [];

@@ -15,6 +15,7 @@
  * differ (they name the layer and the registered classes), and a registered class that is not
  * a regularizer (constraint) is refused here, where tfjs accepts it and fails in `fit`.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
@@ -74,7 +75,7 @@ for (const [className, {kind, provider}] of PROVIDED_BY) {
   const standIn = {
     className,
     fromConfig(): never {
-      throw new Error(`${className} is a layer of ${provider}: import '${provider}' before loading ` +
+      throw new UnsupportedError(`${className} is a layer of ${provider}: import '${provider}' before loading ` +
         `or deserializing a model that holds one`);
     },
   };
@@ -94,7 +95,7 @@ function fromRegistry(obj: SerializedObject, kind: string, base: abstract new ()
     const fix = provider != null
       ? `it is registered by ${provider}: import '${provider}' before creating or loading the model`
       : 'register it with tf.serialization.registerClass';
-    throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; ${fix} ` +
+    throw new ArgumentError(`${context}: unknown ${kind} class ${describe(obj.className)}; ${fix} ` +
       `(known ${kind} classes: ${known || 'none'})`);
   }
   const [cls, fromConfig] = entry;
@@ -115,12 +116,12 @@ function resolve<T>(identifier: unknown, kind: string, names: Map<string, string
       obj.config != null && typeof obj.config === 'object') {
     made = fromRegistry(obj as SerializedObject, kind, base, context);
   } else {
-    throw new Error(expected);
+    throw new ArgumentError(expected);
   }
   // tfjs accepts any registered class here (a Dense, a constraint as a regularizer) and fails
   // only in fit, e.g. with "variableGrads ... scalar"; refuse it now.
   if (!(made instanceof base)) {
-    throw new Error(`${expected}, which makes a ${made.getClassName()}, not a ${kind}`);
+    throw new ArgumentError(`${expected}, which makes a ${made.getClassName()}, not a ${kind}`);
   }
   return made;
 }

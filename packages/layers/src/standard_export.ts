@@ -4,6 +4,7 @@
  * without this plugin. Every `SplineActivation` becomes an exact subgraph of standard layers;
  * other packages add their own layers with {@link registerStandardExport}.
  */
+import {ArgumentError, DeepSplineError, UnsupportedError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import * as tf from '@tensorflow/tfjs-core';
@@ -112,10 +113,10 @@ const EXPORTERS = new Map<string, StandardExporter>();
  */
 export function registerStandardExport(className: string, exporter: StandardExporter): void {
   if (typeof className !== 'string' || className === '') {
-    throw new Error(`registerStandardExport: expected a non-empty class name, got ${describe(className)}`);
+    throw new ArgumentError(`registerStandardExport: expected a non-empty class name, got ${describe(className)}`);
   }
   if (typeof exporter !== 'function') {
-    throw new Error(`registerStandardExport: expected an exporter function (layer, inputs, context) => ` +
+    throw new ArgumentError(`registerStandardExport: expected an exporter function (layer, inputs, context) => ` +
       `outputs for '${className}', got ${describe(exporter)}`);
   }
   EXPORTERS.set(className, exporter);
@@ -283,7 +284,7 @@ function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
   const x = inputs[0]!;
   const outShape = x.shape.slice(1);
   if (outShape.filter((d) => d == null).length > 1) {
-    throw new Error(`${CONTEXT}: SplineActivation '${layer.name}' has input shape ` +
+    throw new UnsupportedError(`${CONTEXT}: SplineActivation '${layer.name}' has input shape ` +
       `${describe(x.shape)}; standard layers can only reshape it back with at most one unknown ` +
       `non-batch dimension. Give the model's input a fully known shape (except the batch)`);
   }
@@ -408,10 +409,10 @@ function nonStandardClasses(value: unknown, path: string, found: string[]): stri
 export function exportToStandardLayers(model: tfl.LayersModel,
     options: ExportToStandardLayersOptions = {}): tfl.LayersModel {
   if (!isLayersModel(model)) {
-    throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ${describe(model)}`);
+    throw new ArgumentError(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ${describe(model)}`);
   }
   if (model.inputs == null || model.inputs.length === 0) {
-    throw new Error(`${CONTEXT}: model '${model.name}' is not built (it has no inputs); give its ` +
+    throw new ArgumentError(`${CONTEXT}: model '${model.name}' is not built (it has no inputs); give its ` +
       `first layer an inputShape or call model.build first`);
   }
   // Names of the original layers (generated names avoid them, so that cloned standard layers
@@ -420,7 +421,7 @@ export function exportToStandardLayers(model: tfl.LayersModel,
   const used = new Set<string>();
   const splineForm = options?.splineForm ?? 'hats';
   if (splineForm !== 'hats' && splineForm !== 'ramps') {
-    throw new Error(`${CONTEXT}: expected splineForm 'hats' or 'ramps', got ${describe(options.splineForm)}`);
+    throw new ArgumentError(`${CONTEXT}: expected splineForm 'hats' or 'ramps', got ${describe(options.splineForm)}`);
   }
   const knotThreshold = options?.knotThreshold ?? 0;
   checkNonNegative('knotThreshold', knotThreshold, CONTEXT);
@@ -455,14 +456,14 @@ export function exportToStandardLayers(model: tfl.LayersModel,
       const layer = st.sourceLayer;
       const node = (layer as unknown as {inboundNodes: InternalNode[]}).inboundNodes[st.nodeIndex]!;
       if (layer.getClassName() === 'InputLayer' || node == null) {
-        throw new Error(`${CONTEXT}: could not trace tensor '${st.name}' of layer '${layer.name}' ` +
+        throw new DeepSplineError(`${CONTEXT}: could not trace tensor '${st.name}' of layer '${layer.name}' ` +
           `back to an input of model '${model.name}'`);
       }
       const inputs = node.inputTensors.map(visit);
       const outs = exportLayer(layer, inputs, node);
       const list = Array.isArray(outs) ? outs : [outs];
       if (list.length !== node.outputTensors.length) {
-        throw new Error(`${CONTEXT}: the export of layer '${layer.name}' (${layer.getClassName()}) ` +
+        throw new DeepSplineError(`${CONTEXT}: the export of layer '${layer.name}' (${layer.getClassName()}) ` +
           `returned ${list.length} outputs, expected ${node.outputTensors.length}`);
       }
       node.outputTensors.forEach((t, i) => mapped.set(t.id, list[i]!));
@@ -488,7 +489,7 @@ export function exportToStandardLayers(model: tfl.LayersModel,
       return exporter(layer, inputs, context);
     }
     if (!STANDARD_LAYER_CLASSES.includes(cls)) {
-      throw new Error(`${CONTEXT}: layer '${layer.name}' is a ${cls}, which is not a standard ` +
+      throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' is a ${cls}, which is not a standard ` +
         `tfjs-layers/Keras layer and has no registered export; expected one of ` +
         `${STANDARD_LAYER_CLASSES.join(', ')} or a class registered with registerStandardExport ` +
         `(${standardExportNames().join(', ')}; import @deepspline/lipschitz for its layers)`);
@@ -520,7 +521,7 @@ export function exportToStandardLayers(model: tfl.LayersModel,
     // The top-level class (the functional model itself) is standard by construction.
     const layersOnly = bad.filter((b) => !/^\w+ at modelTopology$/.test(b));
     if (layersOnly.length > 0) {
-      throw new Error(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
+      throw new UnsupportedError(`${CONTEXT}: the exported model's config holds classes that are not standard ` +
         `tfjs-layers/Keras classes: ${layersOnly.join('; ')}. Remove them from the original layers ` +
         `(e.g. a custom regularizer or constraint) or register an exporter for the layer`);
     }

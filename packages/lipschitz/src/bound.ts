@@ -4,6 +4,7 @@
  * README, "Semantics"): a walk over the layer graph that multiplies the per-layer factors of
  * the rule registry (rules.ts) and combines branches at merge layers.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
@@ -74,7 +75,7 @@ const CONTEXT = 'lipschitzBound';
 /** Throws unless `method` is one of {@link BOUND_METHODS}. */
 export function checkMethod(method: unknown, context: string): BoundMethod {
   if (!(BOUND_METHODS as readonly unknown[]).includes(method)) {
-    throw new Error(`${context}: expected method ${BOUND_METHODS.map((m) => `'${m}'`).join(', ')}, got ${describe(method)}`);
+    throw new ArgumentError(`${context}: expected method ${BOUND_METHODS.map((m) => `'${m}'`).join(', ')}, got ${describe(method)}`);
   }
   return method as BoundMethod;
 }
@@ -140,12 +141,12 @@ function checkedFactor(out: unknown, node: GraphNode, walk: Walk): Computed {
   const rescale = isObject ? (out as {rescale?: unknown}).rescale : undefined;
   if (typeof factor !== 'number' || (rescale !== undefined && typeof rescale !== 'function')) {
     const returned = isObject ? `{factor: ${describe(factor)}, rescale: ${describe(rescale)}}` : describe(out);
-    throw new Error(`${walk.context}: the Lipschitz rule registered for class ${cls} returned ${returned} ` +
+    throw new ArgumentError(`${walk.context}: the Lipschitz rule registered for class ${cls} returned ${returned} ` +
       `for layer '${node.name}'; expected a finite number >= 0, or {factor, rescale?} with factor one and ` +
       `rescale a function`);
   }
   if (!(factor >= 0) || factor === Infinity) {
-    throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ${describe(factor)}; ` +
+    throw new ArgumentError(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ${describe(factor)}; ` +
       `expected a finite number >= 0 (the rule registered for class ${cls} returned it` +
       `${Number.isFinite(factor) ? '' : '; are the weights NaN or Infinite?'})`);
   }
@@ -157,7 +158,7 @@ function* layerFactor(node: GraphNode, walk: Walk, key: string, isOutput: boolea
   const cls = layer.getClassName();
   const rule = lipschitzRule(cls);
   if (rule == null) {
-    throw new Error(`${walk.context}: unsupported layer '${node.name}' (class ${cls}); supported: ` +
+    throw new UnsupportedError(`${walk.context}: unsupported layer '${node.name}' (class ${cls}); supported: ` +
       `${[...lipschitzRuleNames(), ...MERGE].sort().join(', ')}, nested Sequential/LayersModel; ` +
       `bound another layer class with registerLipschitzRule`);
   }
@@ -237,7 +238,7 @@ function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
     } else {
       if (ins.length !== 1) {
         if (lipschitzRule(cls) == null) yield* layerFactor(node, walk, '', false);
-        throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has ${ins.length} inputs; ` +
+        throw new UnsupportedError(`${walk.context}: layer '${node.name}' (${cls}) has ${ins.length} inputs; ` +
           `only merge layers may have several`);
       }
       const key = `${node.name}:${JSON.stringify(node.inputShapes[0])}`;
@@ -264,7 +265,7 @@ export function* boundWithEntriesReads(model: tfl.LayersModel, norm: Norm, metho
     options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number},
     context = CONTEXT): TensorReads<{bound: number, entries: FactorEntry[]}> {
   if (!isLayersModel(model)) {
-    throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
+    throw new ArgumentError(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
   return yield* graphBoundReads(modelGraph(model, context), norm, method, options, reuse, context);
 }
@@ -347,7 +348,7 @@ export function lipschitzBoundAsync(model: tfl.LayersModel, options: LipschitzBo
 export function* lipschitzBoundReads(model: tfl.LayersModel, options: LipschitzBoundOptions,
     context: string): TensorReads<LipschitzBound> {
   if (options == null || typeof options !== 'object') {
-    throw new Error(`${context}: expected options {norm, method}, got ${describe(options)}`);
+    throw new ArgumentError(`${context}: expected options {norm, method}, got ${describe(options)}`);
   }
   const norm = checkNorm(options.norm ?? 2, context);
   const method = checkMethod(options.method ?? 'operator', context);

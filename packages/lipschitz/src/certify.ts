@@ -1,4 +1,5 @@
 /** Certified robustness radii and certified accuracy of classifiers from a Lipschitz bound. */
+import {ArgumentError, NonFiniteError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -77,7 +78,7 @@ const activationOf = (layer: tfl.layers.Layer) =>
 function scoresOf(model: tfl.LayersModel, context: string): Scores {
   const graph = modelGraph(model, context);
   if (graph.outputs.length !== 1 || graph.inputs.length !== 1) {
-    throw new Error(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
+    throw new ArgumentError(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
       `inputs and ${graph.outputs.length} outputs`);
   }
   const {node, value} = sourceCall(graph, graph.outputs[0]!);
@@ -92,7 +93,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
     const given = cls === 'Softmax' ? (layer as unknown as {axis: number}).axis : -1;
     const axis = given < 0 ? shape.length + given : given;
     if (shape.some((d, i) => i > 0 && i !== axis && d !== 1)) {
-      throw new Error(`${context}: the model's output is a softmax over axis ${axis} of shape ` +
+      throw new UnsupportedError(`${context}: the model's output is a softmax over axis ${axis} of shape ` +
         `${describe(shape)} (layer '${node.name}'), not over all its outputs; expected one softmax over ` +
         `all the classes`);
     }
@@ -125,10 +126,10 @@ function pairFactor(norm: Norm): number {
 function checkPoints(x: unknown, context: string): Tensor {
   if (!(x instanceof tf.Tensor) || x.rank < 2) {
     const got = x instanceof tf.Tensor ? `a tensor of shape ${describe(x.shape)}` : describe(x);
-    throw new Error(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${got}`);
+    throw new ArgumentError(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${got}`);
   }
   if (x.shape[0] === 0 || x.size === 0) {
-    throw new Error(`${context}: expected at least one point, got x of shape ${describe(x.shape)}`);
+    throw new ArgumentError(`${context}: expected at least one point, got x of shape ${describe(x.shape)}`);
   }
   return x;
 }
@@ -136,7 +137,7 @@ function checkPoints(x: unknown, context: string): Tensor {
 function checkOptions<T>(options: T | null | undefined, context: string): T | Record<string, never> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') {
-    throw new Error(`${context}: expected an options object, got ${describe(options)}`);
+    throw new ArgumentError(`${context}: expected an options object, got ${describe(options)}`);
   }
   return options;
 }
@@ -144,7 +145,7 @@ function checkOptions<T>(options: T | null | undefined, context: string): T | Re
 function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
     TensorReads<CertifiedRadius> {
   if (!isLayersModel(model)) {
-    throw new Error(`${context}: expected a tfjs-layers model, got ${describe(model)}`);
+    throw new ArgumentError(`${context}: expected a tfjs-layers model, got ${describe(model)}`);
   }
   const norm = checkNorm(options.norm ?? 2, context);
   const scores = scoresOf(model, context);
@@ -155,7 +156,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
     } else {
       bound = (yield* graphBoundReads(scores.graph, norm, 'operator', {}, undefined, context)).bound;
       if (!Number.isFinite(bound)) {
-        throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
+        throw new NonFiniteError(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
       }
     }
     let threshold = 0;
@@ -163,7 +164,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
       threshold = checkFinite('threshold', options.threshold, context);
       if (scores.output === 'sigmoid' || scores.output === 'hardSigmoid') {
         if (!(threshold > 0 && threshold < 1)) {
-          throw new Error(`${context}: the model ends in a ${scores.output}, so threshold is a probability; ` +
+          throw new ArgumentError(`${context}: the model ends in a ${scores.output}, so threshold is a probability; ` +
             `expected 0 < threshold < 1, got ${describe(options.threshold)}`);
         }
         // the logit where the output crosses the threshold (tfjs's hardSigmoid: clip(0.2 z + 0.5, 0, 1))
@@ -199,7 +200,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
         scale = pairFactor(norm) * bound;
       }
       if (!Number.isFinite(m)) {
-        throw new Error(`${context}: the model's scores for point ${b} are not finite (margin ${describe(m)})`);
+        throw new NonFiniteError(`${context}: the model's scores for point ${b} are not finite (margin ${describe(m)})`);
       }
       predicted.push(cls);
       margin.push(m);
@@ -285,10 +286,10 @@ const ACC_CONTEXT = 'certifiedAccuracy';
 
 function checkLabels(y: unknown, batch: number, context: string): Tensor {
   if (!(y instanceof tf.Tensor)) {
-    throw new Error(`${context}: expected labels y as a tensor, got ${describe(y)}`);
+    throw new ArgumentError(`${context}: expected labels y as a tensor, got ${describe(y)}`);
   }
   if (y.shape[0] !== batch) {
-    throw new Error(`${context}: expected ${batch} labels (one per point), got y of shape ${describe(y.shape)}`);
+    throw new ArgumentError(`${context}: expected ${batch} labels (one per point), got y of shape ${describe(y.shape)}`);
   }
   return y;
 }
@@ -300,18 +301,18 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
     if (classes === 1) {
       const bad = data.findIndex((v) => v !== 0 && v !== 1 && v !== -1);
       if (bad >= 0) {
-        throw new Error(`${context}: expected binary labels 0 or 1 (or -1 or 1); label ${bad} is ${describe(data[bad])}`);
+        throw new ArgumentError(`${context}: expected binary labels 0 or 1 (or -1 or 1); label ${bad} is ${describe(data[bad])}`);
       }
       return Array.from(data, (v) => (v > 0 ? 1 : 0));
     }
     const out = Array.from(data);
     if (out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(out)}`);
+      throw new ArgumentError(`${context}: expected class indices in 0..${classes - 1}, got ${describe(out)}`);
     }
     return out;
   }
   if (perRow !== classes) {
-    throw new Error(`${context}: expected one-hot labels of shape [${batch}, ${classes}] or class indices ` +
+    throw new ArgumentError(`${context}: expected one-hot labels of shape [${batch}, ${classes}] or class indices ` +
       `[${batch}], got y of shape ${describe(y.shape)}`);
   }
   const out: number[] = [];
@@ -320,7 +321,7 @@ function* labelsOf(y: Tensor, batch: number, classes: number, context: string): 
     const top = Math.max(...row);
     // an all-zero row (or a tie, or NaN) names no class: it must not silently become class 0
     if (!(top > 0) || row.some((v) => Number.isNaN(v)) || row.filter((v) => v === top).length !== 1) {
-      throw new Error(`${context}: expected one-hot label rows with one largest entry > 0; row ${b} is ${describe(row)}`);
+      throw new ArgumentError(`${context}: expected one-hot label rows with one largest entry > 0; row ${b} is ${describe(row)}`);
     }
     out.push(row.indexOf(top));
   }
@@ -365,7 +366,7 @@ function* accuracyReads(model: tfl.LayersModel, x: Tensor, y: Tensor, options: C
   const epsilons = (opts as CertifiedAccuracyOptions).epsilons ?? [0, 0.05, 0.1];
   if (!Array.isArray(epsilons) || epsilons.length === 0 ||
       epsilons.some((e) => typeof e !== 'number' || !Number.isFinite(e) || e < 0)) {
-    throw new Error(`${context}: expected epsilons as a non-empty array of finite numbers >= 0, got ` +
+    throw new ArgumentError(`${context}: expected epsilons as a non-empty array of finite numbers >= 0, got ` +
       `${describe(epsilons)}`);
   }
   const radii = yield* certify(model, checkPoints(x, context), opts, context);

@@ -1,4 +1,5 @@
 /** The one walk over a model's layers that recurses into nested models. */
+import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
@@ -28,7 +29,7 @@ export function findLayers<T extends tfl.layers.Layer>(model: tfl.LayersModel,
  */
 export function attachedModel(model: unknown, context: string): tfl.LayersModel {
   if (!isLayersModel(model)) {
-    throw new Error(`${context}: expected the callback to be attached to a tfjs-layers model ` +
+    throw new ArgumentError(`${context}: expected the callback to be attached to a tfjs-layers model ` +
       `(passed in fit's callbacks), got ${describe(model)}`);
   }
   return model;

@@ -5,6 +5,7 @@
  * on a 2x2 input and called on 12x12 is walked at 12x12). Bounds and certificates read the
  * graph from here; nothing else looks at tfjs-layers' symbolic tensors.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
@@ -78,7 +79,7 @@ export function modelGraph(model: tfl.LayersModel, context: string): ModelGraph 
 function builtTensors(model: tfl.LayersModel, which: 'inputs' | 'outputs', context: string): Symbolic[] {
   const tensors = model[which] as Symbolic[] | undefined;
   if (tensors == null || tensors.length === 0) {
-    throw new Error(`${context}: the model '${model.name}' is not built (no ${which}); give its ` +
+    throw new ArgumentError(`${context}: the model '${model.name}' is not built (no ${which}); give its ` +
       `first layer an inputShape or call the model once`);
   }
   return tensors;
@@ -97,7 +98,7 @@ function openModel(graph: ModelGraph, model: tfl.LayersModel, prefix: string, kn
     const layer = t.sourceLayer as tfl.layers.Layer;
     const inputs = (t.inputs ?? []) as Symbolic[];
     if (inputs.length === 0) {
-      throw new Error(`${context}: the model '${model.name}' reads the input '${t.name}', which is not ` +
+      throw new ArgumentError(`${context}: the model '${model.name}' reads the input '${t.name}', which is not ` +
         `one of its inputs`);
     }
     const key = `${layer.id}:${t.nodeIndex}`;
@@ -118,7 +119,7 @@ function openNested(graph: ModelGraph, model: tfl.LayersModel, prefix: string, i
     context: string): number[] {
   const inputs = builtTensors(model, 'inputs', context);
   if (inputs.length !== ins.length) {
-    throw new Error(`${context}: the nested model '${prefix.slice(0, -1)}' has ${inputs.length} inputs, ` +
+    throw new ArgumentError(`${context}: the nested model '${prefix.slice(0, -1)}' has ${inputs.length} inputs, ` +
       `called on ${ins.length}`);
   }
   return openModel(graph, model, prefix, new Map(inputs.map((t, i) => [t.id, ins[i]!])), context);
@@ -140,7 +141,7 @@ function addNode(graph: ModelGraph, layer: tfl.layers.Layer, prefix: string, t: 
         inputShapes.map((shape, i) => ({shape, rank: shape.length, dtype: built[i]!.dtype})));
       computed = layer.computeOutputShape(shapeArg as tfl.Shape | tfl.Shape[]);
     } catch (err) {
-      throw new Error(`${context}: layer '${prefix}${layer.name}' (${layer.getClassName()}) cannot be ` +
+      throw new UnsupportedError(`${context}: layer '${prefix}${layer.name}' (${layer.getClassName()}) cannot be ` +
         `bounded on input shape ${describe(shapeArg)}, where its nested model is called (it was built on ` +
         `${describe(built.length === 1 ? built[0]!.shape : built.map((b) => b.shape))}): ${(err as Error).message}`);
     }

@@ -4,6 +4,7 @@
  * when it is small, or through sums of their absolute values (the 1-norm's adjoint by
  * automatic differentiation).
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {runSync, take} from './reads.js';
@@ -15,7 +16,7 @@ export type Norm = 1 | 2 | typeof Infinity;
 /** Throws unless `norm` is 1, 2 or Infinity. */
 export function checkNorm(norm: unknown, context: string): Norm {
   if (norm !== 1 && norm !== 2 && norm !== Infinity) {
-    throw new Error(`${context}: expected norm to be 1, 2 or Infinity, got ${String(norm)}`);
+    throw new ArgumentError(`${context}: expected norm to be 1, 2 or Infinity, got ${String(norm)}`);
   }
   return norm as Norm;
 }

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import {bv2, tv2} from '@deepspline/core';
-import {checkNonNegative, describe} from '@deepspline/core/internal';
+import {ArgumentError, bv2, tv2} from '@deepspline/core';
+import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import type {SplineGridConsumer} from '@deepspline/layers';
 
@@ -40,7 +40,7 @@ export function checkWeightOptions(layer: tfl.layers.Layer, args: object, contex
     const resolved = (layer as unknown as Record<string, unknown>)[key];
     if (resolved != null && !(resolved instanceof base)) {
       const made = (resolved as {getClassName?: () => string}).getClassName?.() ?? describe(resolved);
-      throw new Error(`${context}: expected ${key} to be a ${kind} (an instance, a name or ` +
+      throw new ArgumentError(`${context}: expected ${key} to be a ${kind} (an instance, a name or ` +
         `{className, config}), got ${describe((args as Record<string, unknown>)[key])}, which ` +
         `makes a ${made}, not a ${kind}`);
     }
@@ -60,9 +60,7 @@ export interface SplineRegularizerArgs {
 }
 
 function checkLambda(args: SplineRegularizerArgs | undefined, context: string): number {
-  if (args != null && typeof args !== 'object') {
-    throw new Error(`${context}: expected an arguments object {lambda}, got ${describe(args)}`);
-  }
+  if (args != null) checkArgsObject(args, context, 'lambda');
   const lambda = args?.lambda ?? DEFAULT_LAMBDA;
   checkNonNegative('lambda', lambda, context);
   return lambda;
@@ -98,10 +96,10 @@ export abstract class SplineRegularizer extends RegularizerBase implements Splin
    */
   setSplineGrid(grid: SplineGrid): void {
     if (grid == null || typeof grid !== 'object' || !(grid.step > 0) || !Number.isFinite(grid.start)) {
-      throw new Error(`${this.context}: expected a spline grid {size, range, start, step}, got ${describe(grid)}`);
+      throw new ArgumentError(`${this.context}: expected a spline grid {size, range, start, step}, got ${describe(grid)}`);
     }
     if (this.gridValue != null && !sameGrid(this.gridValue, grid)) {
-      throw new Error(`${this.context}: this regularizer is already attached to a layer with grid ` +
+      throw new ArgumentError(`${this.context}: this regularizer is already attached to a layer with grid ` +
         `${describe(this.gridValue)}; it cannot also serve grid ${describe(grid)}. Create one ` +
         `regularizer per layer.`);
     }
@@ -114,13 +112,13 @@ export abstract class SplineRegularizer extends RegularizerBase implements Splin
   /** The grid, after checking that it is set and that `x` is `[C, size]` coefficients. */
   protected requireGrid(x: Tensor): SplineGrid {
     if (this.gridValue == null) {
-      throw new Error(`${this.context}: the regularizer has no spline grid; use it as the ` +
+      throw new ArgumentError(`${this.context}: the regularizer has no spline grid; use it as the ` +
         `coefficientsRegularizer of a splineActivation layer (the layer sets the grid), or call ` +
         `setSplineGrid(grid) first`);
     }
     if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== this.gridValue.size) {
       const what = x instanceof tf.Tensor ? `a tensor of shape [${x.shape}]` : describe(x);
-      throw new Error(`${this.context}: expected coefficients of shape [C, ${this.gridValue.size}], got ${what}`);
+      throw new ArgumentError(`${this.context}: expected coefficients of shape [C, ${this.gridValue.size}], got ${what}`);
     }
     return this.gridValue;
   }

@@ -3,6 +3,7 @@
  * class name. Adding a layer type is one {@link registerLipschitzRule} call; users bound their
  * own layers the same way (as deel-lip's `type2sv` table).
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -103,10 +104,10 @@ const RULES = new Map<string, LipschitzRule>();
  */
 export function registerLipschitzRule(className: string, rule: LipschitzRule): void {
   if (typeof className !== 'string' || className === '') {
-    throw new Error(`registerLipschitzRule: expected a layer class name (non-empty string), got ${describe(className)}`);
+    throw new ArgumentError(`registerLipschitzRule: expected a layer class name (non-empty string), got ${describe(className)}`);
   }
   if (typeof rule !== 'function') {
-    throw new Error(`registerLipschitzRule: expected a rule function (layer, context) => factor for ` +
+    throw new ArgumentError(`registerLipschitzRule: expected a rule function (layer, context) => factor for ` +
       `'${className}', got ${describe(rule)}`);
   }
   RULES.set(className, rule);
@@ -156,7 +157,7 @@ export function activationConstant(act: Activation | null | undefined, layer: tf
   const name = act.getClassName();
   const c = Object.prototype.hasOwnProperty.call(ACTIVATION_LIPSCHITZ, name) ? ACTIVATION_LIPSCHITZ[name] : undefined;
   if (c === undefined) {
-    throw new Error(`${CONTEXT}: unsupported activation '${name}' in layer '${layer.name}'; supported: ` +
+    throw new UnsupportedError(`${CONTEXT}: unsupported activation '${name}' in layer '${layer.name}'; supported: ` +
       `${Object.keys(ACTIVATION_LIPSCHITZ).join(', ')}`);
   }
   return c;
@@ -165,7 +166,7 @@ export function activationConstant(act: Activation | null | undefined, layer: tf
 function knownShape(layer: tfl.layers.Layer, shape: readonly (number | null)[]): number[] {
   const rest = shape.slice(1);
   if (rest.some((d) => d == null || !(d > 0))) {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) needs a fully ` +
+    throw new ArgumentError(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) needs a fully ` +
       `known input shape to bound its operator norm, got ${describe(shape)}`);
   }
   return rest as number[];
@@ -174,7 +175,7 @@ function knownShape(layer: tfl.layers.Layer, shape: readonly (number | null)[]):
 function channelsLast(layer: tfl.layers.Layer): void {
   const format = (layer as unknown as {dataFormat?: string}).dataFormat;
   if (format != null && format !== 'channelsLast') {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) uses dataFormat ` +
+    throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) uses dataFormat ` +
       `${describe(format)}; only 'channelsLast' is supported`);
   }
 }
@@ -617,7 +618,7 @@ registerLipschitzRule('RepeatVector', (layer, context) =>
 registerLipschitzRule('UpSampling2D', (layer, context) => {
   const l = layer as unknown as {size: number[], interpolation?: string};
   if (l.interpolation != null && l.interpolation !== 'nearest') {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (UpSampling2D) uses interpolation ` +
+    throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' (UpSampling2D) uses interpolation ` +
       `${describe(l.interpolation)}; only 'nearest' is supported`);
   }
   return copiesFactor(l.size[0]! * l.size[1]!, context.norm);

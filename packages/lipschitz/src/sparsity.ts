@@ -1,4 +1,5 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
+import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel, isSplineLayer} from '@deepspline/layers';
@@ -34,7 +35,7 @@ export interface FoundSplineLayer {
 /** Every `SplineActivation` layer of `model`, recursing into nested models, with its path. */
 export function splineLayers(model: tfl.LayersModel, prefix = ''): FoundSplineLayer[] {
   if (!isLayersModel(model)) {
-    throw new Error(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
+    throw new ArgumentError(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
   }
   return findLayers(model, isSplineLayer, prefix);
 }

@@ -7,6 +7,7 @@
  * A candidate is accepted only if its buffer is the one behind `backend.wasm.HEAPU8` (which
  * emscripten refreshes after every growth), so a wrong object is never used.
  */
+import {ArgumentError} from '@deepspline/core';
 import type {DataType, TensorInfo} from '@tensorflow/tfjs-core';
 
 /** The emscripten module of the wasm backend, as far as we use it. */
@@ -51,7 +52,7 @@ export function backendMemory(backend: unknown): WebAssembly.Memory | null {
 export function memoryOffset(backend: WasmBackendLike, t: TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
   if (data == null) {
-    throw new Error(`@deepspline/wasm: expected a tensor on the wasm backend, got one of shape ` +
+    throw new ArgumentError(`@deepspline/wasm: expected a tensor on the wasm backend, got one of shape ` +
       `[${t.shape}] (${t.dtype}) whose data is not in the wasm backend's memory`);
   }
   return data.memoryOffset >>> 0;

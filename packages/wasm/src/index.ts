@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import {UnsupportedError} from '@deepspline/core';
 import {engine, findBackendFactory, getKernel, registerKernel} from '@tensorflow/tfjs-core';
 import {attach, kernelsDisabled, linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
 import {backendMemory} from './backend.js';
@@ -94,7 +95,7 @@ export function wasmKernelInfo(): WasmKernelInfo {
  */
 export async function ready(): Promise<void> {
   if (!wasmBackendRegistered()) {
-    throw new Error("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
+    throw new UnsupportedError("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
       '(npm install @tensorflow/tfjs-backend-wasm) before calling ready() and tf.setBackend(\'wasm\')');
   }
   const backend = initializedWasmBackend();
