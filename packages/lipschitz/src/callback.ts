@@ -6,7 +6,7 @@ import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkArgsObject, checkFinite, checkInteger, describe} from '@deepspline/core/internal';
-import {attachedModel} from './find_layers.js';
+import {attachedModel} from './attached_model.js';
 import {boundWithEntriesReads, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';

@@ -6,8 +6,8 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
 import {graphBoundReads} from './bound.js';
-import {modelGraph, runGraph, sourceCall} from './graph.js';
-import type {GraphNode, ModelGraph} from './graph.js';
+import {activationOf, cloneLayer, modelGraph, runGraph, sourceCall} from '@deepspline/layers/internal';
+import type {GraphNode, ModelGraph} from '@deepspline/layers/internal';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
 import {runAsync, runSync, take} from './reads.js';
@@ -72,9 +72,6 @@ interface Scores {
 type Squashing = 'sigmoid' | 'hardSigmoid' | 'softmax';
 const SQUASHING = new Set<string>(['sigmoid', 'hardSigmoid', 'softmax']);
 
-const activationOf = (layer: tfl.layers.Layer) =>
-  (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
-
 function scoresOf(model: tfl.LayersModel, context: string): Scores {
   const graph = modelGraph(model, context);
   if (graph.outputs.length !== 1 || graph.inputs.length !== 1) {
@@ -104,10 +101,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
     linear = tfl.layers.activation({activation: 'linear', name: `${layer.name}_logits`});
   } else {
     // A fused activation: the same layer with a linear activation and the same weights.
-    const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
-    for (const key of ['name', 'batchInputShape', 'inputShape']) delete config[key];
-    const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
-    linear = ctor.fromConfig(layer.constructor, config);
+    linear = cloneLayer(layer, {activation: 'linear', name: undefined});
     linear.apply(tfl.input({batchShape: node.inputShapes[0] as number[]}));
     linear.setWeights(layer.getWeights());
     dispose = () => { linear.dispose(); };  // its weights, and a spectral layer's cached kernel

@@ -7,7 +7,7 @@ import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
-import {attachedModel} from './find_layers.js';
+import {attachedModel} from './attached_model.js';
 import {splineLayers} from './sparsity.js';
 import type {FoundSplineLayer} from './sparsity.js';
 

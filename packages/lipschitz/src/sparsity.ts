@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
-import {findLayers} from './find_layers.js';
+import {findLayers} from '@deepspline/layers/internal';
 
 /** Active-knot count of one spline layer. */
 export interface LayerKnots {

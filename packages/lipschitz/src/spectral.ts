@@ -14,7 +14,7 @@ import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/co
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 import {isLayersModel, registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
-import {findLayers} from './find_layers.js';
+import {findLayers} from '@deepspline/layers/internal';
 import {matrixNorm, PowerIterationState} from './linalg.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
