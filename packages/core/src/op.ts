@@ -3,7 +3,7 @@ import {ArgumentError} from './errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {linearSplineFallback} from './fallback.js';
-import {ENGINE_RUN, hasKernel} from './engine.js';
+import {runKernel} from './tfjs_internals.js';
 import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
 import {checkSplineArgs, describe} from './validate.js';
 
@@ -35,7 +35,7 @@ export function setSplineImplementation(impl: SplineImplementation | null): void
 /** The implementation {@link linearSpline} uses on `backendName` (default: the active backend). */
 export function splineImplementation(backendName: string = tf.getBackend()): SplineImplementation {
   if (forced !== null) return forced;
-  return hasKernel(LinearSpline, backendName) && hasKernel(LinearSplineGrad, backendName) ?
+  return tf.getKernel(LinearSpline, backendName) != null && tf.getKernel(LinearSplineGrad, backendName) != null ?
       'kernel' : 'fallback';
 }
 
@@ -62,7 +62,7 @@ function linearSpline_(x: Tensor | TensorLike, coefficients: Tensor | TensorLike
     checkSplineArgs({xShape: $x.shape, xDtype: $x.dtype, coefficientsShape: $c.shape,
       coefficientsDtype: $c.dtype, start, step});
     if (splineImplementation() === 'kernel') {
-      return ENGINE_RUN(LinearSpline, {x: $x, coefficients: $c}, {start, step}) as Tensor;
+      return runKernel(LinearSpline, {x: $x, coefficients: $c}, {start, step}) as Tensor;
     }
     return linearSplineFallback($x, $c, start, step);
   } finally {

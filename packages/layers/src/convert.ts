@@ -5,15 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import {ArgumentError, coefficientsFromFunction} from '@deepspline/core';
 import {checkArgsObject, describe} from '@deepspline/core/internal';
 import {SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
 import {isLayersModel} from './guards.js';
 import {checkBuiltModel, cloneLayer, freeName, mapGraph, modelGraph} from './graph.js';
-import type {Kwargs} from './tfjs_internals.js';
+import type {Constraint, Kwargs, Regularizer} from './tfjs_internals.js';
 import {isRegisteredClass} from './serialization.js';
 import {checkChannelsLast, gridFor, reluLike, reluValue, splineInit, SPLITTABLE} from './relu_family.js';
 import type {ReluLike} from './relu_family.js';

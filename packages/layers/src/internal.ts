@@ -15,4 +15,4 @@ export {activationOf, allLayers, checkBuiltModel, cloneLayer, downstreamLayers, 
   modelGraph, runGraph, sourceCall} from './graph.js';
 export type {FoundLayer, GraphNode, ModelGraph, ModelGraphOptions, Shape} from './graph.js';
 export {CONSTRAINT_BASE, REGULARIZER_BASE, layerFields, registeredClasses} from './tfjs_internals.js';
-export type {Kwargs, LayerCall, Symbolic} from './tfjs_internals.js';
+export type {Constraint, Kwargs, LayerArgs, LayerCall, Regularizer, Symbolic} from './tfjs_internals.js';

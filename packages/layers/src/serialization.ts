@@ -17,10 +17,9 @@
  */
 import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import {CONSTRAINT_BASE, REGULARIZER_BASE, registeredClasses} from './tfjs_internals.js';
+import type {Constraint, Regularizer} from './tfjs_internals.js';
 
 /** A serialized Keras-style object. */
 export interface SerializedObject {
@@ -29,15 +28,6 @@ export interface SerializedObject {
   /** The object's `getConfig()`. */
   config: tf.serialization.ConfigDict;
 }
-
-/**
- * tfjs-layers' abstract base classes, from the prototype chain of built-in instances (the
- * classes themselves are not exported); tfjs accepts an instance only if it extends them.
- */
-const REGULARIZER_BASE = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as
-  abstract new () => Regularizer;
-const CONSTRAINT_BASE = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
-  abstract new () => Constraint;
 
 // tfjs's identifier maps (REGULARIZER_IDENTIFIER_REGISTRY_SYMBOL_MAP and its constraint
 // twin). Maps, so that names such as 'constructor' do not find Object.prototype members.
@@ -50,7 +40,7 @@ const CONSTRAINT_NAMES = new Map([['maxNorm', 'MaxNorm'], ['minMaxNorm', 'MinMax
  * object, so only its own keys count (`'constructor'` and `'toString'` are not classes).
  */
 export function isRegisteredClass(className: string): boolean {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  const map = registeredClasses();
   return Object.prototype.hasOwnProperty.call(map, className);
 }
 
@@ -85,7 +75,7 @@ for (const [className, {kind, provider}] of PROVIDED_BY) {
 
 function fromRegistry(obj: SerializedObject, kind: string, base: abstract new () => unknown,
     context: string): tf.serialization.Serializable {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  const map = registeredClasses();
   const entry = isRegisteredClass(obj.className) ? map[obj.className] : undefined;
   if (entry == null) {
     // the registered classes of this kind (a handful), not every layer and initializer

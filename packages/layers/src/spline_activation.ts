@@ -2,11 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
-import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import {activeKnots, ArgumentError, bv2, clipSlopes, coefficientsFromFunction, linearSpline,
   NonFiniteError, reluSlopes, softThresholdSlopes, sparsifyCoefficients, splineCurves, splineGrid,
   splineKnots, splineLipschitz, tv2} from '@deepspline/core';
@@ -16,6 +12,7 @@ import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';
 import {deferConstraint} from './constraints.js';
 import {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
+import type {Constraint, Kwargs, LayerArgs, Regularizer} from './tfjs_internals.js';
 
 /**
  * A regularizer that needs the knot spacing of the layer it regularizes (TV(2) and BV(2)

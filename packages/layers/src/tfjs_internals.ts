@@ -10,8 +10,13 @@ import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology'
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 
-/** tfjs-layers' keyword arguments of a layer call (`training`, `mask`); a type only. */
+// Types that tfjs-layers 4.22 does not export from its entry point, though its public
+// signatures use them (a layer's constructor arguments, `call`'s keyword arguments, the base
+// classes of regularizers and constraints); type-only imports, so no second copy is loaded.
 export type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+export type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
+export type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
+export type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 
 /**

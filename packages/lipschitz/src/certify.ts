@@ -6,7 +6,7 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
 import {graphBoundReads} from './bound.js';
-import {activationOf, cloneLayer, modelGraph, runGraph, sourceCall} from '@deepspline/layers/internal';
+import {activationOf, cloneLayer, layerFields, modelGraph, runGraph, sourceCall} from '@deepspline/layers/internal';
 import type {GraphNode, ModelGraph} from '@deepspline/layers/internal';
 import {checkNorm} from './linalg.js';
 import type {Norm} from './linalg.js';
@@ -87,7 +87,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
   if (squash === 'softmax') {
     // the logits rank the classes as the probabilities do only if one softmax covers them all
     const shape = graph.shapes[value]!;
-    const given = cls === 'Softmax' ? (layer as unknown as {axis: number}).axis : -1;
+    const given = cls === 'Softmax' ? layerFields<{axis: number}>(layer).axis : -1;
     const axis = given < 0 ? shape.length + given : given;
     if (shape.some((d, i) => i > 0 && i !== axis && d !== 1)) {
       throw new UnsupportedError(`${context}: the model's output is a softmax over axis ${axis} of shape ` +

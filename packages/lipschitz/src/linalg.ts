@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
+import {freeFailedTape, scoped} from './tfjs_internals.js';
 
 /** A vector norm: 1, 2 or Infinity. */
 export type Norm = 1 | 2 | typeof Infinity;
@@ -617,28 +618,17 @@ export interface LinearTensorOp {
   applyAbs(x: Tensor): Tensor;
 }
 
-/** Runs `fn` in an engine scope that disposes every tensor it creates (non-tensor results). */
-function scoped<T>(fn: () => T): T {
-  tf.engine().startScope();
-  try { return fn(); } finally { tf.engine().endScope(); }
-}
-
 /**
  * Runs `fn`, which takes a gradient. If the backward pass throws (a kernel without a
  * gradient kernel on this backend), tfjs-core 4.22's `engine.gradients` leaves the tensors
  * it saved for it kept on its tape (it frees them only after a complete pass): they are
- * freed here. (The engine's `state` is tfjs-private; this is its one use in the package.)
+ * freed here.
  */
 function withGradients<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    const state = (tf.engine() as unknown as {state: {gradientDepth: number,
-      activeTape: {saved: Tensor[]}[] | null}}).state;
-    if (state.gradientDepth === 0 && state.activeTape != null) {
-      for (const node of state.activeTape) node.saved.forEach((t) => t.dispose());
-      state.activeTape = null;
-    }
+    freeFailedTape();
     throw e;
   }
 }

@@ -6,10 +6,12 @@
 import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
+import type {Optimizer} from '@tensorflow/tfjs-core';
 import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
 import {attachedModel} from './attached_model.js';
 import {splineLayers} from './sparsity.js';
 import type {FoundSplineLayer} from './sparsity.js';
+import {learningRateOf} from './tfjs_internals.js';
 
 /** Arguments of {@link tv2Prox}. */
 export interface TV2ProxArgs {
@@ -80,11 +82,11 @@ export class TV2Prox extends tfl.Callback {
    * Throws when the model has no optimizer or its learning rate is not a number >= 0.
    */
   threshold(): number {
-    const optimizer = this.layersModel().optimizer as unknown as {learningRate?: unknown} | undefined;
+    const optimizer = this.layersModel().optimizer as Optimizer | undefined;
     if (optimizer == null) {
       throw new ArgumentError(`${CONTEXT}: the model has no optimizer; compile it before fit`);
     }
-    const lr = optimizer.learningRate;
+    const lr = learningRateOf(optimizer);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
       throw new ArgumentError(`${CONTEXT}: expected the optimizer's learningRate to be a finite number >= 0, ` +
         `got ${describe(lr)}`);

@@ -12,6 +12,7 @@ import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
 import {TV2Regularizer} from './regularizers.js';
 import {splineLayers} from './sparsity.js';
+import {learningRateOf, registeredVariable, setLearningRate} from './tfjs_internals.js';
 
 /** Arguments of {@link tv2ProximalOptimizer}. */
 export interface TV2ProximalOptimizerArgs {
@@ -152,7 +153,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
 
   /** The wrapped optimizer's learning rate (setting it sets the wrapped one's: schedules). */
   get learningRate(): number {
-    const lr = (this.optimizer as unknown as {learningRate?: unknown}).learningRate;
+    const lr = learningRateOf(this.optimizer);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
       throw new ArgumentError(`${CONTEXT}: expected the wrapped optimizer's learningRate to be a finite number >= 0, ` +
         `got ${describe(lr)}`);
@@ -163,7 +164,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   /** Sets the learning rate of the spline step and of the wrapped optimizer. */
   set learningRate(lr: number) {
     checkNonNegative('learningRate', lr, CONTEXT);
-    (this.optimizer as unknown as {learningRate: number}).learningRate = lr;
+    setLearningRate(this.optimizer, lr);
   }
 
   private layers(): SplineActivation[] {
@@ -203,7 +204,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   }
 
   private splineStep(name: string, gradient: Tensor, layer: SplineActivation, eta: number): void {
-    const variable = tf.engine().registeredVariables[name]!;
+    const variable = registeredVariable(name)!;
     const [C, K] = variable.shape as [number, number];
     const T = layer.step;
     let state = this.moments.get(name);

@@ -5,28 +5,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
+import {CONSTRAINT_BASE, layerFields, REGULARIZER_BASE} from '@deepspline/layers/internal';
+import type {Regularizer} from '@deepspline/layers/internal';
 import {ArgumentError, bv2, tv2} from '@deepspline/core';
 import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import type {SplineGridConsumer} from '@deepspline/layers';
 
-/**
- * tfjs-layers' abstract `Regularizer` base class. It is not exported from the package's
- * entry point, so it is taken from the prototype chain of a built-in regularizer.
- */
-const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
-  abstract new () => Regularizer;
-
-/** tfjs-layers' abstract `Constraint` base class, found as `RegularizerBase` is. */
-const ConstraintBase = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
-  abstract new () => object;
-
 /** The regularizer and constraint arguments of tfjs's Dense and Conv layers. */
 const WEIGHT_OPTIONS: Array<[string, abstract new () => object, string]> = [
-  ['kernelRegularizer', RegularizerBase, 'regularizer'], ['biasRegularizer', RegularizerBase, 'regularizer'],
-  ['activityRegularizer', RegularizerBase, 'regularizer'], ['kernelConstraint', ConstraintBase, 'constraint'],
-  ['biasConstraint', ConstraintBase, 'constraint'],
+  ['kernelRegularizer', REGULARIZER_BASE, 'regularizer'], ['biasRegularizer', REGULARIZER_BASE, 'regularizer'],
+  ['activityRegularizer', REGULARIZER_BASE, 'regularizer'], ['kernelConstraint', CONSTRAINT_BASE, 'constraint'],
+  ['biasConstraint', CONSTRAINT_BASE, 'constraint'],
 ];
 
 /**
@@ -37,7 +27,7 @@ const WEIGHT_OPTIONS: Array<[string, abstract new () => object, string]> = [
  */
 export function checkWeightOptions(layer: tfl.layers.Layer, args: object, context: string): void {
   for (const [key, base, kind] of WEIGHT_OPTIONS) {
-    const resolved = (layer as unknown as Record<string, unknown>)[key];
+    const resolved = layerFields<Record<string, unknown>>(layer)[key];
     if (resolved != null && !(resolved instanceof base)) {
       const made = (resolved as {getClassName?: () => string}).getClassName?.() ?? describe(resolved);
       throw new ArgumentError(`${context}: expected ${key} to be a ${kind} (an instance, a name or ` +
@@ -75,7 +65,7 @@ function sameGrid(a: SplineGrid, b: SplineGrid): boolean {
  * with the penalty weight `lambda` and the knot grid handed over by the `SplineActivation`
  * layer it is attached to.
  */
-export abstract class SplineRegularizer extends RegularizerBase implements SplineGridConsumer {
+export abstract class SplineRegularizer extends REGULARIZER_BASE implements SplineGridConsumer {
   /** Weight of the penalty. */
   readonly lambda: number;
   private gridValue: SplineGrid | undefined;

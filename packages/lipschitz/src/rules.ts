@@ -17,6 +17,7 @@ import {matrixNorm, roundUpSum, tensorOpNormReads} from './linalg.js';
 import type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
 import {runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
+import {layerFields} from '@deepspline/layers/internal';
 
 /**
  * How {@link lipschitzBound} bounds the network:
@@ -173,7 +174,7 @@ function knownShape(layer: tfl.layers.Layer, shape: readonly (number | null)[]):
 }
 
 function channelsLast(layer: tfl.layers.Layer): void {
-  const format = (layer as unknown as {dataFormat?: string}).dataFormat;
+  const format = layerFields<{dataFormat?: string}>(layer).dataFormat;
   if (format != null && format !== 'channelsLast') {
     throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' (${layer.getClassName()}) uses dataFormat ` +
       `${describe(format)}; only 'channelsLast' is supported`);
@@ -260,7 +261,7 @@ export interface ConvKernels {
 export function* convolutionOperator(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
     TensorReads<{op: LinearTensorOp, dispose: () => void}> {
   const cls = layer.getClassName();
-  const c = layer as unknown as ConvLike;
+  const c = layerFields<ConvLike>(layer);
   const owned: Tensor[] = [];
   const dispose = () => owned.forEach((t) => t.dispose());
   const abs = (t: Tensor) => { const a = tf.abs(t); owned.push(a); return a; };
@@ -325,7 +326,7 @@ interface ConvGeometry {
 function* convolutionGeometry(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels):
     TensorReads<ConvGeometry> {
   const cls = layer.getClassName();
-  const c = layer as unknown as ConvLike;
+  const c = layerFields<ConvLike>(layer);
   const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
   const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
   const spatial = yield* dilateKernel((depthwise ? kernels.depthwise : kernels.kernel)!, rates);
@@ -438,7 +439,7 @@ function* convolutionFourierNorm(layer: tfl.layers.Layer, inShape: number[], ker
 /** The input and output sizes of a convolution layer's operator on `inShape`. */
 function convolutionSizes(layer: tfl.layers.Layer, inShape: number[], kernels: ConvKernels): [number, number] {
   const cls = layer.getClassName();
-  const c = layer as unknown as ConvLike;
+  const c = layerFields<ConvLike>(layer);
   const rates = cls === 'DepthwiseConv2D' ? c.dilationRate.map(() => 1) : c.dilationRate;
   const depthwise = cls === 'DepthwiseConv2D' || cls === 'SeparableConv2D';
   const shape = (depthwise ? kernels.depthwise : kernels.kernel)!.shape;
@@ -477,7 +478,7 @@ export function* convolutionNormReads(layer: tfl.layers.Layer, kernels: ConvKern
 }
 
 const denseRule: LipschitzRule = function* (layer, context) {
-  const l = layer as unknown as {kernel: LayerVariable, activation?: Activation};
+  const l = layerFields<{kernel: LayerVariable, activation?: Activation}>(layer);
   const act = context.activationFactor(activationConstant(l.activation, layer));
   const k = l.kernel.read();
   const rescale = (r: number) => scaleVariable(l.kernel, r);
@@ -490,7 +491,7 @@ const denseRule: LipschitzRule = function* (layer, context) {
 
 const convRule: LipschitzRule = function* (layer, context) {
   const cls = layer.getClassName();
-  const c = layer as unknown as ConvLike;
+  const c = layerFields<ConvLike>(layer);
   channelsLast(layer);
   const act = context.activationFactor(activationConstant(c.activation, layer));
   const scaled = c.kernel ?? c.depthwiseKernel!;  // scaling it scales the whole operator
@@ -515,7 +516,7 @@ const poolRule: LipschitzRule = (layer, context) => {
   channelsLast(layer);
   const cls = layer.getClassName();
   const p = context.norm;
-  const l = layer as unknown as {poolSize: number[], strides: number[], padding: Conv2dPadding};
+  const l = layerFields<{poolSize: number[], strides: number[], padding: Conv2dPadding}>(layer);
   const is1d = cls.endsWith('1D');
   const pool: [number, number] = is1d ? [l.poolSize[0]!, 1] : [l.poolSize[0]!, l.poolSize[1]!];
   const strides: [number, number] = is1d ? [l.strides[0]!, 1] : [l.strides[0]!, l.strides[1]!];
@@ -544,8 +545,8 @@ const globalPoolRule: LipschitzRule = (layer, context) => {
 // add, a square root and a division, each within 2^-53): a certificate, where the float32
 // quotient rounds to nearest.
 const batchNormRule: LipschitzRule = function* (layer) {
-  const l = layer as unknown as {gamma?: LayerVariable | null, movingVariance: LayerVariable,
-    epsilon: number};
+  const l = layerFields<{gamma?: LayerVariable | null, movingVariance: LayerVariable,
+    epsilon: number}>(layer);
   const variance = yield* take(tf.clone(l.movingVariance.read()));
   const gamma = l.gamma != null ? yield* take(tf.clone(l.gamma.read())) : null;
   let best = 0;
@@ -603,20 +604,20 @@ for (const cls of ['GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMa
   registerLipschitzRule(cls, globalPoolRule);
 }
 registerLipschitzRule('Activation', (layer, context) => context.activationFactor(
-  activationConstant((layer as unknown as {activation: Activation}).activation, layer)));
+  activationConstant(layerFields<{activation: Activation}>(layer).activation, layer)));
 registerLipschitzRule('ReLU', (_layer, context) => context.activationFactor(1));
 for (const cls of ['LeakyReLU', 'ELU']) {
   registerLipschitzRule(cls, (layer, context) =>
-    context.activationFactor(Math.max(1, Math.abs((layer as unknown as {alpha: number}).alpha))));
+    context.activationFactor(Math.max(1, Math.abs(layerFields<{alpha: number}>(layer).alpha))));
 }
 registerLipschitzRule('PReLU', function* (layer, context) {
-  return context.activationFactor(Math.max(1, yield* maxAbs((layer as unknown as {alpha: LayerVariable}).alpha.read())));
+  return context.activationFactor(Math.max(1, yield* maxAbs(layerFields<{alpha: LayerVariable}>(layer).alpha.read())));
 });
 registerLipschitzRule('Softmax', (_layer, context) => context.activationFactor(0.5));
 registerLipschitzRule('RepeatVector', (layer, context) =>
-  copiesFactor((layer as unknown as {n: number}).n, context.norm));
+  copiesFactor(layerFields<{n: number}>(layer).n, context.norm));
 registerLipschitzRule('UpSampling2D', (layer, context) => {
-  const l = layer as unknown as {size: number[], interpolation?: string};
+  const l = layerFields<{size: number[], interpolation?: string}>(layer);
   if (l.interpolation != null && l.interpolation !== 'nearest') {
     throw new UnsupportedError(`${CONTEXT}: layer '${layer.name}' (UpSampling2D) uses interpolation ` +
       `${describe(l.interpolation)}; only 'nearest' is supported`);
