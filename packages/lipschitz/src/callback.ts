@@ -10,8 +10,9 @@ import {attachedModel} from './attached_model.js';
 import {boundWithEntriesReads, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
 import type {BoundMethod} from './rules.js';
-import {checkNorm, PowerIterationState} from './linalg.js';
-import type {Norm} from './linalg.js';
+import {checkNorm} from './matrix_norm.js';
+import {PowerIterationState} from './power_iteration.js';
+import type {Norm} from './matrix_norm.js';
 import {runAsync, runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
 

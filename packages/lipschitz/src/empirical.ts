@@ -5,8 +5,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {checkNorm, matrixNorm, spectralNormFromBelow} from './linalg.js';
-import type {Norm} from './linalg.js';
+import {checkNorm, matrixNorm, spectralNormFromBelow} from './matrix_norm.js';
+import type {Norm} from './matrix_norm.js';
 
 /** Options of {@link empiricalLipschitz}. */
 export interface EmpiricalLipschitzOptions {

@@ -14,8 +14,12 @@ export {ACTIVATION_LIPSCHITZ, BOUND_METHODS, activationConstant, convolutionNorm
   lipschitzRuleNames, registerLipschitzRule} from './rules.js';
 export type {ActivationLike, BoundMethod, ConvKernels, LipschitzFactor, LipschitzRule,
   LipschitzRuleContext} from './rules.js';
-export {PowerIterationState, matrixNorm, tensorOpNorm} from './linalg.js';
-export type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+export {PowerIterationState} from './power_iteration.js';
+export {matrixNorm} from './matrix_norm.js';
+export {tensorOpNorm} from './operator_norm.js';
+export type {LinearTensorOp} from './operator_norm.js';
+export type {Norm} from './matrix_norm.js';
+export type {PowerIterationOptions} from './power_iteration.js';
 export type {TensorReads} from './reads.js';
 export {empiricalLipschitz} from './empirical.js';
 export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js';
