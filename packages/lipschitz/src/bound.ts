@@ -2,7 +2,7 @@
  * Upper bounds on the Lipschitz constant of a tfjs-layers model (docs/guides/concepts.md,
  * "Lipschitz bounds of a network"; the per-spline quantities are those of the `@deepspline/core`
  * README, "Semantics"): a walk over the layer graph that multiplies the per-layer factors of
- * the rule registry (rules.ts) and combines branches at merge layers.
+ * the rule registry (rule_registry.ts) and combines branches at merge layers.
  */
 import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -13,8 +13,9 @@ import type {GraphNode, ModelGraph} from '@deepspline/layers/internal';
 import {checkNorm} from './matrix_norm.js';
 import type {Norm} from './matrix_norm.js';
 import type {PowerIterationOptions} from './power_iteration.js';
-import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rules.js';
-import type {BoundMethod, LipschitzRuleContext} from './rules.js';
+import './builtin_rules.js';
+import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rule_registry.js';
+import type {BoundMethod, LipschitzRuleContext} from './rule_registry.js';
 import {maybeReads, runAsync, runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
 

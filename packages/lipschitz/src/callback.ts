@@ -9,7 +9,7 @@ import {checkArgsObject, checkFinite, checkInteger, describe} from '@deepspline/
 import {attachedModel} from './attached_model.js';
 import {boundWithEntriesReads, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
-import type {BoundMethod} from './rules.js';
+import type {BoundMethod} from './rule_registry.js';
 import {checkNorm} from './matrix_norm.js';
 import {PowerIterationState} from './power_iteration.js';
 import type {Norm} from './matrix_norm.js';

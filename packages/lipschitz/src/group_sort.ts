@@ -11,7 +11,7 @@ import type {Kwargs, LayerArgs} from '@deepspline/layers/internal';
 import {checkArgsObject, checkInteger, describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 /** Arguments of {@link groupSort}. */
 export interface GroupSortArgs extends LayerArgs {

@@ -10,10 +10,12 @@ export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2Regularizer, tv2Re
 export type {SplineRegularizerArgs} from './regularizers.js';
 export {lipschitzBound, lipschitzBoundAsync} from './bound.js';
 export type {LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
-export {ACTIVATION_LIPSCHITZ, BOUND_METHODS, activationConstant, convolutionNorm, lipschitzRule,
-  lipschitzRuleNames, registerLipschitzRule} from './rules.js';
-export type {ActivationLike, BoundMethod, ConvKernels, LipschitzFactor, LipschitzRule,
-  LipschitzRuleContext} from './rules.js';
+export {ACTIVATION_LIPSCHITZ, activationConstant} from './activation_constants.js';
+export {BOUND_METHODS, lipschitzRule, lipschitzRuleNames, registerLipschitzRule} from './rule_registry.js';
+export {convolutionNorm} from './conv_operator.js';
+export type {ActivationLike} from './activation_constants.js';
+export type {BoundMethod, LipschitzFactor, LipschitzRule, LipschitzRuleContext} from './rule_registry.js';
+export type {ConvKernels} from './conv_operator.js';
 export {PowerIterationState} from './power_iteration.js';
 export {matrixNorm} from './matrix_norm.js';
 export {tensorOpNorm} from './operator_norm.js';

@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import {CONSTRAINT_BASE, layerFields, REGULARIZER_BASE} from '@deepspline/layers/internal';
-import type {Regularizer} from '@deepspline/layers/internal';
 import {ArgumentError, bv2, tv2} from '@deepspline/core';
 import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';

@@ -19,7 +19,9 @@ import {matrixNorm} from './matrix_norm.js';
 import {PowerIterationState} from './power_iteration.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {activationConstant, convolutionNormReads, registerLipschitzRule} from './rules.js';
+import {activationConstant} from './activation_constants.js';
+import {convolutionNormReads} from './conv_operator.js';
+import {registerLipschitzRule} from './rule_registry.js';
 import {checkWeightOptions} from './regularizers.js';
 
 /** How a spectral layer orthonormalizes its normalised kernel. */
