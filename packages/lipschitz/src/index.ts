@@ -33,9 +33,10 @@ export type {TV2ProxArgs} from './prox.js';
 export {TV2ProximalOptimizer, tv2ProximalOptimizer} from './prox_optimizer.js';
 export type {TV2ProximalOptimizerArgs} from './prox_optimizer.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
-export {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync} from './certify.js';
-export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,
-  CertifiedRadiusOptions} from './certify.js';
+export {certifiedRadius, certifiedRadiusAsync} from './certify.js';
+export {certifiedAccuracy, certifiedAccuracyAsync} from './certified_accuracy.js';
+export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';
+export type {CertifiedAccuracy, CertifiedAccuracyOptions} from './certified_accuracy.js';
 export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, SpectralConv2D, SpectralDense, prepareInference,
   spectralConv2d, spectralDense} from './spectral.js';
 export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
