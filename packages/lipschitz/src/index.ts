@@ -37,8 +37,8 @@ export {certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export {certifiedAccuracy, certifiedAccuracyAsync} from './certified_accuracy.js';
 export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions} from './certified_accuracy.js';
-export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, SpectralConv2D, SpectralDense, prepareInference,
-  spectralConv2d, spectralDense} from './spectral.js';
+export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, DEFAULT_TRAINING_BJORCK_STEPS, SpectralConv2D, SpectralDense,
+  prepareInference, spectralConv2d, spectralDense} from './spectral.js';
 export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
 /**
  * Losses for Lipschitz classifiers (deel-lip's): `losses.tauBinaryCrossentropy({tau})`,
