@@ -12,11 +12,14 @@ import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 
 // Types that tfjs-layers 4.22 does not export from its entry point, though its public
 // signatures use them (a layer's constructor arguments, `call`'s keyword arguments, the base
-// classes of regularizers and constraints); type-only imports, so no second copy is loaded.
+// classes of regularizers and constraints, the Dense and Conv2D classes the spectral layers
+// extend); type-only imports, so no second copy is loaded.
 export type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 export type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
 export type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 export type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+export type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
+export type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 
 /**

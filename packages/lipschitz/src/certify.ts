@@ -12,7 +12,7 @@ import {checkNorm} from './matrix_norm.js';
 import type {Norm} from './matrix_norm.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {prepareLayerReads} from './spectral.js';
+import {prepareLayerReads} from './inference.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {

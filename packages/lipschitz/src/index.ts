@@ -37,9 +37,10 @@ export {certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export {certifiedAccuracy, certifiedAccuracyAsync} from './certified_accuracy.js';
 export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions} from './certified_accuracy.js';
-export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, DEFAULT_TRAINING_BJORCK_STEPS, SpectralConv2D, SpectralDense,
-  prepareInference, spectralConv2d, spectralDense} from './spectral.js';
-export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
+export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, DEFAULT_TRAINING_BJORCK_STEPS} from './spectral_args.js';
+export {SpectralConv2D, SpectralDense, spectralConv2d, spectralDense} from './spectral_layers.js';
+export {prepareInference} from './inference.js';
+export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral_args.js';
 /**
  * Losses for Lipschitz classifiers (deel-lip's): `losses.tauBinaryCrossentropy({tau})`,
  * `losses.tauCategoricalCrossentropy({tau})`, `losses.hingeMargin({margin})`,
