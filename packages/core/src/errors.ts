@@ -21,14 +21,9 @@
  * }
  * ```
  */
-export class DeepSplineError extends Error {
-  /** The error's message, prefixed with the function that threw it. */
-  constructor(message: string) {
-    super(message);
-    // Set explicitly: minified bundles rename classes.
-    this.name = 'DeepSplineError';
-  }
-}
+export class DeepSplineError extends Error {}
+// The name on the prototype, written out: minified bundles rename classes.
+DeepSplineError.prototype.name = 'DeepSplineError';
 
 /**
  * A value given to one of our functions, layers or options is not what it expects: wrong
@@ -46,13 +41,8 @@ export class DeepSplineError extends Error {
  * }
  * ```
  */
-export class ArgumentError extends DeepSplineError {
-  /** The error's message, naming the argument, its value and what was expected. */
-  constructor(message: string) {
-    super(message);
-    this.name = 'ArgumentError';
-  }
-}
+export class ArgumentError extends DeepSplineError {}
+ArgumentError.prototype.name = 'ArgumentError';
 
 /**
  * A value that must be finite is NaN or infinite: a number argument, a coefficient, what a
@@ -69,13 +59,8 @@ export class ArgumentError extends DeepSplineError {
  * }
  * ```
  */
-export class NonFiniteError extends ArgumentError {
-  /** The error's message, naming the value that is not finite and where it is. */
-  constructor(message: string) {
-    super(message);
-    this.name = 'NonFiniteError';
-  }
-}
+export class NonFiniteError extends ArgumentError {}
+NonFiniteError.prototype.name = 'NonFiniteError';
 
 /**
  * A well-formed request that the packages do not support: a layer class without a Lipschitz
@@ -94,10 +79,5 @@ export class NonFiniteError extends ArgumentError {
  * }
  * ```
  */
-export class UnsupportedError extends DeepSplineError {
-  /** The error's message, naming what is not supported and what is. */
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsupportedError';
-  }
-}
+export class UnsupportedError extends DeepSplineError {}
+UnsupportedError.prototype.name = 'UnsupportedError';

@@ -6,21 +6,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {DataType} from '@tensorflow/tfjs-core';
-import type {SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
+import type {LayerArgs, SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
+import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 
 // Types that tfjs-layers 4.22 does not export from its entry point, though its public
 // signatures use them (a layer's constructor arguments, `call`'s keyword arguments, the base
 // classes of regularizers and constraints, the Dense and Conv2D classes the spectral layers
 // extend); type-only imports, so no second copy is loaded.
-export type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-export type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-export type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-export type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
-export type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
-export type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
-import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
+export type {Constraint, Conv2D, ConvLayerArgs, Dense, DenseLayerArgs, Kwargs, LayerArgs, Regularizer};
 
 /**
  * A symbolic tensor with the fields `Layer.apply` sets on every output (tfjs 4.22):
