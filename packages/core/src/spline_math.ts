@@ -9,6 +9,7 @@ import {linearSpline} from './op.js';
 import type {LinearSplineGrid} from './op.js';
 import {checkFinite, checkInteger, checkNonNegative, checkPositive, describe} from './validate.js';
 
+/** `[C, K]` of float32 coefficients with `K >= 3`; throws (naming `context`) otherwise. */
 export function check2d(c: Tensor, context: string): [number, number] {
   if (!(c instanceof tf.Tensor) || c.rank !== 2 || c.dtype !== 'float32' || c.shape[1]! < 3) {
     const what = c instanceof tf.Tensor ? `a ${c.dtype} tensor of shape [${c.shape}]` : describe(c);

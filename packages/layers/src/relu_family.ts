@@ -113,6 +113,7 @@ function preluSlopes(layer: tfl.layers.Layer): number[] {
   return Array.from(values.subarray(0, channels));
 }
 
+/** Throws unless `layer` acts on the last axis (spline activations are per channel, last). */
 export function checkChannelsLast(layer: tfl.layers.Layer): void {
   const format = layer.getConfig().dataFormat;
   if (format === 'channelsFirst') {

@@ -117,6 +117,7 @@ function pairFactor(norm: Norm): number {
   return norm === 2 ? Math.SQRT2 : norm === Infinity ? 2 : 1;
 }
 
+/** `x` if it is a tensor of points `[batch, ...inputShape]` with at least one point. */
 export function checkPoints(x: unknown, context: string): Tensor {
   if (!(x instanceof tf.Tensor) || x.rank < 2) {
     const got = x instanceof tf.Tensor ? `a tensor of shape ${describe(x.shape)}` : describe(x);
@@ -128,6 +129,7 @@ export function checkPoints(x: unknown, context: string): Tensor {
   return x;
 }
 
+/** `options` if it is an options object (`{}` when undefined). */
 export function checkOptions<T>(options: T | null | undefined, context: string): T | Record<string, never> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') {
@@ -136,6 +138,7 @@ export function checkOptions<T>(options: T | null | undefined, context: string):
   return options;
 }
 
+/** The certified radii and predicted classes of the points `x` (checked), as {@link TensorReads}. */
 export function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
     TensorReads<CertifiedRadius> {
   if (!isLayersModel(model)) {

@@ -24,6 +24,7 @@ import type {LipschitzRuleContext} from './rule_registry.js';
 
 const CONTEXT = 'lipschitzBound';
 
+/** The input shape of `layer` without the batch axis; throws unless every size is known. */
 export function knownShape(layer: tfl.layers.Layer, shape: readonly (number | null)[]): number[] {
   const rest = shape.slice(1);
   if (rest.some((d) => d == null || !(d > 0))) {
@@ -33,6 +34,7 @@ export function knownShape(layer: tfl.layers.Layer, shape: readonly (number | nu
   return rest as number[];
 }
 
+/** Throws unless `layer` (a convolution or pooling layer) uses `channelsLast` data. */
 export function channelsLast(layer: tfl.layers.Layer): void {
   const format = layerFields<{dataFormat?: string}>(layer).dataFormat;
   if (format != null && format !== 'channelsLast') {

@@ -12,6 +12,7 @@ import {matrixNorm} from './matrix_norm.js';
 import type {Norm} from './matrix_norm.js';
 import type {PowerIterationOptions} from './power_iteration.js';
 
+/** A linear map on tensors of shape `[1, ...inShape]` and the same map with |weights|. */
 export interface LinearTensorOp {
   /** The input shape without the batch axis. */
   inShape: number[];
