@@ -82,8 +82,12 @@ export class SpectralCore {
   /**
    * The orthonormalized kernel of a training step: `steps` Björck iterations from `w / sigma`
    * (`bjorckSteps` at the layer's first training step, `trainingBjorckSteps` after), written
-   * back into the weight (the polar factor of `W` is that of its own polar factor, so the
-   * function is unchanged and the next step starts nearly orthonormal). The gradient is that
+   * back into the weight at the weight's scale `sigma` (the polar factor of `W` is that of
+   * `sigma` times its own polar factor, so the function is unchanged and the next step starts
+   * nearly orthonormal; keeping the scale keeps the optimizer's steps relative to the weight
+   * as they were without the write-back: written at scale 1, the 2-D benchmark's s_shape
+   * GroupSort net certified 55.6 % at r = 0.05 against 59.6 % (5 seeds), at the weight's
+   * scale 59.7 %). The gradient is that
    * of the polar factor at an orthonormal `Q`: for `Q` with orthonormal columns, the
    * projection `G - Q sym(Q^T G)` of the kernel's gradient `G` onto the tangent space of the
    * orthonormal matrices (rows: `G - sym(G Q^T) Q`), divided by `sigma`. Cost per step: two
@@ -97,7 +101,7 @@ export class SpectralCore {
     const s = tf.maximum(sigma, 1e-12);
     const polar = tf.customGrad(((x: Tensor2D, save: (t: Tensor[]) => void) => {
       const q = bjorck(tf.div(x, s) as Tensor2D, steps);
-      write(q);
+      write(tf.mul(q, s) as Tensor2D);
       save([q, s]);  // the gradient runs after call's tidy has disposed s
       return {
         value: q,
