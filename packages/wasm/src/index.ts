@@ -16,6 +16,7 @@
  *
  * @packageDocumentation
  */
+import {UnsupportedError} from '@deepspline/core';
 import './register_wasm.js';
 import {findBackendFactory, getKernel} from '@tensorflow/tfjs-core';
 import {linearSplineWasmConfig} from './kernels.js';
@@ -80,7 +81,7 @@ export function wasmKernelInfo(): WasmKernelInfo {
  */
 export async function ready(): Promise<void> {
   if (!wasmBackendRegistered()) {
-    throw new Error("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
+    throw new UnsupportedError("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
       '(npm install @tensorflow/tfjs-backend-wasm) before calling ready() and tf.setBackend(\'wasm\')');
   }
   const backend = initializedWasmBackend();

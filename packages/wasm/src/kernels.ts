@@ -6,7 +6,7 @@
  */
 import {util} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {ArgumentError, LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl, splineGradKernelArgs, splineKernelArgs}
   from '@deepspline/core/internal';
 import {attach} from './lifecycle.js';
@@ -24,7 +24,7 @@ const MAX_TABLE_BYTES = 2 ** 31 - 4096;
 export function checkTableBytes(C: number, K: number, perSegment: number): void {
   const bytes = C * (K - 1) * perSegment;
   if (!(bytes <= MAX_TABLE_BYTES)) {
-    throw new Error(`@deepspline/wasm: expected coefficients whose table (${perSegment} bytes x ` +
+    throw new ArgumentError(`@deepspline/wasm: expected coefficients whose table (${perSegment} bytes x ` +
       `${C} splines x ${K - 1} segments) fits in 2 GiB, got ${C} x ${K} coefficients ` +
       `(${bytes} bytes)`);
   }

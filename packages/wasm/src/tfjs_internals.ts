@@ -14,6 +14,7 @@
  *   and scratch space (`_malloc`/`_free`);
  * - the initialized backend (`engine().registry`), without starting its initialization.
  */
+import {ArgumentError} from '@deepspline/core';
 import {engine} from '@tensorflow/tfjs-core';
 import type {DataType, TensorInfo} from '@tensorflow/tfjs-core';
 
@@ -85,7 +86,7 @@ export function backendMemory(backend: unknown): WebAssembly.Memory | null {
 export function memoryOffset(backend: WasmBackendLike, t: TensorInfo): number {
   const data = backend.dataIdMap.get(t.dataId);
   if (data == null) {
-    throw new Error(`@deepspline/wasm: expected a tensor on the wasm backend, got one of shape ` +
+    throw new ArgumentError(`@deepspline/wasm: expected a tensor on the wasm backend, got one of shape ` +
       `[${t.shape}] (${t.dtype}) whose data is not in the wasm backend's memory`);
   }
   return data.memoryOffset >>> 0;
