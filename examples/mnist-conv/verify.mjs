@@ -16,7 +16,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@deepspline/layers';
 import '@deepspline/lipschitz';
-import {fileLoadHandler} from '../existing-model/fs_io.mjs';
+import {fileLoadHandler} from '../shared/fs_io.mjs';
 import {certify} from '../mnist/lib/certify.mjs';
 import {mnistSplit, PIXELS} from '../mnist/lib/data.mjs';
 import {toTensors} from '../mnist/lib/train.mjs';

@@ -1,5 +1,5 @@
 /** Command-line options of the convolutional MNIST example (twod's parser, then checked values). */
-import {parseOptions} from '../../twod/lib/options.mjs';
+import {parseOptions} from '../../../scripts/cli.mjs';
 import {ACTIVATIONS, ARCHITECTURE} from './model.mjs';
 
 /**

@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
 import {groupSort, invertibleDownSampling, scaledL2NormPooling2d, spectralConv2d, spectralDense,
   tv2Regularizer} from '@deepspline/lipschitz';
-import {deriveSeed} from '../../twod/lib/prng.mjs';
+import {deriveSeed} from '../../shared/prng.mjs';
 import {CLASSES, PIXELS} from '../../mnist/lib/data.mjs';
 
 /** The activations the network can use. */

@@ -11,8 +11,10 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, firstInput, lipschitzArg} from './layer_args.js';
-import {activationConstant, convolutionNormReads, registerLipschitzRule} from './rules.js';
-import {convCoefficient, registered} from './spectral.js';
+import {activationConstant} from './activation_constants.js';
+import {convolutionNormReads} from './conv_operator.js';
+import {registerLipschitzRule} from './rule_registry.js';
+import {convCoefficient, registered} from './spectral_layers.js';
 
 /** Arguments of {@link frobeniusConv2d}: tfjs's `conv2d` arguments plus `lipschitz`. */
 export interface FrobeniusConv2DArgs extends ConvLayerArgs {

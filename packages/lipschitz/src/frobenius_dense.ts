@@ -11,10 +11,11 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, firstInput, lipschitzArg} from './layer_args.js';
-import {matrixNorm} from './linalg.js';
+import {matrixNorm} from './matrix_norm.js';
 import {take} from './reads.js';
-import {activationConstant, registerLipschitzRule} from './rules.js';
-import {registered} from './spectral.js';
+import {activationConstant} from './activation_constants.js';
+import {registerLipschitzRule} from './rule_registry.js';
+import {registered} from './spectral_layers.js';
 
 /** Arguments of {@link frobeniusDense}: tfjs's `dense` arguments plus `lipschitz`, `disjointNeurons`. */
 export interface FrobeniusDenseArgs extends DenseLayerArgs {

@@ -10,7 +10,7 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import {exportGroupSort, sortGroups} from './group_sort.js';
 import {argsObject, firstInput, singleShape} from './layer_args.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 const CONTEXT = 'fullSort';
 

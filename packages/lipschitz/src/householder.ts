@@ -14,7 +14,7 @@ import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, singleShape} from './layer_args.js';
 import {take} from './reads.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 /** Arguments of {@link householder}. */
 export interface HouseholderArgs extends LayerArgs {

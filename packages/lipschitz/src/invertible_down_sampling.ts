@@ -10,7 +10,7 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, imageShape, poolSizeArg} from './layer_args.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 /** Arguments of {@link invertibleDownSampling} and {@link invertibleUpSampling}. */
 export interface InvertibleSamplingArgs extends LayerArgs {

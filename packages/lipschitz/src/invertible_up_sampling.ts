@@ -9,7 +9,7 @@ import {registerStandardExport} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, imageShape, poolSizeArg} from './layer_args.js';
 import {exportPermutation} from './invertible_down_sampling.js';
 import type {InvertibleSamplingArgs} from './invertible_down_sampling.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 const CONTEXT = 'invertibleUpSampling';
 

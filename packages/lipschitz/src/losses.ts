@@ -14,9 +14,10 @@
  * {@link multiclassHkr}, whose KR term is a batch statistic, every sample of the batch), so
  * the batch loss is NaN, as with tfjs's own losses; a NaN is never read as a negative label.
  */
+import {NonFiniteError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkNonNegative, checkPositive} from '@deepspline/core/internal';
 import {checkLossInputs, named, withNaNLabels} from './loss_inputs.js';
 
 /**
@@ -66,15 +67,8 @@ export interface HkrArgs extends MarginArgs {
 /** Margin when `margin` is not given (deel-lip's `min_margin` default). */
 const DEFAULT_MARGIN = 1;
 
-function checkArgsObject(args: unknown, fields: string, context: string): Record<string, unknown> {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
-  }
-  return args as Record<string, unknown>;
-}
-
 function checkTau(args: unknown, context: string): number {
-  return checkPositive('tau', checkArgsObject(args, 'tau', context).tau, context);
+  return checkPositive('tau', checkArgsObject(args, context, 'tau').tau, context);
 }
 
 function checkMargin(args: Record<string, unknown>, context: string): number {
@@ -186,7 +180,7 @@ export function tauCategoricalCrossentropy(args: TauArgs): LossFunction {
  */
 export function hingeMargin(args: MarginArgs = {}): LossFunction {
   const context = 'hingeMargin';
-  const margin = checkMargin(checkArgsObject(args, 'margin', context), context);
+  const margin = checkMargin(checkArgsObject(args, context, 'margin'), context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context);
     return tf.tidy(() => withNaNLabels(yTrue, tf.mean(hinge(yTrue, yPred, margin), -1)));
@@ -205,7 +199,7 @@ export function hingeMargin(args: MarginArgs = {}): LossFunction {
  */
 export function multiclassHinge(args: MarginArgs = {}): LossFunction {
   const context = 'multiclassHinge';
-  const margin = checkMargin(checkArgsObject(args, 'margin', context), context);
+  const margin = checkMargin(checkArgsObject(args, context, 'margin'), context);
   return named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2);
     return tf.tidy(() => withNaNLabels(yTrue, multiclassHingePerSample(yTrue, yPred, margin)));
@@ -213,9 +207,9 @@ export function multiclassHinge(args: MarginArgs = {}): LossFunction {
 }
 
 function checkHkrArgs(args: unknown, context: string): {alpha: number, margin: number} {
-  const a = checkArgsObject(args, 'alpha, margin', context);
+  const a = checkArgsObject(args, context, 'alpha, margin');
   if (a.alpha === Infinity) {
-    throw new Error(`${context}: expected alpha to be a finite number >= 0, got Infinity (for the ` +
+    throw new NonFiniteError(`${context}: expected alpha to be a finite number >= 0, got Infinity (for the ` +
       `hinge term alone use hingeMargin or multiclassHinge)`);
   }
   return {alpha: checkNonNegative('alpha', a.alpha, context), margin: checkMargin(a, context)};

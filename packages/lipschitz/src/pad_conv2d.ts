@@ -12,11 +12,15 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, firstInput, imageShape, singleShape} from './layer_args.js';
-import {matrixNorm, roundUpSum, tensorOpNormReads} from './linalg.js';
+import {matrixNorm, roundUpSum} from './matrix_norm.js';
+import {tensorOpNormReads} from './operator_norm.js';
 import {take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {activationConstant, convolutionNormReads, registerLipschitzRule, scaleVariable} from './rules.js';
-import {registered} from './spectral.js';
+import {activationConstant} from './activation_constants.js';
+import {convolutionNormReads} from './conv_operator.js';
+import {registerLipschitzRule} from './rule_registry.js';
+import {scaleVariable} from './builtin_rules.js';
+import {registered} from './spectral_layers.js';
 
 /** The padding modes of {@link padConv2d}. */
 export type PadConv2DPadding = 'same' | 'valid' | 'constant' | 'reflect' | 'symmetric' | 'circular';

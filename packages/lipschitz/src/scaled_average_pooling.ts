@@ -10,7 +10,7 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, imageShape, lipschitzArg, poolSizeArg, roundedUp} from './layer_args.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 /** Arguments of {@link scaledAveragePooling2d} (and of {@link scaledL2NormPooling2d}). */
 export interface ScaledPooling2DArgs extends LayerArgs {

@@ -10,7 +10,7 @@ import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, imageShape, lipschitzArg, roundedUp} from './layer_args.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 /** Arguments of {@link scaledGlobalAveragePooling2d} (and {@link scaledGlobalL2NormPooling2d}). */
 export interface ScaledGlobalPooling2DArgs extends LayerArgs {

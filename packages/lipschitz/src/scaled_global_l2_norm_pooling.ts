@@ -8,7 +8,7 @@ import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core/internal';
 import {argsObject, channelsLastArg, epsGradSqrtArg, firstInput, lipschitzArg, roundedUp,
   sqrtWithFiniteGradient} from './layer_args.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 import {globalPooledShape} from './scaled_global_average_pooling.js';
 import type {ScaledGlobalPooling2DArgs} from './scaled_global_average_pooling.js';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import {argsObject, epsGradSqrtArg, firstInput, roundedUp, sqrtWithFiniteGradient} from './layer_args.js';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 import {pooledShape, poolingArgs} from './scaled_average_pooling.js';
 import type {ScaledPooling2DArgs} from './scaled_average_pooling.js';
 

@@ -14,11 +14,15 @@ import type {StandardExportContext} from '@deepspline/layers';
 import {firstInput} from './layer_args.js';
 import {runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {activationConstant, convolutionNormReads, registerLipschitzRule} from './rules.js';
-import type {LipschitzRuleContext} from './rules.js';
+import {activationConstant} from './activation_constants.js';
+import {convolutionNormReads} from './conv_operator.js';
+import {registerLipschitzRule} from './rule_registry.js';
+import type {LipschitzRuleContext} from './rule_registry.js';
 import {checkWeightOptions} from './regularizers.js';
-import {SpectralCore, convCoefficient, registered, resolveSpectral} from './spectral.js';
-import type {SpectralArgs} from './spectral.js';
+import {SpectralCore} from './normalizers.js';
+import {convCoefficient, registered} from './spectral_layers.js';
+import {resolveSpectral} from './spectral_args.js';
+import type {SpectralArgs} from './spectral_args.js';
 
 /** Arguments of {@link spectralConv2dTranspose}: tfjs's `conv2dTranspose` arguments plus {@link SpectralArgs}. */
 export interface SpectralConv2DTransposeArgs extends ConvLayerArgs, SpectralArgs {}
