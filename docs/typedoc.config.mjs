@@ -44,6 +44,10 @@ export default {
   intentionallyNotDocumented: [
     ...['SpectralConv2D', 'SpectralDense'].flatMap((layer) =>
       ['build', 'call', 'getConfig'].map((method) => `@deepspline/lipschitz.${layer}.${method}`)),
+    ...[['FrobeniusConv2D', ['call', 'getConfig']], ['FrobeniusDense', ['call', 'getConfig']],
+      ['PadConv2D', ['build', 'call', 'computeOutputShape', 'getConfig']],
+      ['SpectralConv2DTranspose', ['build', 'call', 'getConfig']]].flatMap(([layer, methods]) =>
+      methods.map((method) => `@deepspline/lipschitz.${layer}.${method}`)),
     '@deepspline/layers.ConstraintCallback.onBatchEnd',
     '@deepspline/core.splineCurves.__type.x', '@deepspline/core.splineCurves.__type.y',
     '@deepspline/layers.SplineActivation.curves.__type.x', '@deepspline/layers.SplineActivation.curves.__type.y',

@@ -54,6 +54,10 @@ const PROVIDED_BY = new Map<string, {kind: 'regularizer' | 'layer', provider: st
   ['SpectralDense', {kind: 'layer', provider: '@deepspline/lipschitz'}],
   ['SpectralConv2D', {kind: 'layer', provider: '@deepspline/lipschitz'}],
   ['GroupSort', {kind: 'layer', provider: '@deepspline/lipschitz'}],
+  ...['SpectralConv2DTranspose', 'FrobeniusDense', 'FrobeniusConv2D', 'PadConv2D', 'ScaledAveragePooling2D',
+    'ScaledL2NormPooling2D', 'ScaledGlobalAveragePooling2D', 'ScaledGlobalL2NormPooling2D', 'InvertibleDownSampling',
+    'InvertibleUpSampling', 'FullSort', 'Householder'].map((name): [string, {kind: 'layer', provider: string}] =>
+    [name, {kind: 'layer', provider: '@deepspline/lipschitz'}]),
 ]);
 
 // Stand-ins for the layers until the providing package registers the real classes, so that

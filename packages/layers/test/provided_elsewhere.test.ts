@@ -15,6 +15,8 @@ const CASES: Array<[string, object]> = [
   ['SpectralDense', {units: 2}],
   ['GroupSort', {group_size: 2}],
   ['SpectralConv2D', {filters: 2, kernel_size: [3, 3]}],
+  ['ScaledL2NormPooling2D', {pool_size: [2, 2]}],
+  ['Householder', {}],
 ];
 
 beforeAll(async () => { await tf.setBackend('cpu'); });

@@ -95,7 +95,7 @@ const sortPairs = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
  * Sorts each group of `groupSize` consecutive entries of the last axis of `x` in ascending
  * order. The groups are consecutive in memory, so `x` is viewed as `[rows, groupSize]`.
  */
-function sortGroups(x: Tensor, groupSize: number): Tensor {
+export function sortGroups(x: Tensor, groupSize: number): Tensor {
   const groups = tf.reshape(x, [x.size / groupSize, groupSize]);
   return tf.reshape(groupSize === 2 ? sortPairs(groups) : sortRows(groups), x.shape);
 }
@@ -172,7 +172,7 @@ registerLipschitzRule(GroupSort.className, () => 1);
  * column per round, so after the `g` rounds its whole group is NaN, as the layer gives, on
  * backends whose `Maximum`/`Minimum` propagate NaN (cpu, webgl).
  */
-function exportGroupSort(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
+export function exportGroupSort(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
     context: StandardExportContext): tfl.SymbolicTensor {
   const g = (layer as GroupSort).groupSize;
   const x = inputs[0]!;

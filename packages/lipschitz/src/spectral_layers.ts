@@ -27,7 +27,7 @@ import {registerLipschitzRule} from './rule_registry.js';
 import {resolveSpectral} from './spectral_args.js';
 import type {SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral_args.js';
 
-function registered<T>(className: string): T {
+export function registered<T>(className: string): T {
   const entry = registeredClasses()[className];
   if (entry == null) throw new UnsupportedError(`@deepspline/lipschitz: tfjs-layers did not register '${className}'`);
   return entry[0] as unknown as T;
@@ -132,7 +132,7 @@ export class SpectralDense extends DenseBase {
 }
 tf.serialization.registerClass(SpectralDense);
 
-function convCoefficient(kernelSize: number[], strides: number[]): number {
+export function convCoefficient(kernelSize: number[], strides: number[]): number {
   // Every input pixel lies in at most ceil(k/s) windows per axis, so
   // ||conv|| <= sqrt(prod) * ||kernel as a [kh kw cin, cout] matrix|| (zero padding adds nothing).
   const windows = kernelSize.map((k, i) => Math.min(k, Math.ceil(k / strides[i]!)));

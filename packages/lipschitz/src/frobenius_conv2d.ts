@@ -1,0 +1,128 @@
+/**
+ * `FrobeniusConv2D` (deel-lip's): a 2-D convolution whose kernel is divided by its Frobenius
+ * norm (times the window coefficient) inside `call`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
+import type {LayerVariable} from '@tensorflow/tfjs-layers';
+import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
+import {describe} from '@deepspline/core/internal';
+import {registerStandardExport} from '@deepspline/layers';
+import type {StandardExportContext} from '@deepspline/layers';
+import {argsObject, firstInput, lipschitzArg} from './layer_args.js';
+import {activationConstant} from './activation_constants.js';
+import {convolutionNormReads} from './conv_operator.js';
+import {registerLipschitzRule} from './rule_registry.js';
+import {convCoefficient, registered} from './spectral_layers.js';
+
+/** Arguments of {@link frobeniusConv2d}: tfjs's `conv2d` arguments plus `lipschitz`. */
+export interface FrobeniusConv2DArgs extends ConvLayerArgs {
+  /** The layer's Lipschitz constant (l2) by construction. @defaultValue 1 */
+  lipschitz?: number;
+}
+
+const CONTEXT = 'frobeniusConv2d';
+const Conv2DBase = registered<typeof Conv2D>('Conv2D');
+
+/** The fields of tfjs's Conv2D that its declaration marks private. */
+interface ConvFields {
+  kernel: LayerVariable | null;
+  bias: LayerVariable | null;
+  activation: {apply(x: Tensor): Tensor, getClassName(): string};
+}
+const fields = (layer: object) => layer as unknown as ConvFields;
+
+/**
+ * A 2-D convolution with a Frobenius-normalised kernel (deel-lip's `FrobeniusConv2D`): the
+ * kernel is `lipschitz * K / (||K||_F sqrt(windows))`, `windows` the most windows one input
+ * pixel lies in (`prod ceil(k / s)`), in training and at inference. As `||conv|| <= sqrt(windows)
+ * ||K as [kh kw cin, filters]||_2 <= sqrt(windows) ||K||_F`, the layer is `lipschitz`-Lipschitz
+ * (l2). deel-lip divides by an average-based coefficient instead, which can leave the layer a
+ * few percent above its constant; here the bound holds. {@link lipschitzBound} certifies the
+ * exact operator norm of the convolution with {@link FrobeniusConv2D.effectiveKernel}.
+ * Channels-last, dilation 1. Exports to a standard `Conv2D` with that kernel.
+ */
+export class FrobeniusConv2D extends Conv2DBase {
+  /** Class name used for serialization. */
+  static override className = 'FrobeniusConv2D';
+  /** The layer's Lipschitz constant (l2) by construction. */
+  readonly lipschitz: number;
+
+  constructor(args: FrobeniusConv2DArgs) {
+    const a = argsObject<FrobeniusConv2DArgs>(args, CONTEXT);
+    const lipschitz = lipschitzArg(a.lipschitz, CONTEXT);
+    super(a);
+    if (this.dataFormat !== 'channelsLast') {
+      throw new Error(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(a.dataFormat)}`);
+    }
+    if ((this.dilationRate as number[]).some((d) => d !== 1)) {
+      throw new Error(`${CONTEXT}: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated ` +
+        `convolutions), got ${describe(a.dilationRate)}`);
+    }
+    this.lipschitz = lipschitz;
+  }
+
+  /** The kernel `call` uses, `[kh, kw, cin, filters]` (differentiable; the caller disposes it). */
+  effectiveKernel(): Tensor4D {
+    const kernel = fields(this).kernel;
+    if (kernel == null) throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+    const scale = this.lipschitz / convCoefficient(this.kernelSize, this.strides);
+    return tf.tidy(() => tf.mul(tf.div(kernel.read(), tf.maximum(tf.norm(kernel.read()), 1e-12)), scale) as Tensor4D);
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tf.tidy(() => {
+      const y = tf.conv2d(firstInput(inputs) as Tensor4D, this.effectiveKernel(), this.strides as [number, number],
+        this.padding as 'same' | 'valid', 'NHWC', 1);
+      const {bias, activation} = fields(this);
+      return activation.apply(bias != null ? tf.add(y, bias.read()) : y);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), lipschitz: this.lipschitz};
+  }
+}
+tf.serialization.registerClass(FrobeniusConv2D);
+
+// The exact (or proven) operator norm of the convolution with the kernel `call` uses.
+registerLipschitzRule(FrobeniusConv2D.className, function* (layer, context) {
+  const l = layer as FrobeniusConv2D;
+  const act = context.activationFactor(activationConstant(fields(l).activation, layer));
+  const k = l.effectiveKernel();
+  try {
+    return (yield* convolutionNormReads(layer, {kernel: k}, context)) * act;
+  } finally {
+    k.dispose();
+  }
+});
+
+/** The layer as a standard `Conv2D` with {@link FrobeniusConv2D.effectiveKernel} (same outputs). */
+function exportFrobeniusConv(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
+    context: StandardExportContext): tfl.SymbolicTensor {
+  const l = layer as FrobeniusConv2D;
+  const config: tf.serialization.ConfigDict = {...l.getConfig(), name: context.uniqueName(l.name)};
+  for (const key of ['batchInputShape', 'inputShape', 'lipschitz']) delete config[key];
+  const cls = Conv2DBase as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
+  const conv = cls.fromConfig(cls, config);
+  const y = conv.apply(inputs[0]!) as tfl.SymbolicTensor;
+  const k = l.effectiveKernel();
+  const {bias} = fields(l);
+  conv.setWeights([k, ...(bias != null ? [bias.read()] : [])]);
+  k.dispose();
+  return y;
+}
+registerStandardExport(FrobeniusConv2D.className, exportFrobeniusConv);
+
+/**
+ * Creates a {@link FrobeniusConv2D} layer: `tf.layers.conv2d` arguments plus `lipschitz`.
+ *
+ * @example
+ * ```ts
+ * const conv = frobeniusConv2d({filters: 1, kernelSize: 3, padding: 'same'});   // 1-Lipschitz
+ * ```
+ */
+export function frobeniusConv2d(args: FrobeniusConv2DArgs): FrobeniusConv2D {
+  return new FrobeniusConv2D(args);
+}
