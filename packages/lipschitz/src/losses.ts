@@ -216,3 +216,11 @@ export function multiclassHkr(args: HkrArgs): ParametrizedLoss<'alpha' | 'margin
       tf.mul(multiclassHingePerSample(yTrue, yPred, margin), alpha)), true));
   }, context), params, hkrCheck(context));
 }
+export {kr, multiclassKr} from './kr_loss.js';
+export {tauSparseCategoricalCrossentropy} from './tau_sparse_categorical_crossentropy.js';
+export {categoricalHinge} from './categorical_hinge.js';
+export type {CategoricalHingeArgs} from './categorical_hinge.js';
+export {multiMargin} from './multi_margin.js';
+export {multiclassSoftHkr} from './multiclass_soft_hkr.js';
+export type {MulticlassSoftHkrArgs, MulticlassSoftHkrLoss} from './multiclass_soft_hkr.js';
+export type {ParametrizedLoss} from './loss_params.js';
