@@ -44,3 +44,5 @@ export * as losses from './losses.js';
 export * as metrics from './metrics.js';
 export {GroupSort, groupSort} from './group_sort.js';
 export type {GroupSortArgs} from './group_sort.js';
+export {LossParamLog, LossParamScheduler, lossParamLog, lossParamScheduler} from './loss_param_callbacks.js';
+export type {LossParamArgs, LossParamLogArgs, LossParamSchedulerArgs} from './loss_param_callbacks.js';
