@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
+import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import {bv2, tv2} from '@deepspline/core';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
@@ -15,12 +16,12 @@ import type {SplineGridConsumer} from '@deepspline/layers';
  * tfjs-layers' abstract `Regularizer` base class. It is not exported from the package's
  * entry point, so it is taken from the prototype chain of a built-in regularizer.
  */
-const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
+export const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
   abstract new () => Regularizer;
 
 /** tfjs-layers' abstract `Constraint` base class, found as `RegularizerBase` is. */
-const ConstraintBase = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
-  abstract new () => object;
+export const ConstraintBase = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
+  abstract new () => Constraint;
 
 /** The regularizer and constraint arguments of tfjs's Dense and Conv layers. */
 const WEIGHT_OPTIONS: Array<[string, abstract new () => object, string]> = [
