@@ -155,5 +155,5 @@ describe('API examples (docs/typedoc/examples)', () => {
         }
       }));
       expect(failed).toEqual([]);
-    });
+    }, 600000);  // every example of a package (lipschitz has over 50), each a Node process
 });
