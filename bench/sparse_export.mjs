@@ -28,11 +28,11 @@ import {cpus, loadavg} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseCommandLine} from '../scripts/cli.mjs';
-import {fileLoadHandler} from '../examples/existing-model/fs_io.mjs';
+import {fileLoadHandler} from '../examples/shared/fs_io.mjs';
 import {SHORT_SCHEDULE} from '../examples/twod/lib/cli.mjs';
 import {makeDataset} from '../examples/twod/lib/data.mjs';
 import {buildModel} from '../examples/twod/lib/models.mjs';
-import {deriveSeed} from '../examples/twod/lib/prng.mjs';
+import {deriveSeed} from '../examples/shared/prng.mjs';
 import {trainModel} from '../examples/twod/lib/train.mjs';
 import {mnistSplit} from '../examples/mnist/lib/data.mjs';
 

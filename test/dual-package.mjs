@@ -16,11 +16,13 @@ for (const level of ['warn', 'error']) {
 }
 
 const loaded = {};
+const imported = {};
 for (const [i, name] of names.entries()) {
   const order = i % 2 ? ['require', 'import'] : ['import', 'require'];
   const got = {};
   for (const how of order) got[how] = how === 'import' ? await import(name) : require(name);
   loaded[name] = got.require;
+  imported[name] = got.import;
   const keys = Object.keys(got.require);
   if (keys.length === 0) problems.push(`${name}: require() returned no exports`);
   if (got.import.default !== got.require) problems.push(`${name}: import's default is not require()'s exports`);
@@ -41,6 +43,14 @@ if (core && internal) {
   }
 }
 const layers = loaded['@deepspline/layers'];
+if (core && layers) {
+  // an error thrown by layers' ES module build is an instance of core's CommonJS classes
+  let error = null;
+  try { imported['@deepspline/layers'].splineActivation({size: 2}); } catch (e) { error = e; }
+  if (!(error instanceof core.ArgumentError && error instanceof core.DeepSplineError)) {
+    problems.push(`the error of splineActivation({size: 2}) (imported) is not core's ArgumentError: ${error}`);
+  }
+}
 if (layers) {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[layers.SplineActivation.className];
   if (entry?.[0] !== layers.SplineActivation) {

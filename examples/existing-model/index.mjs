@@ -16,10 +16,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, exportToStandardLayers, withSplineActivations} from '@deepspline/layers';
 import {lipschitzBound, lipschitzCallback, modelActiveKnots, tv2Regularizer} from '@deepspline/lipschitz';
-import {fileLoadHandler, fileSaveHandler} from './fs_io.mjs';
-import {parseOptions} from '../twod/lib/options.mjs';
-import {mulberry32 as prng} from '../twod/lib/prng.mjs';
-import {tfjsNoticeFirst} from '../twod/lib/tfjs_notice.mjs';
+import {commandLine, parseOptions} from '../../scripts/cli.mjs';
+import {fileLoadHandler, fileSaveHandler} from '../shared/fs_io.mjs';
+import {mulberry32 as prng} from '../shared/prng.mjs';
+import {tfjsNoticeFirst} from '../shared/tfjs_notice.mjs';
 
 const HELP = `Convert an existing tfjs model to deep splines, fine-tune, save and reload it, and
 export it to stock tfjs layers (reloaded with plain tfjs).
@@ -38,7 +38,7 @@ Options:
   -h, --help            this help
 `;
 
-/** Options that take a number: [key, kind, minimum] (examples/twod/lib/options.mjs). */
+/** Options that take a number: [key, kind, minimum] (scripts/cli.mjs's parseOptions). */
 const NUMBER_OPTIONS = {'epochs': ['epochs', 'int', 1], 'pretrain-epochs': ['pretrainEpochs', 'int', 0],
   'samples': ['samples', 'int', 10], 'seed': ['seed', 'int', 0], 'lambda': ['lambda', 'nonneg']};
 
@@ -96,17 +96,7 @@ const maxAbsDiff = (a, b) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync
 const accuracyOf = (model, data) => tf.tidy(() =>
   tf.mean(tf.cast(tf.equal(tf.argMax(model.predict(data.x), -1), tf.argMax(data.y, -1)), 'float32')).dataSync()[0]);
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`error: ${e.message}`);
-  process.exit(2);
-}
-if (opts.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const opts = commandLine(parseArgs, HELP);
 await tf.setBackend('cpu');
 tfjsNoticeFirst();
 const out = resolve(opts.out);

@@ -13,15 +13,15 @@ import {parseArgs} from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {fileLoadHandler} from './fs_io.mjs';
+import {parseArgsMessage} from '../../scripts/cli.mjs';
+import {fileLoadHandler} from '../shared/fs_io.mjs';
 
 const USAGE = 'usage: node load_standard.mjs MODEL_DIR INPUT_JSON OUTPUT_JSON';
 let positionals;
 try {
   ({positionals} = parseArgs({strict: true, allowPositionals: true, options: {}}));
 } catch (e) {
-  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
-  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${USAGE}`);
+  console.error(`error: ${parseArgsMessage(e)}\n${USAGE}`);
   process.exit(2);
 }
 const [dir, inputPath, outputPath] = positionals;

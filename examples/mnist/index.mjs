@@ -7,31 +7,23 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {fileSaveHandler} from '../existing-model/fs_io.mjs';
-import {activationsSvg} from '../twod/lib/svg.mjs';
-import {deriveSeed} from '../twod/lib/prng.mjs';
-import {progressBar} from '../twod/lib/progress.mjs';
+import {commandLine} from '../../scripts/cli.mjs';
+import {fileSaveHandler} from '../shared/fs_io.mjs';
+import {activationsSvg} from '../shared/svg.mjs';
+import {deriveSeed} from '../shared/prng.mjs';
+import {progressBar} from '../shared/progress.mjs';
+import {markdownTable, textTable} from '../shared/tables.mjs';
 import {activationRows, KNOT_THRESHOLD} from './lib/activations.mjs';
 import {setupWasm} from './lib/backend.mjs';
 import {EPSILONS, HELP, parseArgs} from './lib/cli.mjs';
 import {classCounts, mnistSplit, TEST_SIZE} from './lib/data.mjs';
 import {HIDDEN, MODELS, SPLINE, buildModel, isLipschitz, isSpline} from './lib/models.mjs';
-import {COLUMNS, markdownTable, textTable} from './lib/report.mjs';
+import {COLUMNS} from './lib/report.mjs';
 import {certifiedCurveSvg} from './lib/svg.mjs';
 import {CURVE_EPSILONS, certify, exportPlain} from './lib/certify.mjs';
 import {toTensors, trainModel} from './lib/train.mjs';
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`error: ${e.message}`);
-  process.exit(2);
-}
-if (opts.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const opts = commandLine(parseArgs, HELP);
 
 const out = resolve(opts.out);
 mkdirSync(out, {recursive: true});

@@ -15,7 +15,8 @@ import {parseArgs} from 'node:util';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@deepspline/layers';
 import '@deepspline/lipschitz';
-import {fileLoadHandler} from '../existing-model/fs_io.mjs';
+import {parseArgsMessage} from '../../scripts/cli.mjs';
+import {fileLoadHandler} from '../shared/fs_io.mjs';
 import {setupWasm} from './lib/backend.mjs';
 import {mnistSplit} from './lib/data.mjs';
 import {isLipschitz} from './lib/models.mjs';
@@ -28,8 +29,7 @@ let args;
 try {
   args = parseArgs({strict: true, allowPositionals: true, options: {help: {type: 'boolean', short: 'h'}}});
 } catch (e) {
-  // parseArgs's message names the option (one line here); its advice on positionals is dropped.
-  console.error(`error: ${String(e.message).replace(/\s+/g, ' ').split('. To specify a positional')[0]}\n${USAGE}`);
+  console.error(`error: ${parseArgsMessage(e)}\n${USAGE}`);
   process.exit(2);
 }
 if (args.values.help || args.positionals.length > 1) {

@@ -12,27 +12,20 @@ import '@tensorflow/tfjs-backend-cpu';
 import {SplineActivation} from '@deepspline/layers';
 import {DEFAULT_TRAINING_BJORCK_STEPS, certifiedAccuracy, lipschitzBound, modelActiveKnots,
   tv2ProximalOptimizer} from '@deepspline/lipschitz';
+import {commandLine} from '../../scripts/cli.mjs';
 import {HELP, PROX_LAMBDAS, SPARSE_LAMBDAS, SPARSE_TOLERANCE, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
 import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isProximal, isSpline} from './lib/models.mjs';
-import {deriveSeed} from './lib/prng.mjs';
-import {progressBar} from './lib/progress.mjs';
-import {tfjsNoticeFirst} from './lib/tfjs_notice.mjs';
+import {deriveSeed} from '../shared/prng.mjs';
+import {progressBar} from '../shared/progress.mjs';
+import {tfjsNoticeFirst} from '../shared/tfjs_notice.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
-import {activationsSvg, certifiedSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
-import {COLUMNS, markdownTable, meanStd, textTable} from './lib/report.mjs';
+import {activationsSvg} from '../shared/svg.mjs';
+import {certifiedSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
+import {COLUMNS, meanStd} from './lib/report.mjs';
+import {markdownTable, textTable} from '../shared/tables.mjs';
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`error: ${e.message}`);
-  process.exit(2);
-}
-if (opts.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const opts = commandLine(parseArgs, HELP);
 
 /** Selects the backend; for wasm, registers the @deepspline/wasm kernels when available. */
 async function setupBackend(name) {
@@ -262,12 +255,12 @@ if (!opts.sweep) {
     }
   }
   const total = (Date.now() - started) / 1000;
-  console.log('\n' + textTable(rows) + `\n\nTotal ${total.toFixed(1)} s.`);
+  console.log('\n' + textTable(rows, COLUMNS) + `\n\nTotal ${total.toFixed(1)} s.`);
   writeFileSync(join(out, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
   const chosen = rows.filter((r) => isProximal(r.model)).map((r) => `${r.dataset} ${r.lambda}`);
   const note = NOTE + (chosen.length > 0 ? ` spline_sparse's lambda (validation): ${chosen.join(', ')}.` : '');
   writeFileSync(join(out, 'results.md'), `# Deep splines on the 2-D benchmark\n\n` +
-    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows) + `\n\n${note}\n`);
+    header.slice(1).map((h) => `- ${h}`).join('\n') + `\n\n` + markdownTable(rows, COLUMNS) + `\n\n${note}\n`);
   if (opts.plots && lipModels.length > 0) {
     writeFileSync(join(out, 'certified.svg'), certifiedSvg({
       title: 'Certified accuracy of the 1-Lipschitz networks on the test grid',

@@ -5,7 +5,7 @@ import {spawnSync} from 'node:child_process';
 import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
-import {NOTICE_EXPLAINED} from '../../twod/lib/tfjs_notice.mjs';
+import {NOTICE_EXPLAINED} from '../../shared/tfjs_notice.mjs';
 
 const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/existing-model/index.mjs');

@@ -1,4 +1,4 @@
-/** Panels of learned spline activations for twod's `activationsSvg` grid. */
+/** Panels of learned spline activations for the `activationsSvg` grid (examples/shared/svg.mjs). */
 import {SplineActivation} from '@deepspline/layers';
 
 /** |ReLU slope change| above which a knot counts as active (drawn red): 0, exact non-zeros. */

@@ -1,6 +1,6 @@
 /** Command-line options of the MNIST example (node:util's parseArgs, then checked values). */
 import {MODELS} from './models.mjs';
-import {parseModelList, parseOptions} from '../../twod/lib/options.mjs';
+import {parseModelList, parseOptions} from '../../../scripts/cli.mjs';
 
 /**
  * The full schedule (the default, and the committed reference run): 100 epochs of the 8,000

@@ -6,7 +6,7 @@
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
-import {mulberry32, permutation} from '../../twod/lib/prng.mjs';
+import {mulberry32, permutation} from '../../shared/prng.mjs';
 
 /** Pixels per image. */
 export const PIXELS = 28 * 28;

@@ -5,7 +5,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
 import {groupSort, spectralDense, tv2Regularizer} from '@deepspline/lipschitz';
-import {deriveSeed} from '../../twod/lib/prng.mjs';
+import {deriveSeed} from '../../shared/prng.mjs';
 import {CLASSES, PIXELS} from './data.mjs';
 
 /** The model kinds, in table order, with a human label. */

@@ -1,4 +1,4 @@
-/** The results table of the MNIST example (twod's text and Markdown renderers, our columns). */
+/** The columns of the MNIST example's results table (rendered by `examples/shared/tables.mjs`). */
 import {EPSILONS} from './cli.mjs';
 
 const pct = (v) => (v == null || !Number.isFinite(v) ? '-' : (100 * v).toFixed(1));
@@ -13,5 +13,3 @@ export const COLUMNS = [
   {head: 'median radius', get: (r) => (Number.isFinite(r.medianRadius) ? r.medianRadius.toFixed(3) : '-'), right: true},
   {head: 'train s', get: (r) => r.seconds.toFixed(1), right: true},
 ];
-
-export {markdownTable, textTable} from '../../twod/lib/report.mjs';

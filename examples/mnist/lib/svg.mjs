@@ -1,12 +1,11 @@
 /**
  * The certified-accuracy plot: certified accuracy (l2) against the radius epsilon, one curve
  * per model, labelled axes, a legend, and dotted lines at the table's epsilons. A standalone
- * SVG 1.1 document with no dependencies (the activation grid is twod's `activationsSvg`).
+ * SVG 1.1 document with no dependencies (the activation grid is `examples/shared/svg.mjs`'s
+ * `activationsSvg`).
  */
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-  .replace(/"/g, '&quot;');
-const f = (v) => (Math.round(v * 100) / 100).toString();
+import {doc, esc, f} from '../../shared/svg.mjs';
 
 const COLORS = ['#7f7f7f', '#bcbd22', '#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#ff7f0e'];
 const DASHES = ['6,4', '2,3', '', '', '', '', ''];
@@ -55,9 +54,5 @@ export function certifiedCurveSvg({title, epsilons, marks, series, note}) {
   });
   const width = lx + legendW;
   const height = top + ph + 48;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">\n` +
-    `<title>${esc(title)}</title>\n<rect width="${width}" height="${height}" fill="white"/>\n` +
-    body + `</svg>\n`;
+  return doc(width, height, body, title);
 }

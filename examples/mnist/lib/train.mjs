@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {losses} from '@deepspline/lipschitz';
-import {mulberry32, permutation} from '../../twod/lib/prng.mjs';
+import {mulberry32, permutation} from '../../shared/prng.mjs';
 import {CLASSES, PIXELS} from './data.mjs';
 
 /** Advances a progress bar after every batch (a `tf.Callback` subclass, as fit requires). */

@@ -1,7 +1,7 @@
 /** Command-line options of the 2-D benchmark (node:util's parseArgs, then checked values). */
 import {DATASETS} from './data.mjs';
 import {MODELS} from './models.mjs';
-import {parseModelList, parseOptions} from './options.mjs';
+import {parseModelList, parseOptions} from '../../../scripts/cli.mjs';
 
 /** The reference schedule of the paper's scripts (`--full`). */
 export const FULL_SCHEDULE = {epochs: 500, batchSize: 10, lr: 1e-3, milestones: [440, 480], gamma: 0.1};

@@ -2,7 +2,7 @@
  * The 2-D benchmark datasets of the paper, exactly as this example's README ("What it does")
  * defines them.
  */
-import {deriveSeed, mulberry32} from './prng.mjs';
+import {deriveSeed, mulberry32} from '../../shared/prng.mjs';
 
 /** The dataset names. */
 export const DATASETS = ['circle', 's_shape'];

@@ -8,7 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
 import {groupSort, spectralDense, tv2Regularizer} from '@deepspline/lipschitz';
-import {deriveSeed} from './prng.mjs';
+import {deriveSeed} from '../../shared/prng.mjs';
 
 /** The model kinds, in table order, with a human label. */
 export const MODELS = {

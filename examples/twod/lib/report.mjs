@@ -1,4 +1,7 @@
-/** Per-seed runs summarized (mean +- std), and the results table as console text and Markdown. */
+/**
+ * Per-seed runs summarized (mean +- std), and the results table's columns (rendered as console
+ * text and Markdown by `examples/shared/tables.mjs`).
+ */
 
 /**
  * Mean and sample standard deviation (n - 1) of finite numbers; `std` is null for one value,
@@ -41,18 +44,3 @@ export const COLUMNS = [
   {head: 'params', get: (r) => String(r.params), right: true},
   {head: 'seconds', get: (r) => fmtStat(r.seconds, {digits: 1}), right: true},
 ];
-
-/** A plain-text table with aligned columns. */
-export function textTable(rows, columns = COLUMNS) {
-  const cells = rows.map((r) => columns.map((c) => c.get(r)));
-  const widths = columns.map((c, i) => Math.max(c.head.length, ...cells.map((row) => row[i].length)));
-  const line = (vals) => vals.map((v, i) => (columns[i].right ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ');
-  return [line(columns.map((c) => c.head)), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
-}
-
-/** A GitHub-flavoured Markdown table. */
-export function markdownTable(rows, columns = COLUMNS) {
-  const head = `| ${columns.map((c) => c.head).join(' | ')} |`;
-  const sep = `|${columns.map((c) => (c.right ? '---:' : ':---')).join('|')}|`;
-  return [head, sep, ...rows.map((r) => `| ${columns.map((c) => c.get(r)).join(' | ')} |`)].join('\n');
-}

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {losses} from '@deepspline/lipschitz';
-import {mulberry32, permutation} from './prng.mjs';
+import {mulberry32, permutation} from '../../shared/prng.mjs';
 
 /** PyTorch's Adam epsilon (tfjs's default is 1e-7). */
 const ADAM_EPSILON = 1e-8;

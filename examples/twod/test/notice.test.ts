@@ -5,7 +5,7 @@ import {spawnSync} from 'node:child_process';
 import {closeSync, mkdtempSync, openSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
-import {NOTICE_EXPLAINED} from '../lib/tfjs_notice.mjs';
+import {NOTICE_EXPLAINED} from '../../shared/tfjs_notice.mjs';
 
 const root = resolve(__dirname, '../../..');
 

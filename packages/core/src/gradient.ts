@@ -1,5 +1,6 @@
 /** The gradient of the {@link LinearSpline} kernel, for every backend with fused kernels. */
-import {ENGINE_RUN, registerGradient} from './engine.js';
+import {registerGradient} from '@tensorflow/tfjs-core';
+import {runKernel} from './tfjs_internals.js';
 import type {GradConfig, NamedAttrMap, Tensor} from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
 
@@ -13,7 +14,7 @@ export const linearSplineGradConfig: GradConfig = {
   inputsToSave: ['x', 'coefficients'],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [x, coefficients] = saved;
-    const [dx, dc] = ENGINE_RUN(LinearSplineGrad, {dy: dy as Tensor, x, coefficients}, attrs) as
+    const [dx, dc] = runKernel(LinearSplineGrad, {dy: dy as Tensor, x, coefficients}, attrs) as
         Tensor[];
     return {x: () => dx, coefficients: () => dc};
   },

@@ -1,4 +1,5 @@
 /** The uniform knot grid of a spline activation (this package's README, "Semantics"). */
+import {ArgumentError} from './errors.js';
 import {checkInteger, checkPositive, describe} from './validate.js';
 
 /** How a grid is specified: `size` and either a one-sided `range` or a spacing `grid`. */
@@ -31,17 +32,17 @@ export interface SplineGrid {
  */
 export function splineGrid(args: SplineGridArgs, context = 'splineGrid'): SplineGrid {
   if (args == null || typeof args !== 'object') {
-    throw new Error(`${context}: expected {size, range} or {size, grid}, got ${describe(args)}`);
+    throw new ArgumentError(`${context}: expected {size, range} or {size, grid}, got ${describe(args)}`);
   }
   const size = checkInteger('size', args.size, 3, context);
   const hasRange = args.range !== undefined && args.range !== null;
   const hasGrid = args.grid !== undefined && args.grid !== null;
   if (hasRange && hasGrid) {
-    throw new Error(`${context}: give either range or grid, not both ` +
+    throw new ArgumentError(`${context}: give either range or grid, not both ` +
       `(got range ${describe(args.range)} and grid ${describe(args.grid)})`);
   }
   if (!hasRange && !hasGrid) {
-    throw new Error(`${context}: expected range or grid, got neither`);
+    throw new ArgumentError(`${context}: expected range or grid, got neither`);
   }
   // The knot span 2 r = T (K - 1) must be finite: the kernels compute x - start, up to the span
   // inside the grid, and the spacing 2 r / (K - 1) overflows with it.
@@ -51,7 +52,7 @@ export function splineGrid(args: SplineGridArgs, context = 'splineGrid'): Spline
     step = checkPositive('grid', args.grid, context);
     if (!Number.isFinite(step * (size - 1))) {
       const limit = (Number.MAX_VALUE / (size - 1)).toPrecision(6);
-      throw new Error(`${context}: expected grid * (size - 1) <= ${Number.MAX_VALUE} (the largest ` +
+      throw new ArgumentError(`${context}: expected grid * (size - 1) <= ${Number.MAX_VALUE} (the largest ` +
         `float64: the knot span), so grid at most about ${limit} for size ${size}; got grid ` +
         `${describe(step)}`);
     }
@@ -59,12 +60,12 @@ export function splineGrid(args: SplineGridArgs, context = 'splineGrid'): Spline
   } else {
     range = checkPositive('range', args.range, context);
     if (!Number.isFinite(2 * range)) {
-      throw new Error(`${context}: expected range <= ${Number.MAX_VALUE / 2} (half the largest ` +
+      throw new ArgumentError(`${context}: expected range <= ${Number.MAX_VALUE / 2} (half the largest ` +
         `float64, so that the knot span 2 * range is finite), got ${describe(range)}`);
     }
     step = 2 * range / (size - 1);
     if (step === 0) {
-      throw new Error(`${context}: expected a positive knot spacing 2 * range / (size - 1), got 0 ` +
+      throw new ArgumentError(`${context}: expected a positive knot spacing 2 * range / (size - 1), got 0 ` +
         `(underflow) from range ${describe(range)} and size ${size}`);
     }
   }

@@ -18,5 +18,7 @@ export {linearSpline, setSplineImplementation, splineImplementation} from './op.
 export type {LinearSplineGrid, SplineImplementation} from './op.js';
 export {splineGrid} from './grid.js';
 export type {SplineGrid, SplineGridArgs} from './grid.js';
-export {activeKnots, bv2, clipSlopes, coefficientsFromFunction, reluSlopes, softThresholdSlopes,
-  sparsifyCoefficients, splineCurves, splineKnots, splineLipschitz, tv2} from './spline_math.js';
+export {activeKnots, bv2, coefficientsFromFunction, reluSlopes, sparsifyCoefficients, splineCurves, splineKnots,
+  splineLipschitz, tv2} from './spline_math.js';
+export {clipSlopes, softThresholdSlopes} from './slope_steps.js';
+export {ArgumentError, DeepSplineError, NonFiniteError, UnsupportedError} from './errors.js';

@@ -21,7 +21,7 @@ export {linearSplineCpuConfig, linearSplineGradCpuConfig} from './register_cpu.j
 export {linearSplineGradConfig} from './gradient.js';
 export {linearSplineFallback} from './fallback.js';
 export {setSplineMathOnDevice, splineMathOnDevice} from './spline_math.js';
-export {checkFinite, checkInteger, checkNonNegative, checkPositive, checkSplineArgs, checkSplineGradArgs, describe,
+export {checkArgsObject, checkFinite, checkInteger, checkNonNegative, checkPositive, checkSplineArgs, checkSplineGradArgs, describe,
   splineGradKernelArgs, splineKernelArgs} from './validate.js';
 export type {KernelTensor, SplineArgsInfo, SplineDims, SplineGradArgsInfo, SplineGradKernelArgs,
   SplineKernelArgs} from './validate.js';

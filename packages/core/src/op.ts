@@ -1,8 +1,9 @@
 /** The op `linearSpline`: chooses the fused kernel when the backend has one, else the fallback. */
+import {ArgumentError} from './errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, TensorLike} from '@tensorflow/tfjs-core';
 import {linearSplineFallback} from './fallback.js';
-import {ENGINE_RUN, hasKernel} from './engine.js';
+import {runKernel} from './tfjs_internals.js';
 import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
 import {checkSplineArgs, describe} from './validate.js';
 
@@ -26,7 +27,7 @@ let forced: SplineImplementation | null = null;
  */
 export function setSplineImplementation(impl: SplineImplementation | null): void {
   if (impl !== null && impl !== 'kernel' && impl !== 'fallback') {
-    throw new Error(`setSplineImplementation: expected 'kernel', 'fallback' or null, got ${describe(impl)}`);
+    throw new ArgumentError(`setSplineImplementation: expected 'kernel', 'fallback' or null, got ${describe(impl)}`);
   }
   forced = impl;
 }
@@ -34,14 +35,14 @@ export function setSplineImplementation(impl: SplineImplementation | null): void
 /** The implementation {@link linearSpline} uses on `backendName` (default: the active backend). */
 export function splineImplementation(backendName: string = tf.getBackend()): SplineImplementation {
   if (forced !== null) return forced;
-  return hasKernel(LinearSpline, backendName) && hasKernel(LinearSplineGrad, backendName) ?
+  return tf.getKernel(LinearSpline, backendName) != null && tf.getKernel(LinearSplineGrad, backendName) != null ?
       'kernel' : 'fallback';
 }
 
 function toTensor(value: Tensor | TensorLike, name: string): Tensor {
   if (value instanceof tf.Tensor) return value;
   if (value == null || (typeof value !== 'number' && typeof value !== 'object')) {
-    throw new Error(`linearSpline: expected ${name} to be a tensor or an array of numbers, ` +
+    throw new ArgumentError(`linearSpline: expected ${name} to be a tensor or an array of numbers, ` +
       `got ${describe(value)}`);
   }
   return tf.tensor(value as TensorLike, undefined, 'float32');
@@ -50,7 +51,7 @@ function toTensor(value: Tensor | TensorLike, name: string): Tensor {
 function linearSpline_(x: Tensor | TensorLike, coefficients: Tensor | TensorLike,
     grid: LinearSplineGrid): Tensor {
   if (grid == null || typeof grid !== 'object') {
-    throw new Error(`linearSpline: expected grid {start, step}, got ${describe(grid)}`);
+    throw new ArgumentError(`linearSpline: expected grid {start, step}, got ${describe(grid)}`);
   }
   const {start, step} = grid;
   const $x = toTensor(x, 'x');
@@ -61,7 +62,7 @@ function linearSpline_(x: Tensor | TensorLike, coefficients: Tensor | TensorLike
     checkSplineArgs({xShape: $x.shape, xDtype: $x.dtype, coefficientsShape: $c.shape,
       coefficientsDtype: $c.dtype, start, step});
     if (splineImplementation() === 'kernel') {
-      return ENGINE_RUN(LinearSpline, {x: $x, coefficients: $c}, {start, step}) as Tensor;
+      return runKernel(LinearSpline, {x: $x, coefficients: $c}, {start, step}) as Tensor;
     }
     return linearSplineFallback($x, $c, start, step);
   } finally {

@@ -4,31 +4,19 @@ import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
 import {linearSplineForwardImpl, linearSplineGradImpl} from './cpu_impl.js';
 import {LinearSpline, LinearSplineGrad} from './kernel_names.js';
 import {splineGradKernelArgs, splineKernelArgs} from './validate.js';
-
-/** The part of tfjs's `MathBackendCPU` these kernels use. */
-interface CpuBackendLike {
-  data: {get(dataId: object): {values: unknown}};
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
-
-function values(backend: CpuBackendLike, t: TensorInfo): Float32Array {
-  return backend.data.get(t.dataId).values as Float32Array;
-}
+import {cpuBackend} from './tfjs_internals.js';
 
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
   const {x, coefficients, start, step, C, K} = splineKernelArgs<TensorInfo>(inputs, attrs);
-  const cpu = backend as unknown as CpuBackendLike;
-  const out = linearSplineForwardImpl(values(cpu, x), values(cpu, coefficients), C, K, start, step);
-  return cpu.makeTensorInfo(x.shape.slice(), 'float32', out);
+  const cpu = cpuBackend(backend);
+  return cpu.make(x.shape.slice(), linearSplineForwardImpl(cpu.values(x), cpu.values(coefficients), C, K, start, step));
 };
 
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
   const {dy, x, coefficients, start, step, C, K} = splineGradKernelArgs<TensorInfo>(inputs, attrs);
-  const cpu = backend as unknown as CpuBackendLike;
-  const {dx, dc} = linearSplineGradImpl(values(cpu, dy), values(cpu, x),
-    values(cpu, coefficients), C, K, start, step);
-  return [cpu.makeTensorInfo(x.shape.slice(), 'float32', dx),
-    cpu.makeTensorInfo([C, K], 'float32', dc)];
+  const cpu = cpuBackend(backend);
+  const {dx, dc} = linearSplineGradImpl(cpu.values(dy), cpu.values(x), cpu.values(coefficients), C, K, start, step);
+  return [cpu.make(x.shape.slice(), dx), cpu.make([C, K], dc)];
 };
 
 /** Kernel config of the cpu forward kernel. */

@@ -1,4 +1,5 @@
 /** Argument checks shared by the op, the kernels of every backend and the spline math. */
+import {ArgumentError, NonFiniteError} from './errors.js';
 
 /** Shape and dtype of the inputs, as kernels see them (no tensors needed). */
 export interface SplineArgsInfo {
@@ -27,10 +28,22 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
+/**
+ * `args` if it is an arguments object (not null, an array or a primitive); throws naming
+ * `context` and, when given, the object's `fields` (`'lambda'` -> `{lambda}`) otherwise.
+ */
+export function checkArgsObject(args: unknown, context: string, fields?: string): Record<string, unknown> {
+  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
+    const shape = fields === undefined ? '' : ` {${fields}}`;
+    throw new ArgumentError(`${context}: expected an arguments object${shape}, got ${describe(args)}`);
+  }
+  return args as Record<string, unknown>;
+}
+
 /** Throws unless `value` is a finite number. */
 export function checkFinite(name: string, value: unknown, context: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new Error(`${context}: expected ${name} to be a finite number, got ${describe(value)}`);
+    throw new NonFiniteError(`${context}: expected ${name} to be a finite number, got ${describe(value)}`);
   }
   return value;
 }
@@ -39,7 +52,7 @@ export function checkFinite(name: string, value: unknown, context: string): numb
 export function checkPositive(name: string, value: unknown, context: string): number {
   checkFinite(name, value, context);
   if ((value as number) <= 0) {
-    throw new Error(`${context}: expected ${name} > 0, got ${describe(value)}`);
+    throw new ArgumentError(`${context}: expected ${name} > 0, got ${describe(value)}`);
   }
   return value as number;
 }
@@ -48,7 +61,7 @@ export function checkPositive(name: string, value: unknown, context: string): nu
 export function checkNonNegative(name: string, value: unknown, context: string): number {
   checkFinite(name, value, context);
   if ((value as number) < 0) {
-    throw new Error(`${context}: expected ${name} >= 0, got ${describe(value)}`);
+    throw new ArgumentError(`${context}: expected ${name} >= 0, got ${describe(value)}`);
   }
   return value as number;
 }
@@ -56,7 +69,7 @@ export function checkNonNegative(name: string, value: unknown, context: string):
 /** Throws unless `value` is an integer >= `min`. */
 export function checkInteger(name: string, value: unknown, min: number, context: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new Error(`${context}: expected ${name} to be an integer >= ${min}, got ${describe(value)}`);
+    throw new ArgumentError(`${context}: expected ${name} to be an integer >= ${min}, got ${describe(value)}`);
   }
   return value;
 }
@@ -79,18 +92,18 @@ export interface SplineDims {
 export function checkSplineArgs(info: SplineArgsInfo, context = 'linearSpline'): SplineDims {
   const {xShape, xDtype, coefficientsShape: cs, coefficientsDtype} = info;
   if (xDtype !== 'float32') {
-    throw new Error(`${context}: expected x to be a float32 tensor, got dtype ${describe(xDtype)}`);
+    throw new ArgumentError(`${context}: expected x to be a float32 tensor, got dtype ${describe(xDtype)}`);
   }
   if (coefficientsDtype !== 'float32') {
-    throw new Error(`${context}: expected coefficients to be a float32 tensor, ` +
+    throw new ArgumentError(`${context}: expected coefficients to be a float32 tensor, ` +
       `got dtype ${describe(coefficientsDtype)}`);
   }
   if (cs.length !== 2) {
-    throw new Error(`${context}: expected coefficients of rank 2 ([C, K]), got shape ${describe(cs)}`);
+    throw new ArgumentError(`${context}: expected coefficients of rank 2 ([C, K]), got shape ${describe(cs)}`);
   }
   const [C, K] = cs;
   if (K < 3) {
-    throw new Error(`${context}: expected at least 3 coefficients per spline (K >= 3), ` +
+    throw new ArgumentError(`${context}: expected at least 3 coefficients per spline (K >= 3), ` +
       `got coefficients of shape ${describe(cs)}`);
   }
   const channels = xShape.length === 0 ? 1 : xShape[xShape.length - 1];
@@ -98,14 +111,14 @@ export function checkSplineArgs(info: SplineArgsInfo, context = 'linearSpline'):
     const expected = xShape.length === 0 ? 'expected [1, K] (x is a scalar: one value, one spline)' :
       channels === 1 ? 'expected [1, K] (x has 1 channel on its last axis: one spline)' :
         `expected [${channels}, K] (one spline per channel of the last axis) or [1, K] (one shared spline)`;
-    throw new Error(`${context}: coefficients of shape ${describe(cs)} do not match x of shape ` +
+    throw new ArgumentError(`${context}: coefficients of shape ${describe(cs)} do not match x of shape ` +
       `${describe(xShape)}: ${expected}`);
   }
   checkFinite('start', info.start, context);
   checkPositive('step', info.step, context);
   // Knots beyond float64's range have no segment line (t_k s is Inf - Inf): refuse the grid.
   if (!Number.isFinite(info.start + (K - 1) * info.step)) {
-    throw new Error(`${context}: expected the last knot start + (K - 1) * step to be finite, ` +
+    throw new NonFiniteError(`${context}: expected the last knot start + (K - 1) * step to be finite, ` +
       `got start ${describe(info.start)}, step ${describe(info.step)}, K ${K}`);
   }
   return {C, K, channels};
@@ -129,10 +142,10 @@ export function checkSplineGradArgs(info: SplineGradArgsInfo,
   const dims = checkSplineArgs(info, context);
   const {dyShape, xShape} = info;
   if (dyShape.length !== xShape.length || dyShape.some((d, i) => d !== xShape[i])) {
-    throw new Error(`${context}: expected dy of shape ${describe(xShape)}, got ${describe(dyShape)}`);
+    throw new ArgumentError(`${context}: expected dy of shape ${describe(xShape)}, got ${describe(dyShape)}`);
   }
   if (info.dyDtype !== 'float32') {
-    throw new Error(`${context}: expected dy to be a float32 tensor, got dtype ${describe(info.dyDtype)}`);
+    throw new ArgumentError(`${context}: expected dy to be a float32 tensor, got dtype ${describe(info.dyDtype)}`);
   }
   return dims;
 }
@@ -170,7 +183,7 @@ export interface SplineGradKernelArgs<T extends KernelTensor = KernelTensor> ext
 function input<T>(inputs: Record<string, unknown>, name: string, context: string): T {
   const t = inputs?.[name] as KernelTensor | undefined;
   if (t == null || typeof t !== 'object' || !Array.isArray(t.shape) || t.dataId == null) {
-    throw new Error(`${context}: expected input ${name} to be a tensor, got ${describe(t)}`);
+    throw new ArgumentError(`${context}: expected input ${name} to be a tensor, got ${describe(t)}`);
   }
   return t as unknown as T;
 }

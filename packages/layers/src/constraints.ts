@@ -5,8 +5,8 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
 import * as tf from '@tensorflow/tfjs-core';
+import type {Constraint} from './tfjs_internals.js';
 
 /** The parts of a tfjs-layers `LayerVariable` that {@link applyConstraints} uses. */
 export interface ConstrainedVariable {

@@ -5,18 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
-import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-import {coefficientsFromFunction, splineGrid} from '@deepspline/core';
-import {describe} from '@deepspline/core/internal';
-import type {SplineGrid} from '@deepspline/core';
-import {DEFAULT_RANGE, DEFAULT_SIZE, SplineActivation} from './spline_activation.js';
+import {ArgumentError, coefficientsFromFunction} from '@deepspline/core';
+import {checkArgsObject, describe} from '@deepspline/core/internal';
+import {SplineActivation} from './spline_activation.js';
 import type {SplineActivationArgs} from './spline_activation.js';
-import {LEAKY_RELU_SLOPE} from './inits.js';
-import type {SplineInit} from './inits.js';
 import {isLayersModel} from './guards.js';
+import {checkBuiltModel, cloneLayer, freeName, mapGraph, modelGraph} from './graph.js';
+import type {Constraint, Kwargs, Regularizer} from './tfjs_internals.js';
 import {isRegisteredClass} from './serialization.js';
+import {checkChannelsLast, gridFor, reluLike, reluValue, splineInit, SPLITTABLE} from './relu_family.js';
+import type {ReluLike} from './relu_family.js';
 
 const CONTEXT = 'withSplineActivations';
 
@@ -60,188 +58,6 @@ export interface WithSplineActivationsArgs {
   filter?: (layer: tfl.layers.Layer) => boolean;
 }
 
-/** A ReLU-family activation: per-channel function `x -> x >= 0 ? min(x, max) : slope_n x`. */
-interface ReluLike {
-  /** Negative-side slope per channel (a single value when it does not vary). */
-  slopes: number[];
-  /** Upper clip (ReLU6, `ReLU({maxValue})`), or `undefined`. */
-  maxValue?: number;
-  /** Description for error messages and the spline's `init`. */
-  kind: string;
-}
-
-interface InternalNode {
-  inputTensors: tfl.SymbolicTensor[];
-  outputTensors: tfl.SymbolicTensor[];
-  callArgs?: Kwargs;
-}
-
-interface InternalLayer {
-  inboundNodes: InternalNode[];
-}
-
-/** Layer classes whose `activation` option can be split off into a spline layer. */
-const SPLITTABLE = new Set(['Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose',
-  'Conv3DTranspose', 'SeparableConv2D', 'DepthwiseConv2D']);
-
-/** `activation` identifiers of the ReLU family. */
-const RELU_NAMES: Record<string, ReluLike> = {
-  relu: {slopes: [0], kind: 'relu'},
-  relu6: {slopes: [0], maxValue: 6, kind: 'relu6'},
-};
-
-function activationName(layer: tfl.layers.Layer): string | undefined {
-  const config = layer.getConfig();
-  const act = config.activation;
-  if (act == null) return undefined;
-  if (typeof act === 'string') return act;
-  const obj = act as {className?: string};
-  return typeof obj.className === 'string' ? obj.className : undefined;
-}
-
-/**
- * The ReLU-family activation that `layer` applies (as an activation layer or through its
- * `activation` option), or `undefined`.
- */
-function reluLike(layer: tfl.layers.Layer): ReluLike | undefined {
-  const cls = layer.getClassName();
-  const config = layer.getConfig();
-  if (cls === 'ReLU') {
-    const maxValue = config.maxValue as unknown;
-    // tfjs clips with clipByValue(x, 0, maxValue): Infinity does not clip, a negative or NaN
-    // clip value fails there at the first call.
-    if (maxValue == null || maxValue === Infinity) return {slopes: [0], kind: 'relu'};
-    if (typeof maxValue !== 'number' || !(maxValue >= 0)) {
-      throw new Error(`${CONTEXT}: layer '${layer.name}' (ReLU) has maxValue ` +
-        `${describe(maxValue)}; expected a number >= 0 (tfjs's own ReLU fails on it)`);
-    }
-    return {slopes: [0], maxValue, kind: `ReLU(maxValue ${maxValue})`};
-  }
-  if (cls === 'LeakyReLU') {
-    const alpha = config.alpha as number;
-    return {slopes: [alpha], kind: `leakyReLU(alpha ${alpha})`};
-  }
-  if (cls === 'PReLU') {
-    return {slopes: preluSlopes(layer), kind: 'PReLU'};
-  }
-  if (cls === 'ThresholdedReLU') {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (ThresholdedReLU) is discontinuous; a ` +
-      `continuous linear spline cannot reproduce it. Replace it by hand or exclude it with filter`);
-  }
-  const name = activationName(layer);
-  if (name != null && name in RELU_NAMES) {
-    if (cls === 'Activation' || SPLITTABLE.has(cls)) return RELU_NAMES[name];
-    throw new Error(`${CONTEXT}: layer '${layer.name}' (${cls}) applies the activation ` +
-      `'${name}' internally, which cannot be split off into a spline layer; supported are ` +
-      `Activation, ReLU, LeakyReLU, PReLU layers and the activation option of ` +
-      `${[...SPLITTABLE].join(', ')}. Exclude it with filter to keep it`);
-  }
-  return undefined;
-}
-
-/** The per-channel negative slopes of a PReLU layer (its alpha must not vary over other axes). */
-function preluSlopes(layer: tfl.layers.Layer): number[] {
-  const [alpha] = layer.getWeights();
-  const shape = alpha.shape;
-  const channels = shape[shape.length - 1];
-  const values = alpha.dataSync();
-  const rows = values.length / channels;
-  for (let r = 1; r < rows; ++r) {
-    for (let c = 0; c < channels; ++c) {
-      if (values[r * channels + c] !== values[c]) {
-        throw new Error(`${CONTEXT}: PReLU layer '${layer.name}' has alpha of shape ` +
-          `${describe(shape)} that varies along axes other than the last (channel) axis; a ` +
-          `spline layer has one activation per channel. Use sharedAxes on the non-channel ` +
-          `axes, or exclude the layer with filter`);
-      }
-    }
-  }
-  return Array.from(values.subarray(0, channels));
-}
-
-function checkChannelsLast(layer: tfl.layers.Layer): void {
-  const format = layer.getConfig().dataFormat;
-  if (format === 'channelsFirst') {
-    throw new Error(`${CONTEXT}: layer '${layer.name}' uses dataFormat 'channelsFirst'; spline ` +
-      `activations act on the last axis, so only channelsLast models are supported`);
-  }
-}
-
-/** The value of a ReLU-family activation with negative slope `slope`. */
-function reluValue(act: ReluLike, slope: number, x: number): number {
-  const y = x >= 0 ? x : slope * x;
-  return act.maxValue !== undefined && y > act.maxValue ? act.maxValue : y;
-}
-
-/**
- * Checks that the spline grid reproduces `act` for every input: a knot at 0 (odd size) and,
- * for a clip value `m > 0`, a knot at `m` below the last knot, so that the segments from `m`
- * on are flat (beyond the grid the spline continues with its end segments' slopes).
- */
-function checkGrid(act: ReluLike, grid: SplineGrid, layerName: string): void {
-  if (grid.size % 2 === 0) {
-    throw new Error(`${CONTEXT}: expected an odd size so that a knot sits at 0, where the ` +
-      `${act.kind} activation of layer '${layerName}' bends; got size ${grid.size}`);
-  }
-  const m = act.maxValue;
-  if (m === undefined || m === 0 || clipOnInnerKnot(m, grid)) return;
-  const u = (m - grid.start) / grid.step;
-  const where = m < grid.range && Math.abs(u - Math.round(u)) > KNOT_TOLERANCE ?
-    `lies inside the grid [${grid.start}, ${grid.range}] but not on a knot (spacing ${grid.step})` :
-    `is not a knot below the last one of the grid [${grid.start}, ${grid.range}], so the ` +
-    `spline would keep rising beyond the grid instead of staying at ${m}`;
-  throw new Error(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
-    `${m}, which ${where}; choose range or grid so that ${m} is a knot below the last one ` +
-    `(e.g. range ${autoRange(m, grid.size)} for size ${grid.size}), or give neither and ` +
-    `the grid of this layer is chosen so`);
-}
-
-/** How far (in knot spacings) a clip value may lie from a knot and still count as on it. */
-const KNOT_TOLERANCE = 1e-6;
-
-/** True when the clip value `m` is a knot of `grid` with at least one knot above it. */
-function clipOnInnerKnot(m: number, grid: SplineGrid): boolean {
-  const u = (m - grid.start) / grid.step;
-  return Math.abs(u - Math.round(u)) <= KNOT_TOLERANCE && Math.round(u) <= grid.size - 2;
-}
-
-/** The range that puts the clip value `m` on the second-to-last knot of `size` knots. */
-function autoRange(m: number, size: number): number {
-  const half = (size - 1) / 2;
-  return m * half / (half - 1);
-}
-
-/**
- * The grid of the spline that replaces `act`: `range` or `grid` when given (checked), else
- * the default range, or, for a clip value that is not a knot below the last one of the
- * default grid, the range that puts it on the second-to-last knot (same size).
- */
-function gridFor(act: ReluLike, args: WithSplineActivationsArgs, layerName: string): SplineGrid {
-  const size = args.size ?? DEFAULT_SIZE;
-  const given = args.range != null || args.grid != null;
-  let grid = splineGrid({size, range: given ? args.range : DEFAULT_RANGE, grid: args.grid}, CONTEXT);
-  const m = act.maxValue;
-  if (!given && m !== undefined && m > 0 && !clipOnInnerKnot(m, grid) && grid.size % 2 === 1) {
-    if (grid.size < 5) {
-      throw new Error(`${CONTEXT}: the ${act.kind} activation of layer '${layerName}' bends at ` +
-        `0 and ${m}; a spline that reproduces it needs knots at both and one above ${m}, so ` +
-        `size >= 5, got size ${grid.size}`);
-    }
-    grid = splineGrid({size, range: autoRange(m, grid.size)}, CONTEXT);
-  }
-  checkGrid(act, grid, layerName);
-  return grid;
-}
-
-/** The `init` stored in the new layer's config (the exact coefficients are written after). */
-function splineInit(act: ReluLike): SplineInit {
-  if (act.maxValue === undefined && act.slopes.length === 1) {
-    if (act.slopes[0] === 0) return 'relu';
-    if (Math.abs(act.slopes[0] - LEAKY_RELU_SLOPE) < 1e-12) return 'leaky_relu';
-  }
-  const slope = act.slopes[0];
-  return (x: number) => reluValue(act, slope, x);
-}
 
 function resolveRegularizerFor(args: WithSplineActivationsArgs, layerName: string):
     Regularizer | tf.serialization.ConfigDict | string | undefined {
@@ -258,9 +74,9 @@ function resolveRegularizerFor(args: WithSplineActivationsArgs, layerName: strin
   return r as tf.serialization.ConfigDict | string;
 }
 
+/** `base`, or the first of `base_1`, `base_2`, ... not in `taken`; added to `taken`. */
 function uniqueName(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let i = 1; taken.has(name); ++i) name = `${base}_${i}`;
+  const name = freeName(base, (n) => taken.has(n));
   taken.add(name);
   return name;
 }
@@ -273,19 +89,10 @@ interface Replacement {
   /** The spline layer that follows the clone (or replaces the layer), or null. */
   spline: SplineActivation | null;
   act?: ReluLike;
+  /** The arguments `spline` was created with (to re-create it with an input shape). */
+  splineArgs?: SplineActivationArgs;
   /** For nested models: the converted model. */
   nested?: tfl.LayersModel;
-}
-
-function cloneLayer(layer: tfl.layers.Layer, overrides: tf.serialization.ConfigDict = {}):
-    tfl.layers.Layer {
-  const config = {...layer.getConfig()};
-  delete config.batchInputShape;
-  delete config.inputShape;
-  Object.assign(config, overrides);
-  const cls = layer.constructor as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-  const clone = cls.fromConfig(cls, config);
-  return clone;
 }
 
 /**
@@ -312,12 +119,12 @@ function replacementOf(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
   checkChannelsLast(layer);
   const grid = gridFor(act, args, layer.name);
   if (args.shared && act.slopes.some((s) => s !== act.slopes[0])) {
-    throw new Error(`${CONTEXT}: shared is true but PReLU layer '${layer.name}' has different ` +
+    throw new ArgumentError(`${CONTEXT}: shared is true but PReLU layer '${layer.name}' has different ` +
       `alphas per channel (${describe(act.slopes)}); one shared spline cannot reproduce them`);
   }
   const cls = layer.getClassName();
   const split = SPLITTABLE.has(cls);
-  const spline = makeSpline({
+  const splineArgs: SplineActivationArgs = {
     name: uniqueName(`${layer.name}_spline`, taken),
     size: grid.size,
     ...(args.grid != null ? {grid: args.grid} : {range: grid.range}),
@@ -326,21 +133,9 @@ function replacementOf(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
     coefficientsRegularizer: resolveRegularizerFor(args, layer.name),
     coefficientsConstraint: args.coefficientsConstraint,
     maxSlope: args.maxSlope,
-  });
-  return {original: layer, clone: split ? cloneLayer(layer, {activation: 'linear'}) : null, spline, act};
-}
-
-const SPLINE_ARGS = new WeakMap<SplineActivation, SplineActivationArgs>();
-
-function makeSpline(args: SplineActivationArgs): SplineActivation {
-  const layer = new SplineActivation(args);
-  SPLINE_ARGS.set(layer, args);
-  return layer;
-}
-
-/** The arguments a (not yet built) spline layer of this module was created with. */
-function splineConfig(layer: SplineActivation): SplineActivationArgs {
-  return SPLINE_ARGS.get(layer) as SplineActivationArgs;
+  };
+  return {original: layer, clone: split ? cloneLayer(layer, {activation: 'linear'}) : null,
+    spline: new SplineActivation(splineArgs), act, splineArgs};
 }
 
 /** Writes the exact coefficients of `act` (per channel) into a built spline layer. */
@@ -374,17 +169,6 @@ function applyReplacement(rep: Replacement, inputs: tfl.SymbolicTensor | tfl.Sym
   return x;
 }
 
-function checkModel(model: unknown): asserts model is tfl.LayersModel {
-  if (!isLayersModel(model)) {
-    throw new Error(`${CONTEXT}: expected a tf.LayersModel or tf.Sequential, got ` +
-      `${describe(model)}`);
-  }
-  if (model.inputs == null || model.inputs.length === 0) {
-    throw new Error(`${CONTEXT}: model '${model.name}' is not built (it has no inputs); give its ` +
-      `first layer an inputShape or call model.build first`);
-  }
-}
-
 function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArgs,
     created: Replacement[]): tfl.Sequential {
   const taken = new Set(model.layers.map((l) => l.name));
@@ -401,8 +185,7 @@ function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArg
       ...(first.spline != null ? {activation: 'linear'} : {}),
       batchInputShape: input.shape, dtype: input.dtype});
   } else if (first.spline != null) {
-    first.spline = new SplineActivation({...splineConfig(first.spline), batchInputShape: input.shape,
-      dtype: input.dtype});
+    first.spline = new SplineActivation({...first.splineArgs, batchInputShape: input.shape, dtype: input.dtype});
   }
   for (const rep of reps) {
     if (rep.nested != null) out.add(rep.nested);
@@ -415,45 +198,20 @@ function convertSequential(model: tfl.Sequential, args: WithSplineActivationsArg
 
 function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsArgs,
     created: Replacement[]): tfl.LayersModel {
+  // nested models are kept: each becomes its converted model, called where the original was
+  const graph = modelGraph(model, CONTEXT, {nested: 'keep'});
   const taken = new Set(model.layers.map((l) => l.name));
   const reps = new Map<tfl.layers.Layer, Replacement>();
-  const mapped = new Map<number, tfl.SymbolicTensor>();
-  const newInputs = new Map<number, tfl.SymbolicTensor>();
-  const visit = (st: tfl.SymbolicTensor): tfl.SymbolicTensor => {
-    const done = mapped.get(st.id);
-    if (done != null) return done;
-    const layer = st.sourceLayer;
-    if (layer.getClassName() === 'InputLayer') {
-      const input = tfl.input({batchShape: st.shape, dtype: st.dtype, name: layer.name});
-      mapped.set(st.id, input);
-      newInputs.set(st.id, input);
-      return input;
-    }
-    const node = (layer as unknown as InternalLayer).inboundNodes[st.nodeIndex];
-    const inputs = node.inputTensors.map(visit);
-    let rep = reps.get(layer);
+  const inputs = graph.inputs.map((v) => tfl.input({batchShape: graph.shapes[v] as number[],
+    dtype: graph.dtypes[v], name: graph.producers[v]!.layer.name}));
+  const outputs = mapGraph(graph, inputs, (node, ins) => {
+    let rep = reps.get(node.layer);
     if (rep == null) {
-      rep = makeReplacement(layer, args, taken, created);
-      reps.set(layer, rep);
+      rep = makeReplacement(node.layer, args, taken, created);
+      reps.set(node.layer, rep);
     }
-    const outs = applyReplacement(rep, inputs.length === 1 ? inputs[0] : inputs, node.callArgs);
-    const list = Array.isArray(outs) ? outs : [outs];
-    if (list.length !== node.outputTensors.length) {
-      throw new Error(`${CONTEXT}: layer '${layer.name}' produced ${list.length} outputs after ` +
-        `conversion, expected ${node.outputTensors.length}`);
-    }
-    node.outputTensors.forEach((t, i) => mapped.set(t.id, list[i]));
-    const result = mapped.get(st.id);
-    if (result == null) {
-      throw new Error(`${CONTEXT}: could not trace tensor '${st.name}' of layer '${layer.name}'`);
-    }
-    return result;
-  };
-  const outputs = model.outputs.map(visit);
-  const inputs = model.inputs.map((st) => {
-    const t = newInputs.get(st.id) ?? visit(st);
-    return t;
-  });
+    return applyReplacement(rep, ins.length === 1 ? ins[0]! : ins, node.callArgs);
+  }, CONTEXT);
   const out = tfl.model({inputs, outputs, name: `${model.name}_spline`});
   copyWeights(reps.values());
   return out;
@@ -503,12 +261,10 @@ function convertFunctional(model: tfl.LayersModel, args: WithSplineActivationsAr
  */
 export function withSplineActivations(model: tfl.LayersModel,
     args: WithSplineActivationsArgs = {}): tfl.LayersModel {
-  checkModel(model);
-  if (args == null || typeof args !== 'object') {
-    throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
-  }
+  checkBuiltModel(model, CONTEXT);
+  checkArgsObject(args, CONTEXT);
   if (args.filter != null && typeof args.filter !== 'function') {
-    throw new Error(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
+    throw new ArgumentError(`${CONTEXT}: expected filter to be a function (layer) => boolean, got ` +
       `${describe(args.filter)}`);
   }
   const created: Replacement[] = [];

@@ -12,6 +12,6 @@ export {applyConstraints, ConstraintCallback, constraintCallback} from './constr
 export type {ConstrainedVariable, HasWeights} from './constraints.js';
 export {isLayersModel, isSplineLayer} from './guards.js';
 export {withSplineActivations, type WithSplineActivationsArgs} from './convert.js';
-export {STANDARD_LAYER_CLASSES, exportToStandardLayers, registerStandardExport,
-  standardExportNames} from './standard_export.js';
-export type {ExportToStandardLayersOptions, StandardExportContext, StandardExporter} from './standard_export.js';
+export {exportToStandardLayers} from './standard_export.js';
+export {STANDARD_LAYER_CLASSES, registerStandardExport, standardExportNames} from './export_registry.js';
+export type {ExportToStandardLayersOptions, StandardExportContext, StandardExporter} from './export_registry.js';

@@ -1,4 +1,5 @@
 /** Named initial functions of spline activations (the reference's `init` options). */
+import {ArgumentError} from '@deepspline/core';
 import {describe} from '@deepspline/core/internal';
 
 /** Names accepted by `init`. */
@@ -53,7 +54,7 @@ export function namedInit(name: SplineInitName, channel: number, channels: numbe
     case 'even_odd':
       return channel < Math.floor(channels / 2) ? Math.abs : (x) => softShrink(x, 0.5);
     default:
-      throw new Error(`splineActivation: unknown init ${describe(name)}; expected one of ` +
+      throw new ArgumentError(`splineActivation: unknown init ${describe(name)}; expected one of ` +
         `${SPLINE_INIT_NAMES.join(', ')}, a function (x: number) => number, or an array of ` +
         `coefficients`);
   }
@@ -72,12 +73,12 @@ export function checkInit(init: unknown, size: number): SplineInit {
   }
   if (Array.isArray(init)) {
     if (init.length !== size || !init.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new Error(`splineActivation: expected init as an array of ${size} finite numbers ` +
+      throw new ArgumentError(`splineActivation: expected init as an array of ${size} finite numbers ` +
         `(one per coefficient), got ${describe(init)}`);
     }
     return init.slice();
   }
-  throw new Error(`splineActivation: unknown init ${describe(init)}; expected one of ` +
+  throw new ArgumentError(`splineActivation: unknown init ${describe(init)}; expected one of ` +
     `${SPLINE_INIT_NAMES.join(', ')}, a function (x: number) => number, or an array of ` +
     `coefficients`);
 }

@@ -15,11 +15,11 @@
  * differ (they name the layer and the registered classes), and a registered class that is not
  * a regularizer (constraint) is refused here, where tfjs accepts it and fails in `fit`.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import {CONSTRAINT_BASE, REGULARIZER_BASE, registeredClasses} from './tfjs_internals.js';
+import type {Constraint, Regularizer} from './tfjs_internals.js';
 
 /** A serialized Keras-style object. */
 export interface SerializedObject {
@@ -28,15 +28,6 @@ export interface SerializedObject {
   /** The object's `getConfig()`. */
   config: tf.serialization.ConfigDict;
 }
-
-/**
- * tfjs-layers' abstract base classes, from the prototype chain of built-in instances (the
- * classes themselves are not exported); tfjs accepts an instance only if it extends them.
- */
-const REGULARIZER_BASE = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as
-  abstract new () => Regularizer;
-const CONSTRAINT_BASE = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
-  abstract new () => Constraint;
 
 // tfjs's identifier maps (REGULARIZER_IDENTIFIER_REGISTRY_SYMBOL_MAP and its constraint
 // twin). Maps, so that names such as 'constructor' do not find Object.prototype members.
@@ -49,7 +40,7 @@ const CONSTRAINT_NAMES = new Map([['maxNorm', 'MaxNorm'], ['minMaxNorm', 'MinMax
  * object, so only its own keys count (`'constructor'` and `'toString'` are not classes).
  */
 export function isRegisteredClass(className: string): boolean {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  const map = registeredClasses();
   return Object.prototype.hasOwnProperty.call(map, className);
 }
 
@@ -74,7 +65,7 @@ for (const [className, {kind, provider}] of PROVIDED_BY) {
   const standIn = {
     className,
     fromConfig(): never {
-      throw new Error(`${className} is a layer of ${provider}: import '${provider}' before loading ` +
+      throw new UnsupportedError(`${className} is a layer of ${provider}: import '${provider}' before loading ` +
         `or deserializing a model that holds one`);
     },
   };
@@ -84,7 +75,7 @@ for (const [className, {kind, provider}] of PROVIDED_BY) {
 
 function fromRegistry(obj: SerializedObject, kind: string, base: abstract new () => unknown,
     context: string): tf.serialization.Serializable {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  const map = registeredClasses();
   const entry = isRegisteredClass(obj.className) ? map[obj.className] : undefined;
   if (entry == null) {
     // the registered classes of this kind (a handful), not every layer and initializer
@@ -94,7 +85,7 @@ function fromRegistry(obj: SerializedObject, kind: string, base: abstract new ()
     const fix = provider != null
       ? `it is registered by ${provider}: import '${provider}' before creating or loading the model`
       : 'register it with tf.serialization.registerClass';
-    throw new Error(`${context}: unknown ${kind} class ${describe(obj.className)}; ${fix} ` +
+    throw new ArgumentError(`${context}: unknown ${kind} class ${describe(obj.className)}; ${fix} ` +
       `(known ${kind} classes: ${known || 'none'})`);
   }
   const [cls, fromConfig] = entry;
@@ -115,12 +106,12 @@ function resolve<T>(identifier: unknown, kind: string, names: Map<string, string
       obj.config != null && typeof obj.config === 'object') {
     made = fromRegistry(obj as SerializedObject, kind, base, context);
   } else {
-    throw new Error(expected);
+    throw new ArgumentError(expected);
   }
   // tfjs accepts any registered class here (a Dense, a constraint as a regularizer) and fails
   // only in fit, e.g. with "variableGrads ... scalar"; refuse it now.
   if (!(made instanceof base)) {
-    throw new Error(`${expected}, which makes a ${made.getClassName()}, not a ${kind}`);
+    throw new ArgumentError(`${expected}, which makes a ${made.getClassName()}, not a ${kind}`);
   }
   return made;
 }

@@ -2,19 +2,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor1D, Tensor2D} from '@tensorflow/tfjs-core';
-import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
-import {activeKnots, bv2, clipSlopes, coefficientsFromFunction, linearSpline, reluSlopes,
-  softThresholdSlopes, sparsifyCoefficients, splineCurves, splineGrid, splineKnots, splineLipschitz, tv2} from '@deepspline/core';
-import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
+import {activeKnots, ArgumentError, bv2, clipSlopes, coefficientsFromFunction, linearSpline,
+  NonFiniteError, reluSlopes, softThresholdSlopes, sparsifyCoefficients, splineCurves, splineGrid,
+  splineKnots, splineLipschitz, tv2} from '@deepspline/core';
+import {checkArgsObject, checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';
 import {deferConstraint} from './constraints.js';
 import {resolveConstraint, resolveRegularizer, serializeObject} from './serialization.js';
+import type {Constraint, Kwargs, LayerArgs, Regularizer} from './tfjs_internals.js';
 
 /**
  * A regularizer that needs the knot spacing of the layer it regularizes (TV(2) and BV(2)
@@ -85,10 +83,7 @@ const DEFAULT_INIT: SplineInit = 'leaky_relu';
 
 /** `args` if it is an arguments object; checked before `super`, which reads `args.name`. */
 function checkArgs(args: unknown): SplineActivationArgs {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
-  }
-  return args as SplineActivationArgs;
+  return checkArgsObject(args, CONTEXT) as SplineActivationArgs;
 }
 
 /**
@@ -131,13 +126,13 @@ export class SplineActivation extends tfl.layers.Layer {
     this.size = this.grid.size;
     this.shared = args.shared ?? false;
     if (typeof this.shared !== 'boolean') {
-      throw new Error(`${CONTEXT}: expected shared to be a boolean, got ${describe(args.shared)}`);
+      throw new ArgumentError(`${CONTEXT}: expected shared to be a boolean, got ${describe(args.shared)}`);
     }
     this.init = checkInit(args.init ?? DEFAULT_INIT, this.size);
     if (args.maxSlope !== undefined && args.maxSlope !== null) {
       checkFinite('maxSlope', args.maxSlope, CONTEXT);
       if (args.maxSlope <= 0) {
-        throw new Error(`${CONTEXT}: expected maxSlope > 0, got ${describe(args.maxSlope)}`);
+        throw new ArgumentError(`${CONTEXT}: expected maxSlope > 0, got ${describe(args.maxSlope)}`);
       }
       this.maxSlope = args.maxSlope;
     }
@@ -158,7 +153,7 @@ export class SplineActivation extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const last = shape[shape.length - 1];
     if (!this.shared && (last == null || !(last > 0))) {
-      throw new Error(`${CONTEXT} '${this.name}': the last axis of the input (channels) must ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': the last axis of the input (channels) must ` +
         `have a known size unless shared is true; got input shape ${describe(shape)}`);
     }
     const channels = this.shared ? 1 : (last as number);
@@ -219,7 +214,7 @@ export class SplineActivation extends tfl.layers.Layer {
 
   private weight(): LayerVariable {
     if (this.coefficients == null) {
-      throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an ` +
         `input or build its model first`);
     }
     return this.coefficients;
@@ -279,19 +274,19 @@ export class SplineActivation extends tfl.layers.Layer {
     const context = `${CONTEXT} '${this.name}': setCoefficients`;
     const isTensor = coefficients instanceof tf.Tensor;
     if (!isTensor && !Array.isArray(coefficients)) {
-      throw new Error(`${context} expected a float32 tensor or an array of shape ` +
+      throw new ArgumentError(`${context} expected a float32 tensor or an array of shape ` +
         `[${w.shape}], got ${describe(coefficients)}`);
     }
     const c = isTensor ? coefficients : tf.tensor(coefficients as number[][]);
     try {
       if (c.dtype !== 'float32' || c.shape.length !== 2 || c.shape.some((d, i) => d !== w.shape[i])) {
-        throw new Error(`${context} expected float32 coefficients of shape [${w.shape}], got a ` +
+        throw new ArgumentError(`${context} expected float32 coefficients of shape [${w.shape}], got a ` +
           `${c.dtype} tensor of shape [${c.shape}]`);
       }
       const v = c.dataSync();
       const bad = v.findIndex((x) => !Number.isFinite(x));
       if (bad >= 0) {
-        throw new Error(`${context} expected finite coefficients, got ${v[bad]} at ` +
+        throw new NonFiniteError(`${context} expected finite coefficients, got ${v[bad]} at ` +
           `[${Math.floor(bad / this.size)}, ${bad % this.size}]`);
       }
       this.writeCoefficients(c as Tensor2D);

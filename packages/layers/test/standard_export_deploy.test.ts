@@ -11,7 +11,7 @@ import {KERAS_LAYERS} from './keras_layers.js';
 
 const root = resolve(__dirname, '../../..');
 
-/** Saves `model` as `<dir>/model.json` + `<dir>/weights.bin` (as examples/existing-model/fs_io.mjs). */
+/** Saves `model` as `<dir>/model.json` + `<dir>/weights.bin` (as examples/shared/fs_io.mjs). */
 function fileSaveHandler(dir: string): tf.io.IOHandler {
   return tf.io.withSaveHandler(async (artifacts) => {
     const weightData = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0));

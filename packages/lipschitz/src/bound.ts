@@ -2,17 +2,21 @@
  * Upper bounds on the Lipschitz constant of a tfjs-layers model (docs/guides/concepts.md,
  * "Lipschitz bounds of a network"; the per-spline quantities are those of the `@deepspline/core`
  * README, "Semantics"): a walk over the layer graph that multiplies the per-layer factors of
- * the rule registry (rules.ts) and combines branches at merge layers.
+ * the rule registry (rule_registry.ts) and combines branches at merge layers.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {modelGraph, sourceCall} from './graph.js';
-import type {GraphNode, ModelGraph} from './graph.js';
-import {checkNorm} from './linalg.js';
-import type {Norm, PowerIterationOptions} from './linalg.js';
-import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rules.js';
-import type {BoundMethod, LipschitzRuleContext} from './rules.js';
+import {modelGraph, sourceCall} from '@deepspline/layers/internal';
+import type {GraphNode, ModelGraph} from '@deepspline/layers/internal';
+import {checkNorm} from './matrix_norm.js';
+import type {Norm} from './matrix_norm.js';
+import type {PowerIterationOptions} from './power_iteration.js';
+import './builtin_rules.js';
+import {concatBound, mulUp, sumUp, up} from './round_up.js';
+import {BOUND_METHODS, lipschitzRule, lipschitzRuleNames} from './rule_registry.js';
+import type {BoundMethod, LipschitzRuleContext} from './rule_registry.js';
 import {maybeReads, runAsync, runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
 
@@ -74,58 +78,9 @@ const CONTEXT = 'lipschitzBound';
 /** Throws unless `method` is one of {@link BOUND_METHODS}. */
 export function checkMethod(method: unknown, context: string): BoundMethod {
   if (!(BOUND_METHODS as readonly unknown[]).includes(method)) {
-    throw new Error(`${context}: expected method ${BOUND_METHODS.map((m) => `'${m}'`).join(', ')}, got ${describe(method)}`);
+    throw new ArgumentError(`${context}: expected method ${BOUND_METHODS.map((m) => `'${m}'`).join(', ')}, got ${describe(method)}`);
   }
   return method as BoundMethod;
-}
-
-/**
- * `x` rounded up past the float64 rounding of the operation that gave it: a non-negative
- * result of one rounded operation is at least `exact (1 - u)`, `u = 2^-53`, and
- * `fl(x (1 + 4u)) >= exact (1 - u)^2 (1 + 4u) > exact`. (Underflow to subnormals, where
- * the error is absolute, is out of reach of bounds of real networks.)
- */
-function up(x: number): number {
-  return x * (1 + 2 ** -51);
-}
-
-/** Veltkamp's split of `x` into two halves whose products are exact in float64. */
-function split(x: number): [number, number] {
-  const c = 134217729 * x;  // 2^27 + 1
-  const hi = c - (c - x);
-  return [hi, x - hi];
-}
-
-/**
- * `a b` (both >= 0) rounded up: unchanged when exact (Dekker's product error, `a b - fl(a b)`
- * exactly, is <= 0), so that exact products such as `1 x` stay as they are.
- */
-function mulUp(a: number, b: number): number {
-  const p = a * b;
-  const [ah, al] = split(a);
-  const [bh, bl] = split(b);
-  const err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-  return Number.isFinite(err) && err <= 0 ? p : up(p);
-}
-
-/** `a + b` (both >= 0) rounded up: unchanged when exact (Knuth's sum error is <= 0). */
-function addUp(a: number, b: number): number {
-  const s = a + b;
-  const bb = s - a;
-  const err = (a - (s - bb)) + (b - bb);
-  return Number.isFinite(err) && err <= 0 ? s : up(s);
-}
-
-/** A sum of non-negative terms, each addition rounded up. */
-function sumUp(xs: number[]): number {
-  return xs.reduce(addUp, 0);
-}
-
-/** Combines the bounds of parts of one output vector (concatenation) under norm p, rounded up. */
-function concatBound(bounds: number[], p: Norm): number {
-  if (p === Infinity || bounds.length === 1) return Math.max(...bounds);
-  if (p === 1) return sumUp(bounds);
-  return up(Math.sqrt(sumUp(bounds.map((b) => mulUp(b, b)))));
 }
 
 const MERGE = new Set(['Add', 'Subtract', 'Average', 'Concatenate', 'Maximum', 'Minimum']);
@@ -140,12 +95,12 @@ function checkedFactor(out: unknown, node: GraphNode, walk: Walk): Computed {
   const rescale = isObject ? (out as {rescale?: unknown}).rescale : undefined;
   if (typeof factor !== 'number' || (rescale !== undefined && typeof rescale !== 'function')) {
     const returned = isObject ? `{factor: ${describe(factor)}, rescale: ${describe(rescale)}}` : describe(out);
-    throw new Error(`${walk.context}: the Lipschitz rule registered for class ${cls} returned ${returned} ` +
+    throw new ArgumentError(`${walk.context}: the Lipschitz rule registered for class ${cls} returned ${returned} ` +
       `for layer '${node.name}'; expected a finite number >= 0, or {factor, rescale?} with factor one and ` +
       `rescale a function`);
   }
   if (!(factor >= 0) || factor === Infinity) {
-    throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ${describe(factor)}; ` +
+    throw new ArgumentError(`${walk.context}: layer '${node.name}' (${cls}) has Lipschitz factor ${describe(factor)}; ` +
       `expected a finite number >= 0 (the rule registered for class ${cls} returned it` +
       `${Number.isFinite(factor) ? '' : '; are the weights NaN or Infinite?'})`);
   }
@@ -157,7 +112,7 @@ function* layerFactor(node: GraphNode, walk: Walk, key: string, isOutput: boolea
   const cls = layer.getClassName();
   const rule = lipschitzRule(cls);
   if (rule == null) {
-    throw new Error(`${walk.context}: unsupported layer '${node.name}' (class ${cls}); supported: ` +
+    throw new UnsupportedError(`${walk.context}: unsupported layer '${node.name}' (class ${cls}); supported: ` +
       `${[...lipschitzRuleNames(), ...MERGE].sort().join(', ')}, nested Sequential/LayersModel; ` +
       `bound another layer class with registerLipschitzRule`);
   }
@@ -237,7 +192,7 @@ function* graphBound(graph: ModelGraph, walk: Walk): TensorReads<number> {
     } else {
       if (ins.length !== 1) {
         if (lipschitzRule(cls) == null) yield* layerFactor(node, walk, '', false);
-        throw new Error(`${walk.context}: layer '${node.name}' (${cls}) has ${ins.length} inputs; ` +
+        throw new UnsupportedError(`${walk.context}: layer '${node.name}' (${cls}) has ${ins.length} inputs; ` +
           `only merge layers may have several`);
       }
       const key = `${node.name}:${JSON.stringify(node.inputShapes[0])}`;
@@ -264,7 +219,7 @@ export function* boundWithEntriesReads(model: tfl.LayersModel, norm: Norm, metho
     options: PowerIterationOptions = {}, reuse?: {cache: FactorCache['cache'], scale: number},
     context = CONTEXT): TensorReads<{bound: number, entries: FactorEntry[]}> {
   if (!isLayersModel(model)) {
-    throw new Error(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
+    throw new ArgumentError(`${context}: expected a tfjs-layers model (tf.sequential or tf.model), got ${describe(model)}`);
   }
   return yield* graphBoundReads(modelGraph(model, context), norm, method, options, reuse, context);
 }
@@ -347,7 +302,7 @@ export function lipschitzBoundAsync(model: tfl.LayersModel, options: LipschitzBo
 export function* lipschitzBoundReads(model: tfl.LayersModel, options: LipschitzBoundOptions,
     context: string): TensorReads<LipschitzBound> {
   if (options == null || typeof options !== 'object') {
-    throw new Error(`${context}: expected options {norm, method}, got ${describe(options)}`);
+    throw new ArgumentError(`${context}: expected options {norm, method}, got ${describe(options)}`);
   }
   const norm = checkNorm(options.norm ?? 2, context);
   const method = checkMethod(options.method ?? 'operator', context);

@@ -2,15 +2,17 @@
  * A `fit`/`fitDataset` callback that monitors the Lipschitz bound of the model, or holds it
  * under a target by projecting the weights after every batch.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
-import {attachedModel} from './find_layers.js';
+import {checkArgsObject, checkFinite, checkInteger, describe} from '@deepspline/core/internal';
+import {attachedModel} from './attached_model.js';
 import {boundWithEntriesReads, checkMethod} from './bound.js';
 import type {FactorCache} from './bound.js';
-import type {BoundMethod} from './rules.js';
-import {checkNorm, PowerIterationState} from './linalg.js';
-import type {Norm} from './linalg.js';
+import type {BoundMethod} from './rule_registry.js';
+import {checkNorm} from './matrix_norm.js';
+import {PowerIterationState} from './power_iteration.js';
+import type {Norm} from './matrix_norm.js';
 import {runAsync, runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
 
@@ -142,47 +144,45 @@ export class LipschitzCallback extends tfl.Callback {
 
   constructor(args: LipschitzCallbackArgs = {}) {
     super();
-    if (args == null || typeof args !== 'object') {
-      throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
-    }
+    checkArgsObject(args, CONTEXT);
     this.mode = args.mode ?? 'monitor';
     if (this.mode !== 'monitor' && this.mode !== 'constrain') {
-      throw new Error(`${CONTEXT}: expected mode 'monitor' or 'constrain', got ${describe(args.mode)}`);
+      throw new ArgumentError(`${CONTEXT}: expected mode 'monitor' or 'constrain', got ${describe(args.mode)}`);
     }
     this.norm = checkNorm(args.norm ?? 2, CONTEXT);
     this.method = checkMethod(args.method ?? 'operator', CONTEXT);
     if (this.mode === 'constrain') {
       if (args.target === undefined) {
-        throw new Error(`${CONTEXT}: mode 'constrain' needs a target (a finite number > 0), got undefined`);
+        throw new ArgumentError(`${CONTEXT}: mode 'constrain' needs a target (a finite number > 0), got undefined`);
       }
       checkFinite('target', args.target, CONTEXT);
-      if (args.target <= 0) throw new Error(`${CONTEXT}: expected target > 0, got ${describe(args.target)}`);
+      if (args.target <= 0) throw new ArgumentError(`${CONTEXT}: expected target > 0, got ${describe(args.target)}`);
       if (this.method !== 'operator') {
-        throw new Error(`${CONTEXT}: mode 'constrain' uses the 'operator' bound, got method ${describe(args.method)}`);
+        throw new ArgumentError(`${CONTEXT}: mode 'constrain' uses the 'operator' bound, got method ${describe(args.method)}`);
       }
       this.target = args.target;
     } else if (args.target !== undefined) {
-      throw new Error(`${CONTEXT}: target is only used with mode 'constrain', got target ` +
+      throw new ArgumentError(`${CONTEXT}: target is only used with mode 'constrain', got target ` +
         `${describe(args.target)} with mode 'monitor'`);
     }
     if (args.everyBatches !== undefined) this.everyBatches = checkInteger('everyBatches', args.everyBatches, 1, CONTEXT);
     this.verbose = args.verbose ?? false;
     this.logKey = args.logKey ?? 'lipschitz';
     if (typeof this.logKey !== 'string' || this.logKey === '') {
-      throw new Error(`${CONTEXT}: expected logKey to be a non-empty string, got ${describe(args.logKey)}`);
+      throw new ArgumentError(`${CONTEXT}: expected logKey to be a non-empty string, got ${describe(args.logKey)}`);
     }
     this.powerIterations = checkInteger('powerIterations', args.powerIterations ?? 50, 1, CONTEXT);
     if (args.print !== undefined && typeof args.print !== 'function') {
-      throw new Error(`${CONTEXT}: expected print to be a function (message: string) => void, got ` +
+      throw new ArgumentError(`${CONTEXT}: expected print to be a function (message: string) => void, got ` +
         `${describe(args.print)}`);
     }
     if (typeof this.verbose !== 'boolean') {
-      throw new Error(`${CONTEXT}: expected verbose to be a boolean, got ${describe(args.verbose)}`);
+      throw new ArgumentError(`${CONTEXT}: expected verbose to be a boolean, got ${describe(args.verbose)}`);
     }
     this.print = args.print ?? ((m: string) => console.log(m));
     this.rescaleFrozen = args.rescaleFrozen ?? false;
     if (typeof this.rescaleFrozen !== 'boolean') {
-      throw new Error(`${CONTEXT}: expected rescaleFrozen to be a boolean, got ${describe(args.rescaleFrozen)}`);
+      throw new ArgumentError(`${CONTEXT}: expected rescaleFrozen to be a boolean, got ${describe(args.rescaleFrozen)}`);
     }
   }
 

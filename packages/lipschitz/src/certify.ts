@@ -1,17 +1,18 @@
-/** Certified robustness radii and certified accuracy of classifiers from a Lipschitz bound. */
+/** Certified robustness radii of classifiers from a Lipschitz bound (certified accuracy: certified_accuracy.ts). */
+import {ArgumentError, NonFiniteError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
 import {graphBoundReads} from './bound.js';
-import {modelGraph, runGraph, sourceCall} from './graph.js';
-import type {GraphNode, ModelGraph} from './graph.js';
-import {checkNorm} from './linalg.js';
-import type {Norm} from './linalg.js';
+import {activationOf, cloneLayer, layerFields, modelGraph, runGraph, sourceCall} from '@deepspline/layers/internal';
+import type {GraphNode, ModelGraph} from '@deepspline/layers/internal';
+import {checkNorm} from './matrix_norm.js';
+import type {Norm} from './matrix_norm.js';
 import {runAsync, runSync, take} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {prepareLayerReads} from './spectral.js';
+import {prepareLayerReads} from './inference.js';
 
 /** Options of {@link certifiedRadius}. */
 export interface CertifiedRadiusOptions {
@@ -71,13 +72,10 @@ interface Scores {
 type Squashing = 'sigmoid' | 'hardSigmoid' | 'softmax';
 const SQUASHING = new Set<string>(['sigmoid', 'hardSigmoid', 'softmax']);
 
-const activationOf = (layer: tfl.layers.Layer) =>
-  (layer as unknown as {activation?: {getClassName(): string}}).activation?.getClassName();
-
 function scoresOf(model: tfl.LayersModel, context: string): Scores {
   const graph = modelGraph(model, context);
   if (graph.outputs.length !== 1 || graph.inputs.length !== 1) {
-    throw new Error(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
+    throw new ArgumentError(`${context}: expected a model with one input and one output, got ${graph.inputs.length} ` +
       `inputs and ${graph.outputs.length} outputs`);
   }
   const {node, value} = sourceCall(graph, graph.outputs[0]!);
@@ -89,10 +87,10 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
   if (squash === 'softmax') {
     // the logits rank the classes as the probabilities do only if one softmax covers them all
     const shape = graph.shapes[value]!;
-    const given = cls === 'Softmax' ? (layer as unknown as {axis: number}).axis : -1;
+    const given = cls === 'Softmax' ? layerFields<{axis: number}>(layer).axis : -1;
     const axis = given < 0 ? shape.length + given : given;
     if (shape.some((d, i) => i > 0 && i !== axis && d !== 1)) {
-      throw new Error(`${context}: the model's output is a softmax over axis ${axis} of shape ` +
+      throw new UnsupportedError(`${context}: the model's output is a softmax over axis ${axis} of shape ` +
         `${describe(shape)} (layer '${node.name}'), not over all its outputs; expected one softmax over ` +
         `all the classes`);
     }
@@ -103,10 +101,7 @@ function scoresOf(model: tfl.LayersModel, context: string): Scores {
     linear = tfl.layers.activation({activation: 'linear', name: `${layer.name}_logits`});
   } else {
     // A fused activation: the same layer with a linear activation and the same weights.
-    const config: tf.serialization.ConfigDict = {...layer.getConfig(), activation: 'linear'};
-    for (const key of ['name', 'batchInputShape', 'inputShape']) delete config[key];
-    const ctor = layer.constructor as unknown as {fromConfig(cls: unknown, c: tf.serialization.ConfigDict): tfl.layers.Layer};
-    linear = ctor.fromConfig(layer.constructor, config);
+    linear = cloneLayer(layer, {activation: 'linear', name: undefined});
     linear.apply(tfl.input({batchShape: node.inputShapes[0] as number[]}));
     linear.setWeights(layer.getWeights());
     dispose = () => { linear.dispose(); };  // its weights, and a spectral layer's cached kernel
@@ -122,29 +117,32 @@ function pairFactor(norm: Norm): number {
   return norm === 2 ? Math.SQRT2 : norm === Infinity ? 2 : 1;
 }
 
-function checkPoints(x: unknown, context: string): Tensor {
+/** `x` if it is a tensor of points `[batch, ...inputShape]` with at least one point. */
+export function checkPoints(x: unknown, context: string): Tensor {
   if (!(x instanceof tf.Tensor) || x.rank < 2) {
     const got = x instanceof tf.Tensor ? `a tensor of shape ${describe(x.shape)}` : describe(x);
-    throw new Error(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${got}`);
+    throw new ArgumentError(`${context}: expected points x as a tensor of shape [batch, ...inputShape], got ${got}`);
   }
   if (x.shape[0] === 0 || x.size === 0) {
-    throw new Error(`${context}: expected at least one point, got x of shape ${describe(x.shape)}`);
+    throw new ArgumentError(`${context}: expected at least one point, got x of shape ${describe(x.shape)}`);
   }
   return x;
 }
 
-function checkOptions<T>(options: T | null | undefined, context: string): T | Record<string, never> {
+/** `options` if it is an options object (`{}` when undefined). */
+export function checkOptions<T>(options: T | null | undefined, context: string): T | Record<string, never> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') {
-    throw new Error(`${context}: expected an options object, got ${describe(options)}`);
+    throw new ArgumentError(`${context}: expected an options object, got ${describe(options)}`);
   }
   return options;
 }
 
-function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
+/** The certified radii and predicted classes of the points `x` (checked), as {@link TensorReads}. */
+export function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOptions, context: string):
     TensorReads<CertifiedRadius> {
   if (!isLayersModel(model)) {
-    throw new Error(`${context}: expected a tfjs-layers model, got ${describe(model)}`);
+    throw new ArgumentError(`${context}: expected a tfjs-layers model, got ${describe(model)}`);
   }
   const norm = checkNorm(options.norm ?? 2, context);
   const scores = scoresOf(model, context);
@@ -155,7 +153,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
     } else {
       bound = (yield* graphBoundReads(scores.graph, norm, 'operator', {}, undefined, context)).bound;
       if (!Number.isFinite(bound)) {
-        throw new Error(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
+        throw new NonFiniteError(`${context}: the computed Lipschitz bound is ${describe(bound)}; a radius needs a finite bound`);
       }
     }
     let threshold = 0;
@@ -163,7 +161,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
       threshold = checkFinite('threshold', options.threshold, context);
       if (scores.output === 'sigmoid' || scores.output === 'hardSigmoid') {
         if (!(threshold > 0 && threshold < 1)) {
-          throw new Error(`${context}: the model ends in a ${scores.output}, so threshold is a probability; ` +
+          throw new ArgumentError(`${context}: the model ends in a ${scores.output}, so threshold is a probability; ` +
             `expected 0 < threshold < 1, got ${describe(options.threshold)}`);
         }
         // the logit where the output crosses the threshold (tfjs's hardSigmoid: clip(0.2 z + 0.5, 0, 1))
@@ -199,7 +197,7 @@ function* certify(model: tfl.LayersModel, x: Tensor, options: CertifiedRadiusOpt
         scale = pairFactor(norm) * bound;
       }
       if (!Number.isFinite(m)) {
-        throw new Error(`${context}: the model's scores for point ${b} are not finite (margin ${describe(m)})`);
+        throw new NonFiniteError(`${context}: the model's scores for point ${b} are not finite (margin ${describe(m)})`);
       }
       predicted.push(cls);
       margin.push(m);
@@ -253,127 +251,4 @@ export async function certifiedRadiusAsync(model: tfl.LayersModel, x: Tensor,
     options: CertifiedRadiusOptions = {}): Promise<CertifiedRadius> {
   const context = 'certifiedRadiusAsync';
   return runAsync(certify(model, checkPoints(x, context), checkOptions(options, context), context));
-}
-
-/** Options of {@link certifiedAccuracy}. */
-export interface CertifiedAccuracyOptions extends CertifiedRadiusOptions {
-  /**
-   * The radii at which to count certified points (finite, >= 0).
-   * @defaultValue `[0, 0.05, 0.1]`
-   */
-  epsilons?: number[];
-}
-
-/** Result of {@link certifiedAccuracy}. */
-export interface CertifiedAccuracy {
-  /** The radii. */
-  epsilons: number[];
-  /**
-   * Per epsilon: the share of points correctly classified with certified radius >= epsilon
-   * (in [0, 1]). At epsilon 0 this is the clean accuracy.
-   */
-  accuracy: number[];
-  /** The share of correctly classified points. */
-  cleanAccuracy: number;
-  /** The per-point radii, predictions and margins behind it. */
-  radii: CertifiedRadius;
-  /** Per point: whether its prediction is correct. */
-  correct: boolean[];
-}
-
-const ACC_CONTEXT = 'certifiedAccuracy';
-
-function checkLabels(y: unknown, batch: number, context: string): Tensor {
-  if (!(y instanceof tf.Tensor)) {
-    throw new Error(`${context}: expected labels y as a tensor, got ${describe(y)}`);
-  }
-  if (y.shape[0] !== batch) {
-    throw new Error(`${context}: expected ${batch} labels (one per point), got y of shape ${describe(y.shape)}`);
-  }
-  return y;
-}
-
-function* labelsOf(y: Tensor, batch: number, classes: number, context: string): TensorReads<number[]> {
-  const perRow = y.size / batch;
-  const data = yield y;
-  if (perRow === 1) {  // class indices, or {0,1} / {-1,1} for one output unit
-    if (classes === 1) {
-      const bad = data.findIndex((v) => v !== 0 && v !== 1 && v !== -1);
-      if (bad >= 0) {
-        throw new Error(`${context}: expected binary labels 0 or 1 (or -1 or 1); label ${bad} is ${describe(data[bad])}`);
-      }
-      return Array.from(data, (v) => (v > 0 ? 1 : 0));
-    }
-    const out = Array.from(data);
-    if (out.some((v) => !Number.isInteger(v) || v < 0 || v >= classes)) {
-      throw new Error(`${context}: expected class indices in 0..${classes - 1}, got ${describe(out)}`);
-    }
-    return out;
-  }
-  if (perRow !== classes) {
-    throw new Error(`${context}: expected one-hot labels of shape [${batch}, ${classes}] or class indices ` +
-      `[${batch}], got y of shape ${describe(y.shape)}`);
-  }
-  const out: number[] = [];
-  for (let b = 0; b < batch; ++b) {
-    const row = Array.from(data.subarray(b * classes, (b + 1) * classes));
-    const top = Math.max(...row);
-    // an all-zero row (or a tie, or NaN) names no class: it must not silently become class 0
-    if (!(top > 0) || row.some((v) => Number.isNaN(v)) || row.filter((v) => v === top).length !== 1) {
-      throw new Error(`${context}: expected one-hot label rows with one largest entry > 0; row ${b} is ${describe(row)}`);
-    }
-    out.push(row.indexOf(top));
-  }
-  return out;
-}
-
-/**
- * Certified accuracy of a classifier: for every epsilon, the share of the points `x` that are
- * correctly classified (against labels `y`: one-hot rows, class indices, or for one output
- * unit 0/1 or -1/1) with a certified radius (see {@link certifiedRadius}) of at least
- * epsilon. A label row names its class by one largest entry > 0 (soft labels work); a row
- * that names none (all zeros, a tie, NaN) and binary labels other than 0, 1, -1 are errors
- * naming the row. Radii come from `L`, the certified bound of the logit map in `norm`.
- *
- * @example
- * ```ts
- * const {accuracy} = certifiedAccuracy(model, xTest, yTest, {epsilons: [0, 0.05, 0.1]});
- * ```
- */
-export function certifiedAccuracy(model: tfl.LayersModel, x: Tensor, y: Tensor,
-    options: CertifiedAccuracyOptions = {}): CertifiedAccuracy {
-  return runSync(accuracyReads(model, x, y, options, ACC_CONTEXT));
-}
-
-/**
- * {@link certifiedAccuracy} with asynchronous reads (`await data()`, never `dataSync()`), as
- * {@link certifiedRadiusAsync}. Do not train while the promise is pending.
- *
- * @example
- * ```ts
- * const {accuracy} = await certifiedAccuracyAsync(model, xTest, yTest);
- * ```
- */
-export async function certifiedAccuracyAsync(model: tfl.LayersModel, x: Tensor, y: Tensor,
-    options: CertifiedAccuracyOptions = {}): Promise<CertifiedAccuracy> {
-  return runAsync(accuracyReads(model, x, y, options, 'certifiedAccuracyAsync'));
-}
-
-function* accuracyReads(model: tfl.LayersModel, x: Tensor, y: Tensor, options: CertifiedAccuracyOptions,
-    context: string): TensorReads<CertifiedAccuracy> {
-  const opts = checkOptions(options, context);
-  const epsilons = (opts as CertifiedAccuracyOptions).epsilons ?? [0, 0.05, 0.1];
-  if (!Array.isArray(epsilons) || epsilons.length === 0 ||
-      epsilons.some((e) => typeof e !== 'number' || !Number.isFinite(e) || e < 0)) {
-    throw new Error(`${context}: expected epsilons as a non-empty array of finite numbers >= 0, got ` +
-      `${describe(epsilons)}`);
-  }
-  const radii = yield* certify(model, checkPoints(x, context), opts, context);
-  const batch = radii.radius.length;
-  const classes = (model.outputs[0]!.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
-  const labels = yield* labelsOf(checkLabels(y, batch, context), batch, classes, context);
-  const correct = radii.predicted.map((p, i) => p === labels[i]);
-  const accuracy = epsilons.map((e) =>
-    correct.reduce((n, ok, i) => n + (ok && radii.radius[i]! >= e ? 1 : 0), 0) / batch);
-  return {epsilons: epsilons.slice(), accuracy, cleanAccuracy: correct.filter(Boolean).length / batch, radii, correct};
 }

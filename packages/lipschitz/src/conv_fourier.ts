@@ -3,7 +3,7 @@
  * alone, in float64: the convolution is a crop of a circular convolution, which the discrete
  * Fourier transform block-diagonalizes exactly into one small complex matrix per frequency.
  */
-import {matrixNorm} from './linalg.js';
+import {matrixNorm} from './matrix_norm.js';
 import type {WindowAxis} from './conv_sums.js';
 
 /** The unit roundoff of float64. */

@@ -4,8 +4,8 @@
  * same sums computed by a backend in float32 round to nearest, below the exact norm for
  * about a third of random layers.)
  */
-import {matrixNorm, roundUpSum} from './linalg.js';
-import type {Norm} from './linalg.js';
+import {matrixNorm, roundUpSum} from './matrix_norm.js';
+import type {Norm} from './matrix_norm.js';
 
 /** Padding of a window axis, as tfjs's convolutions and pooling take it. */
 export type WindowPadding = 'valid' | 'same' | 'causal';

@@ -1,11 +1,12 @@
 /** A lower bound on a model's Lipschitz constant from input Jacobians at given points. */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core/internal';
 import {isLayersModel} from '@deepspline/layers';
-import {checkNorm, matrixNorm, spectralNormFromBelow} from './linalg.js';
-import type {Norm} from './linalg.js';
+import {checkNorm, matrixNorm, spectralNormFromBelow} from './matrix_norm.js';
+import type {Norm} from './matrix_norm.js';
 
 /** Options of {@link empiricalLipschitz}. */
 export interface EmpiricalLipschitzOptions {
@@ -38,7 +39,7 @@ function jacobians(model: tfl.LayersModel, x: Tensor): {rows: Float64Array[], m:
   const n = x.size / batch;
   const outShape = model.outputs[0]!.shape;
   const m = outShape.slice(1).reduce((a: number, b) => a * (b as number), 1);
-  if (!(m > 0)) throw new Error(`${CONTEXT}: the model's output shape ${describe(outShape)} is not fully known`);
+  if (!(m > 0)) throw new ArgumentError(`${CONTEXT}: the model's output shape ${describe(outShape)} is not fully known`);
   const f = (xs: Tensor) => tf.reshape(model.apply(xs, {training: false}) as Tensor, [batch, m]);
   const rows = Array.from({length: batch}, () => new Float64Array(m * n));
   for (let j = 0; j < m; ++j) {
@@ -67,15 +68,15 @@ function jacobians(model: tfl.LayersModel, x: Tensor): {rows: Float64Array[], m:
 export function empiricalLipschitz(model: tfl.LayersModel, x: Tensor,
     options: EmpiricalLipschitzOptions = {}): EmpiricalLipschitz {
   if (!isLayersModel(model)) {
-    throw new Error(`${CONTEXT}: expected a tfjs-layers model, got ${describe(model)}`);
+    throw new ArgumentError(`${CONTEXT}: expected a tfjs-layers model, got ${describe(model)}`);
   }
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error(`${CONTEXT}: expected a model with one input and one output, got ` +
+    throw new ArgumentError(`${CONTEXT}: expected a model with one input and one output, got ` +
       `${model.inputs.length} inputs and ${model.outputs.length} outputs`);
   }
   if (!(x instanceof tf.Tensor) || x.rank < 2 || x.shape[0] === 0 || x.dtype !== 'float32') {
     const what = x instanceof tf.Tensor ? `a ${x.dtype} tensor of shape [${x.shape}]` : describe(x);
-    throw new Error(`${CONTEXT}: expected float32 points x of shape [batch, ...inputShape], got ${what}`);
+    throw new ArgumentError(`${CONTEXT}: expected float32 points x of shape [batch, ...inputShape], got ${what}`);
   }
   const norm = checkNorm(options?.norm ?? 2, CONTEXT);
   const {rows, m, n} = jacobians(model, x);

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
-import {ConstraintBase} from './regularizers.js';
+import {CONSTRAINT_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link frobeniusConstraint}. */
 export interface FrobeniusConstraintArgs {
@@ -14,7 +14,7 @@ export interface FrobeniusConstraintArgs {
 }
 
 /** A weight constraint `w / (||w||_F + eps)` (see {@link frobeniusConstraint}). */
-export class FrobeniusConstraint extends ConstraintBase {
+export class FrobeniusConstraint extends CONSTRAINT_BASE {
   /** Class name used for serialization. */
   static className = 'FrobeniusConstraint';
   /** Added to the norm. */

@@ -3,15 +3,15 @@
  * approximation", ICML 2019), the gradient-norm-preserving 1-Lipschitz activation of
  * deel-lip's `GroupSort` / `GroupSort2`, and its Lipschitz rule.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
-import {checkInteger, describe} from '@deepspline/core/internal';
+import type {Kwargs, LayerArgs} from '@deepspline/layers/internal';
+import {checkArgsObject, checkInteger, describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
 import type {StandardExportContext} from '@deepspline/layers';
-import {registerLipschitzRule} from './rules.js';
+import {registerLipschitzRule} from './rule_registry.js';
 
 /** Arguments of {@link groupSort}. */
 export interface GroupSortArgs extends LayerArgs {
@@ -31,10 +31,7 @@ const DEFAULT_GROUP_SIZE = 2;
 
 /** `args` if it is an arguments object; checked before `super`, which reads `args.name`. */
 function checkArgs(args: unknown): GroupSortArgs {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new Error(`${CONTEXT}: expected an arguments object, got ${describe(args)}`);
-  }
-  return args as GroupSortArgs;
+  return checkArgsObject(args, CONTEXT) as GroupSortArgs;
 }
 
 /**
@@ -133,11 +130,11 @@ export class GroupSort extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[shape.length - 1];
     if (channels == null || !(channels > 0)) {
-      throw new Error(`${CONTEXT} '${this.name}': the last axis of the input (channels) must ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': the last axis of the input (channels) must ` +
         `have a known size; got input shape ${describe(shape)}`);
     }
     if (channels % this.groupSize !== 0) {
-      throw new Error(`${CONTEXT} '${this.name}': expected groupSize ${this.groupSize} to divide ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': expected groupSize ${this.groupSize} to divide ` +
         `the number of channels (the last axis of the input), got ${channels} channels`);
     }
     this.inputSpec = [{minNDim: 2, axes: {[-1]: channels}}];
@@ -181,7 +178,7 @@ function exportGroupSort(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
   const x = inputs[0]!;
   const outShape = x.shape.slice(1);
   if (outShape.filter((d) => d == null).length > 1) {
-    throw new Error(`exportToStandardLayers: GroupSort '${layer.name}' has input shape ` +
+    throw new UnsupportedError(`exportToStandardLayers: GroupSort '${layer.name}' has input shape ` +
       `${describe(x.shape)}; standard layers can only reshape it back with at most one unknown ` +
       `non-batch dimension. Give the model's input a fully known shape (except the batch)`);
   }

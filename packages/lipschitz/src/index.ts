@@ -10,12 +10,18 @@ export {BV2Regularizer, SplineRegularizer, TV2Regularizer, bv2Regularizer, tv2Re
 export type {SplineRegularizerArgs} from './regularizers.js';
 export {lipschitzBound, lipschitzBoundAsync} from './bound.js';
 export type {LayerFactor, LipschitzBound, LipschitzBoundOptions} from './bound.js';
-export {ACTIVATION_LIPSCHITZ, BOUND_METHODS, activationConstant, convolutionNorm, lipschitzRule,
-  lipschitzRuleNames, registerLipschitzRule} from './rules.js';
-export type {ActivationLike, BoundMethod, ConvKernels, LipschitzFactor, LipschitzRule,
-  LipschitzRuleContext} from './rules.js';
-export {PowerIterationState, matrixNorm, tensorOpNorm} from './linalg.js';
-export type {LinearTensorOp, Norm, PowerIterationOptions} from './linalg.js';
+export {ACTIVATION_LIPSCHITZ, activationConstant} from './activation_constants.js';
+export {BOUND_METHODS, lipschitzRule, lipschitzRuleNames, registerLipschitzRule} from './rule_registry.js';
+export {convolutionNorm} from './conv_operator.js';
+export type {ActivationLike} from './activation_constants.js';
+export type {BoundMethod, LipschitzFactor, LipschitzRule, LipschitzRuleContext} from './rule_registry.js';
+export type {ConvKernels} from './conv_operator.js';
+export {PowerIterationState} from './power_iteration.js';
+export {matrixNorm} from './matrix_norm.js';
+export {tensorOpNorm} from './operator_norm.js';
+export type {LinearTensorOp} from './operator_norm.js';
+export type {Norm} from './matrix_norm.js';
+export type {PowerIterationOptions} from './power_iteration.js';
 export type {TensorReads} from './reads.js';
 export {empiricalLipschitz} from './empirical.js';
 export type {EmpiricalLipschitz, EmpiricalLipschitzOptions} from './empirical.js';
@@ -27,12 +33,14 @@ export type {TV2ProxArgs} from './prox.js';
 export {TV2ProximalOptimizer, tv2ProximalOptimizer} from './prox_optimizer.js';
 export type {TV2ProximalOptimizerArgs} from './prox_optimizer.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
-export {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync} from './certify.js';
-export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,
-  CertifiedRadiusOptions} from './certify.js';
-export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, DEFAULT_TRAINING_BJORCK_STEPS, SpectralConv2D, SpectralDense, prepareInference,
-  spectralConv2d, spectralDense} from './spectral.js';
-export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
+export {certifiedRadius, certifiedRadiusAsync} from './certify.js';
+export {certifiedAccuracy, certifiedAccuracyAsync} from './certified_accuracy.js';
+export type {CertifiedRadius, CertifiedRadiusOptions} from './certify.js';
+export type {CertifiedAccuracy, CertifiedAccuracyOptions} from './certified_accuracy.js';
+export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, DEFAULT_TRAINING_BJORCK_STEPS} from './spectral_args.js';
+export {SpectralConv2D, SpectralDense, spectralConv2d, spectralDense} from './spectral_layers.js';
+export {prepareInference} from './inference.js';
+export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral_args.js';
 /**
  * Losses for Lipschitz classifiers (deel-lip's): `losses.tauBinaryCrossentropy({tau})`,
  * `losses.tauCategoricalCrossentropy({tau})`, `losses.hingeMargin({margin})`,

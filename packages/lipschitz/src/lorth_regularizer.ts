@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import {checkInteger, checkNonNegative, describe} from '@deepspline/core/internal';
-import {RegularizerBase} from './regularizers.js';
+import {REGULARIZER_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link lorthRegularizer}. */
 export interface LorthRegularizerArgs {
@@ -64,7 +64,7 @@ function lorthTerms(shape: number[], stride: number, convTranspose: boolean, con
 }
 
 /** `lambdaLorth * (||conv(K, K) - I_center||^2 - delta)` (see {@link lorthRegularizer}). */
-export class LorthRegularizer extends RegularizerBase {
+export class LorthRegularizer extends REGULARIZER_BASE {
   /** Class name used for serialization. */
   static className = 'LorthRegularizer';
   /** The kernel shape checked at construction, or `null`. */

@@ -1,4 +1,5 @@
 /** The argument checks shared by the losses and metrics on logits (internal). */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core/internal';
@@ -13,11 +14,11 @@ export function checkLossInputs(yTrue: unknown, yPred: unknown, context: string,
   const want = rank2 ? '[batch, units]' : '[batch, ..., units]';
   if (!(yTrue instanceof tf.Tensor) || !(yPred instanceof tf.Tensor) || yPred.rank < 2 ||
       (rank2 && yPred.rank !== 2) || !tf.util.arraysEqual(yTrue.shape, yPred.shape)) {
-    throw new Error(`${context}: expected yTrue and yPred to be tensors of the same shape ${want}, ` +
+    throw new ArgumentError(`${context}: expected yTrue and yPred to be tensors of the same shape ${want}, ` +
       `got ${shape(yTrue)} and ${shape(yPred)}`);
   }
   if (yPred.shape[yPred.rank - 1]! < minUnits) {
-    throw new Error(`${context}: expected at least ${minUnits} classes on the last axis, got ` +
+    throw new ArgumentError(`${context}: expected at least ${minUnits} classes on the last axis, got ` +
       `shape [${yPred.shape}]`);
   }
 }

@@ -7,7 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkInteger, describe} from '@deepspline/core/internal';
-import {attachedModel} from './find_layers.js';
+import {attachedModel} from './attached_model.js';
 import {checkLossParam} from './loss_params.js';
 
 /** Which loss a {@link LossParamScheduler} or {@link LossParamLog} acts on, and its parameter. */

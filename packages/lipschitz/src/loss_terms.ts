@@ -5,16 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
+import {NonFiniteError} from '@deepspline/core';
+import {checkArgsObject as checkArgs, checkNonNegative, checkPositive} from '@deepspline/core/internal';
 
 /** Margin when `margin` is not given (deel-lip's `min_margin` default). */
 export const DEFAULT_MARGIN = 1;
 
+/** core's `checkArgsObject` with the losses' argument order (`fields` before `context`). */
 export function checkArgsObject(args: unknown, fields: string, context: string): Record<string, unknown> {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
-  }
-  return args as Record<string, unknown>;
+  return checkArgs(args, context, fields);
 }
 
 export function checkTau(args: unknown, context: string): number {
@@ -58,7 +57,7 @@ export function krPerSample(yTrue: Tensor, yPred: Tensor): Tensor {
 
 export function checkAlpha(alpha: unknown, context: string): number {
   if (alpha === Infinity) {
-    throw new Error(`${context}: expected alpha to be a finite number >= 0, got Infinity (for the ` +
+    throw new NonFiniteError(`${context}: expected alpha to be a finite number >= 0, got Infinity (for the ` +
       `hinge term alone use hingeMargin or multiclassHinge)`);
   }
   return checkNonNegative('alpha', alpha, context);

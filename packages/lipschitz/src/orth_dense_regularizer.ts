@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
-import {RegularizerBase} from './regularizers.js';
+import {REGULARIZER_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link orthDenseRegularizer}. */
 export interface OrthDenseRegularizerArgs {
@@ -14,7 +14,7 @@ export interface OrthDenseRegularizerArgs {
 }
 
 /** `lambdaOrth * ||W W^T - I||_F^2` on the smaller Gram matrix (see {@link orthDenseRegularizer}). */
-export class OrthDenseRegularizer extends RegularizerBase {
+export class OrthDenseRegularizer extends REGULARIZER_BASE {
   /** Class name used for serialization. */
   static className = 'OrthDenseRegularizer';
   /** The weight of the penalty. */

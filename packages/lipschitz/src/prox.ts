@@ -3,12 +3,15 @@
  * applies the proximal operator of `lr * lambda * TV(2)` to every spline layer, so that the
  * knots the penalty removes are exactly 0.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import {checkNonNegative, describe} from '@deepspline/core/internal';
-import {attachedModel} from './find_layers.js';
+import type {Optimizer} from '@tensorflow/tfjs-core';
+import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
+import {attachedModel} from './attached_model.js';
 import {splineLayers} from './sparsity.js';
 import type {FoundSplineLayer} from './sparsity.js';
+import {learningRateOf} from './tfjs_internals.js';
 
 /** Arguments of {@link tv2Prox}. */
 export interface TV2ProxArgs {
@@ -63,11 +66,9 @@ export class TV2Prox extends tfl.Callback {
 
   constructor(args: TV2ProxArgs) {
     super();
-    if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-      throw new Error(`${CONTEXT}: expected an arguments object {lambda}, got ${describe(args)}`);
-    }
+    checkArgsObject(args, CONTEXT, 'lambda');
     if (args.lambda === undefined) {
-      throw new Error(`${CONTEXT}: expected lambda (a finite number >= 0), got undefined`);
+      throw new ArgumentError(`${CONTEXT}: expected lambda (a finite number >= 0), got undefined`);
     }
     this.lambda = checkNonNegative('lambda', args.lambda, CONTEXT);
   }
@@ -81,13 +82,13 @@ export class TV2Prox extends tfl.Callback {
    * Throws when the model has no optimizer or its learning rate is not a number >= 0.
    */
   threshold(): number {
-    const optimizer = this.layersModel().optimizer as unknown as {learningRate?: unknown} | undefined;
+    const optimizer = this.layersModel().optimizer as Optimizer | undefined;
     if (optimizer == null) {
-      throw new Error(`${CONTEXT}: the model has no optimizer; compile it before fit`);
+      throw new ArgumentError(`${CONTEXT}: the model has no optimizer; compile it before fit`);
     }
-    const lr = optimizer.learningRate;
+    const lr = learningRateOf(optimizer);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      throw new Error(`${CONTEXT}: expected the optimizer's learningRate to be a finite number >= 0, ` +
+      throw new ArgumentError(`${CONTEXT}: expected the optimizer's learningRate to be a finite number >= 0, ` +
         `got ${describe(lr)}`);
     }
     return lr * this.lambda;
@@ -97,7 +98,7 @@ export class TV2Prox extends tfl.Callback {
   override async onTrainBegin(_logs?: Logs): Promise<void> {
     this.layers = splineLayers(this.layersModel());
     if (this.layers.length === 0) {
-      throw new Error(`${CONTEXT}: the model has no SplineActivation layer (nested models included); ` +
+      throw new ArgumentError(`${CONTEXT}: the model has no SplineActivation layer (nested models included); ` +
         `the TV(2) prox acts on spline activations`);
     }
     this.threshold();

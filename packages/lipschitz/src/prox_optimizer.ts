@@ -6,12 +6,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {NamedTensorMap, Tensor, Tensor2D, Variable} from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {softThresholdSlopes} from '@deepspline/core';
-import {checkFinite, checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
+import {ArgumentError, softThresholdSlopes} from '@deepspline/core';
+import {checkArgsObject, checkFinite, checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
 import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
 import {TV2Regularizer} from './regularizers.js';
 import {splineLayers} from './sparsity.js';
+import {learningRateOf, registeredVariable, setLearningRate} from './tfjs_internals.js';
 
 /** Arguments of {@link tv2ProximalOptimizer}. */
 export interface TV2ProximalOptimizerArgs {
@@ -117,27 +118,25 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
       args: TV2ProximalOptimizerArgs) {
     super();
     if (!isLayersModel(model) && !(Array.isArray(model) && model.length > 0 && model.every(isSplineLayer))) {
-      throw new Error(`${CONTEXT}: expected a tfjs-layers model or a non-empty array of SplineActivation ` +
+      throw new ArgumentError(`${CONTEXT}: expected a tfjs-layers model or a non-empty array of SplineActivation ` +
         `layers, got ${describe(model)}`);
     }
     // tfjs's Optimizer[Symbol.hasInstance] is duck-typed (inherited by this class), so a
     // wrapper is recognized by its prototype chain.
     if (!(optimizer instanceof tf.Optimizer) || TV2ProximalOptimizer.prototype.isPrototypeOf(optimizer)) {
-      throw new Error(`${CONTEXT}: expected a tfjs optimizer (e.g. tf.train.adam(1e-2)) to wrap, ` +
+      throw new ArgumentError(`${CONTEXT}: expected a tfjs optimizer (e.g. tf.train.adam(1e-2)) to wrap, ` +
         `got ${describe(optimizer)}`);
     }
-    if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-      throw new Error(`${CONTEXT}: expected an arguments object {lambda, ...}, got ${describe(args)}`);
-    }
+    checkArgsObject(args, CONTEXT, 'lambda, ...');
     if (args.lambda === undefined) {
-      throw new Error(`${CONTEXT}: expected lambda (a finite number >= 0), got undefined`);
+      throw new ArgumentError(`${CONTEXT}: expected lambda (a finite number >= 0), got undefined`);
     }
     this.lambda = args.lambda;
     this.splineLearningRateFactor = checkPositive('splineLearningRateFactor',
       args.splineLearningRateFactor ?? 1, CONTEXT);
     const metric = args.metric ?? 'values';
     if (metric !== 'values' && metric !== 'relu') {
-      throw new Error(`${CONTEXT}: expected metric 'values' or 'relu', got ${describe(metric)}`);
+      throw new ArgumentError(`${CONTEXT}: expected metric 'values' or 'relu', got ${describe(metric)}`);
     }
     this.metric = metric;
     this.beta1 = checkBeta('beta1', args.beta1 ?? 0.9);
@@ -146,7 +145,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     this.source = model;
     this.optimizer = optimizer;
     if (this.layers().length === 0) {
-      throw new Error(`${CONTEXT}: the model has no SplineActivation layer (nested models included); ` +
+      throw new ArgumentError(`${CONTEXT}: the model has no SplineActivation layer (nested models included); ` +
         `the TV(2) prox acts on spline activations`);
     }
     this.splineVariables();
@@ -154,9 +153,9 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
 
   /** The wrapped optimizer's learning rate (setting it sets the wrapped one's: schedules). */
   get learningRate(): number {
-    const lr = (this.optimizer as unknown as {learningRate?: unknown}).learningRate;
+    const lr = learningRateOf(this.optimizer);
     if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) {
-      throw new Error(`${CONTEXT}: expected the wrapped optimizer's learningRate to be a finite number >= 0, ` +
+      throw new ArgumentError(`${CONTEXT}: expected the wrapped optimizer's learningRate to be a finite number >= 0, ` +
         `got ${describe(lr)}`);
     }
     return lr;
@@ -165,7 +164,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   /** Sets the learning rate of the spline step and of the wrapped optimizer. */
   set learningRate(lr: number) {
     checkNonNegative('learningRate', lr, CONTEXT);
-    (this.optimizer as unknown as {learningRate: number}).learningRate = lr;
+    setLearningRate(this.optimizer, lr);
   }
 
   private layers(): SplineActivation[] {
@@ -177,7 +176,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     const byName = new Map<string, SplineActivation>();
     for (const layer of this.layers()) {
       if (layer.coefficientsRegularizer instanceof TV2Regularizer) {
-        throw new Error(`${CONTEXT}: spline layer '${layer.name}' has a tv2Regularizer; the proximal ` +
+        throw new ArgumentError(`${CONTEXT}: spline layer '${layer.name}' has a tv2Regularizer; the proximal ` +
           `solver minimizes the same TV(2) penalty (remove the regularizer, or it counts twice)`);
       }
       for (const w of layer.weights) byName.set((w.read() as Variable).name, layer);
@@ -205,7 +204,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   }
 
   private splineStep(name: string, gradient: Tensor, layer: SplineActivation, eta: number): void {
-    const variable = tf.engine().registeredVariables[name]!;
+    const variable = registeredVariable(name)!;
     const [C, K] = variable.shape as [number, number];
     const T = layer.step;
     let state = this.moments.get(name);
@@ -310,7 +309,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
 
 function checkBeta(name: string, value: number): number {
   checkFinite(name, value, CONTEXT);
-  if (value < 0 || value >= 1) throw new Error(`${CONTEXT}: expected ${name} in [0, 1), got ${describe(value)}`);
+  if (value < 0 || value >= 1) throw new ArgumentError(`${CONTEXT}: expected ${name} in [0, 1), got ${describe(value)}`);
   return value;
 }
 

@@ -5,29 +5,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Scalar, Tensor, Tensor2D} from '@tensorflow/tfjs-core';
-import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
-import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
-import {bv2, tv2} from '@deepspline/core';
-import {checkNonNegative, describe} from '@deepspline/core/internal';
+import {CONSTRAINT_BASE, layerFields, REGULARIZER_BASE} from '@deepspline/layers/internal';
+import {ArgumentError, bv2, tv2} from '@deepspline/core';
+import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import type {SplineGridConsumer} from '@deepspline/layers';
 
-/**
- * tfjs-layers' abstract `Regularizer` base class. It is not exported from the package's
- * entry point, so it is taken from the prototype chain of a built-in regularizer.
- */
-export const RegularizerBase = Object.getPrototypeOf(tfl.regularizers.l1().constructor) as
-  abstract new () => Regularizer;
-
-/** tfjs-layers' abstract `Constraint` base class, found as `RegularizerBase` is. */
-export const ConstraintBase = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
-  abstract new () => Constraint;
-
 /** The regularizer and constraint arguments of tfjs's Dense and Conv layers. */
 const WEIGHT_OPTIONS: Array<[string, abstract new () => object, string]> = [
-  ['kernelRegularizer', RegularizerBase, 'regularizer'], ['biasRegularizer', RegularizerBase, 'regularizer'],
-  ['activityRegularizer', RegularizerBase, 'regularizer'], ['kernelConstraint', ConstraintBase, 'constraint'],
-  ['biasConstraint', ConstraintBase, 'constraint'],
+  ['kernelRegularizer', REGULARIZER_BASE, 'regularizer'], ['biasRegularizer', REGULARIZER_BASE, 'regularizer'],
+  ['activityRegularizer', REGULARIZER_BASE, 'regularizer'], ['kernelConstraint', CONSTRAINT_BASE, 'constraint'],
+  ['biasConstraint', CONSTRAINT_BASE, 'constraint'],
 ];
 
 /**
@@ -38,10 +26,10 @@ const WEIGHT_OPTIONS: Array<[string, abstract new () => object, string]> = [
  */
 export function checkWeightOptions(layer: tfl.layers.Layer, args: object, context: string): void {
   for (const [key, base, kind] of WEIGHT_OPTIONS) {
-    const resolved = (layer as unknown as Record<string, unknown>)[key];
+    const resolved = layerFields<Record<string, unknown>>(layer)[key];
     if (resolved != null && !(resolved instanceof base)) {
       const made = (resolved as {getClassName?: () => string}).getClassName?.() ?? describe(resolved);
-      throw new Error(`${context}: expected ${key} to be a ${kind} (an instance, a name or ` +
+      throw new ArgumentError(`${context}: expected ${key} to be a ${kind} (an instance, a name or ` +
         `{className, config}), got ${describe((args as Record<string, unknown>)[key])}, which ` +
         `makes a ${made}, not a ${kind}`);
     }
@@ -61,9 +49,7 @@ export interface SplineRegularizerArgs {
 }
 
 function checkLambda(args: SplineRegularizerArgs | undefined, context: string): number {
-  if (args != null && typeof args !== 'object') {
-    throw new Error(`${context}: expected an arguments object {lambda}, got ${describe(args)}`);
-  }
+  if (args != null) checkArgsObject(args, context, 'lambda');
   const lambda = args?.lambda ?? DEFAULT_LAMBDA;
   checkNonNegative('lambda', lambda, context);
   return lambda;
@@ -78,7 +64,7 @@ function sameGrid(a: SplineGrid, b: SplineGrid): boolean {
  * with the penalty weight `lambda` and the knot grid handed over by the `SplineActivation`
  * layer it is attached to.
  */
-export abstract class SplineRegularizer extends RegularizerBase implements SplineGridConsumer {
+export abstract class SplineRegularizer extends REGULARIZER_BASE implements SplineGridConsumer {
   /** Weight of the penalty. */
   readonly lambda: number;
   private gridValue: SplineGrid | undefined;
@@ -99,10 +85,10 @@ export abstract class SplineRegularizer extends RegularizerBase implements Splin
    */
   setSplineGrid(grid: SplineGrid): void {
     if (grid == null || typeof grid !== 'object' || !(grid.step > 0) || !Number.isFinite(grid.start)) {
-      throw new Error(`${this.context}: expected a spline grid {size, range, start, step}, got ${describe(grid)}`);
+      throw new ArgumentError(`${this.context}: expected a spline grid {size, range, start, step}, got ${describe(grid)}`);
     }
     if (this.gridValue != null && !sameGrid(this.gridValue, grid)) {
-      throw new Error(`${this.context}: this regularizer is already attached to a layer with grid ` +
+      throw new ArgumentError(`${this.context}: this regularizer is already attached to a layer with grid ` +
         `${describe(this.gridValue)}; it cannot also serve grid ${describe(grid)}. Create one ` +
         `regularizer per layer.`);
     }
@@ -115,13 +101,13 @@ export abstract class SplineRegularizer extends RegularizerBase implements Splin
   /** The grid, after checking that it is set and that `x` is `[C, size]` coefficients. */
   protected requireGrid(x: Tensor): SplineGrid {
     if (this.gridValue == null) {
-      throw new Error(`${this.context}: the regularizer has no spline grid; use it as the ` +
+      throw new ArgumentError(`${this.context}: the regularizer has no spline grid; use it as the ` +
         `coefficientsRegularizer of a splineActivation layer (the layer sets the grid), or call ` +
         `setSplineGrid(grid) first`);
     }
     if (!(x instanceof tf.Tensor) || x.rank !== 2 || x.shape[1] !== this.gridValue.size) {
       const what = x instanceof tf.Tensor ? `a tensor of shape [${x.shape}]` : describe(x);
-      throw new Error(`${this.context}: expected coefficients of shape [C, ${this.gridValue.size}], got ${what}`);
+      throw new ArgumentError(`${this.context}: expected coefficients of shape [C, ${this.gridValue.size}], got ${what}`);
     }
     return this.gridValue;
   }

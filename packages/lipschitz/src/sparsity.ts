@@ -1,9 +1,10 @@
 /** Whole-model sparsity helpers over every `SplineActivation` layer (nested models included). */
+import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
 import {isLayersModel, isSplineLayer} from '@deepspline/layers';
 import type {SplineActivation} from '@deepspline/layers';
-import {findLayers} from './find_layers.js';
+import {findLayers} from '@deepspline/layers/internal';
 
 /** Active-knot count of one spline layer. */
 export interface LayerKnots {
@@ -34,7 +35,7 @@ export interface FoundSplineLayer {
 /** Every `SplineActivation` layer of `model`, recursing into nested models, with its path. */
 export function splineLayers(model: tfl.LayersModel, prefix = ''): FoundSplineLayer[] {
   if (!isLayersModel(model)) {
-    throw new Error(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
+    throw new ArgumentError(`splineLayers: expected a tfjs-layers model, got ${describe(model)}`);
   }
   return findLayers(model, isSplineLayer, prefix);
 }

@@ -6,9 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import {checkInteger, checkPositive, describe} from '@deepspline/core/internal';
-import {matrixNorm} from './linalg.js';
-import {ConstraintBase} from './regularizers.js';
-import {bjorck, DEFAULT_BJORCK_STEPS} from './spectral.js';
+import {matrixNorm} from './matrix_norm.js';
+import {CONSTRAINT_BASE} from '@deepspline/layers/internal';
+import {bjorck} from './normalizers.js';
+import {DEFAULT_BJORCK_STEPS} from './spectral_args.js';
 
 /** Arguments of {@link spectralConstraint} (and of {@link spectralInitializer}'s normalization). */
 export interface SpectralConstraintArgs {
@@ -65,7 +66,7 @@ export function orthonormalizedKernel(w: Tensor, kCoefLip: number, bjorckSteps: 
  * A weight constraint that makes the kernel matrix `kCoefLip`-Lipschitz and, with Björck
  * iterations, orthonormal times `kCoefLip` (see {@link spectralConstraint}).
  */
-export class SpectralConstraint extends ConstraintBase {
+export class SpectralConstraint extends CONSTRAINT_BASE {
   /** Class name used for serialization. */
   static className = 'SpectralConstraint';
   /** The target spectral norm. */

@@ -7,10 +7,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type {DataType, Tensor} from '@tensorflow/tfjs-core';
 import type {Initializer} from '@tensorflow/tfjs-layers/dist/initializers';
 import {describe} from '@deepspline/core/internal';
+import {registeredClasses} from '@deepspline/layers/internal';
 import {orthonormalizedKernel, resolveSpectralArgs} from './spectral_constraint.js';
 import type {SpectralConstraintArgs} from './spectral_constraint.js';
 
-/** tfjs-layers' abstract `Initializer` base class (not exported from its entry point). */
+/**
+ * tfjs-layers' abstract `Initializer` base class, from the prototype chain of a built-in one
+ * (tfjs 4.22 does not export it; as `REGULARIZER_BASE` of `@deepspline/layers/internal`).
+ */
 const InitializerBase = Object.getPrototypeOf(tfl.initializers.zeros().constructor) as abstract new () => Initializer;
 
 /** Arguments of {@link spectralInitializer}. */
@@ -74,7 +78,7 @@ export class SpectralInitializer extends InitializerBase {
     const base = config.baseInitializer as {className: string, config: tf.serialization.ConfigDict} | undefined;
     let baseInitializer: Initializer | undefined;
     if (base != null) {
-      const entry = tf.serialization.SerializationMap.getMap().classNameMap[base.className];
+      const entry = registeredClasses()[base.className];
       if (entry == null) throw new Error(`spectralInitializer: unknown base initializer class ${describe(base.className)}`);
       baseInitializer = entry[1](entry[0], base.config) as unknown as Initializer;
     }

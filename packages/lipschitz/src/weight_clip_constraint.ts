@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
-import {ConstraintBase} from './regularizers.js';
+import {CONSTRAINT_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link weightClipConstraint}. */
 export interface WeightClipConstraintArgs {
@@ -34,7 +34,7 @@ function argsObject(args: unknown, fields: string, context: string): Record<stri
 }
 
 /** A weight constraint `clip(w, -c, c)` (see {@link weightClipConstraint}). */
-export class WeightClipConstraint extends ConstraintBase {
+export class WeightClipConstraint extends CONSTRAINT_BASE {
   /** Class name used for serialization. */
   static className = 'WeightClipConstraint';
   /** The clip value. */
@@ -67,7 +67,7 @@ export class WeightClipConstraint extends ConstraintBase {
 tf.serialization.registerClass(WeightClipConstraint);
 
 /** A weight constraint `clip(w, -c, c)` with `c = 1 / (sqrt(size) scale)` (see {@link autoWeightClipConstraint}). */
-export class AutoWeightClipConstraint extends ConstraintBase {
+export class AutoWeightClipConstraint extends CONSTRAINT_BASE {
   /** Class name used for serialization. */
   static className = 'AutoWeightClipConstraint';
   /** The clip is `1 / (sqrt(size) * scale)`. */

@@ -109,7 +109,7 @@ describe('a nested model is bounded at the shape each call gives it', () => {
     const input = tfl.input({shape: [12, 12, 1]});
     const model = tfl.model({inputs: input, outputs: block.apply(input) as tfl.SymbolicTensor});
     expect(() => model.predict(tf.zeros([1, 12, 12, 1]))).toThrow(/expected axis -1 of input shape to have value 4/);
-    expect(() => lipschitzBound(model)).toThrow(/layer 'head\/fc' \(Dense\) cannot be bounded on input shape \[null,144\], where its nested model is called \(it was built on \[null,4\]\)/);
+    expect(() => lipschitzBound(model)).toThrow(/layer 'head\/fc' \(Dense\) cannot be called on input shape \[null,144\], where its nested model is called \(it was built on \[null,4\]\)/);
     model.dispose();
   });
 });

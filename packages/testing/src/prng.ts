@@ -1,16 +1,11 @@
-/** The one seeded PRNG of the test suites (mulberry32), so that every random test replays. */
+/**
+ * The one seeded PRNG of the test suites, so that every random test replays: mulberry32, the
+ * generator of the examples (`examples/shared/prng.mjs`, one copy for both), and samplers on it.
+ */
+import {mulberry32} from '../../../examples/shared/prng.mjs';
 
 /** A uniform `[0, 1)` generator seeded with `seed` (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** A standard normal sample (Box-Muller) from `r`. */
 export function normal(r: () => number): number {

@@ -7,7 +7,8 @@
  * Importing this package registers the `LinearSpline` and `LinearSplineGrad` kernels for the
  * `wasm` backend; `await ready()` finishes the asynchronous part. It works whether imported
  * before or after `tf.setBackend('wasm')`. Where the backend's memory cannot be reached, the
- * kernels unregister themselves with one warning and `linearSpline` uses its fallback.
+ * kernels unregister themselves with one warning and `linearSpline` uses its fallback (the
+ * lifecycle: the package README's "Lifecycle of the binary").
  *
  * Opt-in, not done on import: {@link registerTransposingMatMul} replaces tfjs-backend-wasm's
  * matrix-product kernels by faster ones for transposed operands (dense training several times
@@ -15,33 +16,19 @@
  *
  * @packageDocumentation
  */
-import {engine, findBackendFactory, getKernel, registerKernel} from '@tensorflow/tfjs-core';
-import {attach, kernelsDisabled, linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
-import {backendMemory} from './backend.js';
-import {compileModuleAsync, isSharedMemory, simdSupported, wasmBinary} from './binary.js';
-import type {WasmBinary} from './binary.js';
+import {UnsupportedError} from '@deepspline/core';
+import './register_wasm.js';
+import {findBackendFactory, getKernel} from '@tensorflow/tfjs-core';
+import {linearSplineWasmConfig} from './kernels.js';
+import {attach, kernelsDisabled} from './lifecycle.js';
+import {compileModuleAsync, isSharedMemory, simdSupported, wasmBinary} from './programs.js';
+import type {WasmBinary} from './programs.js';
+import {backendMemory, initializedWasmBackend} from './tfjs_internals.js';
 
 export {linearSplineGradWasmConfig, linearSplineWasmConfig} from './kernels.js';
-export {setWasmBinary, simdSupported, wasmBinary, wasmBinaryBytes} from './binary.js';
-export type {WasmBinary} from './binary.js';
+export {setWasmBinary, simdSupported, wasmBinary, wasmBinaryBytes} from './programs.js';
+export type {WasmBinary} from './programs.js';
 export {registerTransposingMatMul, restoreTfjsMatMul, transposingMatMulRegistered} from './matmul.js';
-
-for (const config of [linearSplineWasmConfig, linearSplineGradWasmConfig]) {
-  if (getKernel(config.kernelName, config.backendName) == null) registerKernel(config);
-}
-
-/** The wasm backend if it is already initialized (never starts its initialization). */
-function initializedWasmBackend(): object | null {
-  const registry = (engine() as unknown as {registry?: Record<string, object>}).registry;
-  return registry?.['wasm'] ?? null;
-}
-
-// Imported after `tf.setBackend('wasm')`: the kernels' setupFunc will not run for this backend,
-// so attach now (also detects an unreachable memory before the op picks the kernels).
-{
-  const backend = initializedWasmBackend();
-  if (backend !== null) attach(backend);
-}
 
 /** Whether tfjs has a `wasm` backend to run the kernels on (`@tensorflow/tfjs-backend-wasm` imported). */
 function wasmBackendRegistered(): boolean {
@@ -94,7 +81,7 @@ export function wasmKernelInfo(): WasmKernelInfo {
  */
 export async function ready(): Promise<void> {
   if (!wasmBackendRegistered()) {
-    throw new Error("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
+    throw new UnsupportedError("@deepspline/wasm: tfjs has no 'wasm' backend; import '@tensorflow/tfjs-backend-wasm' " +
       '(npm install @tensorflow/tfjs-backend-wasm) before calling ready() and tf.setBackend(\'wasm\')');
   }
   const backend = initializedWasmBackend();

@@ -1,63 +1,18 @@
 /**
  * The `LinearSpline` / `LinearSplineGrad` kernels of the `wasm` backend: they run the
  * AssemblyScript kernels in place on the backend's heap (inputs read at their memoryOffset,
- * outputs allocated with `makeOutput`, scratch with the backend's `_malloc`/`_free`).
+ * outputs allocated with `makeOutput`, scratch with the backend's `_malloc`/`_free`). Which
+ * executor a call ends in, and when the binary attaches: `lifecycle.ts`.
  */
-import {unregisterKernel, util} from '@tensorflow/tfjs-core';
+import {util} from '@tensorflow/tfjs-core';
 import type {KernelConfig, KernelFunc, TensorInfo} from '@tensorflow/tfjs-core';
-import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
+import {ArgumentError, LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl, splineGradKernelArgs, splineKernelArgs}
   from '@deepspline/core/internal';
-import {allocationError, backendMemory, free, malloc, memoryOffset, outsideHeap} from './backend.js';
-import type {WasmBackendLike} from './backend.js';
-import {instanceOn} from './binary.js';
-import type {SplineExports} from './binary.js';
-
-let warned = false;
-let disabled = false;
-const attached = new WeakMap<object, WebAssembly.Memory>();
-
-/** Unregisters both kernels (the op then uses its fallback) and warns once. */
-export function disableKernels(reason: string): void {
-  disabled = true;
-  for (const name of [LinearSpline, LinearSplineGrad]) {
-    try { unregisterKernel(name, 'wasm'); } catch { /* not registered */ }
-  }
-  if (!warned) {
-    warned = true;
-    console.warn(`@deepspline/wasm: ${reason}; linearSpline uses the composite fallback on the ` +
-      'wasm backend instead of the fused kernels');
-  }
-}
-
-/** Whether {@link disableKernels} ran (the kernels are no longer registered). */
-export function kernelsDisabled(): boolean {
-  return disabled;
-}
-
-/**
- * Instantiates the kernels on the backend's memory (cached). Returns `null` after disabling
- * the kernels with one warning when the memory cannot be reached or instantiation fails.
- */
-export function attach(backend: object): SplineExports | null {
-  let memory = attached.get(backend) ?? null;
-  if (memory === null) {
-    memory = backendMemory(backend);
-    if (memory === null) {
-      disableKernels("the wasm backend's WebAssembly.Memory (or its _malloc/_free) cannot be reached");
-      return null;
-    }
-  }
-  try {
-    const exports = instanceOn(memory);
-    attached.set(backend, memory);
-    return exports;
-  } catch (e) {
-    disableKernels(`the kernels could not be instantiated on the wasm backend's memory ` +
-      `(${(e as Error).message})`);
-    return null;
-  }
-}
+import {attach} from './lifecycle.js';
+import {allocationError, asWasmBackend, free, heapFloat32, malloc, memoryOffset, outsideHeap}
+  from './tfjs_internals.js';
+import type {WasmBackendLike} from './tfjs_internals.js';
 
 /** Largest scratch table the kernels allocate (their byte offsets are 32-bit integers). */
 const MAX_TABLE_BYTES = 2 ** 31 - 4096;
@@ -69,7 +24,7 @@ const MAX_TABLE_BYTES = 2 ** 31 - 4096;
 export function checkTableBytes(C: number, K: number, perSegment: number): void {
   const bytes = C * (K - 1) * perSegment;
   if (!(bytes <= MAX_TABLE_BYTES)) {
-    throw new Error(`@deepspline/wasm: expected coefficients whose table (${perSegment} bytes x ` +
+    throw new ArgumentError(`@deepspline/wasm: expected coefficients whose table (${perSegment} bytes x ` +
       `${C} splines x ${K - 1} segments) fits in 2 GiB, got ${C} x ${K} coefficients ` +
       `(${bytes} bytes)`);
   }
@@ -99,7 +54,7 @@ function output(backend: WasmBackendLike, shape: number[], values?: Float32Array
     throw allocationError(4 * n, what, outside ?? undefined);
   }
   if (values !== undefined && n > 0) {
-    new Float32Array(backend.wasm.HEAPU8!.buffer, memoryOffset(backend, out), n).set(values);
+    heapFloat32(backend, memoryOffset(backend, out), n).set(values);
   }
   return out;
 }
@@ -133,7 +88,7 @@ function allocateAndRun(backend: WasmBackendLike, scratchBytes: number, shapes: 
  * before anything is allocated.
  */
 function coefficientsFinite(backend: WasmBackendLike, coefficients: TensorInfo, count: number): boolean {
-  const v = new Float32Array(backend.wasm.HEAPU8!.buffer, memoryOffset(backend, coefficients), count);
+  const v = heapFloat32(backend, memoryOffset(backend, coefficients), count);
   for (let i = 0; i < count; ++i) if (v[i] - v[i] !== 0) return false;
   return true;
 }
@@ -141,7 +96,7 @@ function coefficientsFinite(backend: WasmBackendLike, coefficients: TensorInfo, 
 const forward: KernelFunc = ({inputs, backend, attrs}) => {
   const a = splineKernelArgs<TensorInfo>(inputs, attrs);
   const {x, coefficients, C, K, channels, size: n} = a;
-  const b = backend as unknown as WasmBackendLike;
+  const b = asWasmBackend(backend);
   if (n === 0) return output(b, x.shape.slice());
   const kernels = attach(b);
   if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
@@ -161,7 +116,7 @@ const forward: KernelFunc = ({inputs, backend, attrs}) => {
 const backward: KernelFunc = ({inputs, backend, attrs}) => {
   const a = splineGradKernelArgs<TensorInfo>(inputs, attrs);
   const {dy, x, coefficients, C, K, channels, size: n} = a;
-  const b = backend as unknown as WasmBackendLike;
+  const b = asWasmBackend(backend);
   const kernels = attach(b);
   if (kernels === null || !coefficientsFinite(b, coefficients, C * K)) {
     const {dx, dc} = linearSplineGradImpl(heapValues(b, dy), heapValues(b, x),
@@ -184,13 +139,9 @@ const backward: KernelFunc = ({inputs, backend, attrs}) => {
   });
 };
 
-function setup(backend: object): void {
-  attach(backend);
-}
-
 /** Kernel config of the wasm forward kernel. */
 export const linearSplineWasmConfig: KernelConfig =
-    {kernelName: LinearSpline, backendName: 'wasm', kernelFunc: forward, setupFunc: setup};
+    {kernelName: LinearSpline, backendName: 'wasm', kernelFunc: forward, setupFunc: attach};
 /** Kernel config of the wasm backward kernel. */
 export const linearSplineGradWasmConfig: KernelConfig =
-    {kernelName: LinearSplineGrad, backendName: 'wasm', kernelFunc: backward, setupFunc: setup};
+    {kernelName: LinearSplineGrad, backendName: 'wasm', kernelFunc: backward, setupFunc: attach};

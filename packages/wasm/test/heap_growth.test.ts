@@ -9,7 +9,7 @@ import {LinearSpline, LinearSplineGrad} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
 import {setWasmBinary} from '@deepspline/wasm';
 import type {WasmBinary} from '@deepspline/wasm';
-import {backendMemory} from '../src/backend';
+import {backendMemory} from '@deepspline/wasm/internal';
 import {rng, sameBits} from '@deepspline/testing';
 import {useWasm} from './helpers';
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {LinearSpline, LinearSplineGrad, linearSpline, splineImplementation} from '@deepspline/core';
 import {setWasmBinary, simdSupported, wasmBinary, wasmKernelInfo} from '@deepspline/wasm';
 import type {WasmBinary} from '@deepspline/wasm';
-import {checkTableBytes} from '../src/kernels';
+import {checkTableBytes} from '@deepspline/wasm/internal';
 import {expectClose, rng} from '@deepspline/testing';
 import {useWasm} from './helpers';
 

@@ -5,9 +5,9 @@
  * memory here, and the memory lookup is checked on a backend-shaped object.
  */
 import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
-import {backendMemory} from '../src/backend';
-import {instanceOn, isSharedMemory} from '../src/binary';
-import type {WasmBinary} from '../src/binary';
+import {backendMemory} from '@deepspline/wasm/internal';
+import {instanceOn, isSharedMemory} from '@deepspline/wasm/internal';
+import type {WasmBinary} from '@deepspline/wasm';
 import {expectClose, rng, sameBits} from '@deepspline/testing';
 
 const memory = new WebAssembly.Memory({initial: 4, maximum: 32768, shared: true} as WebAssembly.MemoryDescriptor);

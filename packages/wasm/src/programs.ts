@@ -1,7 +1,10 @@
 /**
- * The embedded WebAssembly binaries: decoding, SIMD feature detection, compilation and
+ * The programs the kernels run: the WebAssembly binaries compiled from `assembly/spline.ts`
+ * (what GLSL and WGSL programs are to `@deepspline/webgl` and `@deepspline/webgpu`), embedded
+ * in `generated/binaries.ts`. Decoding, SIMD feature detection, compilation and
  * instantiation on a backend's memory.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as binaries from './generated/binaries.js';
 
 /** Which build of the kernels runs: f64x2 SIMD or plain scalar WebAssembly. */
@@ -47,7 +50,7 @@ function decodeBase64(text: string): Uint8Array {
     return bytes;
   }
   const B = (globalThis as {Buffer?: {from(s: string, e: string): Uint8Array}}).Buffer;
-  if (B == null) throw new Error('@deepspline/wasm: no base64 decoder (atob or Buffer) available');
+  if (B == null) throw new UnsupportedError('@deepspline/wasm: no base64 decoder (atob or Buffer) available');
   return new Uint8Array(B.from(text, 'base64'));
 }
 
@@ -57,7 +60,7 @@ function decodeBase64(text: string): Uint8Array {
  */
 export function wasmBinaryBytes(binary: WasmBinary, shared = false): Uint8Array {
   if (binary !== 'simd' && binary !== 'scalar') {
-    throw new Error(`@deepspline/wasm: expected binary 'simd' or 'scalar', got ${String(binary)}`);
+    throw new ArgumentError(`@deepspline/wasm: expected binary 'simd' or 'scalar', got ${String(binary)}`);
   }
   return decodeBase64(binaries[keyOf(binary, shared)]);
 }
@@ -90,10 +93,10 @@ let forcedBinary: WasmBinary | null = null;
  */
 export function setWasmBinary(binary: WasmBinary | null): void {
   if (binary !== null && binary !== 'simd' && binary !== 'scalar') {
-    throw new Error(`setWasmBinary: expected 'simd', 'scalar' or null, got ${JSON.stringify(binary)}`);
+    throw new ArgumentError(`setWasmBinary: expected 'simd', 'scalar' or null, got ${JSON.stringify(binary)}`);
   }
   if (binary === 'simd' && !simdSupported()) {
-    throw new Error(`setWasmBinary: expected 'scalar' or null on this WebAssembly engine ` +
+    throw new UnsupportedError(`setWasmBinary: expected 'scalar' or null on this WebAssembly engine ` +
       `(it has no SIMD), got 'simd'`);
   }
   forcedBinary = binary;
