@@ -1,6 +1,6 @@
 /**
- * Every ```js snippet in the READMEs runs as written (as an ES module from the repository
- * root, against the built packages), in Node and bundled as a bundler would (esbuild with
+ * Every ```js snippet in the READMEs and the docs' guides runs as written (as an ES module from
+ * the repository root, against the built packages), in Node and bundled as a bundler would (esbuild with
  * the `module`/`import` conditions, so our packages come from their ES module builds; tfjs
  * stays external, as in a server bundle). A block with imports starts a program; a block without
  * imports continues the program above it. Fragments that are not meant to run are ```ts
@@ -19,7 +19,8 @@ import {apiExamples} from '../docs/typedoc/examples.mjs';
 
 const root = join(__dirname, '..');
 const readmes = [join(root, 'README.md'),
-  ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d, 'README.md'))]
+  ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d, 'README.md')),
+  ...readdirSync(join(root, 'docs', 'guides')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', 'guides', f))]
   .filter(existsSync);
 
 const snippets: Array<[string, string]> = [];
@@ -154,5 +155,5 @@ describe('API examples (docs/typedoc/examples)', () => {
         }
       }));
       expect(failed).toEqual([]);
-    });
+    }, 600000);  // every example of a package (lipschitz has over 50), each a Node process
 });

@@ -38,6 +38,7 @@ const guides: DefaultTheme.SidebarItem[] = [
   ['backends-and-performance', 'Backends and performance'],
   ['reproducing-the-paper', 'Reproducing the paper'],
   ['coming-from-pytorch', 'Coming from PyTorch'],
+  ['coming-from-deel-lip', 'Coming from deel-lip'],
 ].map(([slug, text]) => ({text, link: `/guides/${slug}`}));
 
 // KaTeX writes MathML next to its HTML (for screen readers); Vue must leave those tags alone.

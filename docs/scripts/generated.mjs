@@ -239,8 +239,20 @@ function packagesMarkdown() {
     .map((p) => `- [\`${p.name}\`](/api/${p.name}/): ${p.description}`).join('\n');
 }
 
+/**
+ * The "Coming from deel-lip" table of packages/lipschitz/README.md, written once there (npm and
+ * GitHub readers see it in the README, the site in the guide).
+ */
+function deelLipMarkdown() {
+  const readme = readFileSync(join(ROOT, 'packages', 'lipschitz', 'README.md'), 'utf8');
+  const section = readme.split('\n## Coming from deel-lip\n')[1]?.split('\n## ')[0] ?? '';
+  const table = section.split('\n').filter((line) => line.startsWith('|')).join('\n');
+  if (!table) throw new Error('packages/lipschitz/README.md has no table under "## Coming from deel-lip"');
+  return table;
+}
+
 const SECTIONS = {bench: benchMarkdown, paper: paperMarkdown, mnist: mnistMarkdown, packages: packagesMarkdown,
-  sweep: sweepMarkdown};
+  sweep: sweepMarkdown, deel_lip: deelLipMarkdown};
 
 /**
  * The Markdown of the generated section `name` for the page at the absolute path `page`.

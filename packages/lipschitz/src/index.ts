@@ -74,3 +74,18 @@ export {SpectralConv2DTranspose, spectralConv2dTranspose} from './spectral_conv2
 export type {SpectralConv2DTransposeArgs} from './spectral_conv2d_transpose.js';
 export {PadConv2D, padConv2d} from './pad_conv2d.js';
 export type {PadConv2DArgs, PadConv2DPadding} from './pad_conv2d.js';
+export {LossParamLog, LossParamScheduler, lossParamLog, lossParamScheduler} from './loss_param_callbacks.js';
+export type {LossParamArgs, LossParamLogArgs, LossParamSchedulerArgs} from './loss_param_callbacks.js';
+export {SpectralConstraint, spectralConstraint} from './spectral_constraint.js';
+export type {SpectralConstraintArgs} from './spectral_constraint.js';
+export {FrobeniusConstraint, frobeniusConstraint} from './frobenius_constraint.js';
+export type {FrobeniusConstraintArgs} from './frobenius_constraint.js';
+export {AutoWeightClipConstraint, WeightClipConstraint, autoWeightClipConstraint,
+  weightClipConstraint} from './weight_clip_constraint.js';
+export type {AutoWeightClipConstraintArgs, WeightClipConstraintArgs} from './weight_clip_constraint.js';
+export {SpectralInitializer, spectralInitializer} from './spectral_initializer.js';
+export type {SpectralInitializerArgs} from './spectral_initializer.js';
+export {LorthRegularizer, lorthRegularizer} from './lorth_regularizer.js';
+export type {LorthRegularizerArgs} from './lorth_regularizer.js';
+export {OrthDenseRegularizer, orthDenseRegularizer} from './orth_dense_regularizer.js';
+export type {OrthDenseRegularizerArgs} from './orth_dense_regularizer.js';

@@ -13,12 +13,18 @@
  * NaN labels: a sample whose label holds a NaN gets a NaN loss (for {@link hkr} and
  * {@link multiclassHkr}, whose KR term is a batch statistic, every sample of the batch), so
  * the batch loss is NaN, as with tfjs's own losses; a NaN is never read as a negative label.
+ *
+ * Parameters: every loss's `tau`, `margin` or `alpha` is a property that may be set between
+ * steps (`loss.tau = 32`, checked as the factory checks it); a model compiled with the loss
+ * uses the new value from its next step on. {@link lossParamScheduler} sets them during `fit`.
  */
-import {NonFiniteError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkArgsObject, checkNonNegative, checkPositive} from '@deepspline/core/internal';
 import {checkLossInputs, named, withNaNLabels} from './loss_inputs.js';
+import {withParams} from './loss_params.js';
+import type {ParametrizedLoss} from './loss_params.js';
+import {checkArgsObject, checkHkrArgs, checkMargin, checkTau, hinge, hkrCheck, krPerSample, marginCheck,
+  multiclassHingePerSample, tauCheck} from './loss_terms.js';
 
 /**
  * A loss for `model.compile({loss})`: `(yTrue, yPred) => ` the per-sample losses (the last
@@ -64,48 +70,6 @@ export interface HkrArgs extends MarginArgs {
   alpha: number;
 }
 
-/** Margin when `margin` is not given (deel-lip's `min_margin` default). */
-const DEFAULT_MARGIN = 1;
-
-function checkTau(args: unknown, context: string): number {
-  return checkPositive('tau', checkArgsObject(args, context, 'tau').tau, context);
-}
-
-function checkMargin(args: Record<string, unknown>, context: string): number {
-  return checkNonNegative('margin', args.margin ?? DEFAULT_MARGIN, context);
-}
-
-/** +1 where `yTrue > 0`, -1 elsewhere: the sign convention of deel-lip's losses. */
-function signs(yTrue: Tensor): Tensor {
-  return tf.where(tf.greater(yTrue, 0), tf.onesLike(yTrue), tf.neg(tf.onesLike(yTrue)));
-}
-
-/** `relu(margin/2 - sign * f)` element-wise. */
-function hinge(yTrue: Tensor, yPred: Tensor, margin: number): Tensor {
-  return tf.relu(tf.sub(margin / 2, tf.mul(signs(yTrue), yPred)));
-}
-
-/** deel-lip's `multiclass_hinge`: the one-vs-all hinge, the true class weighted by K - 1. */
-function multiclassHingePerSample(yTrue: Tensor, yPred: Tensor, margin: number): Tensor {
-  const classes = yPred.shape[yPred.rank - 1]!;
-  const h = hinge(yTrue, yPred, margin);
-  return tf.mean(tf.where(tf.greater(yTrue, 0), tf.mul(h, classes - 1), h), -1);
-}
-
-/**
- * Per-sample terms of the Kantorovich-Rubinstein loss on `[batch, units]`: their batch mean
- * is the mean over units of `E[f | y > 0] - E[f | y <= 0]` (the mean of a class absent from
- * the batch counts as 0, as in deel-lip).
- */
-function krPerSample(yTrue: Tensor, yPred: Tensor): Tensor {
-  const batch = yPred.shape[0]!;
-  const pos = tf.cast(tf.greater(yTrue, 0), 'float32');
-  const nPos = tf.sum(pos, 0, true);
-  const wPos = tf.div(pos, tf.maximum(nPos, 1));
-  const wNeg = tf.div(tf.sub(1, pos), tf.maximum(tf.sub(batch, nPos), 1));
-  return tf.mean(tf.mul(tf.mul(yPred, tf.sub(wPos, wNeg)), batch), -1);
-}
-
 /**
  * Binary cross-entropy on the sigmoid of `tau * f` (f: the logits), divided by `tau`:
  * deel-lip's `TauBinaryCrossentropy`. Per sample, averaged over the last axis,
@@ -128,18 +92,19 @@ function krPerSample(yTrue: Tensor, yPred: Tensor): Tensor {
  *   metrics: [metrics.binaryAccuracyFromLogits]});
  * ```
  */
-export function tauBinaryCrossentropy(args: TauArgs): LossFunction {
+export function tauBinaryCrossentropy(args: TauArgs): ParametrizedLoss<'tau'> {
   const context = 'tauBinaryCrossentropy';
-  const tau = checkTau(args, context);
-  return named((yTrue, yPred) => {
+  const params = {tau: checkTau(args, context)};
+  return withParams(named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context);
+    const {tau} = params;
     return tf.tidy(() => {
       const z = tf.mul(yPred, tau);
       const y = tf.cast(tf.greater(yTrue, 0), 'float32');
       const ce = tf.add(tf.sub(tf.relu(z), tf.mul(y, z)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
       return withNaNLabels(yTrue, tf.div(tf.mean(ce, -1), tau));
     });
-  }, context);
+  }, context), params, tauCheck(context));
 }
 
 /**
@@ -157,14 +122,15 @@ export function tauBinaryCrossentropy(args: TauArgs): LossFunction {
  *   metrics: [metrics.categoricalAccuracyFromLogits]});
  * ```
  */
-export function tauCategoricalCrossentropy(args: TauArgs): LossFunction {
+export function tauCategoricalCrossentropy(args: TauArgs): ParametrizedLoss<'tau'> {
   const context = 'tauCategoricalCrossentropy';
-  const tau = checkTau(args, context);
-  return named((yTrue, yPred) => {
+  const params = {tau: checkTau(args, context)};
+  return withParams(named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2);
+    const {tau} = params;
     return tf.tidy(() => withNaNLabels(yTrue, tf.div(tf.neg(tf.sum(tf.mul(tf.cast(yTrue, 'float32'),
       tf.logSoftmax(tf.mul(yPred, tau))), -1)), tau)));
-  }, context);
+  }, context), params, tauCheck(context));
 }
 
 /**
@@ -178,13 +144,13 @@ export function tauCategoricalCrossentropy(args: TauArgs): LossFunction {
  * model.compile({optimizer: 'adam', loss: losses.hingeMargin({margin: 0.1})});
  * ```
  */
-export function hingeMargin(args: MarginArgs = {}): LossFunction {
+export function hingeMargin(args: MarginArgs = {}): ParametrizedLoss<'margin'> {
   const context = 'hingeMargin';
-  const margin = checkMargin(checkArgsObject(args, context, 'margin'), context);
-  return named((yTrue, yPred) => {
+  const params = {margin: checkMargin(checkArgsObject(args, 'margin', context), context)};
+  return withParams(named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context);
-    return tf.tidy(() => withNaNLabels(yTrue, tf.mean(hinge(yTrue, yPred, margin), -1)));
-  }, context);
+    return tf.tidy(() => withNaNLabels(yTrue, tf.mean(hinge(yTrue, yPred, params.margin), -1)));
+  }, context), params, marginCheck(context));
 }
 
 /**
@@ -197,23 +163,15 @@ export function hingeMargin(args: MarginArgs = {}): LossFunction {
  * Labels: one-hot rows (`{0, 1}`, or `{-1, 1}`: a value `> 0` marks the true class) over at
  * least 2 classes.
  */
-export function multiclassHinge(args: MarginArgs = {}): LossFunction {
+export function multiclassHinge(args: MarginArgs = {}): ParametrizedLoss<'margin'> {
   const context = 'multiclassHinge';
-  const margin = checkMargin(checkArgsObject(args, context, 'margin'), context);
-  return named((yTrue, yPred) => {
+  const params = {margin: checkMargin(checkArgsObject(args, 'margin', context), context)};
+  return withParams(named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2);
-    return tf.tidy(() => withNaNLabels(yTrue, multiclassHingePerSample(yTrue, yPred, margin)));
-  }, context);
+    return tf.tidy(() => withNaNLabels(yTrue, multiclassHingePerSample(yTrue, yPred, params.margin)));
+  }, context), params, marginCheck(context));
 }
 
-function checkHkrArgs(args: unknown, context: string): {alpha: number, margin: number} {
-  const a = checkArgsObject(args, context, 'alpha, margin');
-  if (a.alpha === Infinity) {
-    throw new NonFiniteError(`${context}: expected alpha to be a finite number >= 0, got Infinity (for the ` +
-      `hinge term alone use hingeMargin or multiclassHinge)`);
-  }
-  return {alpha: checkNonNegative('alpha', a.alpha, context), margin: checkMargin(a, context)};
-}
 
 /**
  * Hinge-Kantorovich-Rubinstein loss, deel-lip's `HKR`: `-KR + alpha * hinge` with, over a
@@ -230,14 +188,15 @@ function checkHkrArgs(args: unknown, context: string): {alpha: number, margin: n
  * model.compile({optimizer: 'adam', loss: losses.hkr({alpha: 10, margin: 0.1})});
  * ```
  */
-export function hkr(args: HkrArgs): LossFunction {
+export function hkr(args: HkrArgs): ParametrizedLoss<'alpha' | 'margin'> {
   const context = 'hkr';
-  const {alpha, margin} = checkHkrArgs(args, context);
-  return named((yTrue, yPred) => {
+  const params = checkHkrArgs(args, context);
+  return withParams(named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 1, true);
+    const {alpha, margin} = params;
     return tf.tidy(() => withNaNLabels(yTrue, tf.add(tf.neg(krPerSample(yTrue, yPred)),
       tf.mul(tf.mean(hinge(yTrue, yPred, margin), -1), alpha)), true));
-  }, context);
+  }, context), params, hkrCheck(context));
 }
 
 /**
@@ -247,12 +206,21 @@ export function hkr(args: HkrArgs): LossFunction {
  * hinge of {@link multiclassHinge}. Labels as {@link multiclassHinge}; the batch statistics
  * as {@link hkr}.
  */
-export function multiclassHkr(args: HkrArgs): LossFunction {
+export function multiclassHkr(args: HkrArgs): ParametrizedLoss<'alpha' | 'margin'> {
   const context = 'multiclassHkr';
-  const {alpha, margin} = checkHkrArgs(args, context);
-  return named((yTrue, yPred) => {
+  const params = checkHkrArgs(args, context);
+  return withParams(named((yTrue, yPred) => {
     checkLossInputs(yTrue, yPred, context, 2, true);
+    const {alpha, margin} = params;
     return tf.tidy(() => withNaNLabels(yTrue, tf.add(tf.neg(krPerSample(yTrue, yPred)),
       tf.mul(multiclassHingePerSample(yTrue, yPred, margin), alpha)), true));
-  }, context);
+  }, context), params, hkrCheck(context));
 }
+export {kr, multiclassKr} from './kr_loss.js';
+export {tauSparseCategoricalCrossentropy} from './tau_sparse_categorical_crossentropy.js';
+export {categoricalHinge} from './categorical_hinge.js';
+export type {CategoricalHingeArgs} from './categorical_hinge.js';
+export {multiMargin} from './multi_margin.js';
+export {multiclassSoftHkr} from './multiclass_soft_hkr.js';
+export type {MulticlassSoftHkrArgs, MulticlassSoftHkrLoss} from './multiclass_soft_hkr.js';
+export type {ParametrizedLoss} from './loss_params.js';

@@ -41,3 +41,7 @@ export function categoricalAccuracyFromLogits(yTrue: Tensor, yPred: Tensor): Ten
 // The history keys are the functions' names: keep them when a bundler renames functions.
 named(binaryAccuracyFromLogits, 'binaryAccuracyFromLogits');
 named(categoricalAccuracyFromLogits, 'categoricalAccuracyFromLogits');
+export {binaryProvableAvgRobustness, binaryProvableRobustAccuracy, categoricalProvableAvgRobustness,
+  categoricalProvableRobustAccuracy} from './provable_metrics.js';
+export type {CategoricalProvableArgs, ProvableAvgRobustnessArgs, ProvableMetricArgs,
+  ProvableRobustAccuracyArgs} from './provable_metrics.js';

@@ -31,7 +31,7 @@ function l2normalize(v: Tensor): Tensor {
  * For singular values `s` in `[0, sqrt(3))` each step maps `s -> s (3 - s^2) / 2`, which
  * never exceeds 1 (`1 - s (3 - s^2) / 2 = (s - 1)^2 (s + 2) / 2 >= 0`).
  */
-function bjorck(w: Tensor2D, steps: number): Tensor2D {
+export function bjorck(w: Tensor2D, steps: number): Tensor2D {
   const [rows, cols] = w.shape;
   let x = w;
   for (let i = 0; i < steps; ++i) {
