@@ -14,6 +14,6 @@
 export {activationOf, allLayers, checkBuiltModel, cloneLayer, downstreamLayers, findLayers, freeName, mapGraph,
   modelGraph, runGraph, sourceCall} from './graph.js';
 export type {FoundLayer, GraphNode, ModelGraph, ModelGraphOptions, Shape} from './graph.js';
-export {CONSTRAINT_BASE, REGULARIZER_BASE, layerFields, registeredClasses} from './tfjs_internals.js';
+export {CONSTRAINT_BASE, INITIALIZER_BASE, REGULARIZER_BASE, layerFields, registeredClasses} from './tfjs_internals.js';
 export type {Constraint, Conv2D, ConvLayerArgs, Dense, DenseLayerArgs, Kwargs, LayerArgs, LayerCall, Regularizer,
   Symbolic} from './tfjs_internals.js';

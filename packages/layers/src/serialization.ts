@@ -48,9 +48,12 @@ export function isRegisteredClass(className: string): boolean {
  * The classes of our other packages that a saved model may name, with what they are and the
  * package whose import registers them (loading a model needs that import first).
  */
-const PROVIDED_BY = new Map<string, {kind: 'regularizer' | 'layer', provider: string}>([
-  ['TV2', {kind: 'regularizer', provider: '@deepspline/lipschitz'}],
-  ['BV2', {kind: 'regularizer', provider: '@deepspline/lipschitz'}],
+const PROVIDED_BY = new Map<string, {kind: 'regularizer' | 'constraint' | 'initializer' | 'layer', provider: string}>([
+  ...['TV2', 'BV2', 'LorthRegularizer', 'OrthDenseRegularizer'].map((name): [string, {kind: 'regularizer', provider: string}] =>
+    [name, {kind: 'regularizer', provider: '@deepspline/lipschitz'}]),
+  ...['SpectralConstraint', 'FrobeniusConstraint', 'WeightClipConstraint', 'AutoWeightClipConstraint'].map(
+    (name): [string, {kind: 'constraint', provider: string}] => [name, {kind: 'constraint', provider: '@deepspline/lipschitz'}]),
+  ['SpectralInitializer', {kind: 'initializer', provider: '@deepspline/lipschitz'}],
   ['SpectralDense', {kind: 'layer', provider: '@deepspline/lipschitz'}],
   ['SpectralConv2D', {kind: 'layer', provider: '@deepspline/lipschitz'}],
   ['GroupSort', {kind: 'layer', provider: '@deepspline/lipschitz'}],

@@ -9,6 +9,7 @@ import type {DataType} from '@tensorflow/tfjs-core';
 import type {LayerArgs, SymbolicTensor} from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type {Regularizer} from '@tensorflow/tfjs-layers/dist/regularizers';
 import type {Constraint} from '@tensorflow/tfjs-layers/dist/constraints';
+import type {Initializer} from '@tensorflow/tfjs-layers/dist/initializers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
 import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
@@ -81,6 +82,10 @@ export const REGULARIZER_BASE = Object.getPrototypeOf(tfl.regularizers.l1l2().co
 /** tfjs-layers' abstract `Constraint` base class, found as {@link REGULARIZER_BASE} is. */
 export const CONSTRAINT_BASE = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
   abstract new () => Constraint;
+
+/** tfjs-layers' abstract `Initializer` base class, found as {@link REGULARIZER_BASE} is. */
+export const INITIALIZER_BASE = Object.getPrototypeOf(tfl.initializers.zeros().constructor) as
+  abstract new () => Initializer;
 
 /**
  * tfjs's registry of serializable classes (`SerializationMap`, tfjs 4.22): a plain object from

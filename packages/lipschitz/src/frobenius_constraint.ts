@@ -1,4 +1,5 @@
 /** deel-lip's `FrobeniusConstraint` (`deel/lip/constraints.py`): the kernel divided by its Frobenius norm. */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
@@ -25,7 +26,7 @@ export class FrobeniusConstraint extends CONSTRAINT_BASE {
     super();
     const context = 'frobeniusConstraint';
     if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-      throw new Error(`${context}: expected an arguments object {eps}, got ${describe(args)}`);
+      throw new ArgumentError(`${context}: expected an arguments object {eps}, got ${describe(args)}`);
     }
     this.eps = checkNonNegative('eps', args?.eps ?? 1e-7, context);
   }

@@ -2,6 +2,7 @@
  * `FrobeniusConv2D` (deel-lip's): a 2-D convolution whose kernel is divided by its Frobenius
  * norm (times the window coefficient) inside `call`.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
@@ -54,10 +55,10 @@ export class FrobeniusConv2D extends Conv2DBase {
     const lipschitz = lipschitzArg(a.lipschitz, CONTEXT);
     super(a);
     if (this.dataFormat !== 'channelsLast') {
-      throw new Error(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(a.dataFormat)}`);
+      throw new ArgumentError(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(a.dataFormat)}`);
     }
     if ((this.dilationRate as number[]).some((d) => d !== 1)) {
-      throw new Error(`${CONTEXT}: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated ` +
+      throw new ArgumentError(`${CONTEXT}: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated ` +
         `convolutions), got ${describe(a.dilationRate)}`);
     }
     this.lipschitz = lipschitz;
@@ -66,7 +67,7 @@ export class FrobeniusConv2D extends Conv2DBase {
   /** The kernel `call` uses, `[kh, kw, cin, filters]` (differentiable; the caller disposes it). */
   effectiveKernel(): Tensor4D {
     const kernel = fields(this).kernel;
-    if (kernel == null) throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+    if (kernel == null) throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
     const scale = this.lipschitz / convCoefficient(this.kernelSize, this.strides);
     return tf.tidy(() => tf.mul(tf.div(kernel.read(), tf.maximum(tf.norm(kernel.read()), 1e-12)), scale) as Tensor4D);
   }

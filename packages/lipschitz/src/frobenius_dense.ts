@@ -2,6 +2,7 @@
  * `FrobeniusDense` (deel-lip's): a dense layer whose kernel is divided by its Frobenius norm
  * (or each column by its own norm) inside `call`.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor2D} from '@tensorflow/tfjs-core';
@@ -65,7 +66,7 @@ export class FrobeniusDense extends DenseBase {
     const a = argsObject<FrobeniusDenseArgs>(args, CONTEXT);
     const lipschitz = lipschitzArg(a.lipschitz, CONTEXT);
     if (a.disjointNeurons != null && typeof a.disjointNeurons !== 'boolean') {
-      throw new Error(`${CONTEXT}: expected disjointNeurons to be a boolean, got ${describe(a.disjointNeurons)}`);
+      throw new ArgumentError(`${CONTEXT}: expected disjointNeurons to be a boolean, got ${describe(a.disjointNeurons)}`);
     }
     super(a);
     this.lipschitz = lipschitz;
@@ -78,7 +79,7 @@ export class FrobeniusDense extends DenseBase {
    */
   effectiveKernel(): Tensor2D {
     const kernel = fields(this).kernel;
-    if (kernel == null) throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+    if (kernel == null) throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
     return tf.tidy(() => {
       const w = kernel.read() as Tensor2D;
       const norm = this.disjointNeurons ? tf.norm(w, 'euclidean', 0, true) : tf.norm(w);

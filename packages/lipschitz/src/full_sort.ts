@@ -2,6 +2,7 @@
  * `FullSort` (deel-lip's): sorts all channels, GroupSort with one group; 1-Lipschitz and
  * gradient-norm preserving.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -34,7 +35,7 @@ export class FullSort extends tfl.layers.Layer {
 
   /** The number of channels sorted together (the last axis' size; the layer must be built). */
   get groupSize(): number {
-    if (this.channels == null) throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+    if (this.channels == null) throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
     return this.channels;
   }
 
@@ -42,7 +43,7 @@ export class FullSort extends tfl.layers.Layer {
     const shape = singleShape(inputShape);
     const channels = shape[shape.length - 1];
     if (channels == null || !(channels > 0)) {
-      throw new Error(`${CONTEXT} '${this.name}': the last axis of the input (channels) must have a known ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': the last axis of the input (channels) must have a known ` +
         `size; got input shape ${describe(shape)}`);
     }
     this.channels = channels;

@@ -3,6 +3,7 @@
  * CIFAR-10 and CIFAR-100", ICLR 2022): a learnable reflection of each pair of channels on one
  * side of a line, a 1-Lipschitz (l2), gradient-norm-preserving activation.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -57,7 +58,7 @@ export class Householder extends tfl.layers.Layer {
     const shape = singleShape(inputShape);
     const channels = shape[shape.length - 1];
     if (channels == null || !(channels > 0) || channels % 2 !== 0) {
-      throw new Error(`${CONTEXT} '${this.name}': expected an even, known number of channels (the last axis of ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': expected an even, known number of channels (the last axis of ` +
         `the input), got input shape ${describe(shape)}`);
     }
     this.theta = this.addWeight('theta', [channels / 2], 'float32', this.thetaInitializer);
@@ -70,7 +71,7 @@ export class Householder extends tfl.layers.Layer {
    * (each `[channels / 2]`), the values `call` uses. The caller disposes them.
    */
   normals(): [Tensor, Tensor] {
-    if (this.theta == null) throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+    if (this.theta == null) throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
     const theta = this.theta;
     return tf.tidy(() => {
       const half = tf.mul(theta.read(), 0.5);
@@ -120,7 +121,7 @@ function thetaInitializerArg(value: unknown): Initializer {
     const made = entry[1](entry[0], (saved.config ?? {}) as tf.serialization.ConfigDict);
     if (isInitializer(made)) return made;
   }
-  throw new Error(`${CONTEXT}: expected thetaInitializer to be an initializer, a tf.initializers name such as ` +
+  throw new ArgumentError(`${CONTEXT}: expected thetaInitializer to be an initializer, a tf.initializers name such as ` +
     `'zeros' or 'randomUniform', or {className, config}, got ${describe(value)}`);
 }
 

@@ -2,6 +2,7 @@
  * `InvertibleDownSampling` (deel-lip's; Anil et al. 2019's invertible down-sampling): moves
  * each `p0 x p1` block of positions into the channels, a permutation of the inputs.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -23,7 +24,7 @@ export interface InvertibleSamplingArgs extends LayerArgs {
 /** A size that `p` must divide; `null` (unknown) passes and is checked when called. */
 function divided(size: number | null | undefined, p: number, what: string, context: string): number | null {
   if (size == null) return null;
-  if (size % p !== 0) throw new Error(`${context}: expected the ${what} (${size}) to be a multiple of ${p}`);
+  if (size % p !== 0) throw new ArgumentError(`${context}: expected the ${what} (${size}) to be a multiple of ${p}`);
   return size / p;
 }
 
@@ -84,7 +85,7 @@ registerLipschitzRule(InvertibleDownSampling.className, () => 1);
 export function exportPermutation(layer: tfl.layers.Layer, x: tfl.SymbolicTensor, blocks: number[], order: number[],
     outShape: number[], context: StandardExportContext): tfl.SymbolicTensor {
   if (x.shape.slice(1).some((d) => d == null)) {
-    throw new Error(`exportToStandardLayers: ${layer.getClassName()} '${layer.name}' has input shape ` +
+    throw new UnsupportedError(`exportToStandardLayers: ${layer.getClassName()} '${layer.name}' has input shape ` +
       `${describe(x.shape)}; its standard form (Reshape, Permute, Reshape) needs a fully known shape except the batch`);
   }
   const split = tfl.layers.reshape({targetShape: blocks, name: context.uniqueName(`${layer.name}_blocks`)})

@@ -2,6 +2,7 @@
  * `InvertibleUpSampling` (deel-lip's): the inverse of {@link InvertibleDownSampling}, moving
  * channels back into `p0 x p1` blocks of positions; a permutation of the inputs.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -35,7 +36,7 @@ export class InvertibleUpSampling extends tfl.layers.Layer {
     const [b, h, w, c] = imageShape(inputShape, `${CONTEXT} '${this.name}'`);
     const [p0, p1] = this.poolSize;
     if (c != null && c % (p0 * p1) !== 0) {
-      throw new Error(`${CONTEXT} '${this.name}': expected the channels (${c}) to be a multiple of ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': expected the channels (${c}) to be a multiple of ` +
         `${p0 * p1} (poolSize ${p0} x ${p1})`);
     }
     return [b ?? null, h == null ? null : h * p0, w == null ? null : w * p1, c == null ? null : c / (p0 * p1)];

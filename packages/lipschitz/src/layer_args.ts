@@ -3,13 +3,14 @@
  * Frobenius and padded convolutions): each checks its arguments before `super`, which reads
  * `args.name`, and names the offending value.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 
 /** `args` if it is an arguments object, else a clear error naming `context`. */
 export function argsObject<T>(args: unknown, context: string): T {
   if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new Error(`${context}: expected an arguments object, got ${describe(args)}`);
+    throw new ArgumentError(`${context}: expected an arguments object, got ${describe(args)}`);
   }
   return args as T;
 }
@@ -17,7 +18,7 @@ export function argsObject<T>(args: unknown, context: string): T {
 /** The `lipschitz` argument (the layer's constant by construction): finite and > 0, default 1. */
 export function lipschitzArg(value: unknown, context: string): number {
   const k = checkFinite('lipschitz', value ?? 1, context);
-  if (!(k > 0)) throw new Error(`${context}: expected lipschitz > 0, got ${describe(value)}`);
+  if (!(k > 0)) throw new ArgumentError(`${context}: expected lipschitz > 0, got ${describe(value)}`);
   return k;
 }
 
@@ -25,7 +26,7 @@ export function lipschitzArg(value: unknown, context: string): number {
 export function poolSizeArg(value: unknown, context: string, name = 'poolSize'): [number, number] {
   const pair = typeof value === 'number' ? [value, value] : value;
   if (!Array.isArray(pair) || pair.length !== 2) {
-    throw new Error(`${context}: expected ${name} to be an integer >= 1 or two of them, got ${describe(value)}`);
+    throw new ArgumentError(`${context}: expected ${name} to be an integer >= 1 or two of them, got ${describe(value)}`);
   }
   return [checkInteger(`${name}[0]`, pair[0], 1, context), checkInteger(`${name}[1]`, pair[1], 1, context)];
 }
@@ -33,7 +34,7 @@ export function poolSizeArg(value: unknown, context: string, name = 'poolSize'):
 /** Only `'channelsLast'` (the default) is supported. */
 export function channelsLastArg(value: unknown, context: string): 'channelsLast' {
   if (value != null && value !== 'channelsLast') {
-    throw new Error(`${context}: expected dataFormat 'channelsLast', got ${describe(value)}`);
+    throw new ArgumentError(`${context}: expected dataFormat 'channelsLast', got ${describe(value)}`);
   }
   return 'channelsLast';
 }
@@ -53,7 +54,7 @@ export function firstInput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
 export function imageShape(inputShape: unknown, context: string): (number | null)[] {
   const shape = singleShape(inputShape);
   if (shape.length !== 4) {
-    throw new Error(`${context}: expected a 4-D input [batch, rows, cols, channels], got input shape ${describe(shape)}`);
+    throw new ArgumentError(`${context}: expected a 4-D input [batch, rows, cols, channels], got input shape ${describe(shape)}`);
   }
   return shape;
 }
@@ -83,7 +84,7 @@ export function sqrtWithFiniteGradient(x: tf.Tensor, eps: number): tf.Tensor {
 /** The `epsGradSqrt` argument of the l2-norm pooling layers: finite and >= 0, default 1e-6. */
 export function epsGradSqrtArg(value: unknown, context: string): number {
   const eps = checkFinite('epsGradSqrt', value ?? DEFAULT_EPS_GRAD_SQRT, context);
-  if (eps < 0) throw new Error(`${context}: expected epsGradSqrt >= 0, got ${describe(value)}`);
+  if (eps < 0) throw new ArgumentError(`${context}: expected epsGradSqrt >= 0, got ${describe(value)}`);
   return eps;
 }
 

@@ -3,6 +3,7 @@
  * orthogonality penalty of 2-D convolution kernels of Wang et al. (2020) and Achour et al.
  * (2022), zero exactly when the (circularly padded) convolution is orthogonal.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor, Tensor4D} from '@tensorflow/tfjs-core';
 import {checkInteger, checkNonNegative, describe} from '@deepspline/core/internal';
@@ -44,19 +45,19 @@ interface LorthTerms {padding: number, delta: number}
 /** The padding and the offset `delta` of the penalty for a kernel shape, after deel-lip's checks. */
 function lorthTerms(shape: number[], stride: number, convTranspose: boolean, context: string): LorthTerms {
   if (shape.length !== 4 || shape[0] !== shape[1] || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new Error(`${context}: expected a square 2-D convolution kernel shape [k, k, inChannels, outChannels], ` +
+    throw new ArgumentError(`${context}: expected a square 2-D convolution kernel shape [k, k, inChannels, outChannels], ` +
       `got ${describe(shape)}`);
   }
   const [r, , c, m] = shape as [number, number, number, number];
-  if (r % 2 !== 1) throw new Error(`${context}: expected an odd kernel size, got ${r} (shape ${describe(shape)})`);
+  if (r % 2 !== 1) throw new ArgumentError(`${context}: expected an odd kernel size, got ${r} (shape ${describe(shape)})`);
   const s2 = stride * stride;
   if (c * s2 >= m) {
     if (m > c * r * r) {
-      throw new Error(`${context}: no orthogonal convolution exists for kernel ${describe(shape)} at stride ` +
+      throw new UnsupportedError(`${context}: no orthogonal convolution exists for kernel ${describe(shape)} at stride ` +
         `${stride} (row-orthogonal case: outChannels ${m} > inChannels * k^2 = ${c * r * r})`);
     }
   } else if (stride > r) {
-    throw new Error(`${context}: no orthogonal convolution exists for kernel ${describe(shape)} at stride ` +
+    throw new UnsupportedError(`${context}: no orthogonal convolution exists for kernel ${describe(shape)} at stride ` +
       `${stride} (column-orthogonal case: stride > kernel size ${r})`);
   }
   const delta = Math.max(0, convTranspose ? c - s2 * m : m - s2 * c);
@@ -81,16 +82,16 @@ export class LorthRegularizer extends REGULARIZER_BASE {
     super();
     const context = 'lorthRegularizer';
     if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-      throw new Error(`${context}: expected an arguments object {kernelShape, stride, lambdaLorth, dim, ` +
+      throw new ArgumentError(`${context}: expected an arguments object {kernelShape, stride, lambdaLorth, dim, ` +
         `convTranspose}, got ${describe(args)}`);
     }
     if ((args?.dim ?? 2) !== 2) {
-      throw new Error(`${context}: only 2-D convolutions are supported (dim 2), got dim ${describe(args?.dim)}`);
+      throw new UnsupportedError(`${context}: only 2-D convolutions are supported (dim 2), got dim ${describe(args?.dim)}`);
     }
     this.stride = checkInteger('stride', args?.stride ?? 1, 1, context);
     this.lambdaLorth = checkNonNegative('lambdaLorth', args?.lambdaLorth ?? 1, context);
     if (args?.convTranspose !== undefined && typeof args.convTranspose !== 'boolean') {
-      throw new Error(`${context}: expected convTranspose to be true or false, got ${describe(args.convTranspose)}`);
+      throw new ArgumentError(`${context}: expected convTranspose to be true or false, got ${describe(args.convTranspose)}`);
     }
     this.convTranspose = args?.convTranspose ?? false;
     this.kernelShape = args?.kernelShape == null ? null : [...args.kernelShape];
@@ -100,9 +101,9 @@ export class LorthRegularizer extends REGULARIZER_BASE {
   /** The penalty of a kernel `[k, k, inChannels, outChannels]`, a scalar. */
   apply(w: Tensor): Scalar {
     const context = 'lorthRegularizer';
-    if (!(w instanceof tf.Tensor)) throw new Error(`${context}: expected a kernel tensor, got ${describe(w)}`);
+    if (!(w instanceof tf.Tensor)) throw new ArgumentError(`${context}: expected a kernel tensor, got ${describe(w)}`);
     if (this.kernelShape != null && !tf.util.arraysEqual(this.kernelShape, w.shape)) {
-      throw new Error(`${context}: the regularizer was made for kernel shape ${describe(this.kernelShape)}, got ` +
+      throw new ArgumentError(`${context}: the regularizer was made for kernel shape ${describe(this.kernelShape)}, got ` +
         `a kernel of shape ${describe(w.shape)}`);
     }
     const {padding, delta} = lorthTerms(w.shape, this.stride, this.convTranspose, context);

@@ -4,6 +4,7 @@
  * settable parameters of this package's losses (see {@link ParametrizedLoss}); the model's
  * compiled loss sees a new value from the next step on.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
 import {checkInteger, describe} from '@deepspline/core/internal';
@@ -56,11 +57,11 @@ export interface LossParamLogArgs extends LossParamArgs {
 
 function checkArgs(args: unknown, fields: string, context: string): Record<string, unknown> {
   if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
+    throw new ArgumentError(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
   }
   const a = args as Record<string, unknown>;
   if (typeof a.param !== 'string' || a.param === '') {
-    throw new Error(`${context}: expected param to be the name of a loss parameter ('tau', 'margin' or ` +
+    throw new ArgumentError(`${context}: expected param to be the name of a loss parameter ('tau', 'margin' or ` +
       `'alpha'), got ${describe(a.param)}`);
   }
   return a;
@@ -68,7 +69,7 @@ function checkArgs(args: unknown, fields: string, context: string): Record<strin
 
 function finiteArray(name: string, value: unknown, context: string): number[] {
   if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-    throw new Error(`${context}: expected ${name} as a non-empty array of finite numbers, got ${describe(value)}`);
+    throw new ArgumentError(`${context}: expected ${name} as a non-empty array of finite numbers, got ${describe(value)}`);
   }
   return value.slice() as number[];
 }
@@ -77,7 +78,7 @@ function finiteArray(name: string, value: unknown, context: string): number[] {
 function targetLoss(model: unknown, given: unknown, param: string, context: string): Record<string, number> {
   const loss = given ?? attachedModel(model, context).loss;
   if (typeof loss !== 'function') {
-    throw new Error(`${context}: the model's loss is ${describe(loss)}, not one loss function; pass the loss ` +
+    throw new ArgumentError(`${context}: the model's loss is ${describe(loss)}, not one loss function; pass the loss ` +
       `to schedule as {loss}`);
   }
   checkLossParam(loss, param, context);
@@ -118,10 +119,10 @@ export class LossParamScheduler extends tfl.Callback {
     this.fp = finiteArray('fp', a.fp, context);
     this.xp = finiteArray('xp', a.xp, context);
     if (this.fp.length !== this.xp.length) {
-      throw new Error(`${context}: expected fp and xp of the same length, got ${this.fp.length} and ${this.xp.length}`);
+      throw new ArgumentError(`${context}: expected fp and xp of the same length, got ${this.fp.length} and ${this.xp.length}`);
     }
     if (this.xp.some((v, i) => i > 0 && v < this.xp[i - 1]!)) {
-      throw new Error(`${context}: expected xp to be non-decreasing, got ${describe(this.xp)}`);
+      throw new ArgumentError(`${context}: expected xp to be non-decreasing, got ${describe(this.xp)}`);
     }
     this.step = checkInteger('step', a.step ?? 0, 0, context);
     this.loss = a.loss;
@@ -165,7 +166,7 @@ export class LossParamLog extends tfl.Callback {
     this.param = a.param as string;
     this.rate = checkInteger('rate', a.rate ?? 1, 1, context);
     if (a.print !== undefined && a.print !== null && typeof a.print !== 'function') {
-      throw new Error(`${context}: expected print to be a function or null, got ${describe(a.print)}`);
+      throw new ArgumentError(`${context}: expected print to be a function or null, got ${describe(a.print)}`);
     }
     this.print = a.print === undefined ? (message: string) => console.log(message) :
       a.print as ((message: string) => void) | null;

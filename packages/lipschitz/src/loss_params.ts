@@ -5,6 +5,7 @@
  * step (`losses.get(fn)` returns `fn`), and the function reads the property at every call, so
  * a compiled model's loss sees a new value from the next step on.
  */
+import {ArgumentError} from '@deepspline/core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core/internal';
 
@@ -46,7 +47,7 @@ export function checkLossParam(loss: unknown, name: unknown, context: string): s
   const names = lossParams(loss);
   if (typeof name !== 'string' || !names.includes(name)) {
     const lossName = typeof loss === 'function' ? loss.name : describe(loss);
-    throw new Error(`${context}: the loss ${lossName} has no settable parameter ${describe(name)}; ` +
+    throw new ArgumentError(`${context}: the loss ${lossName} has no settable parameter ${describe(name)}; ` +
       (names.length > 0 ? `its parameters are ${names.join(', ')}` :
         'use a loss of @deepspline/lipschitz (losses.*), whose tau, margin or alpha can be set'));
   }

@@ -3,6 +3,7 @@
  * one-vs-all terms of the wrong classes are weighted by a softmax of their logits, at a
  * temperature that follows a running mean of the logits' size.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor, Variable} from '@tensorflow/tfjs-core';
 import {checkFinite, checkPositive, describe} from '@deepspline/core/internal';
@@ -80,14 +81,14 @@ export function multiclassSoftHkr(args: MulticlassSoftHkrArgs = {}): MulticlassS
   const params = {alpha: checkAlpha(a.alpha ?? DEFAULT_ALPHA), margin: checkSoftMargin(a.margin)};
   const alphaMean = checkFinite('alphaMean', a.alphaMean ?? DEFAULT_ALPHA_MEAN, context);
   if (alphaMean < 0 || alphaMean > 1) {
-    throw new Error(`${context}: expected alphaMean in [0, 1], got ${describe(a.alphaMean)}`);
+    throw new ArgumentError(`${context}: expected alphaMean in [0, 1], got ${describe(a.alphaMean)}`);
   }
   const temperature = checkPositive('temperature', a.temperature ?? DEFAULT_TEMPERATURE, context);
   // kept: tidy spares variables
   const runningMean: Variable = tf.tidy(() => tf.variable(tf.scalar(params.margin), false));
   let disposed = false;
   const loss = withParams(named((yTrue: Tensor, yPred: Tensor) => {
-    if (disposed) throw new Error(`${context}: the loss was disposed`);
+    if (disposed) throw new ArgumentError(`${context}: the loss was disposed`);
     checkLossInputs(yTrue, yPred, context, 2, true);
     const {alpha, margin} = params;
     const mu = runningMean;

@@ -1,4 +1,5 @@
 /** deel-lip's `OrthDenseRegularizer` (`deel/lip/regularizers.py`): a penalty pushing a dense kernel to orthonormal. */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, describe} from '@deepspline/core/internal';
@@ -25,7 +26,7 @@ export class OrthDenseRegularizer extends REGULARIZER_BASE {
     super();
     const context = 'orthDenseRegularizer';
     if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-      throw new Error(`${context}: expected an arguments object {lambdaOrth}, got ${describe(args)}`);
+      throw new ArgumentError(`${context}: expected an arguments object {lambdaOrth}, got ${describe(args)}`);
     }
     this.lambdaOrth = checkNonNegative('lambdaOrth', args?.lambdaOrth ?? 1, context);
   }
@@ -34,7 +35,7 @@ export class OrthDenseRegularizer extends REGULARIZER_BASE {
   apply(w: Tensor): Scalar {
     if (!(w instanceof tf.Tensor) || w.rank !== 2) {
       const got = w instanceof tf.Tensor ? `a tensor of shape [${w.shape}]` : describe(w);
-      throw new Error(`orthDenseRegularizer: expected a dense kernel of shape [in, out], got ${got}`);
+      throw new ArgumentError(`orthDenseRegularizer: expected a dense kernel of shape [in, out], got ${got}`);
     }
     const [rows, cols] = w.shape as [number, number];
     return tf.tidy(() => {

@@ -3,6 +3,7 @@
  * (`'constant'`), `'reflect'`, `'symmetric'` and `'circular'` — by `kernelSize // 2` on each
  * side, then a `'valid'` convolution.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
@@ -54,7 +55,7 @@ const fields = (layer: object) => layer as unknown as ConvFields;
 export function padIndices(n: number, p: number, mode: PadConv2DPadding, context: string): number[] {
   const limit = mode === 'reflect' ? n - 1 : n;
   if (mode !== 'constant' && p > limit) {
-    throw new Error(`${context}: padding '${mode}' by ${p} needs an axis of at least ${mode === 'reflect' ? p + 1 : p}, got ${n}`);
+    throw new ArgumentError(`${context}: padding '${mode}' by ${p} needs an axis of at least ${mode === 'reflect' ? p + 1 : p}, got ${n}`);
   }
   const out: number[] = [];
   for (let i = -p; i < n + p; ++i) {
@@ -114,11 +115,11 @@ export class PadConv2D extends Conv2DBase {
     const a = argsObject<PadConv2DArgs>(args, CONTEXT);
     const mode = a.padding ?? 'same';
     if (!PADDINGS.includes(mode)) {
-      throw new Error(`${CONTEXT}: expected padding one of ${PADDINGS.join(', ')}, got ${describe(a.padding)}`);
+      throw new ArgumentError(`${CONTEXT}: expected padding one of ${PADDINGS.join(', ')}, got ${describe(a.padding)}`);
     }
     super({...a, padding: mode === 'same' ? 'same' : 'valid'});
     if (this.dataFormat !== 'channelsLast') {
-      throw new Error(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(a.dataFormat)}`);
+      throw new ArgumentError(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(a.dataFormat)}`);
     }
     this.padMode = mode;
   }
@@ -179,7 +180,7 @@ function* padConvNormReads(l: PadConv2D, context: Parameters<typeof convolutionN
   if (l.padMode === 'same' || l.padMode === 'valid') return yield* convolutionNormReads(l, {kernel}, context);
   const inShape = context.inputShape.slice(1);
   if (inShape.some((d) => d == null)) {
-    throw new Error(`lipschitzBound: layer '${l.name}' (PadConv2D) needs a fully known input shape, got ` +
+    throw new UnsupportedError(`lipschitzBound: layer '${l.name}' (PadConv2D) needs a fully known input shape, got ` +
       `${describe(context.inputShape)}`);
   }
   const [h, w, c] = inShape as number[];
@@ -246,7 +247,7 @@ function exportPadConv(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
   } else if (l.padMode !== 'same' && l.padMode !== 'valid') {
     const [h, w] = [x.shape[1], x.shape[2]];
     if (h == null || w == null) {
-      throw new Error(`exportToStandardLayers: PadConv2D '${l.name}' (padding '${l.padMode}') needs known rows and ` +
+      throw new UnsupportedError(`exportToStandardLayers: PadConv2D '${l.name}' (padding '${l.padMode}') needs known rows and ` +
         `columns, got input shape ${describe(x.shape)}`);
     }
     x = gatherAxis(x, 1, padIndices(h, ph, l.padMode, CONTEXT), `${l.name}_rows`, context);

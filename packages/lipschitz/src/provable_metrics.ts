@@ -11,6 +11,7 @@
  * A label with a NaN counts as not certified in the accuracies (as tfjs's accuracies) and
  * gives a NaN in the average robustness (as the losses do).
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
@@ -73,18 +74,18 @@ interface Resolved {lipConst: number, name: string, epsilon: number, negativeRob
 
 function resolve(args: unknown, context: string, fields: string, multiclass: boolean): Resolved {
   if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-    throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
+    throw new ArgumentError(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
   }
   const a = (args ?? {}) as Record<string, unknown>;
   const lipConst = checkPositive('lipConst', a.lipConst ?? 1, context);
   const name = a.name ?? context;
   if (typeof name !== 'string' || !VALID_NAME.test(name)) {
-    throw new Error(`${context}: expected name to be a string of letters, digits, '-', '_', '.', '/' ` +
+    throw new ArgumentError(`${context}: expected name to be a string of letters, digits, '-', '_', '.', '/' ` +
       `(tfjs's metric names), got ${describe(a.name)}`);
   }
   for (const key of ['disjointNeurons', 'negativeRobustness']) {
     if (a[key] !== undefined && typeof a[key] !== 'boolean') {
-      throw new Error(`${context}: expected ${key} to be true or false, got ${describe(a[key])}`);
+      throw new ArgumentError(`${context}: expected ${key} to be true or false, got ${describe(a[key])}`);
     }
   }
   const epsilon = checkNonNegative('epsilon', a.epsilon ?? DEFAULT_EPSILON, context);
@@ -115,7 +116,7 @@ function categoricalMargins(yTrue: Tensor, yPred: Tensor): [Tensor, Tensor] {
 function checkBinary(yTrue: Tensor, yPred: Tensor, context: string): void {
   checkLossInputs(yTrue, yPred, context, 1, true);
   if (yPred.shape[1] !== 1) {
-    throw new Error(`${context}: expected one output unit (shape [batch, 1]), got shape [${yPred.shape}]; ` +
+    throw new ArgumentError(`${context}: expected one output unit (shape [batch, 1]), got shape [${yPred.shape}]; ` +
       `for several classes use the categorical metric`);
   }
 }

@@ -2,6 +2,7 @@
  * `ScaledAveragePooling2D` (deel-lip's): average pooling over non-overlapping windows, scaled
  * by `lipschitz * sqrt(window size)` so that the layer is `lipschitz`-Lipschitz in l2.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
@@ -35,12 +36,12 @@ export function poolingArgs(args: ScaledPooling2DArgs, context: string): {poolSi
   if (args.strides != null) {
     const strides = poolSizeArg(args.strides, context, 'strides');
     if (strides[0] !== poolSize[0] || strides[1] !== poolSize[1]) {
-      throw new Error(`${context}: expected strides null or equal to poolSize ${describe(poolSize)} (the windows ` +
+      throw new ArgumentError(`${context}: expected strides null or equal to poolSize ${describe(poolSize)} (the windows ` +
         `may not overlap), got ${describe(args.strides)}`);
     }
   }
   if (args.padding != null && args.padding !== 'valid') {
-    throw new Error(`${context}: expected padding 'valid', got ${describe(args.padding)}`);
+    throw new ArgumentError(`${context}: expected padding 'valid', got ${describe(args.padding)}`);
   }
   channelsLastArg(args.dataFormat, context);
   return {poolSize, lipschitz: lipschitzArg(args.lipschitz, context)};

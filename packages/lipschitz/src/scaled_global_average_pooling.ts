@@ -2,6 +2,7 @@
  * `ScaledGlobalAveragePooling2D` (deel-lip's): the mean of every channel times
  * `lipschitz * sqrt(rows cols)`, a `lipschitz`-Lipschitz (l2) global pooling.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -52,7 +53,7 @@ export class ScaledGlobalAveragePooling2D extends tfl.layers.Layer {
     const shape = imageShape(inputShape, `${CONTEXT} '${this.name}'`);
     const [h, w] = [shape[1], shape[2]];
     if (h == null || w == null || !(h > 0) || !(w > 0)) {
-      throw new Error(`${CONTEXT} '${this.name}': the rows and columns of the input must be known (the scale ` +
+      throw new ArgumentError(`${CONTEXT} '${this.name}': the rows and columns of the input must be known (the scale ` +
         `lipschitz * sqrt(rows cols) depends on them); got input shape ${describe(shape)}`);
     }
     this.positions = h * w;
@@ -61,7 +62,7 @@ export class ScaledGlobalAveragePooling2D extends tfl.layers.Layer {
 
   /** The number of positions `rows cols` the mean is over (the layer must be built). */
   get size(): number {
-    if (this.positions == null) throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+    if (this.positions == null) throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
     return this.positions;
   }
 

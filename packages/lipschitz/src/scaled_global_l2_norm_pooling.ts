@@ -2,6 +2,7 @@
  * `ScaledGlobalL2NormPooling2D` (deel-lip's): the l2 norm of every channel over all positions,
  * a 1-Lipschitz (l2), gradient-norm-preserving global pooling.
  */
+import {UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
@@ -73,7 +74,7 @@ registerLipschitzRule(ScaledGlobalL2NormPooling2D.className, (layer, context) =>
   if (context.norm !== Infinity) return roundedUp(l.scale);
   const [h, w] = context.inputShape.slice(1, 3);
   if (h == null || w == null) {
-    throw new Error(`lipschitzBound: layer '${layer.name}' (ScaledGlobalL2NormPooling2D) needs known rows and ` +
+    throw new UnsupportedError(`lipschitzBound: layer '${layer.name}' (ScaledGlobalL2NormPooling2D) needs known rows and ` +
       `columns for its l-inf factor lipschitz * sqrt(rows cols), got input shape ${describe(context.inputShape)}`);
   }
   return roundedUp(l.scale * Math.sqrt(h * w));

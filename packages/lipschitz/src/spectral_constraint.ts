@@ -3,6 +3,7 @@
  * kernel, seen as the matrix `[fanIn, units]`, to `kCoefLip` times a matrix with every
  * singular value at most 1 and, after Björck iterations, close to 1.
  */
+import {ArgumentError, NonFiniteError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor2D} from '@tensorflow/tfjs-core';
 import {checkInteger, checkPositive, describe} from '@deepspline/core/internal';
@@ -30,7 +31,7 @@ export interface SpectralConstraintArgs {
 /** The checked arguments of {@link SpectralConstraintArgs}. */
 export function resolveSpectralArgs(args: unknown, context: string): {kCoefLip: number, bjorckSteps: number} {
   if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-    throw new Error(`${context}: expected an arguments object {kCoefLip, bjorckSteps}, got ${describe(args)}`);
+    throw new ArgumentError(`${context}: expected an arguments object {kCoefLip, bjorckSteps}, got ${describe(args)}`);
   }
   const a = (args ?? {}) as Record<string, unknown>;
   return {
@@ -53,7 +54,7 @@ export function orthonormalizedKernel(w: Tensor, kCoefLip: number, bjorckSteps: 
   try {
     const sigma = matrixNorm(matrix.dataSync(), rows, units, 2);
     if (!Number.isFinite(sigma)) {
-      throw new Error(`${context}: the kernel's spectral norm is ${describe(sigma)}; are its weights NaN or Infinite?`);
+      throw new NonFiniteError(`${context}: the kernel's spectral norm is ${describe(sigma)}; are its weights NaN or Infinite?`);
     }
     if (sigma === 0) return tf.clone(w);
     return tf.tidy(() => tf.reshape(tf.mul(bjorck(tf.div(matrix, sigma) as Tensor2D, bjorckSteps), kCoefLip), w.shape));

@@ -2,6 +2,7 @@
  * `SpectralConv2DTranspose` (deel-lip's): a transposed 2-D convolution whose kernel is
  * spectrally normalised (and optionally Björck-orthonormalized) inside `call`.
  */
+import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
@@ -62,10 +63,10 @@ export class SpectralConv2DTranspose extends Conv2DTransposeBase {
     const options = resolveSpectral(args, CONTEXT);
     super(args);
     if (this.dataFormat !== 'channelsLast') {
-      throw new Error(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(args.dataFormat)}`);
+      throw new ArgumentError(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(args.dataFormat)}`);
     }
     if ((this.dilationRate as number[]).some((d) => d !== 1)) {
-      throw new Error(`${CONTEXT}: expected dilationRate 1, got ${describe(args.dilationRate)}`);
+      throw new ArgumentError(`${CONTEXT}: expected dilationRate 1, got ${describe(args.dilationRate)}`);
     }
     checkWeightOptions(this, args, CONTEXT);
     this.spectral = new SpectralCore(options, () => `${CONTEXT} '${this.name}'`,
@@ -108,7 +109,7 @@ export class SpectralConv2DTranspose extends Conv2DTransposeBase {
   /** {@link effectiveKernel} as {@link TensorReads}. */
   effectiveKernelReads(): TensorReads<Tensor4D> {
     if (fields(this).kernel == null || this.u == null) {
-      throw new Error(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
+      throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
     }
     return this.spectral.inferenceKernelReads(fields(this).kernel!, this.u, (t) => this.toMatrix(t),
       (m) => this.fromMatrix(m)) as TensorReads<Tensor4D>;
@@ -152,7 +153,7 @@ export function* transposedConvolutionNormReads(layer: tfl.layers.Layer & {kerne
     context: LipschitzRuleContext): TensorReads<number> {
   const inShape = context.inputShape;
   if (inShape.slice(1).some((d) => d == null)) {
-    throw new Error(`lipschitzBound: layer '${layer.name}' (${layer.getClassName()}) needs a fully known input ` +
+    throw new UnsupportedError(`lipschitzBound: layer '${layer.name}' (${layer.getClassName()}) needs a fully known input ` +
       `shape to bound its operator norm, got ${describe(inShape)}`);
   }
   const outShape = layer.computeOutputShape(inShape as tfl.Shape) as (number | null)[];

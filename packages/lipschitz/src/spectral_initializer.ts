@@ -2,20 +2,17 @@
  * deel-lip's `SpectralInitializer` (`deel/lip/initializers.py`): a base initializer's kernel
  * made orthonormal (times `kCoefLip`) by the normalization of {@link SpectralConstraint}.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {DataType, Tensor} from '@tensorflow/tfjs-core';
 import type {Initializer} from '@tensorflow/tfjs-layers/dist/initializers';
 import {describe} from '@deepspline/core/internal';
-import {registeredClasses} from '@deepspline/layers/internal';
+import {INITIALIZER_BASE, registeredClasses} from '@deepspline/layers/internal';
 import {orthonormalizedKernel, resolveSpectralArgs} from './spectral_constraint.js';
 import type {SpectralConstraintArgs} from './spectral_constraint.js';
 
-/**
- * tfjs-layers' abstract `Initializer` base class, from the prototype chain of a built-in one
- * (tfjs 4.22 does not export it; as `REGULARIZER_BASE` of `@deepspline/layers/internal`).
- */
-const InitializerBase = Object.getPrototypeOf(tfl.initializers.zeros().constructor) as abstract new () => Initializer;
+const InitializerBase = INITIALIZER_BASE;
 
 /** Arguments of {@link spectralInitializer}. */
 export interface SpectralInitializerArgs extends SpectralConstraintArgs {
@@ -46,7 +43,7 @@ export class SpectralInitializer extends InitializerBase {
     ({kCoefLip: this.kCoefLip, bjorckSteps: this.bjorckSteps} = resolveSpectralArgs(args, context));
     const base = args?.baseInitializer ?? tfl.initializers.glorotUniform({});
     if (!(base instanceof InitializerBase)) {
-      throw new Error(`${context}: expected baseInitializer to be a tfjs initializer (e.g. ` +
+      throw new ArgumentError(`${context}: expected baseInitializer to be a tfjs initializer (e.g. ` +
         `tf.initializers.orthogonal({})), got ${describe(base)}`);
     }
     this.baseInitializer = base;
@@ -55,7 +52,7 @@ export class SpectralInitializer extends InitializerBase {
   /** A kernel of `shape` (at least 2-D: `[..., units]`). */
   apply(shape: number[], dtype?: DataType): Tensor {
     if (!Array.isArray(shape) || shape.length < 2) {
-      throw new Error(`spectralInitializer: expected a kernel shape [..., fanIn, units] with at least 2 axes, ` +
+      throw new ArgumentError(`spectralInitializer: expected a kernel shape [..., fanIn, units] with at least 2 axes, ` +
         `got ${describe(shape)}`);
     }
     const w = this.baseInitializer.apply(shape, dtype);
@@ -79,7 +76,7 @@ export class SpectralInitializer extends InitializerBase {
     let baseInitializer: Initializer | undefined;
     if (base != null) {
       const entry = registeredClasses()[base.className];
-      if (entry == null) throw new Error(`spectralInitializer: unknown base initializer class ${describe(base.className)}`);
+      if (entry == null) throw new ArgumentError(`spectralInitializer: unknown base initializer class ${describe(base.className)}`);
       baseInitializer = entry[1](entry[0], base.config) as unknown as Initializer;
     }
     return new cls({...config, baseInitializer});

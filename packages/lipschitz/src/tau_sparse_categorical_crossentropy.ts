@@ -2,6 +2,7 @@
  * deel-lip's `TauSparseCategoricalCrossentropy` (`deel/lip/losses.py`): the softmax
  * cross-entropy of `tau * f` divided by `tau`, with class indices as labels.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {describe} from '@deepspline/core/internal';
@@ -17,7 +18,7 @@ function checkSparseInputs(yTrue: unknown, yPred: unknown, context: string): voi
     yPred.shape[1]! >= 2 && yTrue.shape[0] === yPred.shape[0] &&
     (yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1] === 1));
   if (!ok) {
-    throw new Error(`${context}: expected class indices yTrue of shape [batch] or [batch, 1] and logits ` +
+    throw new ArgumentError(`${context}: expected class indices yTrue of shape [batch] or [batch, 1] and logits ` +
       `yPred of shape [batch, classes] with classes >= 2, got ${shape(yTrue)} and ${shape(yPred)}`);
   }
 }

@@ -2,6 +2,7 @@
  * deel-lip's `WeightClipConstraint` and `AutoWeightClipConstraint` (`deel/lip/constraints.py`):
  * weight clipping, the first Lipschitz-constraining method of Wasserstein GANs.
  */
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
@@ -28,7 +29,7 @@ export interface AutoWeightClipConstraintArgs {
 
 function argsObject(args: unknown, fields: string, context: string): Record<string, unknown> {
   if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-    throw new Error(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
+    throw new ArgumentError(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
   }
   return (args ?? {}) as Record<string, unknown>;
 }
