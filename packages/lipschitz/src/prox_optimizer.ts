@@ -117,7 +117,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   readonly metric: 'values' | 'relu';
   /** Spline steps without the penalty at the start. */
   readonly warmupSteps: number;
-  /** Spline steps of the linear rise of the threshold after {@link warmupSteps}. */
+  /** Spline steps of the linear rise of the threshold after `warmupSteps`. */
   readonly rampSteps: number;
   /** Adam's first-moment decay for the spline coordinates. */
   readonly beta1: number;
