@@ -1,7 +1,8 @@
 // The training benchmark of `npm run bench` (bench/run.mjs; alone: `node bench/training.mjs
 // [--quick]`): samples/s of model.fit (batch 256, Adam) for 784-W-W-10 MLPs, W in {256, 512},
-// with ReLU, spline (size 21), and 1-Lipschitz nets (spectralDense with Björck, the default 15
-// steps as a cap) with ReLU, GroupSort(2) and slope-clipped splines, on wasm (with
+// with ReLU, spline (size 21), and 1-Lipschitz nets (spectralDense with Björck: 15 steps at the
+// first training step, then the default trainingBjorckSteps per step from the kernel the
+// previous step wrote back) with ReLU, GroupSort(2) and slope-clipped splines, on wasm (with
 // @deepspline/wasm's registerTransposingMatMul) and cpu; plus the plain ReLU and spline MLPs
 // on wasm with tfjs's own matMul kernel (what the opt-in brings). Ratios are to the same
 // backend's and width's ReLU MLP in the same run. Cases are interleaved round by round; each

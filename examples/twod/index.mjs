@@ -10,7 +10,8 @@ import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {SplineActivation} from '@deepspline/layers';
-import {certifiedAccuracy, lipschitzBound, modelActiveKnots, tv2ProximalOptimizer} from '@deepspline/lipschitz';
+import {DEFAULT_TRAINING_BJORCK_STEPS, certifiedAccuracy, lipschitzBound, modelActiveKnots,
+  tv2ProximalOptimizer} from '@deepspline/lipschitz';
 import {HELP, PROX_LAMBDAS, PROX_WARMUP, SPARSE_LAMBDAS, SPARSE_TOLERANCE, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
 import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isProximal, isSpline} from './lib/models.mjs';
@@ -240,7 +241,8 @@ const header = [
       `chosen on the validation split (the largest within ${100 * SPARSE_TOLERANCE} point of spline's validation accuracy)` : '')) +
     `; active knots: ${knotRule(opts.knotThreshold)}`,
   ...(opts.sweep || lipModels.length === 0 ? [] : [`1-Lipschitz nets: spectralDense (orthonormalize ` +
-    `${SPECTRAL.orthonormalize}, ${SPECTRAL.bjorckSteps} steps), linear logit, tauBinaryCrossentropy tau ${opts.tau}; ` +
+    `${SPECTRAL.orthonormalize}: ${SPECTRAL.bjorckSteps} steps at the first training step and at inference, ` +
+    `${DEFAULT_TRAINING_BJORCK_STEPS} per later step), linear logit, tauBinaryCrossentropy tau ${opts.tau}; ` +
     `spline_lip1: maxSlope 1, init ${opts.splineInit}`]),
 ];
 console.log(header.join('\n') + '\n');

@@ -30,7 +30,7 @@ export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedAccuracy, certifiedAccuracyAsync, certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export type {CertifiedAccuracy, CertifiedAccuracyOptions, CertifiedRadius,
   CertifiedRadiusOptions} from './certify.js';
-export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, SpectralConv2D, SpectralDense, prepareInference,
+export {DEFAULT_BJORCK_STEPS, DEFAULT_POWER_ITERATIONS, DEFAULT_TRAINING_BJORCK_STEPS, SpectralConv2D, SpectralDense, prepareInference,
   spectralConv2d, spectralDense} from './spectral.js';
 export type {Orthonormalization, SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral.js';
 /**

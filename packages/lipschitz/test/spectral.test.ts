@@ -116,7 +116,7 @@ describe('spectral layers', () => {
   test('save/load round trip: same config, same predictions (bits)', async () => {
     const model = tfl.sequential({layers: [
       spectralConv2d({filters: 3, kernelSize: 3, inputShape: [5, 5, 1], orthonormalize: 'bjorck', bjorckSteps: 7,
-        activation: 'relu'}),
+        trainingBjorckSteps: 2, activation: 'relu'}),
       tfl.layers.flatten(),
       spectralDense({units: 4, lipschitz: 0.5, powerIterations: 2}),
       groupSort({groupSize: 2}),
@@ -133,7 +133,8 @@ describe('spectral layers', () => {
     expect(Array.from(b)).toEqual(Array.from(a));
     const c0 = loaded.layers[0] as SpectralConv2D;
     expect(c0).toBeInstanceOf(SpectralConv2D);
-    expect(c0.spectralOptions).toEqual({lipschitz: 1, orthonormalize: 'bjorck', bjorckSteps: 7, powerIterations: 3});
+    expect(c0.spectralOptions).toEqual({lipschitz: 1, orthonormalize: 'bjorck', bjorckSteps: 7, trainingBjorckSteps: 2,
+      powerIterations: 3});
     expect((loaded.layers[2] as SpectralDense).spectralOptions.lipschitz).toBe(0.5);
     model.dispose();
     loaded.dispose();
@@ -166,6 +167,7 @@ describe('spectral layers', () => {
     expect(() => spectralDense({units: 2, lipschitz: 0})).toThrow(/spectralDense: expected lipschitz > 0, got 0/);
     expect(() => spectralDense({units: 2, orthonormalize: 'qr' as never})).toThrow(/expected orthonormalize 'none' or 'bjorck', got "qr"/);
     expect(() => spectralConv2d({filters: 2, kernelSize: 3, bjorckSteps: 0})).toThrow(/bjorckSteps/);
+    expect(() => spectralDense({units: 2, trainingBjorckSteps: 1.5})).toThrow(/trainingBjorckSteps/);
     for (const dilationRate of [2, [2, 2], [1, 2], [2, 1]] as Array<number | [number, number]>) {
       expect(() => spectralConv2d({filters: 2, kernelSize: 3, dilationRate})).toThrow(
         `spectralConv2d: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated convolutions, so ` +
