@@ -21,13 +21,20 @@ export const SWEEP_LAMBDAS = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
  * The lambdas of `--sweep` for the proximal solver (`tv2ProximalOptimizer`: the same objective
  * as the subgradient's lambda, minimized by proximal Adam).
  */
-export const PROX_LAMBDAS = [0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
+export const PROX_LAMBDAS = [0, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
+
+/**
+ * The proximal solver's warm-up, in epochs: no penalty for the first PROX_WARMUP.warmup epochs,
+ * then lambda rising linearly over PROX_WARMUP.ramp epochs (`warmupSteps`, `rampSteps` of
+ * tv2ProximalOptimizer). Chosen on the validation split against no warm-up (see README).
+ */
+export const PROX_WARMUP = {warmup: 4, ramp: 4};
 
 /**
  * The lambdas `spline_sparse` chooses from on the validation split: the largest whose mean
  * validation accuracy is within {@link SPARSE_TOLERANCE} of the `spline` net's.
  */
-export const SPARSE_LAMBDAS = [1e-5, 3e-5, 1e-4];
+export const SPARSE_LAMBDAS = [1e-4, 2e-4, 3e-4, 5e-4];
 
 /** Validation-accuracy loss that `spline_sparse`'s choice of lambda accepts (0.5 point). */
 export const SPARSE_TOLERANCE = 0.005;

@@ -33,10 +33,29 @@ export interface TV2ProximalOptimizerArgs {
    * coefficients `c` (as any other weight), then each `a_k` soft-thresholded by
    * `lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2`, `D = eta / (sqrt(v_hat) + eps)` (the diagonal of
    * the metric's image in `a`, an approximation of the prox, which is not separable in `a` in
-   * that metric). `'relu'`: Adam in `u = (c[0], c[1], a)` and the exact prox of the diagonal
+   * that metric), and the unpenalized linear part of the change chosen in the same metric: the
+   * removed slope is taken out together with the affine function `alpha + beta k` that
+   * minimizes `sum_k (change of c[k])^2 / D[k]`, so that a knot removed where the loss does not
+   * look (large `D`: no data) does not tilt the spline where it does. `'relu'`: Adam in `u = (c[0], c[1], a)` and the exact prox of the diagonal
    * metric, `a_k` soft-thresholded by `eta lambda / (sqrt(v_hat_k) + eps)`.
    */
   metric?: 'values' | 'relu';
+  /**
+   * Spline steps at the start of training without the penalty (default 0): the prox's
+   * threshold is 0 for the first `warmupSteps` steps, then rises linearly to `lambda` over
+   * `rampSteps`. Adam's second moments start small, so the threshold, which divides by
+   * them, is largest in the first steps, where it can remove every knot of a layer before the
+   * net has learned anything (a net left with linear splines is stuck: measured on the 2-D
+   * benchmark's s_shape, seed 0, lambda 3e-4: every knot of the first layer gone in the first
+   * epoch, 76 % accuracy, the constant classifier's).
+   */
+  warmupSteps?: number;
+  /**
+   * Spline steps over which the threshold rises linearly from 0 to `lambda` after
+   * `warmupSteps` (default 0: the full `lambda` at once). Spline step `s` (0-based, counted by
+   * this optimizer) uses `lambda * clamp((s - warmupSteps + 1) / rampSteps, 0, 1)`.
+   */
+  rampSteps?: number;
   /** Adam's first-moment decay for the spline coordinates (default 0.9). */
   beta1?: number;
   /** Adam's second-moment decay for the spline coordinates (default 0.999). */
@@ -97,6 +116,10 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   readonly splineLearningRateFactor: number;
   /** The coordinates of the spline step and metric. */
   readonly metric: 'values' | 'relu';
+  /** Spline steps without the penalty at the start. */
+  readonly warmupSteps: number;
+  /** Spline steps of the linear rise of the threshold after `warmupSteps`. */
+  readonly rampSteps: number;
   /** Adam's first-moment decay for the spline coordinates. */
   readonly beta1: number;
   /** Adam's second-moment decay for the spline coordinates. */
@@ -139,6 +162,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
       throw new ArgumentError(`${CONTEXT}: expected metric 'values' or 'relu', got ${describe(metric)}`);
     }
     this.metric = metric;
+    this.warmupSteps = checkSteps('warmupSteps', args.warmupSteps ?? 0);
+    this.rampSteps = checkSteps('rampSteps', args.rampSteps ?? 0);
     this.beta1 = checkBeta('beta1', args.beta1 ?? 0.9);
     this.beta2 = checkBeta('beta2', args.beta2 ?? 0.999);
     this.epsilon = checkPositive('epsilon', args.epsilon ?? 1e-8, CONTEXT);
@@ -198,12 +223,19 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     if (own.length > 0) {
       this.splineSteps += 1;
       const eta = this.splineLearningRateFactor * this.learningRate;
-      for (const {name, tensor} of own) this.splineStep(name, tensor, splines.get(name)!, eta);
+      const lambda = this.lambda * this.warmupFactor(this.splineSteps - 1);
+      for (const {name, tensor} of own) this.splineStep(name, tensor, splines.get(name)!, eta, lambda);
     }
     this.incrementIterations();
   }
 
-  private splineStep(name: string, gradient: Tensor, layer: SplineActivation, eta: number): void {
+  /** The share of `lambda` that spline step `s` (0-based) uses: 0, then a linear rise to 1. */
+  private warmupFactor(s: number): number {
+    if (s < this.warmupSteps) return 0;
+    return this.rampSteps === 0 ? 1 : Math.min((s - this.warmupSteps + 1) / this.rampSteps, 1);
+  }
+
+  private splineStep(name: string, gradient: Tensor, layer: SplineActivation, eta: number, lambda: number): void {
     const variable = registeredVariable(name)!;
     const [C, K] = variable.shape as [number, number];
     const T = layer.step;
@@ -235,8 +267,9 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
         // per unit of penalty gradient (the diagonal of A D A^T).
         const [mNew, denom] = adam(g);
         moved = tf.add(variable, tf.div(tf.mul(mNew, -eta), denom));
-        const D = tf.div(eta * this.lambda / (T * T), denom);
+        const D = tf.div(eta * lambda / (T * T), denom);
         threshold = tf.add(tf.add(cols(D, 0, K - 2), tf.mul(cols(D, 1, K - 2), 4)), cols(D, 2, K - 2)) as Tensor2D;
+        moved = tf.add(moved, metricAffine(moved as Tensor2D, threshold, T, denom));
       } else {
         // g_u = M^T g_c: c[0] gets sum (1 - k) g_k, c[1] sum k g_k, a_j T sum_{k>j} (k - j) g_k.
         const k = tf.range(0, K, 1, 'float32');
@@ -250,7 +283,7 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
         const linear = tf.add(du0, tf.mul(tf.sub(cols(du, 1, 1), du0), k));
         const padded = tf.concat([tf.zeros([C, 2]), cols(du, 2, K - 2)], 1);
         moved = tf.add(variable, tf.add(linear, tf.mul(tf.cumsum(tf.cumsum(padded, 1), 1), T)));
-        threshold = tf.div(eta * this.lambda, cols(denom, 2, K - 2)) as Tensor2D;
+        threshold = tf.div(eta * lambda, cols(denom, 2, K - 2)) as Tensor2D;
       }
       variable.assign(softThresholdSlopes(moved as Tensor2D, T, threshold));
     });
@@ -301,10 +334,43 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       lambda: this.lambda, splineLearningRateFactor: this.splineLearningRateFactor, metric: this.metric,
-      beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
+      warmupSteps: this.warmupSteps, rampSteps: this.rampSteps, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
       optimizer: {className: this.optimizer.getClassName(), config: this.optimizer.getConfig()},
     };
   }
+}
+
+/**
+ * The affine function `alpha + beta k` (per spline, `[C, K]`) that makes the soft-threshold's
+ * change of `c` the smallest in the metric `diag(D)`, `D ~ 1 / weight`: `softThresholdSlopes`
+ * keeps `c[0]`, `c[1]` and moves every value right of a shrunk knot down its ramp, `cut[k]`;
+ * this is the weighted least-squares fit of `cut` by `alpha + beta k` with weights
+ * `weight[k]`, which added to `c` before the threshold makes the change `alpha + beta k -
+ * cut[k]`, with the same slopes `a` (an affine function has none).
+ */
+function metricAffine(c: Tensor2D, threshold: Tensor2D, T: number, weight: Tensor): Tensor {
+  const [C, K] = c.shape;
+  const cols = (x: Tensor, from: number, n: number) => tf.slice(x, [0, from], [C, n]);
+  const d = tf.sub(cols(c, 1, K - 1), cols(c, 0, K - 1));
+  const Ta = tf.sub(cols(d, 1, K - 2), cols(d, 0, K - 2));
+  const shrunk = tf.mul(tf.sign(Ta), tf.relu(tf.sub(tf.abs(Ta), tf.mul(threshold, T))));
+  const zero = tf.zeros([C, 1]);
+  const dCut = tf.concat([zero, tf.cumsum(tf.sub(Ta, shrunk), 1)], 1);
+  const cut = tf.concat([zero, tf.cumsum(dCut, 1)], 1);
+  // Centred weighted least squares; the 1e-6 keeps the slope at 0 where the weights sit on one value.
+  const k = tf.range(0, K, 1, 'float32');
+  const total = tf.sum(weight, 1, true);
+  const mean = (x: Tensor) => tf.div(tf.sum(tf.mul(weight, x), 1, true), total);
+  const dk = tf.sub(k, mean(k));
+  const beta = tf.div(mean(tf.mul(dk, cut)), tf.add(mean(tf.square(dk)), 1e-6));
+  return tf.add(mean(cut), tf.mul(beta, dk));
+}
+
+function checkSteps(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ArgumentError(`${CONTEXT}: expected ${name} to be an integer >= 0, got ${describe(value)}`);
+  }
+  return value;
 }
 
 function checkBeta(name: string, value: number): number {

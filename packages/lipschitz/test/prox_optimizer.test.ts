@@ -79,7 +79,7 @@ test('two steps match proximal Adam in the ReLU coordinates, written out in floa
   model.dispose();
 });
 
-test("metric 'values': two steps match Adam on c and the soft-threshold by lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2, in float64", () => {
+test("metric 'values': two steps match Adam on c, the soft-threshold by lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2 and the affine part in the metric, in float64", () => {
   const layer = splineActivation({size: 9, range: 1, init: 'relu'});
   const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
   const c0 = rowsOf(layer.getWeights()[0]!);
@@ -116,6 +116,15 @@ test("metric 'values': two steps match Adam on c and the soft-threshold by lambd
       c[0] = z[0]!;
       c[1] = z[1]!;
       for (let k = 2; k < c.length; ++k) c[k] = 2 * c[k - 1]! - c[k - 2]! + T * shrunk[k - 2]!;
+      // then the affine function alpha + beta k that minimizes sum_k (c[k] - z[k])^2 / D[k]
+      // (normal equations, 2 x 2); it leaves every a_k as it is
+      const w = D.map((x) => 1 / x);
+      const r = c.map((ck, k) => z[k]! - ck);
+      const S = (f: (k: number) => number) => w.reduce((s, wk, k) => s + wk * f(k), 0);
+      const [s0, s1, s2, r0, r1] = [S(() => 1), S((k) => k), S((k) => k * k), S((k) => r[k]!), S((k) => k * r[k]!)];
+      const alpha = (s2 * r0 - s1 * r1) / (s0 * s2 - s1 * s1);
+      const beta = (s0 * r1 - s1 * r0) / (s0 * s2 - s1 * s1);
+      for (let k = 0; k < c.length; ++k) c[k] += alpha + beta * k;
       if (step === 1) removed += shrunk.filter((x) => x === 0).length;
     });
     c.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
@@ -301,6 +310,64 @@ test('lambda may change between steps (a schedule, the demo\'s slider): the next
   model.dispose();
 });
 
+test("metric 'values': a knot removed where the loss does not look leaves the spline where it does (the linear part set in the metric)", () => {
+  // One spline, linear plus a knot of slope change 1 at t_2 = -0.8; gradients 1 on c[10..20]
+  // (inputs >= 0, where "the data" is) and 1e-4 on c[0..9]. Adam's first step moves every
+  // value by -eta exactly (m_hat / sqrt(v_hat) = sign(g)), so the slopes are unchanged; the
+  // threshold at knot 2 (D = eta / 1e-4 there) removes the knot. Keeping c[0], c[1] fixed
+  // would move the values right of t_2 by its ramp, (k - 2) T, up to 1.8 at c[20].
+  const layer = splineActivation({size: 21, range: 1});
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 1, inputShape: [1]}), layer]});
+  const T = layer.step;
+  const before = Array.from({length: 21}, (_, k) => -1 + k * T + Math.max(k - 2, 0) * T);
+  layer.setWeights([tf.tensor2d([before])]);
+  const eta = 0.01;
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(eta), {lambda: 1e-3});
+  const g = tf.tensor2d([before.map((_, k) => (k >= 10 ? 1 : 1e-4))]);
+  optimizer.applyGradients({[(layer.weights[0]!.read() as tf.Variable).name]: g});
+  const after = rowsOf(layer.getWeights()[0]!)[0]!;
+  expect(Math.abs(after[1]! - 2 * after[2]! + after[3]!)).toBe(0);   // the knot is gone, exactly
+  expect(exactKnots([after])).toBe(0);
+  // where the gradient is, the values moved by Adam's step (-eta) and almost nothing else
+  for (let k = 10; k <= 20; ++k) expect(Math.abs(after[k]! - (before[k]! - eta))).toBeLessThan(2e-3);
+  g.dispose();
+  optimizer.dispose();
+  model.dispose();
+});
+
+test('warmupSteps, rampSteps: the threshold is 0 for warmupSteps spline steps, then rises linearly to lambda', () => {
+  // Same gradients into two solvers: one with warmupSteps 2, rampSteps 4; one whose lambda is
+  // set by hand before each step to 0, 0, lambda / 4, lambda / 2, 3 lambda / 4, lambda, lambda.
+  const build = () => {
+    const layer = splineActivation({size: 9, range: 1, init: 'relu'});
+    return {layer, model: tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]})};
+  };
+  const a = build();
+  const b = build();
+  b.layer.setWeights(a.layer.getWeights());
+  const lambda = 0.05;
+  const warm = tv2ProximalOptimizer(a.model, tf.train.sgd(0.05), {lambda, warmupSteps: 2, rampSteps: 4});
+  const byHand = tv2ProximalOptimizer(b.model, tf.train.sgd(0.05), {lambda: 0});
+  expect(warm.getConfig()).toMatchObject({warmupSteps: 2, rampSteps: 4});
+  const r = rng(13);
+  const shares = [0, 0, 0.25, 0.5, 0.75, 1, 1];
+  const knots: number[] = [];
+  for (const share of shares) {
+    const grad = tf.tensor2d([0, 1].map(() => Array.from({length: 9}, () => 2 * r() - 1)));
+    byHand.lambda = lambda * share;
+    warm.applyGradients({[(a.layer.weights[0]!.read() as tf.Variable).name]: grad});
+    byHand.applyGradients({[(b.layer.weights[0]!.read() as tf.Variable).name]: grad});
+    grad.dispose();
+    const got = rowsOf(a.layer.getWeights()[0]!);
+    expect(got).toEqual(rowsOf(b.layer.getWeights()[0]!));
+    knots.push(exactKnots(got));
+  }
+  expect(knots[1]).toBe(14);                        // no knot removed during the warm-up
+  expect(knots[knots.length - 1]).toBeLessThan(14); // then the prox removes some
+  [warm, byHand].forEach((o) => o.dispose());
+  [a.model, b.model].forEach((m) => m.dispose());
+});
+
 test('clear errors for bad arguments', () => {
   const model = net();
   const adam = tf.train.adam(0.01);
@@ -317,6 +384,8 @@ test('clear errors for bad arguments', () => {
     [model, adam, {lambda: 1, beta2: -0.1}, 'tv2ProximalOptimizer: expected beta2 in [0, 1), got -0.1'],
     [model, adam, {lambda: 1, epsilon: 0}, 'tv2ProximalOptimizer: expected epsilon > 0, got 0'],
     [model, adam, {lambda: 1, metric: 'c'}, 'tv2ProximalOptimizer: expected metric \'values\' or \'relu\', got "c"'],
+    [model, adam, {lambda: 1, warmupSteps: -1}, 'tv2ProximalOptimizer: expected warmupSteps to be an integer >= 0, got -1'],
+    [model, adam, {lambda: 1, rampSteps: 1.5}, 'tv2ProximalOptimizer: expected rampSteps to be an integer >= 0, got 1.5'],
   ];
   const make = tv2ProximalOptimizer as unknown as (m: unknown, o: unknown, a: unknown) => unknown;
   for (const [m, o, args, message] of bad) expect(() => make(m, o, args)).toThrow(message);
