@@ -163,7 +163,7 @@ describe('examples/twod', () => {
     const rows: Row[] = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
     expect(rows.map((row) => `${row.solver} ${row.lambda}`)).toEqual([
       ...[0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2].map((l) => `subgradient ${l}`),
-      ...[0, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3].map((l) => `proximal ${l}`)]);
+      ...[0, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2].map((l) => `proximal ${l}`)]);
     for (const row of rows) {
       expect(row.exactActiveKnots!.perSeed).toEqual([row.runs[0]!.exactActiveKnots]);
       expect(row.exactActiveKnots!.mean).toBe(row.runs[0]!.exactActiveKnots);
