@@ -75,19 +75,23 @@ const sortRows = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
  * permutation the forward pass applied, also at ties (the gradients of tf.minimum and
  * tf.maximum both go to `a` there: not a permutation, its Jacobian has norm sqrt(2)).
  * customGrad because the comparison has no gradient in tfjs.
+ *
+ * Elementwise against the pair reversed, `r = (b, a)`, with no split or concat (on wasm those
+ * cost more than the comparison): the pair is in order where `s x <= s r` with `s = (1, -1)`
+ * (slot 0: `a <= b`; slot 1: `-b <= -a`, the same test, and negation is exact), and the output
+ * is `x` there, `r` elsewhere. A NaN in a pair fails both tests, so its outputs are set to NaN
+ * from `x` and `r`'s NaN tests (slot 0 sees `a` and `b`, slot 1 `b` and `a`).
  */
 const sortPairs = tf.customGrad((...args: Array<Tensor | tf.GradSaveFunc>) => {
   const [x, save] = args as [Tensor, tf.GradSaveFunc];
-  const [a, b] = tf.split(x, 2, 1) as [Tensor, Tensor];
-  const inOrder = tf.lessEqual(a, b);
+  const r = tf.reverse(x, 1);
+  const sign = tf.tensor2d([[1, -1]]);  // +1 for the low slot of a pair, -1 for the high one
+  const inOrder = tf.lessEqual(tf.mul(x, sign), tf.mul(r, sign));
   save([inOrder]);
+  const nan = tf.logicalOr(tf.isNaN(x), tf.isNaN(r));
   return {
-    value: nanRows(x, tf.concat([tf.where(inOrder, a, b), tf.where(inOrder, b, a)], 1)),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [dLow, dHigh] = tf.split(dy, 2, 1) as [Tensor, Tensor];
-      const kept = saved[0]!;
-      return tf.concat([tf.where(kept, dLow, dHigh), tf.where(kept, dHigh, dLow)], 1);
-    },
+    value: tf.where(nan, tf.scalar(NaN), tf.where(inOrder, x, r)),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => tf.where(saved[0]!, dy, tf.reverse(dy, 1)),
   };
 });
 

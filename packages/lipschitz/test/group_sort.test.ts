@@ -37,6 +37,17 @@ describe('groupSort: forward', () => {
     tf.dispose([x, y]);
   });
 
+  test.each([2, 4])('groupSize %d: infinities, signed zeros and ties sort as a float64 sort does', (g) => {
+    const values = [Infinity, -Infinity, -Infinity, Infinity, Infinity, Infinity, -0, 0, 0, -0, 5, 5, -3, Infinity,
+      -Infinity, 2, 1e38, -1e38, 3e38, 3e38];
+    const x = tf.tensor2d(values, [1, values.length]);
+    const y = run(groupSort({groupSize: g}), x);
+    // Object.is tells -0 from 0: the sort is stable, so equal values keep their slots
+    expect(Array.from(y.dataSync()).map((v) => Object.is(v, -0) ? '-0' : v)).toEqual(
+      groupSortJs(Float32Array.from(values), g).map((v) => Object.is(v, -0) ? '-0' : v));
+    tf.dispose([x, y]);
+  });
+
   test('a NaN anywhere in a group makes every output of that group NaN, for every groupSize', () => {
     const layer4 = groupSort({groupSize: 4});
     const example = tf.tensor2d([[3, NaN, 1, 2, 4, -1, 0, 2]]);
