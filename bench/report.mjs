@@ -136,7 +136,9 @@ function mlpTrainingTable(results) {
   lines.push('', t.torch.available ?
     `PyTorch ${t.torch.torch} with ${t.torch.blas}, ${t.torch.threads} thread, same run (bench/torch_training.py: plain ` +
     'PyTorch equivalents: a per-channel linear spline, Björck layers with deel-torchlip\'s defaults).' :
-    `PyTorch rows skipped: ${t.torch.reason}.`, '', measuredOn(results));
+    `PyTorch rows skipped: ${t.torch.reason}.`, '',
+    // a section re-run alone (`--training-only`) carries its own date and machine
+    measuredOn(t.date != null ? {date: t.date, machine: t.machine} : results));
   return lines.join('\n');
 }
 

@@ -6,7 +6,7 @@
 // round by round (every case once per round) so that machine load drifts hit all of them
 // alike, and each figure is the median over its rounds.
 //
-//   node bench/run.mjs [--quick] [--export-only] [--out bench/results.json]
+//   node bench/run.mjs [--quick] [--export-only] [--training-only] [--out bench/results.json]
 //
 // 1. Elementwise op on x = 4096 x 256 float32 (1M elements), K in {5, 21, 51, 101}, per-channel
 //    coefficients [256, K], knots on [-2, 2], x uniform on [-3, 3] (some extrapolation):
@@ -19,7 +19,9 @@
 //    256) of that spline MLP vs its exportToStandardLayers exports (hats, ramps) and the relu
 //    MLP, on wasm and cpu. `--export-only` runs just these rows (and writes no results file).
 // 4. Training of 784-W-W-10 MLPs (plain, spline, 1-Lipschitz) on wasm and cpu, and the same
-//    nets in PyTorch when /usr/bin/python3 imports torch: bench/training.mjs.
+//    nets in PyTorch when /usr/bin/python3 imports torch: bench/training.mjs. `--training-only`
+//    runs just this section and replaces it in the results file (with its own date and machine),
+//    keeping the other sections of the earlier run.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -27,7 +29,7 @@ import * as tfl from '@tensorflow/tfjs-layers';  // also registers tfjs-core's g
 import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
 import {setWasmBinary, wasmKernelInfo} from '@deepspline/wasm';
 import {exportToStandardLayers, splineActivation} from '@deepspline/layers';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {cpus} from 'node:os';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -35,10 +37,12 @@ import {parseCommandLine} from '../scripts/cli.mjs';
 import {opRows, SECTIONS} from './report.mjs';
 import {torchBench, trainingBench} from './training.mjs';
 
-const USAGE = 'usage: node bench/run.mjs [--quick] [--export-only] [--out FILE]   (default out: bench/results.json)';
+const USAGE = 'usage: node bench/run.mjs [--quick] [--export-only] [--training-only] [--out FILE]   ' +
+  '(default out: bench/results.json)';
 const args = parseCommandLine({
   'quick': {type: 'boolean', default: false},
   'export-only': {type: 'boolean', default: false},
+  'training-only': {type: 'boolean', default: false},
   'out': {type: 'string', default: join(dirname(fileURLToPath(import.meta.url)), 'results.json')},
 }, USAGE);
 const quick = args.quick;
@@ -257,14 +261,30 @@ if (exportOnly) {
   console.log(SECTIONS['layers-export']({standardExport: rows}));
   process.exit(0);
 }
+const machine = {cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
+  tfjs: tf.version_core, wasmKernels: info};
+
+/** The training section (bench/training.mjs and the PyTorch twins), dated and with its machine. */
+async function mlpTraining() {
+  const rows = await trainingBench({quick, log});
+  log('training: PyTorch (bench/torch_training.py) if /usr/bin/python3 imports torch');
+  const torch = torchBench({quick});
+  log(torch.available ? `PyTorch ${torch.torch}, ${torch.blas}` : `PyTorch rows skipped: ${torch.reason}`);
+  return {batch: 256, rows, torch, date: new Date().toISOString(), machine};
+}
+
+if (args['training-only']) {
+  const results = {...JSON.parse(readFileSync(outFile, 'utf8')), mlpTraining: await mlpTraining()};
+  console.log(SECTIONS['training-table'](results));
+  writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
+  log(`replaced the training section of ${outFile}; \`node bench/report.mjs --write\` updates the READMEs`);
+  process.exit(0);
+}
 const wasm = await opBench('wasm');
 const cpu = await opBench('cpu');
 const train = await trainBench();
 const exported = {wasm: await exportBench('wasm'), cpu: await exportBench('cpu')};
-const mlpRows = await trainingBench({quick, log});
-log('training: PyTorch (bench/torch_training.py) if /usr/bin/python3 imports torch');
-const torch = torchBench({quick});
-log(torch.available ? `PyTorch ${torch.torch}, ${torch.blas}` : `PyTorch rows skipped: ${torch.reason}`);
+const training = await mlpTraining();
 
 const worst = (ms, key, ref) => Math.max(...KS.map((K) => ms[`kernel K=${K} ${key}`] / ref));
 const leastSpeedup = (ms, key) => Math.min(...KS.map((K) => ms[`fallback K=${K} ${key}`] / ms[`kernel K=${K} ${key}`]));
@@ -293,8 +313,7 @@ const bestRatios = [
 const results = {
   format: 2,
   date: new Date().toISOString(),
-  machine: {cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version,
-    tfjs: tf.version_core, wasmKernels: info},
+  machine,
   config: {rows: ROWS, channels: CH, Ks: KS, range: RANGE, fastRounds: FAST_ROUNDS, slowRounds: SLOW_ROUNDS,
     quick},
   ops: [...opRows('wasm', wasm, bestMs.wasm, KS), ...opRows('cpu', cpu, bestMs.cpu, KS)],
@@ -304,7 +323,7 @@ const results = {
       samplesPerSecond, overRelu: samplesPerSecond / train.relu};
   }),
   standardExport: standardExport(exported),
-  mlpTraining: {batch: 256, rows: mlpRows, torch},
+  mlpTraining: training,
   targets,
   bestRatios,
 };
