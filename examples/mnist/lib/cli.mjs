@@ -19,7 +19,7 @@ export const DEFAULT_TAU = 2;
 /** TV(2) weight (in the loss) of the spline and spline_lip1 nets. */
 export const DEFAULT_LAMBDA = 1e-5;
 /** TV(2) weight of spline_lip1_sparse (proximal solver; chosen on the validation split). */
-export const DEFAULT_PROX_LAMBDA = 1e-4;
+export const DEFAULT_PROX_LAMBDA = 1e-5;
 /** Björck iterations of the spectral layers at the first step and at inference; 0: spectral normalisation only. */
 export const DEFAULT_BJORCK_STEPS = 15;
 /** The splines of the unconstrained spline net: the reference's. */
@@ -27,7 +27,7 @@ export const SPLINE = {size: 21, range: 1, init: 'leaky_relu'};
 /** The splines of the 1-Lipschitz spline nets (the recipe chosen on the validation split, README). */
 export const LIP_SPLINE = {size: 21, range: 1, init: 'abs'};
 /** Spline learning rate of spline_lip1_sparse as a multiple of the weights' (`splineLearningRateFactor` of its tv2ProximalOptimizer). */
-export const DEFAULT_SPLINE_LR = 1;
+export const DEFAULT_SPLINE_LR = 0.025;
 /** The l2 radii of the table (inputs in [0, 1]). */
 export const EPSILONS = [0.5, 1.0, 1.58];
 

@@ -32,7 +32,7 @@ function relativeGap(a: tfl.LayersModel, b: tfl.LayersModel, x: Tensor): number 
   });
 }
 
-test.each(['relu', 'spline', 'relu_lip1', 'groupsort_lip1', 'spline_lip1'])(
+test.each(['relu', 'spline', 'relu_lip1', 'groupsort_lip1', 'spline_lip1', 'spline_lip1_sparse'])(
   'the committed MNIST %s model exports to 1e-5 of its output scale (pixels, and far outside)', async (name) => {
     const model = await loadSaved(join(root, 'examples/mnist/reference/models', name));
     const standard = exportToStandardLayers(model);
