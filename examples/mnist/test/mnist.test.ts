@@ -1,30 +1,17 @@
 // Smoke test of the MNIST example: runs the real scripts (on the BUILT packages, as
 // `npm run example:mnist` does) with `--quick` cut down to 512 training images and one epoch,
 // checks the outputs, then re-checks the saved models' certificates with verify.mjs.
-import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {readFileSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {exampleOutputDir, expectSvg, root, runScript} from '../../shared/test/example_cli';
 
-const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/mnist/index.mjs');
 const verify = join(root, 'examples/mnist/verify.mjs');
 const MODELS = ['relu', 'spline', 'relu_lip1', 'groupsort_lip1', 'spline_lip1'];
 const EPSILONS = ['0.25', '0.5', '1', '1.58'];
 
-function run(file: string, args: string[]): {stdout: string, stderr: string, status: number | null} {
-  const r = spawnSync(process.execPath, [file, ...args], {cwd: root, encoding: 'utf8', timeout: 100000});
-  return {stdout: r.stdout, stderr: r.stderr, status: r.status};
-}
+const run = (file: string, args: string[]) => runScript(file, args, 100000);
 
-/** A well-formed standalone SVG document (balanced root, declared size, no NaN). */
-function expectSvg(text: string) {
-  expect(text.startsWith('<?xml')).toBe(true);
-  expect(text).toMatch(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]* width="\d+" height="\d+"/);
-  expect(text.trim().endsWith('</svg>')).toBe(true);
-  expect((text.match(/<svg/g) ?? []).length).toBe(1);
-  expect(text).not.toMatch(/NaN|undefined|Infinity/);
-}
 
 interface Row {
   model: string, cleanAccuracy: number, lipschitzBound: number, certified: Record<string, number>,
@@ -32,16 +19,7 @@ interface Row {
 }
 
 describe('examples/mnist', () => {
-  let out: string;
-  beforeAll(() => {
-    for (const pkg of ['core', 'layers', 'lipschitz', 'wasm']) {
-      if (!existsSync(join(root, `packages/${pkg}/dist/esm/index.js`))) {
-        throw new Error(`packages/${pkg} is not built; run npm run build first (npm test does)`);
-      }
-    }
-    out = mkdtempSync(join(tmpdir(), 'mnist-'));
-  });
-  afterAll(() => rmSync(out, {recursive: true, force: true}));
+  const out = exampleOutputDir('mnist-', ['core', 'layers', 'lipschitz', 'wasm']);
 
   it('--help lists the options; bad options get a clear message', () => {
     const r = run(script, ['--help']);
@@ -62,11 +40,11 @@ describe('examples/mnist', () => {
   });
 
   it('a cut-down --quick run writes the table, results, plots and models, and verify.mjs re-checks them', () => {
-    const r = run(script, ['--quick', '--train-size', '512', '--epochs', '1', '--out', out]);
+    const r = run(script, ['--quick', '--train-size', '512', '--epochs', '1', '--out', out()]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Backend: wasm');
     expect(r.stdout).toContain('Schedule: custom: 1 epochs, batch 256');
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const results = JSON.parse(readFileSync(join(out(), 'results.json'), 'utf8'));
     expect(results.trainSize).toBe(512);
     expect(results.evalSize).toBe(2000);
     expect(results.evalSet).toBe('test');
@@ -90,10 +68,10 @@ describe('examples/mnist', () => {
       expect(row.curve[0]).toBe(row.cleanAccuracy);
       expect(row.loss.length).toBe(1);
       expect(row.seconds).toBeGreaterThan(0);
-      const model = JSON.parse(readFileSync(join(out, 'models', row.model, 'model.json'), 'utf8'));
+      const model = JSON.parse(readFileSync(join(out(), 'models', row.model, 'model.json'), 'utf8'));
       const specs = model.weightsManifest[0].weights as {shape: number[]}[];
       const bytes = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
-      expect(statSync(join(out, 'models', row.model, 'weights.bin')).size).toBe(bytes);
+      expect(statSync(join(out(), 'models', row.model, 'weights.bin')).size).toBe(bytes);
     }
     // 784*256 + 256 + 256*256 + 256 + 256*10 + 10 dense parameters, + 2 x 256 x 21 spline
     // coefficients; the 1-Lipschitz nets are saved as plain dense layers (no power-iteration vectors).
@@ -101,23 +79,23 @@ describe('examples/mnist', () => {
     const spline = dense + 2 * 256 * 21;
     expect(rows.map((row) => row.params)).toEqual([dense, spline, dense, dense, spline]);
     for (const m of ['relu_lip1', 'groupsort_lip1', 'spline_lip1']) {
-      const layers = JSON.parse(readFileSync(join(out, 'models', m, 'model.json'), 'utf8')).modelTopology.config.layers;
+      const layers = JSON.parse(readFileSync(join(out(), 'models', m, 'model.json'), 'utf8')).modelTopology.config.layers;
       expect(layers.map((l: {class_name: string}) => l.class_name)).not.toContain('SpectralDense');
     }
-    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    const md = readFileSync(join(out(), 'results.md'), 'utf8');
     expect(md).toContain('| model | clean % | certified L |');
     for (const m of MODELS) expect(md).toContain(`| ${m} |`);
-    const curve = readFileSync(join(out, 'certified_accuracy.svg'), 'utf8');
+    const curve = readFileSync(join(out(), 'certified_accuracy.svg'), 'utf8');
     expectSvg(curve);
     expect((curve.match(/<polyline /g) ?? []).length).toBe(MODELS.length);
     for (const m of MODELS) expect(curve).toContain(`>${m}</text>`);
-    const act = readFileSync(join(out, 'activations.svg'), 'utf8');
+    const act = readFileSync(join(out(), 'activations.svg'), 'utf8');
     expectSvg(act);
     // Two spline nets x two layers x 8 channels, 21 knots each.
     expect((act.match(/<polyline /g) ?? []).length).toBe(32);
     expect((act.match(/<circle /g) ?? []).length).toBe(32 * 21);
 
-    const v = run(verify, [out]);
+    const v = run(verify, [out()]);
     expect(v.stderr.replace(/^.*Warn.*\n?/gm, '')).toBe('');
     expect(v.status).toBe(0);
     expect(v.stdout).toContain('Every certificate re-checked');
