@@ -4,17 +4,11 @@
 // Reports same-run ratios of medians of interleaved samples, and writes bench/webgl-results.json.
 // NOTE: on this machine WebGL runs on SwiftShader, a CPU emulation of a GPU: the ratios say
 // how much work each variant does, not how fast a real GPU runs it.
-import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {benchArgs} from '../../../scripts/bench-args.mjs';
 import {runBenchPage} from '../../../test-browser/bench_page.mjs';
-import {ROOT} from '../../../test-browser/harness.mjs';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const {quick, out: outDir} = benchArgs('node packages/webgl/bench/bench.mjs', join(ROOT, 'bench'));
 // The fallback's backward (tfjs's webgl UnsortedSegmentSum) takes seconds per call here:
 // fewer samples for the forward+backward rows.
-const configs = [
+const configs = (quick) => [
   {shape: [1024, 64], K: 21, backward: false, samples: quick ? 3 : 9, reps: 5},
   {shape: [256, 1024], K: 21, backward: false, samples: quick ? 3 : 9, reps: 3},
   {shape: [256, 64], K: 21, backward: true, samples: quick ? 3 : 5, reps: 1},
@@ -22,7 +16,7 @@ const configs = [
 ];
 
 await runBenchPage({
-  page: join(here, 'page.ts'), backend: 'webgl', label: 'WebGL', configs, outDir,
+  backend: 'webgl', label: 'WebGL', configs,
   describe: (env) => `webgl ${env.webglVersion}, float32 ${env.float32}, renderer: ${env.renderer}`,
   command: 'npm run bench:webgl',
   note: 'Headless Chromium, tfjs webgl backend on SwiftShader (a CPU emulation of a GPU; no GPU on this machine).',

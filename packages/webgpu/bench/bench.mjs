@@ -4,16 +4,10 @@
 // Reports same-run ratios of medians of interleaved samples, and writes bench/webgpu-results.json.
 // NOTE: on this machine WebGPU runs on SwiftShader, a CPU emulation of a GPU: the ratios say
 // how much work each variant does, not how fast a real GPU runs it.
-import {join} from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {WEBGPU_ARGS} from '../../../scripts/chromium.mjs';
-import {benchArgs} from '../../../scripts/bench-args.mjs';
 import {runBenchPage} from '../../../test-browser/bench_page.mjs';
-import {ROOT} from '../../../test-browser/harness.mjs';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const {quick, out: outDir} = benchArgs('node packages/webgpu/bench/bench.mjs', join(ROOT, 'bench'));
-const configs = [
+const configs = (quick) => [
   {shape: [1024, 64], K: 21, backward: false, samples: quick ? 3 : 9, reps: 5},
   {shape: [256, 1024], K: 21, backward: false, samples: quick ? 3 : 9, reps: 3},
   {shape: [4096, 256], K: 21, backward: false, samples: quick ? 3 : 7, reps: 1},
@@ -28,7 +22,7 @@ const configs = [
 ];
 
 await runBenchPage({
-  page: join(here, 'page.ts'), args: WEBGPU_ARGS, backend: 'webgpu', label: 'WebGPU', configs, outDir,
+  args: WEBGPU_ARGS, backend: 'webgpu', label: 'WebGPU', configs,
   describe: (env) => `webgpu adapter: ${env.adapter.vendor} ${env.adapter.architecture}`,
   command: 'npm run bench:webgpu',
   note: 'Headless Chromium, tfjs webgpu backend on SwiftShader\'s WebGPU adapter (a CPU emulation of a GPU; no GPU ' +
