@@ -1,12 +1,37 @@
 /**
- * Model helpers: deterministic random weights, a save/load round trip in memory, and a small
- * spline network trained with `fit` (the backends' "it learns" check).
+ * Model helpers: deterministic random weights (and rough splines), a save/load round trip in
+ * memory, the error of an exported model's predictions, and a small spline network trained
+ * with `fit` (the backends' "it learns" check).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineImplementation} from '@deepspline/core';
-import {splineActivation} from '@deepspline/layers';
+import {SplineActivation, splineActivation} from '@deepspline/layers';
 import {normal, rng} from './prng.js';
+
+/** Random coefficients in [-1, 1] for every spline layer of `model`: rough, steep splines (a worst case). */
+export function randomizeSplines(model: tfl.LayersModel, seed: number): void {
+  model.layers.filter((l) => l instanceof SplineActivation).forEach((l, i) => {
+    const next = tf.randomUniform(l.getWeights()[0]!.shape, -1, 1, 'float32', seed + i);
+    l.setWeights([next]);
+    next.dispose();
+  });
+}
+
+/**
+ * `max |a - b| / max |a|` over the predictions `a` of `original` and `b` of `exported` on `x`
+ * (the error relative to the output scale), after checking that they have the same shape and
+ * that `a` varies (so that the comparison is not vacuous).
+ */
+export function predictionRelError(original: tfl.LayersModel, exported: tfl.LayersModel, x: tf.Tensor): number {
+  return tf.tidy(() => {
+    const a = original.predict(x) as tf.Tensor;
+    const b = exported.predict(x) as tf.Tensor;
+    expect(b.shape).toEqual(a.shape);
+    expect(tf.moments(a).variance.dataSync()[0]).toBeGreaterThan(0);
+    return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!;
+  });
+}
 
 /** Sets every weight of `model` to `scale` times standard normal samples from `seed`. */
 export function setRandomWeights(model: tfl.LayersModel, seed: number, scale = 1): void {
