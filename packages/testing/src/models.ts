@@ -72,6 +72,24 @@ export interface CircleNetTraining {
 }
 
 /**
+ * Checks a {@link trainCircleNet} report from the backend `backend`: trained there with the
+ * kernels, finite losses ending below a quarter of the first, accuracy above 90 %, no tensor
+ * leaked by the last epoch. Returns the summary the browser tests print.
+ */
+export function expectCircleNetTrained(t: CircleNetTraining, backend: string):
+    {firstLoss: number, lastLoss: number, epochs: number, accuracy: number} {
+  const summary = {firstLoss: t.losses[0]!, lastLoss: t.losses[t.losses.length - 1]!, epochs: t.losses.length,
+    accuracy: t.accuracy};
+  expect(t.backend).toBe(backend);
+  expect(t.implementation).toBe('kernel');
+  expect(t.losses.every(Number.isFinite)).toBe(true);
+  expect(summary.lastLoss).toBeLessThan(0.25 * summary.firstLoss);
+  expect(t.accuracy).toBeGreaterThan(0.9);
+  expect(t.tensors.end).toBe(t.tensors.mid);
+  return summary;
+}
+
+/**
  * Trains a small spline network (2 -> 8 -> spline -> 8 -> spline -> 1, seeded) on the circle
  * task with `fit` on the active backend: 20 epochs, then one more to check for leaks.
  */
