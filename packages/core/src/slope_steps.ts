@@ -86,7 +86,10 @@ export function softThresholdSlopes(coefficients: Tensor2D, step: number, thresh
     const startIndex = tf.where(starts, tf.broadcastTo(index, [C, K - 1]), tf.fill([C, K - 1], -1));
     const before = tf.lessEqual(tf.reshape(index, [1, K - 1]), tf.reshape(index, [K - 1, 1]));
     const runStart = tf.max(tf.where(before, tf.reshape(startIndex, [C, 1, K - 1]), -1), 2);
-    const dq = tf.gather(round(dNew), tf.cast(runStart, 'int32'), 1, 1);
+    // A flat gather (row r's index + r (K - 1)): tfjs-backend-wasm 4.22's GatherV2 with
+    // batchDims > 0 returns wrong values and reads out of bounds from 32 rows on.
+    const flat = tf.add(tf.cast(runStart, 'int32'), tf.reshape(tf.mul(tf.range(0, C, 1, 'int32'), tf.scalar(K - 1, 'int32')), [C, 1]));
+    const dq = tf.reshape(tf.gather(tf.reshape(round(dNew), [-1]), tf.reshape(flat, [-1])), [C, K - 1]);
     const c0 = round(cols(cNew, 0, 1));
     return tf.concat([c0, tf.add(c0, tf.cumsum(dq, 1))], 1) as Tensor2D;
   });
