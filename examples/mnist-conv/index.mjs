@@ -14,7 +14,7 @@ import {deriveSeed} from '../shared/prng.mjs';
 import {progressBar} from '../shared/progress.mjs';
 import {markdownTable, textTable} from '../shared/tables.mjs';
 import {CURVE_EPSILONS, certify} from '../mnist/lib/certify.mjs';
-import {classCounts, mnistSplit, PIXELS, TEST_SIZE} from '../mnist/lib/data.mjs';
+import {classCounts, mnistSplit, PIXELS, TEST_SIZE} from './lib/data.mjs';
 import {certifiedCurveSvg} from '../mnist/lib/svg.mjs';
 import {toTensors, trainModel} from '../mnist/lib/train.mjs';
 import {EPSILONS, HELP, parseArgs} from './lib/cli.mjs';

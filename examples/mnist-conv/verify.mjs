@@ -18,7 +18,7 @@ import '@deepspline/layers';
 import '@deepspline/lipschitz';
 import {fileLoadHandler} from '../shared/fs_io.mjs';
 import {certify} from '../mnist/lib/certify.mjs';
-import {mnistSplit, PIXELS} from '../mnist/lib/data.mjs';
+import {mnistSplit, PIXELS} from './lib/data.mjs';
 import {toTensors} from '../mnist/lib/train.mjs';
 
 const dir = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), 'reference'));

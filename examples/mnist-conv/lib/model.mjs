@@ -8,7 +8,7 @@ import {splineActivation} from '@deepspline/layers';
 import {groupSort, invertibleDownSampling, scaledL2NormPooling2d, spectralConv2d, spectralDense,
   tv2Regularizer} from '@deepspline/lipschitz';
 import {deriveSeed} from '../../shared/prng.mjs';
-import {CLASSES, PIXELS} from '../../mnist/lib/data.mjs';
+import {CLASSES, PIXELS} from './data.mjs';
 
 /** The activations the network can use. */
 export const ACTIVATIONS = ['spline', 'groupsort'];

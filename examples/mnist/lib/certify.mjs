@@ -58,7 +58,8 @@ export const CURVE_EPSILONS = Array.from({length: 101}, (_, i) => Math.round(i *
 /**
  * Clean accuracy, the certified l2 bound `L` of the logit map (`lipschitzBound` with
  * {@link POWER_ITERATION}), certified accuracy at `epsilons` (radius margin / (sqrt(2) L))
- * and on the curve's finer grid, and the median certified radius (0 for a misclassified point).
+ * and on the curve's finer grid, the median certified radius (0 for a misclassified point),
+ * and per image whether it is classified correctly and its certified radius.
  * @param {tfl.LayersModel} model
  * @param {{x: tf.Tensor, y: tf.Tensor}} images
  * @param {number[]} epsilons
@@ -76,5 +77,7 @@ export function certify(model, images, epsilons) {
     certified: Object.fromEntries(epsilons.map((e, i) => [String(e), result.accuracy[i]])),
     curve,
     medianRadius: certifiedRadii[Math.floor(n / 2)],
+    correct: result.correct,
+    radius,
   };
 }

@@ -12,7 +12,9 @@ const DASHES = ['6,4', '2,3', '', '', '', '', ''];
 
 /**
  * @param {{title: string, epsilons: number[], marks: number[], series: {label: string,
- *   accuracy: number[]}[], note?: string}} args `accuracy[i]` is the share at `epsilons[i]`
+ *   accuracy: number[], pgd?: number[]}[], note?: string}} args `accuracy[i]` is the share at
+ *   `epsilons[i]`; `pgd[j]` (optional) the PGD accuracy at `marks[j]`, drawn as circles joined
+ *   by a thin dotted line in the series' colour
  */
 export function certifiedCurveSvg({title, epsilons, marks, series, note}) {
   const pw = 520;
@@ -41,9 +43,16 @@ export function certifiedCurveSvg({title, epsilons, marks, series, note}) {
     body += `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"` +
       (dash ? ` stroke-dasharray="${dash}"` : '') + ` points="` +
       s.accuracy.map((a, k) => `${f(X(epsilons[k]))},${f(Y(a))}`).join(' ') + `"/>\n`;
+    if (s.pgd) {
+      const pts = [[0, s.accuracy[0]], ...s.pgd.map((a, j) => [marks[j], a])];
+      body += `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="1" stroke-dasharray="1,3" points="` +
+        pts.map(([e, a]) => `${f(X(e))},${f(Y(a))}`).join(' ') + `"/>\n` +
+        s.pgd.map((a, j) => `<circle cx="${f(X(marks[j]))}" cy="${f(Y(a))}" r="3.5" fill="white" ` +
+          `stroke="${COLORS[i % COLORS.length]}" stroke-width="1.5"/>`).join('') + '\n';
+    }
   });
   body += `<text x="${left + pw / 2}" y="${top + ph + 34}" text-anchor="middle">l2 radius epsilon (pixels in [0, 1])</text>\n`;
-  body += `<text transform="translate(16 ${top + ph / 2}) rotate(-90)" text-anchor="middle">certified accuracy</text>\n`;
+  body += `<text transform="translate(16 ${top + ph / 2}) rotate(-90)" text-anchor="middle">${series.some((x) => x.pgd) ? 'accuracy (lines: certified; circles: PGD)' : 'certified accuracy'}</text>\n`;
   const lx = left + pw + 20;
   body += `<text x="${lx}" y="${top + 4}" font-weight="bold">model</text>\n`;
   series.forEach((s, i) => {

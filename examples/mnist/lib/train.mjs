@@ -35,13 +35,16 @@ export function toTensors(split) {
  * @param {tfl.LayersModel} model
  * @param {{x: tf.Tensor, y: tf.Tensor}} train
  * @param {{epochs: number, batchSize: number, lr: number, milestones: number[], gamma: number,
- *   seed: number, tau: number | null, onStep?: (step: number, epoch: number, loss: number) => void}} schedule
- *   `tau` null: softmax cross-entropy
+ *   seed: number, tau: number | null, wrapOptimizer?: (adam: tf.Optimizer) => tf.Optimizer,
+ *   onStep?: (step: number, epoch: number, loss: number) => void}} schedule
+ *   `tau` null: softmax cross-entropy; `wrapOptimizer` wraps the Adam optimizer (e.g. in the
+ *   proximal TV(2) solver `tv2ProximalOptimizer`), whose `learningRate` the schedule then sets
  * @returns {Promise<{loss: number[]}>} the training loss of every epoch
  */
 export async function trainModel(model, train, schedule) {
-  const {epochs, batchSize, lr, milestones, gamma, seed, tau} = schedule;
-  const optimizer = tf.train.adam(lr);
+  const {epochs, batchSize, lr, milestones, gamma, seed, tau, wrapOptimizer} = schedule;
+  const adam = tf.train.adam(lr);
+  const optimizer = wrapOptimizer ? wrapOptimizer(adam) : adam;
   model.compile({optimizer, loss: tau == null ? 'categoricalCrossentropy' : losses.tauCategoricalCrossentropy({tau})});
   const n = train.x.shape[0];
   const rand = mulberry32(seed);
@@ -69,7 +72,7 @@ export async function trainModel(model, train, schedule) {
       loss.push(history.history.loss[0]);
     }
   } finally {
-    optimizer.dispose();
+    optimizer.dispose();  // a wrapper disposes the Adam it wraps
   }
   return {loss};
 }
