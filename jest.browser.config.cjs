@@ -3,6 +3,8 @@
 // esbuild from the TypeScript sources (test-browser/harness.ts). Picks up
 // packages/*/test/browser/**/*.test.ts, docs/test/browser/**/*.test.ts and test/browser/**/*.test.ts
 // (the script-tag bundles, on the built packages).
+const {transform, moduleNameMapper} = require('./jest.config.cjs');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -14,17 +16,9 @@ module.exports = {
     '<rootDir>/test/browser/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  transform: {
-    '^.+\\.(t|j)sx?$|^.+\\.mjs$': ['@swc/jest', {
-      jsc: {parser: {syntax: 'typescript'}, target: 'es2020'},
-      module: {type: 'commonjs'},
-    }],
-  },
-  moduleNameMapper: {
-    '^@deepspline/([a-z-]+)/internal$': '<rootDir>/packages/$1/src/internal.ts',
-    '^@deepspline/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
-    '^(\\.{1,2}/.*)\\.js$': '$1',
-  },
+  // the node suite's: TypeScript by SWC, @deepspline/* mapped to the sources
+  transform,
+  moduleNameMapper,
   testTimeout: 180000,
   // One Chromium at a time: the machine has 2 cores.
   maxWorkers: 1,

@@ -42,3 +42,20 @@ export function median(v: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * The medians of interleaved samples of the three variants on `x`, `c` (each sampled `samples`
+ * times with `reps` calls, after a warm-up that compiles the programs), and the two ratios the
+ * benchmarks report.
+ */
+export async function interleavedMedians(x: tf.Tensor, c: tf.Tensor, grid: {start: number, step: number},
+    backward: boolean, samples: number, reps: number) {
+  const variants: Variant[] = ['kernel', 'fallback', 'relu'];
+  const times: Record<Variant, number[]> = {kernel: [], fallback: [], relu: []};
+  for (const v of variants) await sample(v, x, c, grid, backward, 2);       // compile, warm up
+  for (let s = 0; s < samples; ++s) {
+    for (const v of variants) times[v].push(await sample(v, x, c, grid, backward, reps));
+  }
+  const med = {kernel: median(times.kernel), fallback: median(times.fallback), relu: median(times.relu)};
+  return {medianMs: med, ratios: {fallbackOverKernel: med.fallback / med.kernel, kernelOverRelu: med.kernel / med.relu}};
+}

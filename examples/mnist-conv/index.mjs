@@ -8,6 +8,7 @@ import {mkdirSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import {commandLine} from '../../scripts/cli.mjs';
 import {fileSaveHandler} from '../shared/fs_io.mjs';
 import {deriveSeed} from '../shared/prng.mjs';
 import {progressBar} from '../shared/progress.mjs';
@@ -20,17 +21,7 @@ import {EPSILONS, HELP, parseArgs} from './lib/cli.mjs';
 import {registerFastFilterGradient} from './lib/conv_backprop.mjs';
 import {ARCHITECTURE, SPLINE, WIDTHS, buildConvModel} from './lib/model.mjs';
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`error: ${e.message}`);
-  process.exit(2);
-}
-if (opts.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+const opts = commandLine(parseArgs, HELP);
 
 const out = resolve(opts.out);
 mkdirSync(out, {recursive: true});

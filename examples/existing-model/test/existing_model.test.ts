@@ -1,28 +1,18 @@
 // Smoke test of the existing-model example: runs the real script (on the BUILT packages)
 // with a tiny schedule, then converts the saved original model again from its model.json;
 // both runs end by exporting to stock tfjs layers and reloading that with plain tfjs.
-import {spawnSync} from 'node:child_process';
-import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {dirname, join, resolve} from 'node:path';
+import {readFileSync, statSync} from 'node:fs';
+import {join} from 'node:path';
 import {NOTICE_EXPLAINED} from '../../shared/tfjs_notice.mjs';
+import {exampleOutputDir, root, runForTerminal, runScript} from '../../shared/test/example_cli';
 
-const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/existing-model/index.mjs');
 
 /** Runs the script; returns what a terminal shows: stdout and stderr in the order they were written. */
 function run(args: string[]) {
-  const file = join(mkdtempSync(join(tmpdir(), 'existing-model-output-')), 'output.txt');
-  const fd = openSync(file, 'w');
-  try {
-    const r = spawnSync(process.execPath, [script, ...args], {cwd: root, stdio: ['ignore', fd, fd], timeout: 90000});
-    const output = readFileSync(file, 'utf8');
-    if (r.status !== 0) throw new Error(`exit ${r.status}\n${output}`);
-    return output;
-  } finally {
-    closeSync(fd);
-    rmSync(dirname(file), {recursive: true, force: true});
-  }
+  const {status, output} = runForTerminal(script, args, 90000);
+  if (status !== 0) throw new Error(`exit ${status}\n${output}`);
+  return output;
 }
 
 /** Checks a saved tfjs layers model: JSON topology naming the layers, and the weight bytes. */
@@ -36,16 +26,7 @@ function expectSavedModel(dir: string, splineLayers: number) {
 }
 
 describe('examples/existing-model', () => {
-  let out: string;
-  beforeAll(() => {
-    for (const pkg of ['core', 'layers', 'lipschitz']) {
-      if (!existsSync(join(root, `packages/${pkg}/dist/esm/index.js`))) {
-        throw new Error(`packages/${pkg} is not built; run npm run build first (npm test does)`);
-      }
-    }
-    out = mkdtempSync(join(tmpdir(), 'existing-model-'));
-  });
-  afterAll(() => rmSync(out, {recursive: true, force: true}));
+  const out = exampleOutputDir('existing-model-');
 
   it('bad and unknown options get a clear message naming them', () => {
     const cases: Array<[string, string[], string]> = [
@@ -56,13 +37,13 @@ describe('examples/existing-model', () => {
       [join(root, 'examples/existing-model/load_standard.mjs'), ['--x'], "error: Unknown option '--x'"],
     ];
     for (const [file, args, message] of cases) {
-      const r = spawnSync(process.execPath, [file, ...args], {cwd: root, encoding: 'utf8', timeout: 90000});
+      const r = runScript(file, args, 90000);
       expect({args, status: r.status, stderr: r.stderr.split('\n')[0]}).toEqual({args, status: 2, stderr: message});
     }
   });
 
   it('converts, fine-tunes, saves and reloads the built-in conv net', () => {
-    const stdout = run(['--epochs', '2', '--pretrain-epochs', '1', '--samples', '64', '--out', out]);
+    const stdout = run(['--epochs', '2', '--pretrain-epochs', '1', '--samples', '64', '--out', out()]);
     // tfjs's Node notice first, once, explained, then our own lines; a zero difference reads 0
     const notice = 'Hi, looks like you are running TensorFlow.js in Node.js';
     expect(stdout.split(notice).length).toBe(2);
@@ -71,7 +52,7 @@ describe('examples/existing-model', () => {
     expect(stdout).not.toMatch(/\b0\.0+e\+0\b/);
     expect(stdout).toContain('loaded back: 3 spline layers, regularizer TV2; max |difference| of the predictions: 0\n');
     expect(stdout).toContain('Converted: 3 spline layers (conv1_spline, conv2_spline, hidden_spline)');
-    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const s = JSON.parse(readFileSync(join(out(), 'summary.json'), 'utf8'));
     expect(s.splineLayers).toEqual(['conv1_spline', 'conv2_spline', 'hidden_spline']);
     // conv1: 8 channels, conv2: 8, hidden: 16 -> 32 splines x 21 coefficients; the first dense
     // and both convs keep their biases.
@@ -86,13 +67,13 @@ describe('examples/existing-model', () => {
     expect(s.history.lipschitz[1]).toBeCloseTo(s.lipschitzBound, 4);
     expect(s.testAccuracy).toBeGreaterThanOrEqual(0);
     expect(s.testAccuracy).toBeLessThanOrEqual(1);
-    expectSavedModel(join(out, 'spline'), 3);
-    expectSavedModel(join(out, 'original'), 0);
+    expectSavedModel(join(out(), 'spline'), 3);
+    expectSavedModel(join(out(), 'original'), 0);
     // The export to stock layers, reloaded by plain tfjs in another process.
     expect(stdout).toContain('reloaded with plain tfjs');
     expect(s.exportMaxRelDiff).toBeLessThan(1e-5);
-    expectSavedModel(join(out, 'standard'), 0);
-    const standard = JSON.parse(readFileSync(join(out, 'standard/model.json'), 'utf8'));
+    expectSavedModel(join(out(), 'standard'), 0);
+    const standard = JSON.parse(readFileSync(join(out(), 'standard/model.json'), 'utf8'));
     const classes = new Set((standard.modelTopology.config.layers as {class_name: string}[]).map((l) => l.class_name));
     expect([...classes].sort()).toEqual(['Conv2D', 'Dense', 'DepthwiseConv2D', 'Flatten', 'InputLayer',
       'MaxPooling2D', 'Minimum', 'Permute', 'ReLU', 'Reshape']);
@@ -100,8 +81,8 @@ describe('examples/existing-model', () => {
   });
 
   it('converts a model loaded from a model.json (--model)', () => {
-    const out2 = join(out, 'from-json');
-    const stdout = run(['--model', join(out, 'original/model.json'), '--epochs', '1', '--samples', '32',
+    const out2 = join(out(), 'from-json');
+    const stdout = run(['--model', join(out(), 'original/model.json'), '--epochs', '1', '--samples', '32',
       '--out', out2]);
     expect(stdout).toContain('Loaded');
     const s = JSON.parse(readFileSync(join(out2, 'summary.json'), 'utf8'));

@@ -1,31 +1,17 @@
 // Smoke test of the convolutional MNIST example: runs the real script (on the BUILT packages)
 // with --quick (1 epoch on 1,000 images, 500 test images), checks its outputs, then re-checks
 // the saved model's certificates and the committed reference's with verify.mjs.
-import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {exampleOutputDir, root, runScript} from '../../shared/test/example_cli';
 
-const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/mnist-conv/index.mjs');
 const verify = join(root, 'examples/mnist-conv/verify.mjs');
 
-function run(file: string, args: string[]): {stdout: string, stderr: string, status: number | null} {
-  const r = spawnSync(process.execPath, [file, ...args], {cwd: root, encoding: 'utf8', timeout: 300000});
-  return {stdout: r.stdout, stderr: r.stderr, status: r.status};
-}
+const run = (file: string, args: string[]) => runScript(file, args, 300000);
 
 describe('examples/mnist-conv', () => {
-  let out: string;
-  beforeAll(() => {
-    for (const pkg of ['core', 'layers', 'lipschitz']) {
-      if (!existsSync(join(root, `packages/${pkg}/dist/esm/index.js`))) {
-        throw new Error(`packages/${pkg} is not built; run npm run build first (npm test does)`);
-      }
-    }
-    out = mkdtempSync(join(tmpdir(), 'mnist-conv-'));
-  });
-  afterAll(() => rmSync(out, {recursive: true, force: true}));
+  const out = exampleOutputDir('mnist-conv-');
 
   it('--help lists the options; bad options get a clear message', () => {
     const r = run(script, ['--help']);
@@ -39,10 +25,10 @@ describe('examples/mnist-conv', () => {
   });
 
   it('--quick trains, certifies and saves a 1-Lipschitz conv net; verify.mjs reproduces it', () => {
-    const r = run(script, ['--quick', '--quiet', '--out', out]);
+    const r = run(script, ['--quick', '--quiet', '--out', out()]);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.status).toBe(0);
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const results = JSON.parse(readFileSync(join(out(), 'results.json'), 'utf8'));
     expect(results.trainSize).toBe(1000);
     expect(results.evalSize).toBe(500);
     const m = results.model;
@@ -52,11 +38,11 @@ describe('examples/mnist-conv', () => {
     const certified = results.epsilons.map((e: number) => m.certified[String(e)]);
     certified.forEach((c: number, i: number) => expect(c).toBeLessThanOrEqual(i === 0 ? m.cleanAccuracy : certified[i - 1]));
     expect(m.curve[0]).toBeCloseTo(m.cleanAccuracy, 10);
-    const svg = readFileSync(join(out, 'certified_accuracy.svg'), 'utf8');
+    const svg = readFileSync(join(out(), 'certified_accuracy.svg'), 'utf8');
     expect(svg.startsWith('<?xml')).toBe(true);
     expect(svg).not.toMatch(/NaN|undefined|Infinity/);
-    expect(readFileSync(join(out, 'results.md'), 'utf8')).toContain('| conv_spline_lip1 |');
-    const v = run(verify, [out]);
+    expect(readFileSync(join(out(), 'results.md'), 'utf8')).toContain('| conv_spline_lip1 |');
+    const v = run(verify, [out()]);
     expect(v.stderr).not.toMatch(/error/i);
     expect(v.status).toBe(0);
     expect(v.stdout).toContain('ok: the saved model reproduces results.json');

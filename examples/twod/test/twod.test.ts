@@ -1,11 +1,9 @@
 // Smoke test of the 2-D benchmark example: runs the real script (on the BUILT packages, as
 // `npm start` does) with a tiny schedule and checks that its outputs exist and are sane.
-import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {readFileSync, readdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {exampleOutputDir, expectSvg, root, runScript} from '../../shared/test/example_cli';
 
-const root = resolve(__dirname, '../../..');
 const script = join(root, 'examples/twod/index.mjs');
 const MODELS = ['relu', 'leaky_relu', 'prelu', 'spline', 'spline_sparse', 'relu_lip1', 'groupsort_lip1', 'spline_lip1'];
 const LIPSCHITZ = MODELS.filter((m) => m.endsWith('_lip1'));
@@ -24,31 +22,11 @@ interface Row {
   selection?: Array<{lambda: number, valAccuracy: number, exactActiveKnots: number}>, solver?: string
 }
 
-function run(args: string[]): {stdout: string, stderr: string, status: number | null} {
-  const r = spawnSync(process.execPath, [script, ...args], {cwd: root, encoding: 'utf8', timeout: 90000});
-  return {stdout: r.stdout, stderr: r.stderr, status: r.status};
-}
+const run = (args: string[]) => runScript(script, args, 90000);
 
-/** A well-formed standalone SVG document (parse-ish: balanced root, declared size, no NaN). */
-function expectSvg(text: string) {
-  expect(text.startsWith('<?xml')).toBe(true);
-  expect(text).toMatch(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]* width="\d+" height="\d+"/);
-  expect(text.trim().endsWith('</svg>')).toBe(true);
-  expect((text.match(/<svg/g) ?? []).length).toBe(1);
-  expect(text).not.toMatch(/NaN|undefined|Infinity/);
-}
 
 describe('examples/twod', () => {
-  let out: string;
-  beforeAll(() => {
-    for (const pkg of ['core', 'layers', 'lipschitz']) {
-      if (!existsSync(join(root, `packages/${pkg}/dist/esm/index.js`))) {
-        throw new Error(`packages/${pkg} is not built; run npm run build first (npm test does)`);
-      }
-    }
-    out = mkdtempSync(join(tmpdir(), 'twod-'));
-  });
-  afterAll(() => rmSync(out, {recursive: true, force: true}));
+  const out = exampleOutputDir('twod-');
 
   it('--help lists the options', () => {
     const r = run(['--help']);
@@ -71,10 +49,10 @@ describe('examples/twod', () => {
   });
 
   it('a tiny run writes a sane table, results.json, results.md and pictures', () => {
-    const r = run(['--dataset', 'circle', '--epochs', '1', '--train-size', '200', '--seeds', '1', '--out', out]);
+    const r = run(['--dataset', 'circle', '--epochs', '1', '--train-size', '200', '--seeds', '1', '--out', out()]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Schedule: custom: 1 epochs');
-    const rows: Row[] = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const rows: Row[] = JSON.parse(readFileSync(join(out(), 'results.json'), 'utf8'));
     expect(rows.map((row) => row.model)).toEqual(MODELS);
     const inUnit = (v: number) => {
       expect(v).toBeGreaterThanOrEqual(0);
@@ -131,15 +109,15 @@ describe('examples/twod', () => {
     }
     const splineLip = rows.find((row) => row.model === 'spline_lip1')!;
     expect(splineLip.runs[0].lipschitzBound).toBeLessThanOrEqual(1 + 1e-6);
-    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    const md = readFileSync(join(out(), 'results.md'), 'utf8');
     expect(md).toContain('| dataset | model | test acc % | certified % (r = 0.05) | certified % (r = 0.1) |');
     expect(md.split('\n').filter((l) => l.startsWith('| circle |')).length).toBe(MODELS.length);
-    const files = readdirSync(out).filter((f) => f.endsWith('.svg')).sort();
+    const files = readdirSync(out()).filter((f) => f.endsWith('.svg')).sort();
     expect(files).toEqual([...MODELS.map((m) => `circle_${m}_decision.svg`), 'certified.svg',
       'circle_prelu_activations.svg', 'circle_spline_activations.svg', 'circle_spline_sparse_activations.svg',
       'circle_spline_lip1_activations.svg'].sort());
-    for (const f of files) expectSvg(readFileSync(join(out, f), 'utf8'));
-    const act = readFileSync(join(out, 'circle_spline_activations.svg'), 'utf8');
+    for (const f of files) expectSvg(readFileSync(join(out(), f), 'utf8'));
+    const act = readFileSync(join(out(), 'circle_spline_activations.svg'), 'utf8');
     // 8 splines x 21 knots drawn as dots.
     expect((act.match(/<circle /g) ?? []).length).toBe(8 * 21);
     expect((act.match(/<polyline /g) ?? []).length).toBe(8);
@@ -148,7 +126,7 @@ describe('examples/twod', () => {
     expect(sparse.selection!.map((c) => c.lambda)).toEqual([1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4]);
     expect([1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4]).toContain(sparse.lambda);
     expect(md).toContain(`spline_sparse's lambda (validation): circle ${sparse.lambda}.`);
-    const cert = readFileSync(join(out, 'certified.svg'), 'utf8');
+    const cert = readFileSync(join(out(), 'certified.svg'), 'utf8');
     // One curve per 1-Lipschitz model, labelled axes.
     expect((cert.match(/<polyline /g) ?? []).length).toBe(LIPSCHITZ.length);
     expect(cert).toContain('radius r (l2)');
@@ -157,7 +135,7 @@ describe('examples/twod', () => {
   });
 
   it('--sweep runs both solvers and writes exact knots per seed', () => {
-    const dir = join(out, 'sweep');
+    const dir = join(out(), 'sweep');
     const r = run(['--sweep', '--dataset', 'circle', '--epochs', '1', '--train-size', '100', '--seeds', '1', '--out', dir]);
     expect(r.status).toBe(0);
     const rows: Row[] = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
@@ -178,7 +156,7 @@ describe('examples/twod', () => {
   });
 
   it('runs on the wasm backend', () => {
-    const dir = join(out, 'wasm');
+    const dir = join(out(), 'wasm');
     const r = run(['--backend', 'wasm', '--dataset', 'circle', '--models', 'spline,spline_lip1', '--epochs', '1',
       '--train-size', '100', '--seeds', '1', '--no-plots', '--out', dir]);
     expect(r.status).toBe(0);
@@ -196,9 +174,9 @@ describe('examples/twod', () => {
       '--no-plots', '--seeds', '2', '--seed', '7'];
     const strip = (dir: string) => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))
       .map(({seconds: _s, runs, ...rest}: Row) => ({...rest, runs: runs.map(({seconds: _t, ...r}) => r)}));
-    const a = join(out, 'a');
-    const b = join(out, 'b');
-    const c = join(out, 'c');
+    const a = join(out(), 'a');
+    const b = join(out(), 'b');
+    const c = join(out(), 'c');
     expect(run([...args, '--out', a]).status).toBe(0);
     expect(run([...args, '--out', b]).status).toBe(0);
     expect(run([...args.slice(0, -1), '8', '--out', c]).status).toBe(0);

@@ -71,21 +71,28 @@ export function checkInputCompatibility(layer: tfl.layers.Layer, shapes: Readonl
 }
 
 /**
+ * A base class found at run time, typed with the static `fromConfig` it inherits from
+ * `tf.serialization.Serializable` (`new cls(config)`), so a subclass whose constructor takes
+ * its config needs no `fromConfig` of its own to pass `registerClass`.
+ */
+type SerializableBase<T> = (abstract new () => T) & Pick<typeof tf.serialization.Serializable, 'fromConfig'>;
+
+/**
  * tfjs-layers' abstract `Regularizer` base class, from the prototype chain of a built-in
  * instance: tfjs 4.22 does not export the class from its entry point (a deep import of
  * `dist/regularizers` loads a second copy under Node), yet accepts a regularizer only if it
  * extends it.
  */
 export const REGULARIZER_BASE = Object.getPrototypeOf(tfl.regularizers.l1l2().constructor) as
-  abstract new () => Regularizer;
+  SerializableBase<Regularizer>;
 
 /** tfjs-layers' abstract `Constraint` base class, found as {@link REGULARIZER_BASE} is. */
 export const CONSTRAINT_BASE = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as
-  abstract new () => Constraint;
+  SerializableBase<Constraint>;
 
 /** tfjs-layers' abstract `Initializer` base class, found as {@link REGULARIZER_BASE} is. */
 export const INITIALIZER_BASE = Object.getPrototypeOf(tfl.initializers.zeros().constructor) as
-  abstract new () => Initializer;
+  SerializableBase<Initializer>;
 
 /**
  * tfjs's registry of serializable classes (`SerializationMap`, tfjs 4.22): a plain object from

@@ -1,37 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {STANDARD_LAYER_CLASSES, SplineActivation, exportToStandardLayers, registerStandardExport,
+import {STANDARD_LAYER_CLASSES, exportToStandardLayers, registerStandardExport,
   splineActivation, standardExportNames} from '../src/index.js';
+import {predictionRelError, randomizeSplines} from '@deepspline/testing';
 import {KERAS_LAYERS} from './keras_layers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** max |a - b| / max |a|: the error relative to the output scale. */
-function relError(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!);
-}
-
+/** The exported model's error relative to the output scale on `x` (checked `<= tol`). */
 function expectSame(original: tfl.LayersModel, exported: tfl.LayersModel, x: tf.Tensor, tol = 1e-5): number {
-  const [a, b] = [original.predict(x) as tf.Tensor, exported.predict(x) as tf.Tensor];
-  expect(b.shape).toEqual(a.shape);
-  expect(tf.tidy(() => tf.moments(a).variance.dataSync()[0])).toBeGreaterThan(0);  // not vacuous
-  const err = relError(a, b);
+  const err = predictionRelError(original, exported, x);
   expect(err).toBeLessThanOrEqual(tol);
-  tf.dispose([a, b]);
   return err;
-}
-
-/** Random coefficients in [-1, 1] for every spline layer: rough, steep splines (a worst case). */
-function randomizeSplines(model: tfl.LayersModel, seed: number): void {
-  model.layers.filter((l) => l instanceof SplineActivation).forEach((l, i) => {
-    const [w] = l.getWeights();
-    const next = tf.randomUniform(w!.shape, -1, 1, 'float32', seed + i);
-    l.setWeights([next]);
-    next.dispose();
-  });
 }
 
 /** Inputs `[n, ...shape]`: uniform in [-scale, scale]. */

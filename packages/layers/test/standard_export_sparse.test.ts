@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {SplineActivation, exportToStandardLayers, splineActivation} from '../src/index.js';
+import {predictionRelError} from '@deepspline/testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -62,17 +63,6 @@ function expectedParams(model: tfl.LayersModel, form: 'hats' | 'ramps', threshol
   }, 0);
 }
 
-/** max |a - b| / max |a| over the predictions on `x`. */
-function relError(original: tfl.LayersModel, exported: tfl.LayersModel, x: tf.Tensor): number {
-  return tf.tidy(() => {
-    const a = original.predict(x) as tf.Tensor;
-    const b = exported.predict(x) as tf.Tensor;
-    expect(b.shape).toEqual(a.shape);
-    expect(tf.moments(a).variance.dataSync()[0]).toBeGreaterThan(0);
-    return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!;
-  });
-}
-
 /** Inside the grid, on its knots (for splines on [-1, 1] with 21 knots) and up to 1e4 away. */
 function inputs(shape: number[], seed: number): tf.Tensor[] {
   return [tf.randomUniform(shape, -1.5, 1.5, 'float32', seed),
@@ -86,7 +76,7 @@ const TOLERANCE = 1e-5;
 function expectSamePredictions(original: tfl.LayersModel, exported: tfl.LayersModel, shape: number[], seed: number,
     tolerance = TOLERANCE): void {
   for (const x of inputs(shape, seed)) {
-    expect(relError(original, exported, x)).toBeLessThanOrEqual(tolerance);
+    expect(predictionRelError(original, exported, x)).toBeLessThanOrEqual(tolerance);
     x.dispose();
   }
 }

@@ -1,8 +1,7 @@
 /** deel-lip's `FrobeniusConstraint` (`deel/lip/constraints.py`): the kernel divided by its Frobenius norm. */
-import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkNonNegative, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkNonNegative} from '@deepspline/core/internal';
 import {CONSTRAINT_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link frobeniusConstraint}. */
@@ -25,10 +24,7 @@ export class FrobeniusConstraint extends CONSTRAINT_BASE {
   constructor(args?: FrobeniusConstraintArgs) {
     super();
     const context = 'frobeniusConstraint';
-    if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-      throw new ArgumentError(`${context}: expected an arguments object {eps}, got ${describe(args)}`);
-    }
-    this.eps = checkNonNegative('eps', args?.eps ?? 1e-7, context);
+    this.eps = checkNonNegative('eps', checkArgsObject(args ?? {}, context, 'eps').eps ?? 1e-7, context);
   }
 
   /** The constrained kernel (a new tensor). */
@@ -39,12 +35,6 @@ export class FrobeniusConstraint extends CONSTRAINT_BASE {
   /** The config (`eps`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {eps: this.eps};
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 

@@ -4,18 +4,15 @@
  */
 import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
-import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
-import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
-import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, firstInput, lipschitzArg} from './layer_args.js';
 import {activationConstant} from './activation_constants.js';
 import {convolutionNormReads} from './conv_operator.js';
 import {registerLipschitzRule} from './rule_registry.js';
-import {convCoefficient, registered} from './spectral_layers.js';
+import {biasAndActivation, convCoefficient, exportWithKernel, fields, plainConvolutionProblem,
+  registered} from './kernel_layers.js';
 
 /** Arguments of {@link frobeniusConv2d}: tfjs's `conv2d` arguments plus `lipschitz`. */
 export interface FrobeniusConv2DArgs extends ConvLayerArgs {
@@ -25,14 +22,6 @@ export interface FrobeniusConv2DArgs extends ConvLayerArgs {
 
 const CONTEXT = 'frobeniusConv2d';
 const Conv2DBase = registered<typeof Conv2D>('Conv2D');
-
-/** The fields of tfjs's Conv2D that its declaration marks private. */
-interface ConvFields {
-  kernel: LayerVariable | null;
-  bias: LayerVariable | null;
-  activation: {apply(x: Tensor): Tensor, getClassName(): string};
-}
-const fields = (layer: object) => layer as unknown as ConvFields;
 
 /**
  * A 2-D convolution with a Frobenius-normalised kernel (deel-lip's `FrobeniusConv2D`): the
@@ -54,13 +43,9 @@ export class FrobeniusConv2D extends Conv2DBase {
     const a = argsObject<FrobeniusConv2DArgs>(args, CONTEXT);
     const lipschitz = lipschitzArg(a.lipschitz, CONTEXT);
     super(a);
-    if (this.dataFormat !== 'channelsLast') {
-      throw new ArgumentError(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(a.dataFormat)}`);
-    }
-    if ((this.dilationRate as number[]).some((d) => d !== 1)) {
-      throw new ArgumentError(`${CONTEXT}: expected dilationRate 1 (tfjs 4.22 has no gradient for dilated ` +
-        `convolutions), got ${describe(a.dilationRate)}`);
-    }
+    const problem = plainConvolutionProblem(this.dataFormat, this.dilationRate, a, CONTEXT,
+      ' (tfjs 4.22 has no gradient for dilated convolutions)');
+    if (problem != null) throw new ArgumentError(problem);
     this.lipschitz = lipschitz;
   }
 
@@ -76,8 +61,7 @@ export class FrobeniusConv2D extends Conv2DBase {
     return tf.tidy(() => {
       const y = tf.conv2d(firstInput(inputs) as Tensor4D, this.effectiveKernel(), this.strides as [number, number],
         this.padding as 'same' | 'valid', 'NHWC', 1);
-      const {bias, activation} = fields(this);
-      return activation.apply(bias != null ? tf.add(y, bias.read()) : y);
+      return biasAndActivation(this, y);
     });
   }
 
@@ -99,22 +83,8 @@ registerLipschitzRule(FrobeniusConv2D.className, function* (layer, context) {
   }
 });
 
-/** The layer as a standard `Conv2D` with {@link FrobeniusConv2D.effectiveKernel} (same outputs). */
-function exportFrobeniusConv(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
-    context: StandardExportContext): tfl.SymbolicTensor {
-  const l = layer as FrobeniusConv2D;
-  const config: tf.serialization.ConfigDict = {...l.getConfig(), name: context.uniqueName(l.name)};
-  for (const key of ['batchInputShape', 'inputShape', 'lipschitz']) delete config[key];
-  const cls = Conv2DBase as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-  const conv = cls.fromConfig(cls, config);
-  const y = conv.apply(inputs[0]!) as tfl.SymbolicTensor;
-  const k = l.effectiveKernel();
-  const {bias} = fields(l);
-  conv.setWeights([k, ...(bias != null ? [bias.read()] : [])]);
-  k.dispose();
-  return y;
-}
-registerStandardExport(FrobeniusConv2D.className, exportFrobeniusConv);
+// The layer as a standard `Conv2D` with {@link FrobeniusConv2D.effectiveKernel} (same outputs).
+registerStandardExport(FrobeniusConv2D.className, exportWithKernel(Conv2DBase, () => ['lipschitz'], false));
 
 /**
  * Creates a {@link FrobeniusConv2D} layer: `tf.layers.conv2d` arguments plus `lipschitz`.

@@ -4,19 +4,16 @@
  */
 import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor2D} from '@tensorflow/tfjs-core';
-import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Dense, DenseLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/core';
 import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
-import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, firstInput, lipschitzArg} from './layer_args.js';
 import {matrixNorm} from './matrix_norm.js';
 import {take} from './reads.js';
 import {activationConstant} from './activation_constants.js';
 import {registerLipschitzRule} from './rule_registry.js';
-import {registered} from './spectral_layers.js';
+import {exportWithKernel, fields, registered} from './kernel_layers.js';
 
 /** Arguments of {@link frobeniusDense}: tfjs's `dense` arguments plus `lipschitz`, `disjointNeurons`. */
 export interface FrobeniusDenseArgs extends DenseLayerArgs {
@@ -34,15 +31,6 @@ export interface FrobeniusDenseArgs extends DenseLayerArgs {
 
 const CONTEXT = 'frobeniusDense';
 const DenseBase = registered<typeof Dense>('Dense');
-
-/** The fields of tfjs's Dense that its declaration marks private. */
-interface DenseFields {
-  units: number;
-  kernel: LayerVariable | null;
-  bias: LayerVariable | null;
-  activation: {apply(x: Tensor): Tensor, getClassName(): string};
-}
-const fields = (layer: object) => layer as unknown as DenseFields;
 
 /**
  * A dense layer with a Frobenius-normalised kernel (deel-lip's `FrobeniusDense`):
@@ -115,22 +103,9 @@ registerLipschitzRule(FrobeniusDense.className, function* (layer, context) {
   return matrixNorm(yield* take(w), rows, cols, context.norm, context.powerIteration, context.key) * act;
 });
 
-/** The layer as a standard `Dense` with {@link FrobeniusDense.effectiveKernel} (same outputs). */
-function exportFrobeniusDense(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
-    context: StandardExportContext): tfl.SymbolicTensor {
-  const l = layer as FrobeniusDense;
-  const config: tf.serialization.ConfigDict = {...l.getConfig(), name: context.uniqueName(l.name)};
-  for (const key of ['batchInputShape', 'inputShape', 'lipschitz', 'disjointNeurons']) delete config[key];
-  const cls = DenseBase as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-  const dense = cls.fromConfig(cls, config);
-  const y = dense.apply(inputs[0]!) as tfl.SymbolicTensor;
-  const w = l.effectiveKernel();
-  const {bias} = fields(l);
-  dense.setWeights([w, ...(bias != null ? [bias.read()] : [])]);
-  w.dispose();
-  return y;
-}
-registerStandardExport(FrobeniusDense.className, exportFrobeniusDense);
+// The layer as a standard `Dense` with {@link FrobeniusDense.effectiveKernel} (same outputs).
+registerStandardExport(FrobeniusDense.className, exportWithKernel(DenseBase, () => ['lipschitz', 'disjointNeurons'],
+  false));
 
 /**
  * Creates a {@link FrobeniusDense} layer: `tf.layers.dense` arguments plus `lipschitz` and

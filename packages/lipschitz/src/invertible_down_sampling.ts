@@ -2,16 +2,14 @@
  * `InvertibleDownSampling` (deel-lip's; Anil et al. 2019's invertible down-sampling): moves
  * each `p0 x p1` block of positions into the channels, a permutation of the inputs.
  */
-import {ArgumentError, UnsupportedError} from '@deepspline/core';
+import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import type {LayerArgs} from '@tensorflow/tfjs-layers/dist/engine/topology';
-import {describe} from '@deepspline/core/internal';
-import {registerStandardExport} from '@deepspline/layers';
-import type {StandardExportContext} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, imageShape, poolSizeArg} from './layer_args.js';
-import {registerLipschitzRule} from './rule_registry.js';
+import {permuteBlocks, registerPermutationLayer} from './block_permutation.js';
+import type {BlockPermutation} from './block_permutation.js';
 
 /** Arguments of {@link invertibleDownSampling} and {@link invertibleUpSampling}. */
 export interface InvertibleSamplingArgs extends LayerArgs {
@@ -59,48 +57,22 @@ export class InvertibleDownSampling extends tfl.layers.Layer {
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
-    return tf.tidy(() => {
-      const x = firstInput(inputs);
-      const [, h, w, c] = this.computeOutputShape(x.shape) as number[];
-      const [p0, p1] = this.poolSize;
-      const blocks = tf.reshape(x, [-1, h!, p0, w!, p1, x.shape[3]!]);
-      return tf.reshape(tf.transpose(blocks, [0, 1, 3, 5, 2, 4]), [-1, h!, w!, c!]);
-    });
+    const x = firstInput(inputs);
+    return permuteBlocks(x, spaceToDepth(this, x.shape));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     return {...super.getConfig(), poolSize: this.poolSize, dataFormat: 'channelsLast'};
   }
 }
-tf.serialization.registerClass(InvertibleDownSampling);
 
-// A permutation of the entries: |P x|_p = |x|_p for every p.
-registerLipschitzRule(InvertibleDownSampling.className, () => 1);
-
-/**
- * A permutation of a 4-D input as standard layers: `Reshape` to `blocks`, `Permute` by `order`
- * (1-based, batch axis excluded, as Keras), `Reshape` to `outShape`. The input's non-batch
- * shape must be known.
- */
-export function exportPermutation(layer: tfl.layers.Layer, x: tfl.SymbolicTensor, blocks: number[], order: number[],
-    outShape: number[], context: StandardExportContext): tfl.SymbolicTensor {
-  if (x.shape.slice(1).some((d) => d == null)) {
-    throw new UnsupportedError(`exportToStandardLayers: ${layer.getClassName()} '${layer.name}' has input shape ` +
-      `${describe(x.shape)}; its standard form (Reshape, Permute, Reshape) needs a fully known shape except the batch`);
-  }
-  const split = tfl.layers.reshape({targetShape: blocks, name: context.uniqueName(`${layer.name}_blocks`)})
-    .apply(x) as tfl.SymbolicTensor;
-  const moved = tfl.layers.permute({dims: order, name: context.uniqueName(`${layer.name}_permute`)})
-    .apply(split) as tfl.SymbolicTensor;
-  return tfl.layers.reshape({targetShape: outShape, name: context.uniqueName(layer.name)}).apply(moved) as tfl.SymbolicTensor;
+/** `[h p0, w p1, c] -> [h, p0, w, p1, c] -> [h, w, c, p0, p1] -> [h, w, c p0 p1]`. */
+function spaceToDepth(layer: InvertibleDownSampling, inShape: number[]): BlockPermutation {
+  const [, h, w, c] = layer.computeOutputShape(inShape) as number[];
+  const [p0, p1] = layer.poolSize;
+  return {blocks: [h!, p0, w!, p1, inShape[3]!], order: [1, 3, 5, 2, 4], outShape: [h!, w!, c!]};
 }
-
-registerStandardExport(InvertibleDownSampling.className, (layer, [x], context) => {
-  const l = layer as InvertibleDownSampling;
-  const [, h, w, c] = l.computeOutputShape(x!.shape) as number[];
-  const [p0, p1] = l.poolSize;
-  return exportPermutation(l, x!, [h!, p0, w!, p1, x!.shape[3]!], [1, 3, 5, 2, 4], [h!, w!, c!], context);
-});
+registerPermutationLayer(InvertibleDownSampling, spaceToDepth);
 
 /**
  * Creates an {@link InvertibleDownSampling} layer.

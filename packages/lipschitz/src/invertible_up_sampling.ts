@@ -6,11 +6,10 @@ import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {registerStandardExport} from '@deepspline/layers';
 import {argsObject, channelsLastArg, firstInput, imageShape, poolSizeArg} from './layer_args.js';
-import {exportPermutation} from './invertible_down_sampling.js';
+import {permuteBlocks, registerPermutationLayer} from './block_permutation.js';
+import type {BlockPermutation} from './block_permutation.js';
 import type {InvertibleSamplingArgs} from './invertible_down_sampling.js';
-import {registerLipschitzRule} from './rule_registry.js';
 
 const CONTEXT = 'invertibleUpSampling';
 
@@ -43,31 +42,22 @@ export class InvertibleUpSampling extends tfl.layers.Layer {
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
-    return tf.tidy(() => {
-      const x = firstInput(inputs);
-      const [, rows, cols, c] = this.computeOutputShape(x.shape) as number[];
-      const [p0, p1] = this.poolSize;
-      const [h, w] = [x.shape[1]!, x.shape[2]!];
-      const blocks = tf.reshape(x, [-1, h, w, c!, p0, p1]);
-      return tf.reshape(tf.transpose(blocks, [0, 1, 4, 2, 5, 3]), [-1, rows!, cols!, c!]);
-    });
+    const x = firstInput(inputs);
+    return permuteBlocks(x, depthToSpace(this, x.shape));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     return {...super.getConfig(), poolSize: this.poolSize, dataFormat: 'channelsLast'};
   }
 }
-tf.serialization.registerClass(InvertibleUpSampling);
 
-// A permutation of the entries: |P x|_p = |x|_p for every p.
-registerLipschitzRule(InvertibleUpSampling.className, () => 1);
-
-registerStandardExport(InvertibleUpSampling.className, (layer, [x], context) => {
-  const l = layer as InvertibleUpSampling;
-  const [, rows, cols, c] = l.computeOutputShape(x!.shape) as number[];
-  const [p0, p1] = l.poolSize;
-  return exportPermutation(l, x!, [x!.shape[1]!, x!.shape[2]!, c!, p0, p1], [1, 4, 2, 5, 3], [rows!, cols!, c!], context);
-});
+/** `[h, w, c p0 p1] -> [h, w, c, p0, p1] -> [h, p0, w, p1, c] -> [h p0, w p1, c]`. */
+function depthToSpace(layer: InvertibleUpSampling, inShape: number[]): BlockPermutation {
+  const [, rows, cols, c] = layer.computeOutputShape(inShape) as number[];
+  const [p0, p1] = layer.poolSize;
+  return {blocks: [inShape[1]!, inShape[2]!, c!, p0, p1], order: [1, 4, 2, 5, 3], outShape: [rows!, cols!, c!]};
+}
+registerPermutationLayer(InvertibleUpSampling, depthToSpace);
 
 /**
  * Creates an {@link InvertibleUpSampling} layer.

@@ -26,11 +26,7 @@ import {krPerSample} from './loss_terms.js';
  * ```
  */
 export function kr(): (yTrue: Tensor, yPred: Tensor) => Tensor {
-  const context = 'kr';
-  return named((yTrue, yPred) => {
-    checkLossInputs(yTrue, yPred, context, 1, true);
-    return tf.tidy(() => withNaNLabels(yTrue, krPerSample(yTrue, yPred), true));
-  }, context);
+  return krLoss('kr', 1);
 }
 
 /**
@@ -46,9 +42,13 @@ export function kr(): (yTrue: Tensor, yPred: Tensor) => Tensor {
  * ```
  */
 export function multiclassKr(): (yTrue: Tensor, yPred: Tensor) => Tensor {
-  const context = 'multiclassKr';
+  return krLoss('multiclassKr', 2);
+}
+
+/** The per-sample KR terms as a loss named `context`, for labels of at least `minUnits` columns. */
+function krLoss(context: string, minUnits: number): (yTrue: Tensor, yPred: Tensor) => Tensor {
   return named((yTrue, yPred) => {
-    checkLossInputs(yTrue, yPred, context, 2, true);
+    checkLossInputs(yTrue, yPred, context, minUnits, true);
     return tf.tidy(() => withNaNLabels(yTrue, krPerSample(yTrue, yPred), true));
   }, context);
 }

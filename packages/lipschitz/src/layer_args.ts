@@ -5,14 +5,11 @@
  */
 import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
-import {checkFinite, checkInteger, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkFinite, checkInteger, describe} from '@deepspline/core/internal';
 
 /** `args` if it is an arguments object, else a clear error naming `context`. */
 export function argsObject<T>(args: unknown, context: string): T {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new ArgumentError(`${context}: expected an arguments object, got ${describe(args)}`);
-  }
-  return args as T;
+  return checkArgsObject(args, context) as T;
 }
 
 /** The `lipschitz` argument (the layer's constant by construction): finite and > 0, default 1. */

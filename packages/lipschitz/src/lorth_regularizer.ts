@@ -6,7 +6,7 @@
 import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor, Tensor4D} from '@tensorflow/tfjs-core';
-import {checkInteger, checkNonNegative, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkInteger, checkNonNegative, describe} from '@deepspline/core/internal';
 import {REGULARIZER_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link lorthRegularizer}. */
@@ -81,10 +81,7 @@ export class LorthRegularizer extends REGULARIZER_BASE {
   constructor(args?: LorthRegularizerArgs) {
     super();
     const context = 'lorthRegularizer';
-    if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-      throw new ArgumentError(`${context}: expected an arguments object {kernelShape, stride, lambdaLorth, dim, ` +
-        `convTranspose}, got ${describe(args)}`);
-    }
+    checkArgsObject(args ?? {}, context, 'kernelShape, stride, lambdaLorth, dim, convTranspose');
     if ((args?.dim ?? 2) !== 2) {
       throw new UnsupportedError(`${context}: only 2-D convolutions are supported (dim 2), got dim ${describe(args?.dim)}`);
     }
@@ -125,12 +122,6 @@ export class LorthRegularizer extends REGULARIZER_BASE {
   override getConfig(): tf.serialization.ConfigDict {
     return {kernelShape: this.kernelShape, stride: this.stride, lambdaLorth: this.lambdaLorth, dim: 2,
       convTranspose: this.convTranspose};
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 

@@ -7,7 +7,7 @@
 import {ArgumentError} from '@deepspline/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Logs} from '@tensorflow/tfjs-layers';
-import {checkInteger, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkInteger, describe} from '@deepspline/core/internal';
 import {attachedModel} from './attached_model.js';
 import {checkLossParam} from './loss_params.js';
 
@@ -56,10 +56,7 @@ export interface LossParamLogArgs extends LossParamArgs {
 }
 
 function checkArgs(args: unknown, fields: string, context: string): Record<string, unknown> {
-  if (args == null || typeof args !== 'object' || Array.isArray(args)) {
-    throw new ArgumentError(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
-  }
-  const a = args as Record<string, unknown>;
+  const a = checkArgsObject(args, context, fields);
   if (typeof a.param !== 'string' || a.param === '') {
     throw new ArgumentError(`${context}: expected param to be the name of a loss parameter ('tau', 'margin' or ` +
       `'alpha'), got ${describe(a.param)}`);

@@ -172,7 +172,6 @@ export function multiclassHinge(args: MarginArgs = {}): ParametrizedLoss<'margin
   }, context), params, marginCheck(context));
 }
 
-
 /**
  * Hinge-Kantorovich-Rubinstein loss, deel-lip's `HKR`: `-KR + alpha * hinge` with, over a
  * batch, `KR = mean(f | positive) - mean(f | negative)` (the Kantorovich-Rubinstein dual of
@@ -189,14 +188,7 @@ export function multiclassHinge(args: MarginArgs = {}): ParametrizedLoss<'margin
  * ```
  */
 export function hkr(args: HkrArgs): ParametrizedLoss<'alpha' | 'margin'> {
-  const context = 'hkr';
-  const params = checkHkrArgs(args, context);
-  return withParams(named((yTrue, yPred) => {
-    checkLossInputs(yTrue, yPred, context, 1, true);
-    const {alpha, margin} = params;
-    return tf.tidy(() => withNaNLabels(yTrue, tf.add(tf.neg(krPerSample(yTrue, yPred)),
-      tf.mul(tf.mean(hinge(yTrue, yPred, margin), -1), alpha)), true));
-  }, context), params, hkrCheck(context));
+  return hkrLoss(args, 'hkr', 1, (yTrue, yPred, margin) => tf.mean(hinge(yTrue, yPred, margin), -1));
 }
 
 /**
@@ -207,13 +199,21 @@ export function hkr(args: HkrArgs): ParametrizedLoss<'alpha' | 'margin'> {
  * as {@link hkr}.
  */
 export function multiclassHkr(args: HkrArgs): ParametrizedLoss<'alpha' | 'margin'> {
-  const context = 'multiclassHkr';
+  return hkrLoss(args, 'multiclassHkr', 2, multiclassHingePerSample);
+}
+
+/**
+ * `-KR + alpha * hingeTerm` per sample as a loss named `context`, for labels of at least
+ * `minUnits` columns: {@link hkr} and {@link multiclassHkr}.
+ */
+function hkrLoss(args: HkrArgs, context: string, minUnits: number,
+    hingeTerm: (yTrue: Tensor, yPred: Tensor, margin: number) => Tensor): ParametrizedLoss<'alpha' | 'margin'> {
   const params = checkHkrArgs(args, context);
   return withParams(named((yTrue, yPred) => {
-    checkLossInputs(yTrue, yPred, context, 2, true);
+    checkLossInputs(yTrue, yPred, context, minUnits, true);
     const {alpha, margin} = params;
     return tf.tidy(() => withNaNLabels(yTrue, tf.add(tf.neg(krPerSample(yTrue, yPred)),
-      tf.mul(multiclassHingePerSample(yTrue, yPred, margin), alpha)), true));
+      tf.mul(hingeTerm(yTrue, yPred, margin), alpha)), true));
   }, context), params, hkrCheck(context));
 }
 export {kr, multiclassKr} from './kr_loss.js';

@@ -5,12 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor2D} from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import {DeepSplineError, NonFiniteError} from '@deepspline/core';
+import {ArgumentError, DeepSplineError, NonFiniteError} from '@deepspline/core';
 import {describe} from '@deepspline/core/internal';
 import {matrixNorm} from './matrix_norm.js';
 import {PowerIterationState} from './power_iteration.js';
-import {runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
 import type {Resolved} from './spectral_args.js';
 /** The identity with a zero gradient (tfjs has no `stopGradient` op). */
@@ -52,17 +52,30 @@ export class SpectralCore {
   /** Whether a Björck training step ran (later steps start from its orthonormal kernel). */
   private warm = false;
   private readonly state = new PowerIterationState();
+  /** The persistent power-iteration vector, `[1, units]`, added by {@link SpectralCore.build}. */
+  private u: LayerVariable | null = null;
 
   constructor(readonly options: Resolved, private readonly name: () => string,
       /** sqrt of the most windows an input lies in: ||conv|| <= coeff * ||kernel matrix||. */
       private readonly coeff: number) {}
 
   /**
+   * Adds the vector `u` (`[1, units]`, non-trainable) as the layer's weight `'u'` through its
+   * protected `addWeight`, once: the layer's `build` calls this after its own.
+   */
+  build(addWeight: (name: string, shape: number[], dtype: 'float32', initializer: ReturnType<typeof tfl.initializers.randomNormal>,
+      regularizer: undefined, trainable: boolean) => LayerVariable, units: number): void {
+    this.u ??= addWeight('u', [1, units], 'float32', tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}),
+      undefined, false);
+  }
+
+  /**
    * Training: normalise by a power-iteration estimate updated in place (differentiable), or
    * with Björck, see {@link SpectralCore.bjorckTraining}. `write` replaces the layer's weight
    * by a kernel (matrix view) of the same function.
    */
-  trainingKernel(w: Tensor2D, u: LayerVariable, write: (kernel: Tensor2D) => void): Tensor2D {
+  trainingKernel(w: Tensor2D, write: (kernel: Tensor2D) => void): Tensor2D {
+    const u = this.u!;
     let uv = stopGradient(tf.transpose(u.read())) as Tensor2D;  // [units, 1]
     let v: Tensor2D = uv;
     const ws = this.options.orthonormalize === 'bjorck' ? stopGradient(w) as Tensor2D : w;
@@ -124,18 +137,21 @@ export class SpectralCore {
    * left the kernel up to 1e-7 above `target`; so the certified norm of the float32 kernel
    * itself is checked, and the kernel shrunk (by `target / norm` and a margin that grows from
    * 2^-22) until it is `<= target`: the deployed kernel's exact norm never exceeds it. Cached
-   * until the kernel or `u` is assigned.
+   * until the kernel or `u` is assigned. As {@link TensorReads} (run with `runSync` or
+   * `runAsync`); throws at once, not at the first read, when the layer is not built.
    */
-  inferenceKernel(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
-      fromMatrix: (t: Tensor2D) => Tensor): Tensor {
-    return runSync(this.inferenceKernelReads(kernel, u, toMatrix, fromMatrix));
+  inferenceKernelReads<T extends Tensor>(kernel: LayerVariable | null, toMatrix: (t: Tensor) => Tensor2D,
+      fromMatrix: (t: Tensor2D) => T): TensorReads<T> {
+    if (kernel == null || this.u == null) {
+      throw new ArgumentError(`${this.name()}: the layer is not built yet; call it on an input first`);
+    }
+    return this.certifiedKernelReads(kernel, this.u, toMatrix, fromMatrix);
   }
 
-  /** {@link inferenceKernel} as {@link TensorReads}: the same computation, reads yielded. */
-  *inferenceKernelReads(kernel: LayerVariable, u: LayerVariable, toMatrix: (t: Tensor) => Tensor2D,
-      fromMatrix: (t: Tensor2D) => Tensor): TensorReads<Tensor> {
+  private *certifiedKernelReads<T extends Tensor>(kernel: LayerVariable, u: LayerVariable,
+      toMatrix: (t: Tensor) => Tensor2D, fromMatrix: (t: Tensor2D) => T): TensorReads<T> {
     const key = [kernel.read().dataId, u.read().dataId, this.options];
-    if (this.cached != null && this.cached.key.every((k, i) => k === key[i])) return this.cached.kernel;
+    if (this.cached != null && this.cached.key.every((k, i) => k === key[i])) return this.cached.kernel as T;
     // a copy of the kernel of now (the key's), whatever the variable is assigned meanwhile
     const w = tf.tidy(() => tf.clone(toMatrix(kernel.read())));
     let wn: Tensor2D | null = null;

@@ -2,7 +2,7 @@
 import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Scalar, Tensor} from '@tensorflow/tfjs-core';
-import {checkNonNegative, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkNonNegative, describe} from '@deepspline/core/internal';
 import {REGULARIZER_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link orthDenseRegularizer}. */
@@ -25,10 +25,8 @@ export class OrthDenseRegularizer extends REGULARIZER_BASE {
   constructor(args?: OrthDenseRegularizerArgs) {
     super();
     const context = 'orthDenseRegularizer';
-    if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-      throw new ArgumentError(`${context}: expected an arguments object {lambdaOrth}, got ${describe(args)}`);
-    }
-    this.lambdaOrth = checkNonNegative('lambdaOrth', args?.lambdaOrth ?? 1, context);
+    this.lambdaOrth = checkNonNegative('lambdaOrth', checkArgsObject(args ?? {}, context, 'lambdaOrth').lambdaOrth ?? 1,
+      context);
   }
 
   /** The penalty of a dense kernel `[in, out]`, a scalar. */
@@ -47,12 +45,6 @@ export class OrthDenseRegularizer extends REGULARIZER_BASE {
   /** The config (`lambda_orth`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {lambdaOrth: this.lambdaOrth};
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 

@@ -7,7 +7,6 @@ import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor4D} from '@tensorflow/tfjs-core';
-import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Conv2D, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
@@ -21,7 +20,7 @@ import {activationConstant} from './activation_constants.js';
 import {convolutionNormReads} from './conv_operator.js';
 import {registerLipschitzRule} from './rule_registry.js';
 import {scaleVariable} from './builtin_rules.js';
-import {registered} from './spectral_layers.js';
+import {biasAndActivation, fields, registered} from './kernel_layers.js';
 
 /** The padding modes of {@link padConv2d}. */
 export type PadConv2DPadding = 'same' | 'valid' | 'constant' | 'reflect' | 'symmetric' | 'circular';
@@ -40,13 +39,6 @@ export interface PadConv2DArgs extends Omit<ConvLayerArgs, 'padding'> {
 
 const CONTEXT = 'padConv2d';
 const Conv2DBase = registered<typeof Conv2D>('Conv2D');
-
-interface ConvFields {
-  kernel: LayerVariable | null;
-  bias: LayerVariable | null;
-  activation: {apply(x: Tensor): Tensor, getClassName(): string};
-}
-const fields = (layer: object) => layer as unknown as ConvFields;
 
 /**
  * The source index of every position of an axis of size `n` padded by `p` on each side in
@@ -161,10 +153,9 @@ export class PadConv2D extends Conv2DBase {
 
   override call(inputs: Tensor | Tensor[]): Tensor {
     return tf.tidy(() => {
-      const {kernel, bias, activation} = fields(this);
-      const y = tf.conv2d(this.pad(firstInput(inputs) as Tensor4D), kernel!.read() as Tensor4D,
+      const y = tf.conv2d(this.pad(firstInput(inputs) as Tensor4D), fields(this).kernel!.read() as Tensor4D,
         this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC', this.dilationRate as [number, number]);
-      return activation.apply(bias != null ? tf.add(y, bias.read()) : y);
+      return biasAndActivation(this, y);
     });
   }
 

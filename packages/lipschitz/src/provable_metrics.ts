@@ -14,7 +14,7 @@
 import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
 import {checkLossInputs, named, withNaNLabels} from './loss_inputs.js';
 
 /** Arguments shared by the four provable-robustness metrics. */
@@ -73,10 +73,7 @@ const VALID_NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]*$/;
 interface Resolved {lipConst: number, name: string, epsilon: number, negativeRobustness: boolean, factor: number}
 
 function resolve(args: unknown, context: string, fields: string, multiclass: boolean): Resolved {
-  if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-    throw new ArgumentError(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
-  }
-  const a = (args ?? {}) as Record<string, unknown>;
+  const a = checkArgsObject(args ?? {}, context, fields);
   const lipConst = checkPositive('lipConst', a.lipConst ?? 1, context);
   const name = a.name ?? context;
   if (typeof name !== 'string' || !VALID_NAME.test(name)) {

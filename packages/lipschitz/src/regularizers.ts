@@ -133,12 +133,6 @@ export class TV2Regularizer extends SplineRegularizer {
     const grid = this.requireGrid(x);
     return tf.tidy(() => tf.mul(this.lambda, tf.sum(tv2(x as Tensor2D, grid.step))) as Scalar);
   }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
-  }
 }
 
 tf.serialization.registerClass(TV2Regularizer);
@@ -157,12 +151,6 @@ export class BV2Regularizer extends SplineRegularizer {
   apply(x: Tensor): Scalar {
     const grid = this.requireGrid(x);
     return tf.tidy(() => tf.mul(this.lambda, tf.sum(bv2(x as Tensor2D, grid))) as Scalar);
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 

@@ -3,10 +3,10 @@
  * kernel, seen as the matrix `[fanIn, units]`, to `kCoefLip` times a matrix with every
  * singular value at most 1 and, after Björck iterations, close to 1.
  */
-import {ArgumentError, NonFiniteError} from '@deepspline/core';
+import {NonFiniteError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor, Tensor2D} from '@tensorflow/tfjs-core';
-import {checkInteger, checkPositive, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkInteger, checkPositive, describe} from '@deepspline/core/internal';
 import {matrixNorm} from './matrix_norm.js';
 import {CONSTRAINT_BASE} from '@deepspline/layers/internal';
 import {bjorck} from './normalizers.js';
@@ -30,10 +30,7 @@ export interface SpectralConstraintArgs {
 
 /** The checked arguments of {@link SpectralConstraintArgs}. */
 export function resolveSpectralArgs(args: unknown, context: string): {kCoefLip: number, bjorckSteps: number} {
-  if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-    throw new ArgumentError(`${context}: expected an arguments object {kCoefLip, bjorckSteps}, got ${describe(args)}`);
-  }
-  const a = (args ?? {}) as Record<string, unknown>;
+  const a = checkArgsObject(args ?? {}, context, 'kCoefLip, bjorckSteps');
   return {
     kCoefLip: checkPositive('kCoefLip', a.kCoefLip ?? 1, context),
     bjorckSteps: checkInteger('bjorckSteps', a.bjorckSteps ?? DEFAULT_BJORCK_STEPS, 0, context),
@@ -89,12 +86,6 @@ export class SpectralConstraint extends CONSTRAINT_BASE {
   /** The config (`k_coef_lip`, `bjorck_steps` when saved). */
   override getConfig(): tf.serialization.ConfigDict {
     return {kCoefLip: this.kCoefLip, bjorckSteps: this.bjorckSteps};
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 

@@ -6,22 +6,20 @@ import {ArgumentError, UnsupportedError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import type {Kwargs} from '@tensorflow/tfjs-layers/dist/types';
 import type {Conv2DTranspose, ConvLayerArgs} from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 import {describe} from '@deepspline/core/internal';
 import {registerStandardExport} from '@deepspline/layers';
-import type {StandardExportContext} from '@deepspline/layers';
 import {firstInput} from './layer_args.js';
 import {runSync} from './reads.js';
 import type {TensorReads} from './reads.js';
-import {activationConstant} from './activation_constants.js';
 import {convolutionNormReads} from './conv_operator.js';
 import {registerLipschitzRule} from './rule_registry.js';
 import type {LipschitzRuleContext} from './rule_registry.js';
 import {checkWeightOptions} from './regularizers.js';
 import {SpectralCore} from './normalizers.js';
-import {convCoefficient, registered} from './spectral_layers.js';
+import {biasAndActivation, convCoefficient, exportWithKernel, fields, plainConvolutionProblem, registered,
+  spectralConvolutionRule} from './kernel_layers.js';
 import {resolveSpectral} from './spectral_args.js';
 import type {SpectralArgs} from './spectral_args.js';
 
@@ -30,15 +28,6 @@ export interface SpectralConv2DTransposeArgs extends ConvLayerArgs, SpectralArgs
 
 const CONTEXT = 'spectralConv2dTranspose';
 const Conv2DTransposeBase = registered<typeof Conv2DTranspose>('Conv2DTranspose');
-
-/** The fields of tfjs's Conv2DTranspose that its declaration marks private. */
-interface Fields {
-  filters: number;
-  kernel: LayerVariable | null;
-  bias: LayerVariable | null;
-  activation: {apply(x: Tensor): Tensor, getClassName(): string};
-}
-const fields = (layer: object) => layer as unknown as Fields;
 
 /**
  * A transposed 2-D convolution whose kernel is normalised inside `call` (deel-lip's
@@ -57,17 +46,12 @@ export class SpectralConv2DTranspose extends Conv2DTransposeBase {
   /** Class name used for serialization. */
   static override className = 'SpectralConv2DTranspose';
   private readonly spectral: SpectralCore;
-  private u: LayerVariable | null = null;
 
   constructor(args: SpectralConv2DTransposeArgs) {
     const options = resolveSpectral(args, CONTEXT);
     super(args);
-    if (this.dataFormat !== 'channelsLast') {
-      throw new ArgumentError(`${CONTEXT}: expected dataFormat 'channelsLast', got ${describe(args.dataFormat)}`);
-    }
-    if ((this.dilationRate as number[]).some((d) => d !== 1)) {
-      throw new ArgumentError(`${CONTEXT}: expected dilationRate 1, got ${describe(args.dilationRate)}`);
-    }
+    const problem = plainConvolutionProblem(this.dataFormat, this.dilationRate, args, CONTEXT);
+    if (problem != null) throw new ArgumentError(problem);
     checkWeightOptions(this, args, CONTEXT);
     this.spectral = new SpectralCore(options, () => `${CONTEXT} '${this.name}'`,
       convCoefficient(this.kernelSize, this.strides));
@@ -78,10 +62,7 @@ export class SpectralConv2DTranspose extends Conv2DTransposeBase {
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     super.build(inputShape);
-    if (this.u == null) {
-      this.u = this.addWeight('u', [1, fields(this).filters], 'float32',
-        tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
-    }
+    this.spectral.build(this.addWeight.bind(this), fields(this).filters);
   }
 
   private get kernelShape(): [number, number, number, number] {
@@ -108,25 +89,20 @@ export class SpectralConv2DTranspose extends Conv2DTransposeBase {
 
   /** {@link effectiveKernel} as {@link TensorReads}. */
   effectiveKernelReads(): TensorReads<Tensor4D> {
-    if (fields(this).kernel == null || this.u == null) {
-      throw new ArgumentError(`${CONTEXT} '${this.name}': the layer is not built yet; call it on an input first`);
-    }
-    return this.spectral.inferenceKernelReads(fields(this).kernel!, this.u, (t) => this.toMatrix(t),
-      (m) => this.fromMatrix(m)) as TensorReads<Tensor4D>;
+    return this.spectral.inferenceKernelReads(fields(this).kernel, (t) => this.toMatrix(t), (m) => this.fromMatrix(m));
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tf.tidy(() => {
       const x = firstInput(inputs) as Tensor4D;
       const k = kwargs.training === true ?
-        this.fromMatrix(this.spectral.trainingKernel(this.toMatrix(fields(this).kernel!.read()), this.u!,
+        this.fromMatrix(this.spectral.trainingKernel(this.toMatrix(fields(this).kernel!.read()),
           (q) => fields(this).kernel!.write(this.fromMatrix(q)))) :
         this.effectiveKernel();
       const out = this.computeOutputShape(x.shape) as number[];
       const y: Tensor = tf.conv2dTranspose(x, k, [x.shape[0], out[1]!, out[2]!, out[3]!],
         this.strides as [number, number], this.padding as 'same' | 'valid');
-      const {bias, activation} = fields(this);
-      return activation.apply(bias != null ? tf.add(y, bias.read()) : y);
+      return biasAndActivation(this, y);
     });
   }
 
@@ -166,32 +142,12 @@ export function* transposedConvolutionNormReads(layer: tfl.layers.Layer & {kerne
 
 // The certified factor: the exact norm of the transposed convolution with the kernel `call`
 // uses at inference (computed cold, as SpectralConv2D's).
-registerLipschitzRule(SpectralConv2DTranspose.className, function* (layer, context) {
-  const l = layer as SpectralConv2DTranspose;
-  const act = context.activationFactor(activationConstant(fields(l).activation, layer));
-  const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
-  const k = tf.clone(yield* l.effectiveKernelReads());
-  try {
-    return (yield* transposedConvolutionNormReads(l as never, k, cold)) * act;
-  } finally {
-    k.dispose();
-  }
-});
+registerLipschitzRule(SpectralConv2DTranspose.className, spectralConvolutionRule((layer, kernel, context) =>
+  transposedConvolutionNormReads(layer as never, kernel, context)));
 
-/** The layer as a standard `Conv2DTranspose` with {@link SpectralConv2DTranspose.effectiveKernel}. */
-function exportSpectralTranspose(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
-    context: StandardExportContext): tfl.SymbolicTensor {
-  const l = layer as SpectralConv2DTranspose;
-  const config: tf.serialization.ConfigDict = {...l.getConfig(), name: context.uniqueName(l.name)};
-  for (const key of ['batchInputShape', 'inputShape', ...Object.keys(l.spectralOptions)]) delete config[key];
-  const cls = Conv2DTransposeBase as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-  const standard = cls.fromConfig(cls, config);
-  const y = standard.apply(inputs[0]!) as tfl.SymbolicTensor;
-  const {bias} = fields(l);
-  standard.setWeights([l.effectiveKernel(), ...(bias != null ? [bias.read()] : [])]);
-  return y;
-}
-registerStandardExport(SpectralConv2DTranspose.className, exportSpectralTranspose);
+// The layer as a standard `Conv2DTranspose` with its effective kernel (the vector `u` left out).
+registerStandardExport(SpectralConv2DTranspose.className, exportWithKernel(Conv2DTransposeBase,
+  (l: SpectralConv2DTranspose) => Object.keys(l.spectralOptions), true));
 
 /**
  * Creates a {@link SpectralConv2DTranspose} layer: `tf.layers.conv2dTranspose` arguments plus

@@ -70,7 +70,7 @@ export class SpectralInitializer extends InitializerBase {
   }
 
   /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
+  static override fromConfig<T extends tf.serialization.Serializable>(
       cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     const base = config.baseInitializer as {className: string, config: tf.serialization.ConfigDict} | undefined;
     let baseInitializer: Initializer | undefined;

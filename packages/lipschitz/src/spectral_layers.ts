@@ -9,15 +9,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor, Tensor2D, Tensor4D} from '@tensorflow/tfjs-core';
-import type {LayerVariable} from '@tensorflow/tfjs-layers';
-import {ArgumentError, UnsupportedError} from '@deepspline/core';
-import {describe} from '@deepspline/core/internal';
+import {UnsupportedError} from '@deepspline/core';
 import {registerStandardExport} from '@deepspline/layers';
-import type {StandardExportContext} from '@deepspline/layers';
-import {layerFields, registeredClasses} from '@deepspline/layers/internal';
 import type {Conv2D, Dense, Kwargs} from '@deepspline/layers/internal';
 import {activationConstant} from './activation_constants.js';
 import {convolutionNormReads} from './conv_operator.js';
+import {biasAndActivation, convCoefficient, exportWithKernel, fields, plainConvolutionProblem, registered,
+  spectralConvolutionRule} from './kernel_layers.js';
 import {matrixNorm} from './matrix_norm.js';
 import {SpectralCore} from './normalizers.js';
 import {runSync, take} from './reads.js';
@@ -27,33 +25,9 @@ import {registerLipschitzRule} from './rule_registry.js';
 import {resolveSpectral} from './spectral_args.js';
 import type {SpectralArgs, SpectralConv2DArgs, SpectralDenseArgs} from './spectral_args.js';
 
-export function registered<T>(className: string): T {
-  const entry = registeredClasses()[className];
-  if (entry == null) throw new UnsupportedError(`@deepspline/lipschitz: tfjs-layers did not register '${className}'`);
-  return entry[0] as unknown as T;
-}
-
 // tfjs-layers does not export its layer classes; they are in its serialization registry.
 const DenseBase = registered<typeof Dense>('Dense');
 const Conv2DBase = registered<typeof Conv2D>('Conv2D');
-
-interface Activation { apply(x: Tensor): Tensor; getClassName(): string }
-
-/** The fields of tfjs's Dense and Conv2D that their declarations mark private. */
-interface LayerFields {
-  units: number;
-  filters: number;
-  kernel: LayerVariable | null;
-  bias: LayerVariable | null;
-  activation: Activation;
-}
-const fields = (layer: tfl.layers.Layer) => layerFields<LayerFields>(layer);
-
-/** The end of a Dense or Conv2D call: `activation(y + bias)`. */
-function biasAndActivation(layer: tfl.layers.Layer, y: Tensor): Tensor {
-  const {bias, activation} = fields(layer);
-  return activation.apply(bias != null ? tf.add(y, bias.read()) : y);
-}
 
 /**
  * A dense layer whose kernel is divided by its spectral norm inside `call` (deel-lip's
@@ -68,7 +42,6 @@ export class SpectralDense extends DenseBase {
   /** Class name used for serialization. */
   static override className = 'SpectralDense';
   private readonly spectral: SpectralCore;
-  private u: LayerVariable | null = null;
 
   constructor(args: SpectralDenseArgs) {
     const options = resolveSpectral(args, 'spectralDense');
@@ -82,10 +55,7 @@ export class SpectralDense extends DenseBase {
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     super.build(inputShape);
-    if (this.u == null) {
-      this.u = this.addWeight('u', [1, fields(this).units], 'float32',
-        tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
-    }
+    this.spectral.build(this.addWeight.bind(this), fields(this).units);
   }
 
   /**
@@ -101,19 +71,15 @@ export class SpectralDense extends DenseBase {
    * {@link lipschitzBoundAsync}: computed with asynchronous reads under `runAsync`.
    */
   effectiveKernelReads(): TensorReads<Tensor2D> {
-    if (fields(this).kernel == null || this.u == null) {
-      throw new ArgumentError(`spectralDense '${this.name}': the layer is not built yet; call it on an input first`);
-    }
-    return this.spectral.inferenceKernelReads(fields(this).kernel!, this.u, (t) => t as Tensor2D,
-      (t) => t) as TensorReads<Tensor2D>;
+    return this.spectral.inferenceKernelReads(fields(this).kernel, (t) => t as Tensor2D, (t) => t);
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const w = kwargs.training === true ?
-        this.spectral.trainingKernel(fields(this).kernel!.read() as Tensor2D, this.u!,
-          (q) => fields(this).kernel!.write(q)) : this.effectiveKernel();
+        this.spectral.trainingKernel(fields(this).kernel!.read() as Tensor2D, (q) => fields(this).kernel!.write(q)) :
+        this.effectiveKernel();
       const inDim = x.shape[x.shape.length - 1]!;
       const y: Tensor = x.rank === 2 ? tf.matMul(x as Tensor2D, w) :
         tf.reshape(tf.matMul(tf.reshape(x, [-1, inDim]) as Tensor2D, w), [...x.shape.slice(0, -1), fields(this).units]);
@@ -132,13 +98,6 @@ export class SpectralDense extends DenseBase {
 }
 tf.serialization.registerClass(SpectralDense);
 
-export function convCoefficient(kernelSize: number[], strides: number[]): number {
-  // Every input pixel lies in at most ceil(k/s) windows per axis, so
-  // ||conv|| <= sqrt(prod) * ||kernel as a [kh kw cin, cout] matrix|| (zero padding adds nothing).
-  const windows = kernelSize.map((k, i) => Math.min(k, Math.ceil(k / strides[i]!)));
-  return Math.sqrt(windows.reduce((a, b) => a * b, 1));
-}
-
 /**
  * A 2-D convolution whose kernel, seen as the `[kh kw cin, cout]` matrix, is divided by its
  * spectral norm times `sqrt(windows)` (the most windows one input pixel lies in) inside
@@ -151,18 +110,13 @@ export class SpectralConv2D extends Conv2DBase {
   /** Class name used for serialization. */
   static override className = 'SpectralConv2D';
   private readonly spectral: SpectralCore;
-  private u: LayerVariable | null = null;
 
   constructor(args: SpectralConv2DArgs) {
     const options = resolveSpectral(args, 'spectralConv2d');
     super(args);
-    if (this.dataFormat !== 'channelsLast') {
-      throw new UnsupportedError(`spectralConv2d: expected dataFormat 'channelsLast', got ${describe(args.dataFormat)}`);
-    }
-    if ((this.dilationRate as number[]).some((d) => d !== 1)) {
-      throw new UnsupportedError(`spectralConv2d: expected dilationRate 1 (tfjs 4.22 has no gradient for ` +
-        `dilated convolutions, so the layer could not train), got ${describe(args.dilationRate)}`);
-    }
+    const problem = plainConvolutionProblem(this.dataFormat, this.dilationRate, args, 'spectralConv2d',
+      ' (tfjs 4.22 has no gradient for dilated convolutions, so the layer could not train)');
+    if (problem != null) throw new UnsupportedError(problem);
     checkWeightOptions(this, args, 'spectralConv2d');
     this.spectral = new SpectralCore(options, () => `spectralConv2d '${this.name}'`,
       convCoefficient(this.kernelSize, this.strides));
@@ -173,10 +127,7 @@ export class SpectralConv2D extends Conv2DBase {
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     super.build(inputShape);
-    if (this.u == null) {
-      this.u = this.addWeight('u', [1, fields(this).filters], 'float32',
-        tfl.initializers.randomNormal({mean: 0, stddev: 1, seed: 1}), undefined, false);
-    }
+    this.spectral.build(this.addWeight.bind(this), fields(this).filters);
   }
 
   private get kernelShape(): [number, number, number, number] {
@@ -193,13 +144,8 @@ export class SpectralConv2D extends Conv2DBase {
 
   /** {@link effectiveKernel} as {@link TensorReads} (see {@link SpectralDense.effectiveKernelReads}). */
   effectiveKernelReads(): TensorReads<Tensor4D> {
-    if (fields(this).kernel == null || this.u == null) {
-      throw new ArgumentError(`spectralConv2d '${this.name}': the layer is not built yet; call it on an input first`);
-    }
-    const shape = this.kernelShape;
-    return this.spectral.inferenceKernelReads(fields(this).kernel!, this.u,
-      (t) => tf.reshape(t, [-1, fields(this).filters]) as Tensor2D,
-      (t) => tf.reshape(t, shape)) as TensorReads<Tensor4D>;
+    return this.spectral.inferenceKernelReads(fields(this).kernel, (t) => tf.reshape(t, [-1, fields(this).filters]) as Tensor2D,
+      (t) => tf.reshape(t, this.kernelShape));
   }
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
@@ -207,7 +153,7 @@ export class SpectralConv2D extends Conv2DBase {
       const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as Tensor4D;
       const k = kwargs.training === true ?
         tf.reshape(this.spectral.trainingKernel(tf.reshape(fields(this).kernel!.read(), [-1, fields(this).filters]) as Tensor2D,
-          this.u!, (q) => fields(this).kernel!.write(tf.reshape(q, this.kernelShape))), this.kernelShape) as Tensor4D :
+          (q) => fields(this).kernel!.write(tf.reshape(q, this.kernelShape))), this.kernelShape) as Tensor4D :
           this.effectiveKernel();
       const y: Tensor = tf.conv2d(x, k, this.strides as [number, number], this.padding as 'same' | 'valid', 'NHWC',
         this.dilationRate as [number, number]);
@@ -259,36 +205,14 @@ registerLipschitzRule('SpectralDense', function* (layer, context) {
   const cold = {...context.powerIteration, state: undefined};
   return matrixNorm(yield* take(w), rows, cols, context.norm, cold, context.key) * act;
 });
-registerLipschitzRule('SpectralConv2D', function* (layer, context) {
-  const l = layer as SpectralConv2D;
-  const act = context.activationFactor(activationConstant(fields(l).activation, layer));
-  const cold = {...context, powerIteration: {...context.powerIteration, state: undefined}};
-  const k = tf.clone(yield* l.effectiveKernelReads());
-  try {
-    return (yield* convolutionNormReads(layer, {kernel: k}, cold)) * act;
-  } finally {
-    k.dispose();
-  }
-});
+registerLipschitzRule('SpectralConv2D', spectralConvolutionRule((layer, kernel, context) =>
+  convolutionNormReads(layer, {kernel}, context)));
 
 /**
  * The deployed layer as the standard layer it extends (`Dense` or `Conv2D`) with the kernel
- * `call` uses at inference ({@link SpectralDense.effectiveKernel}): same outputs, and it
- * loads without this package. The power-iteration vector `u` is training state and is left out.
+ * `call` uses at inference ({@link SpectralDense.effectiveKernel}). The power-iteration vector
+ * `u` is training state and is left out.
  */
-function exportSpectral(base: typeof DenseBase | typeof Conv2DBase) {
-  return (layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
-      context: StandardExportContext): tfl.SymbolicTensor => {
-    const l = layer as SpectralDense | SpectralConv2D;
-    const config: tf.serialization.ConfigDict = {...l.getConfig(), name: context.uniqueName(l.name)};
-    for (const key of ['batchInputShape', 'inputShape', ...Object.keys(l.spectralOptions)]) delete config[key];
-    const cls = base as unknown as tf.serialization.SerializableConstructor<tfl.layers.Layer>;
-    const standard = cls.fromConfig(cls, config);
-    const y = standard.apply(inputs[0]!) as tfl.SymbolicTensor;
-    const {bias} = fields(l);
-    standard.setWeights([l.effectiveKernel(), ...(bias != null ? [bias.read()] : [])]);
-    return y;
-  };
-}
-registerStandardExport('SpectralDense', exportSpectral(DenseBase));
-registerStandardExport('SpectralConv2D', exportSpectral(Conv2DBase));
+const spectralKeys = (l: SpectralDense | SpectralConv2D) => Object.keys(l.spectralOptions);
+registerStandardExport('SpectralDense', exportWithKernel(DenseBase, spectralKeys, true));
+registerStandardExport('SpectralConv2D', exportWithKernel(Conv2DBase, spectralKeys, true));

@@ -2,10 +2,9 @@
  * deel-lip's `WeightClipConstraint` and `AutoWeightClipConstraint` (`deel/lip/constraints.py`):
  * weight clipping, the first Lipschitz-constraining method of Wasserstein GANs.
  */
-import {ArgumentError} from '@deepspline/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
-import {checkNonNegative, checkPositive, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkNonNegative, checkPositive} from '@deepspline/core/internal';
 import {CONSTRAINT_BASE} from '@deepspline/layers/internal';
 
 /** Arguments of {@link weightClipConstraint}. */
@@ -27,13 +26,6 @@ export interface AutoWeightClipConstraintArgs {
   scale?: number;
 }
 
-function argsObject(args: unknown, fields: string, context: string): Record<string, unknown> {
-  if (args != null && (typeof args !== 'object' || Array.isArray(args))) {
-    throw new ArgumentError(`${context}: expected an arguments object {${fields}}, got ${describe(args)}`);
-  }
-  return (args ?? {}) as Record<string, unknown>;
-}
-
 /** A weight constraint `clip(w, -c, c)` (see {@link weightClipConstraint}). */
 export class WeightClipConstraint extends CONSTRAINT_BASE {
   /** Class name used for serialization. */
@@ -45,7 +37,7 @@ export class WeightClipConstraint extends CONSTRAINT_BASE {
   constructor(args?: WeightClipConstraintArgs) {
     super();
     const context = 'weightClipConstraint';
-    this.c = checkNonNegative('c', argsObject(args, 'c', context).c ?? 2, context);
+    this.c = checkNonNegative('c', checkArgsObject(args ?? {}, context, 'c').c ?? 2, context);
   }
 
   /** The clipped kernel (a new tensor). */
@@ -56,12 +48,6 @@ export class WeightClipConstraint extends CONSTRAINT_BASE {
   /** The config (`c`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {c: this.c};
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 
@@ -78,7 +64,7 @@ export class AutoWeightClipConstraint extends CONSTRAINT_BASE {
   constructor(args?: AutoWeightClipConstraintArgs) {
     super();
     const context = 'autoWeightClipConstraint';
-    this.scale = checkPositive('scale', argsObject(args, 'scale', context).scale ?? 1, context);
+    this.scale = checkPositive('scale', checkArgsObject(args ?? {}, context, 'scale').scale ?? 1, context);
   }
 
   /** The clipped kernel (a new tensor). */
@@ -90,12 +76,6 @@ export class AutoWeightClipConstraint extends CONSTRAINT_BASE {
   /** The config (`scale`). */
   override getConfig(): tf.serialization.ConfigDict {
     return {scale: this.scale};
-  }
-
-  /** Creates an instance from its config (used by deserialization). */
-  static fromConfig<T extends tf.serialization.Serializable>(
-      cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    return new cls(config);
   }
 }
 

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {losses} from '@deepspline/lipschitz';
-import {rng, useCpu} from './helpers.js';
+import {perSample, rng, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -29,19 +29,6 @@ const yPred3 = [[1.5, 0.2, -0.5], [1, -1.2, 0.3], [0.8, 2, -2], [0, 1, -0.5], [-
   [-0.1, -1.7, 0.6], [1.2, 1.3, 2.5]];
 const resultsTauCat = [0.044275, 0.115109, 1.243572, 0.084923, 0.010887, 2.802300, 0.114224, 0.076357];
 
-/** Per-sample values of `loss`; checks that only the result is left behind. */
-function run(loss: (a: Tensor, b: Tensor) => Tensor, y: number[][] | number[], f: number[][],
-    dtype: 'float32' | 'int32' = 'float32'): number[] {
-  const yt = tf.tensor(y, undefined, dtype);
-  const ft = tf.tensor2d(f);
-  const before = tf.memory().numTensors;
-  const out = loss(yt, ft);
-  expect(tf.memory().numTensors).toBe(before + 1);
-  expect(out.shape).toEqual([f.length]);
-  const values = Array.from(out.dataSync());
-  tf.dispose([yt, ft, out]);
-  return values;
-}
 
 /** deel-lip's assert_allclose(rtol, atol) */
 function expectAllClose(actual: number[], expected: number[], rtol = 1e-6, atol = 5e-6): void {
@@ -104,49 +91,49 @@ function randomData(seed: number, n: number, k: number): {y: number[][], f: numb
 
 describe('deel-lip losses: deel-lip\'s own test values (tests/test_losses.py)', () => {
   test('kr: mean 1.0 on y_true1 / y_pred1; per sample on y_true1b / y_pred1b', () => {
-    expectAllClose([mean(run(losses.kr(), yTrue1, yPred1))], [1.0], 1e-7);
-    expectAllClose(run(losses.kr(), yTrue1b, yPred1b), [1.0, 2.2, -0.2, 1.4, 2.6, 0.8, -0.4, 1.8], 1e-7);
-    expectAllClose(run(losses.kr(), toPm(yTrue1b), yPred1b), [1.0, 2.2, -0.2, 1.4, 2.6, 0.8, -0.4, 1.8], 1e-7);
+    expectAllClose([mean(perSample(losses.kr(), yTrue1, yPred1))], [1.0], 1e-7);
+    expectAllClose(perSample(losses.kr(), yTrue1b, yPred1b), [1.0, 2.2, -0.2, 1.4, 2.6, 0.8, -0.4, 1.8], 1e-7);
+    expectAllClose(perSample(losses.kr(), toPm(yTrue1b), yPred1b), [1.0, 2.2, -0.2, 1.4, 2.6, 0.8, -0.4, 1.8], 1e-7);
   });
 
   test('multiclassKr: mean 761/1800 on y_true2; per sample [326, 314, ...] / 225 on y_true3', () => {
-    expectAllClose([mean(run(losses.multiclassKr(), yTrue2, yPred2))], [761 / 1800], 1e-6);
+    expectAllClose([mean(perSample(losses.multiclassKr(), yTrue2, yPred2))], [761 / 1800], 1e-6);
     const expected = [326, 314, 120, 250, 496, -258, 396, 450].map((v) => v / 225);
-    expectAllClose(run(losses.multiclassKr(), yTrue3, yPred3), expected, 1e-6);
-    expectAllClose(run(losses.multiclassKr(), toPm(yTrue3), yPred3), expected, 1e-6);
+    expectAllClose(perSample(losses.multiclassKr(), yTrue3, yPred3), expected, 1e-6);
+    expectAllClose(perSample(losses.multiclassKr(), toPm(yTrue3), yPred3), expected, 1e-6);
   });
 
   test('multiMargin (margin 0.7): [0, 0, 19, 0, 0, 35, 0, 0] / 30', () => {
     const expected = [0, 0, 19, 0, 0, 35, 0, 0].map((v) => v / 30);
-    expectAllClose(run(losses.multiMargin({margin: 0.7}), yTrue3, yPred3), expected, 1e-7);
-    expectAllClose(run(losses.multiMargin({margin: 0.7}), toPm(yTrue3), yPred3), expected, 1e-7);
+    expectAllClose(perSample(losses.multiMargin({margin: 0.7}), yTrue3, yPred3), expected, 1e-7);
+    expectAllClose(perSample(losses.multiMargin({margin: 0.7}), toPm(yTrue3), yPred3), expected, 1e-7);
   });
 
   test('categoricalHinge (margin 1.1): [0, 0.4, 2.3, 0.1, 0, 3.9, 0.4, 0]', () => {
     const expected = [0, 0.4, 2.3, 0.1, 0, 3.9, 0.4, 0];
-    expectAllClose(run(losses.categoricalHinge({margin: 1.1}), yTrue3, yPred3), expected, 1e-7);
-    expectAllClose(run(losses.categoricalHinge({margin: 1.1}), toPm(yTrue3), yPred3), expected, 1e-7);
+    expectAllClose(perSample(losses.categoricalHinge({margin: 1.1}), yTrue3, yPred3), expected, 1e-7);
+    expectAllClose(perSample(losses.categoricalHinge({margin: 1.1}), toPm(yTrue3), yPred3), expected, 1e-7);
   });
 
   test('tauSparseCategoricalCrossentropy (tau 2): results_tau_cat, labels as float, int32, [batch] or [batch, 1]', () => {
     const labels = yTrue3.map(trueIndex);
     const loss = losses.tauSparseCategoricalCrossentropy({tau: 2});
-    expectAllClose(run(loss, labels, yPred3), resultsTauCat, 1e-6);
-    expectAllClose(run(loss, labels, yPred3, 'int32'), resultsTauCat, 1e-6);
-    expectAllClose(run(loss, labels.map((l) => [l]), yPred3), resultsTauCat, 1e-6);
+    expectAllClose(perSample(loss, labels, yPred3), resultsTauCat, 1e-6);
+    expectAllClose(perSample(loss, labels, yPred3, 'int32'), resultsTauCat, 1e-6);
+    expectAllClose(perSample(loss, labels.map((l) => [l]), yPred3), resultsTauCat, 1e-6);
     // the same values as tauCategoricalCrossentropy on the one-hot labels (deel-lip's own check)
-    expectAllClose(run(losses.tauCategoricalCrossentropy({tau: 2}), yTrue3, yPred3), resultsTauCat, 1e-6);
+    expectAllClose(perSample(losses.tauCategoricalCrossentropy({tau: 2}), yTrue3, yPred3), resultsTauCat, 1e-6);
   });
 
   test('multiclassSoftHkr (alpha 5, margin 0.2): 1.0897621 then 1.0834466 (the running mean moved); per sample on y_true3', () => {
     const loss = losses.multiclassSoftHkr({alpha: 5, margin: 0.2});
-    expectAllClose([mean(run(loss, yTrue2, yPred2))], [1.0897621], 1e-5);
-    expectAllClose([mean(run(loss, yTrue2, yPred2))], [1.0834466], 1e-5);
+    expectAllClose([mean(perSample(loss, yTrue2, yPred2))], [1.0897621], 1e-5);
+    expectAllClose([mean(perSample(loss, yTrue2, yPred2))], [1.0834466], 1e-5);
     loss.dispose();
     const expected = [-0.10878129, 0.12582462, 2.2788424, -0.17646402, -0.38242298, 3.4523692, -0.19672059, 1.1028761];
     for (const y of [yTrue3, toPm(yTrue3)]) {
       const fresh = losses.multiclassSoftHkr({alpha: 5, margin: 0.2});
-      expectAllClose(run(fresh, y, yPred3), expected, 1e-6);
+      expectAllClose(perSample(fresh, y, yPred3), expected, 1e-6);
       fresh.dispose();
     }
   });
@@ -156,23 +143,23 @@ describe('deel-lip losses: float64 formulas on random data', () => {
   const {y, f, labels} = randomData(7, 40, 5);
 
   test('kr and multiclassKr: per-sample KR terms (batch mean = mean over classes of E[f|k] - E[f|not k])', () => {
-    expectAllClose(run(losses.multiclassKr(), y, f), krJs(y, f), 1e-5, 1e-5);
+    expectAllClose(perSample(losses.multiclassKr(), y, f), krJs(y, f), 1e-5, 1e-5);
     const yb = y.map((r) => [r[0]!]);
     const fb = f.map((r) => [r[0]!]);
-    expectAllClose(run(losses.kr(), yb, fb), krJs(yb, fb), 1e-5, 1e-5);
+    expectAllClose(perSample(losses.kr(), yb, fb), krJs(yb, fb), 1e-5, 1e-5);
     // a batch with one class only: the other side counts 0
     const ones = fb.map(() => [1]);
-    expectAllClose(run(losses.kr(), ones, fb), fb.map((r) => r[0]!), 1e-5, 1e-5);
+    expectAllClose(perSample(losses.kr(), ones, fb), fb.map((r) => r[0]!), 1e-5, 1e-5);
   });
 
   test('categoricalHinge, multiMargin, tauSparseCategoricalCrossentropy at several parameters', () => {
     for (const m of [0, 0.3, 1.5]) {
-      expectAllClose(run(losses.categoricalHinge({margin: m}), y, f), categoricalHingeJs(y, f, m), 1e-5);
-      expectAllClose(run(losses.multiMargin({margin: m}), y, f), multiMarginJs(y, f, m), 1e-5);
+      expectAllClose(perSample(losses.categoricalHinge({margin: m}), y, f), categoricalHingeJs(y, f, m), 1e-5);
+      expectAllClose(perSample(losses.multiMargin({margin: m}), y, f), multiMarginJs(y, f, m), 1e-5);
     }
-    expectAllClose(run(losses.multiMargin(), y, f), multiMarginJs(y, f, 1), 1e-5);
+    expectAllClose(perSample(losses.multiMargin(), y, f), multiMarginJs(y, f, 1), 1e-5);
     for (const tau of [0.5, 8, 64]) {
-      expectAllClose(run(losses.tauSparseCategoricalCrossentropy({tau}), labels, f), tauSparseJs(labels, f, tau), 1e-5, 1e-5);
+      expectAllClose(perSample(losses.tauSparseCategoricalCrossentropy({tau}), labels, f), tauSparseJs(labels, f, tau), 1e-5, 1e-5);
     }
   });
 
@@ -181,7 +168,7 @@ describe('deel-lip losses: float64 formulas on random data', () => {
     let mu = 0.5;
     for (let call = 0; call < 3; ++call) {
       const [expected, next] = softHkrJs(y, f.map((r) => r.map((v) => v * (call + 1))), 2, 0.5, mu, 0.5, 3);
-      expectAllClose(run(loss, y, f.map((r) => r.map((v) => v * (call + 1)))), expected, 1e-5, 1e-5);
+      expectAllClose(perSample(loss, y, f.map((r) => r.map((v) => v * (call + 1)))), expected, 1e-5, 1e-5);
       mu = next;
     }
     loss.dispose();
@@ -250,23 +237,23 @@ describe('deel-lip losses: validation, names, NaN labels, settable parameters', 
     const before = tf.memory().numTensors;
     const loss = losses.multiclassSoftHkr();
     expect(tf.memory().numTensors).toBe(before + 1);
-    run(loss, yTrue3, yPred3);
+    perSample(loss, yTrue3, yPred3);
     expect(tf.memory().numTensors).toBe(before + 1);
     loss.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
   test('a bad sparse label (not an integer class index, or NaN) gives its sample a NaN loss, never 0', () => {
-    const out = run(losses.tauSparseCategoricalCrossentropy({tau: 1}), [0, 3, -1, 1.5, NaN, 2], yPred3.slice(0, 6));
+    const out = perSample(losses.tauSparseCategoricalCrossentropy({tau: 1}), [0, 3, -1, 1.5, NaN, 2], yPred3.slice(0, 6));
     expect(out.map(Number.isNaN)).toEqual([false, true, true, true, true, false]);
   });
 
   test('a NaN label gives its sample a NaN loss (every sample for the KR losses)', () => {
     const y = yTrue3.map((r, i) => (i === 2 ? [NaN, 0, 0] : r));
     for (const loss of [losses.categoricalHinge({margin: 1}), losses.multiMargin()]) {
-      expect(run(loss, y, yPred3).map(Number.isNaN)).toEqual(yPred3.map((_, i) => i === 2));
+      expect(perSample(loss, y, yPred3).map(Number.isNaN)).toEqual(yPred3.map((_, i) => i === 2));
     }
-    expect(run(losses.multiclassKr(), y, yPred3).every(Number.isNaN)).toBe(true);
+    expect(perSample(losses.multiclassKr(), y, yPred3).every(Number.isNaN)).toBe(true);
   });
 
   test('names (the history keys) and settable parameters, checked as the factories check them', () => {
@@ -274,20 +261,20 @@ describe('deel-lip losses: validation, names, NaN labels, settable parameters', 
       losses.categoricalHinge({margin: 1}), losses.multiMargin()].map((l) => l.name)).toEqual(
       ['kr', 'multiclassKr', 'tauSparseCategoricalCrossentropy', 'categoricalHinge', 'multiMargin']);
     const hinge = losses.categoricalHinge({margin: 1.1});
-    expectAllClose(run(hinge, yTrue3, yPred3), categoricalHingeJs(yTrue3, yPred3, 1.1), 1e-6);
+    expectAllClose(perSample(hinge, yTrue3, yPred3), categoricalHingeJs(yTrue3, yPred3, 1.1), 1e-6);
     hinge.margin = 0.3;
     expect(hinge.margin).toBe(0.3);
-    expectAllClose(run(hinge, yTrue3, yPred3), categoricalHingeJs(yTrue3, yPred3, 0.3), 1e-6);
+    expectAllClose(perSample(hinge, yTrue3, yPred3), categoricalHingeJs(yTrue3, yPred3, 0.3), 1e-6);
     expect(() => { hinge.margin = -1; }).toThrow('categoricalHinge: expected margin >= 0, got -1');
     expect(hinge.margin).toBe(0.3);
     const soft = losses.multiclassSoftHkr({alpha: 5, margin: 0.2});
     soft.alpha = 2;
     expect(() => { soft.alpha = 0; }).toThrow('multiclassSoftHkr: expected alpha > 0, got 0');
-    expectAllClose(run(soft, yTrue3, yPred3), softHkrJs(yTrue3, yPred3, 2, 0.2, 0.2)[0], 1e-6);
+    expectAllClose(perSample(soft, yTrue3, yPred3), softHkrJs(yTrue3, yPred3, 2, 0.2, 0.2)[0], 1e-6);
     soft.dispose();
     const sparse = losses.tauSparseCategoricalCrossentropy({tau: 2});
     sparse.tau = 8;
-    expectAllClose(run(sparse, [0, 1], yPred3.slice(0, 2)), tauSparseJs([0, 1], yPred3.slice(0, 2), 8), 1e-6);
+    expectAllClose(perSample(sparse, [0, 1], yPred3.slice(0, 2)), tauSparseJs([0, 1], yPred3.slice(0, 2), 8), 1e-6);
     expect(() => { sparse.tau = NaN; }).toThrow('tauSparseCategoricalCrossentropy: expected tau to be a finite number, got NaN');
     const hk = losses.hkr({alpha: 1});
     expect(() => { hk.alpha = Infinity; }).toThrow('hkr: expected alpha to be a finite number >= 0, got Infinity');

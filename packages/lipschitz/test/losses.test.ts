@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {losses, metrics} from '@deepspline/lipschitz';
-import {rng, useCpu} from './helpers.js';
+import {perSample, rng, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
 
@@ -48,18 +48,6 @@ function krJs(y: number[][], f: number[][]): number {
   return total / units;
 }
 
-/** Evaluates `loss` on explicit arrays; checks that exactly one tensor (the result) is left. */
-function evaluate(loss: (a: Tensor, b: Tensor) => Tensor, y: number[][], f: number[][]): number[] {
-  const yt = tf.tensor2d(y);
-  const ft = tf.tensor2d(f);
-  const before = tf.memory().numTensors;
-  const out = loss(yt, ft);
-  expect(tf.memory().numTensors).toBe(before + 1);
-  expect(out.shape).toEqual([f.length]);
-  const values = Array.from(out.dataSync());
-  tf.dispose([yt, ft, out]);
-  return values;
-}
 
 function expectClose(actual: number[], expected: number[], tol = 2e-6): void {
   expect(actual.length).toBe(expected.length);
@@ -74,21 +62,21 @@ describe('losses: values against float64 formulas', () => {
   test('tauBinaryCrossentropy: (softplus(tau f) - y tau f) / tau, labels {0,1} or {-1,1}', () => {
     for (const tau of [1, 4, 30]) {
       const loss = losses.tauBinaryCrossentropy({tau});
-      expectClose(evaluate(loss, y01, fBin), bceJs(y01, fBin, tau));
-      expectClose(evaluate(loss, yPm, fBin), bceJs(y01, fBin, tau));
+      expectClose(perSample(loss, y01, fBin), bceJs(y01, fBin, tau));
+      expectClose(perSample(loss, yPm, fBin), bceJs(y01, fBin, tau));
     }
     // Several independent outputs are averaged.
     const f = [[0.5, -1], [2, 0.25]];
     const y = [[1, 1], [0, 1]];
-    expectClose(evaluate(losses.tauBinaryCrossentropy({tau: 2}), y, f), bceJs(y, f, 2));
+    expectClose(perSample(losses.tauBinaryCrossentropy({tau: 2}), y, f), bceJs(y, f, 2));
     // A hand value: tau = 1, f = 0, y = 1: log 2.
-    expectClose(evaluate(losses.tauBinaryCrossentropy({tau: 1}), [[1]], [[0]]), [Math.LN2]);
+    expectClose(perSample(losses.tauBinaryCrossentropy({tau: 1}), [[1]], [[0]]), [Math.LN2]);
   });
 
   test('tauBinaryCrossentropy is exact for huge tau * f (no overflow)', () => {
     const f = [[50], [-50], [50], [-50]];
     const y = [[1], [1], [0], [0]];
-    expectClose(evaluate(losses.tauBinaryCrossentropy({tau: 100}), y, f), [0, 50, 50, 0]);
+    expectClose(perSample(losses.tauBinaryCrossentropy({tau: 100}), y, f), [0, 50, 50, 0]);
   });
 
   test('tauBinaryCrossentropy: the gradient of the batch mean is (sigmoid(tau f) - y) / batch', () => {
@@ -108,38 +96,38 @@ describe('losses: values against float64 formulas', () => {
     const soft = [[0.2, 0.8, 0], [0.5, 0.25, 0.25], [1, 0, 0]];
     for (const tau of [1, 3, 50]) {
       const loss = losses.tauCategoricalCrossentropy({tau});
-      expectClose(evaluate(loss, oneHot, f), cceJs(oneHot, f, tau));
-      expectClose(evaluate(loss, soft, f), cceJs(soft, f, tau));
+      expectClose(perSample(loss, oneHot, f), cceJs(oneHot, f, tau));
+      expectClose(perSample(loss, soft, f), cceJs(soft, f, tau));
     }
     // A hand value: equal logits over 3 classes: log 3 / tau.
-    expectClose(evaluate(losses.tauCategoricalCrossentropy({tau: 2}), [[0, 1, 0]], [[0.7, 0.7, 0.7]]), [Math.log(3) / 2]);
+    expectClose(perSample(losses.tauCategoricalCrossentropy({tau: 2}), [[0, 1, 0]], [[0.7, 0.7, 0.7]]), [Math.log(3) / 2]);
   });
 
   test('hingeMargin: relu(margin/2 - y f), labels {0,1} or {-1,1}, default margin 1', () => {
     for (const margin of [1, 0.4, 0]) {
       const loss = losses.hingeMargin({margin});
-      expectClose(evaluate(loss, y01, fBin), hingeJs(y01, fBin, margin));
-      expectClose(evaluate(loss, yPm, fBin), hingeJs(y01, fBin, margin));
+      expectClose(perSample(loss, y01, fBin), hingeJs(y01, fBin, margin));
+      expectClose(perSample(loss, yPm, fBin), hingeJs(y01, fBin, margin));
     }
-    expectClose(evaluate(losses.hingeMargin(), y01, fBin), [0.2, 0.3, 2, 2.5, 0.5]);  // by hand
+    expectClose(perSample(losses.hingeMargin(), y01, fBin), [0.2, 0.3, 2, 2.5, 0.5]);  // by hand
   });
 
   test('multiclassHinge: one-vs-all hinge, the true class weighted by K - 1', () => {
     const f = [[1, -0.2, 0.3], [0.1, 0.4, -0.6], [0.2, 0.2, 0.2]];
     const y = [[1, 0, 0], [0, 0, 1], [0, 1, 0]];
     for (const margin of [1, 0.3]) {
-      expectClose(evaluate(losses.multiclassHinge({margin}), y, f), multiclassHingeJs(y, f, margin));
+      expectClose(perSample(losses.multiclassHinge({margin}), y, f), multiclassHingeJs(y, f, margin));
       const yPm1 = y.map((r) => r.map((v) => (v > 0 ? 1 : -1)));
-      expectClose(evaluate(losses.multiclassHinge({margin}), yPm1, f), multiclassHingeJs(y, f, margin));
+      expectClose(perSample(losses.multiclassHinge({margin}), yPm1, f), multiclassHingeJs(y, f, margin));
     }
     // By hand, margin 1, first row: (2 * relu(0.5 - 1) + relu(0.5 - 0.2) + relu(0.5 + 0.3)) / 3.
-    expect(evaluate(losses.multiclassHinge(), y, f)[0]).toBeCloseTo((0 + 0.3 + 0.8) / 3, 6);
+    expect(perSample(losses.multiclassHinge(), y, f)[0]).toBeCloseTo((0 + 0.3 + 0.8) / 3, 6);
   });
 
   test('hkr: the batch mean is -KR + alpha * hinge; the per-sample terms are -B f w + alpha h', () => {
     const alpha = 10;
     const margin = 0.5;
-    const values = evaluate(losses.hkr({alpha, margin}), y01, fBin);
+    const values = perSample(losses.hkr({alpha, margin}), y01, fBin);
     // KR by hand: positives {0.3, -1.5, 0} mean -0.4, negatives {-0.2, 2} mean 0.9.
     expect(krJs(y01, fBin)).toBeCloseTo(-1.3, 12);
     expectClose([mean(values)], [1.3 + alpha * mean(hingeJs(y01, fBin, margin))], 1e-6);
@@ -147,14 +135,14 @@ describe('losses: values against float64 formulas', () => {
     const w = y01.map(([v]) => (v! > 0 ? 1 / 3 : -1 / 2));
     expectClose(values, fBin.map(([v], i) => -5 * v! * w[i]! + alpha * hinge[i]!));
     // {-1, 1} labels give the same; alpha = 0 is -KR.
-    expectClose(evaluate(losses.hkr({alpha, margin}), yPm, fBin), values);
-    expectClose([mean(evaluate(losses.hkr({alpha: 0}), y01, fBin))], [1.3], 1e-6);
+    expectClose(perSample(losses.hkr({alpha, margin}), yPm, fBin), values);
+    expectClose([mean(perSample(losses.hkr({alpha: 0}), y01, fBin))], [1.3], 1e-6);
   });
 
   test('hkr: a batch with one class only has only that class\'s mean', () => {
     const y = [[0], [0], [0]];
     const f = [[0.5], [-1], [2]];
-    const values = evaluate(losses.hkr({alpha: 2, margin: 1}), y, f);
+    const values = perSample(losses.hkr({alpha: 2, margin: 1}), y, f);
     expectClose([mean(values)], [mean([0.5, -1, 2]) + 2 * mean(hingeJs(y, f, 1))], 1e-6);
   });
 
@@ -162,7 +150,7 @@ describe('losses: values against float64 formulas', () => {
     const f = [[1, -0.2, 0.3], [0.1, 0.4, -0.6], [0.2, 0.9, 0.2], [-0.5, 0.1, 1.2], [0.3, 0.3, -0.1]];
     const y = [[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1], [1, 0, 0]];
     for (const [alpha, margin] of [[10, 1], [0.5, 0.2], [0, 1]] as const) {
-      const values = evaluate(losses.multiclassHkr({alpha, margin}), y, f);
+      const values = perSample(losses.multiclassHkr({alpha, margin}), y, f);
       const expected = -krJs(y, f) + alpha * mean(multiclassHingeJs(y, f, margin));
       expectClose([mean(values)], [expected], 1e-6);
     }
@@ -179,20 +167,20 @@ describe('losses: values against float64 formulas', () => {
     const rest = <T>(rows: T[]) => rows.filter((_, i) => i !== 1);
     const yClean = rest(yTwo);
     const fClean = rest(fTwo);
-    const perSample: Array<[string, (a: Tensor, b: Tensor) => Tensor, number[][], number[]]> = [
+    const perSampleLosses: Array<[string, (a: Tensor, b: Tensor) => Tensor, number[][], number[]]> = [
       ['tauBinaryCrossentropy', losses.tauBinaryCrossentropy({tau: 4}), yTwo, bceJs(yClean, fClean, 4)],
       ['hingeMargin', losses.hingeMargin({margin: 0.5}), yTwo, hingeJs(yClean, fClean, 0.5)],
       ['multiclassHinge', losses.multiclassHinge({margin: 0.5}), yOneHot, multiclassHingeJs(rest(yOneHot), fClean, 0.5)],
       ['tauCategoricalCrossentropy', losses.tauCategoricalCrossentropy({tau: 4}), yOneHot, cceJs(rest(yOneHot), fClean, 4)],
     ];
-    for (const [name, loss, y, expected] of perSample) {
-      const values = evaluate(loss, y, fTwo);
+    for (const [name, loss, y, expected] of perSampleLosses) {
+      const values = perSample(loss, y, fTwo);
       expect([name, values.map(Number.isNaN)]).toEqual([name, [false, true, false, false]]);
       expectClose(rest(values), expected);
     }
     for (const [name, loss, y] of [['hkr', losses.hkr({alpha: 2}), yTwo],
       ['multiclassHkr', losses.multiclassHkr({alpha: 2}), yOneHot]] as const) {
-      expect([name, evaluate(loss, y as number[][], fTwo).map(Number.isNaN)]).toEqual([name, [true, true, true, true]]);
+      expect([name, perSample(loss, y as number[][], fTwo).map(Number.isNaN)]).toEqual([name, [true, true, true, true]]);
     }
   });
 

@@ -2,21 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type {Tensor} from '@tensorflow/tfjs-core';
 import {metrics} from '@deepspline/lipschitz';
-import {rng, useCpu} from './helpers.js';
+import {perSample, rng, useCpu} from './helpers.js';
 
 beforeAll(useCpu);
 
-/** Evaluates `metric` on explicit arrays; checks that exactly one tensor (the result) is left. */
-function evaluate(metric: (a: Tensor, b: Tensor) => Tensor, y: number[][], f: number[][]): number[] {
-  const yt = tf.tensor2d(y);
-  const ft = tf.tensor2d(f);
-  const before = tf.memory().numTensors;
-  const out = metric(yt, ft);
-  expect(tf.memory().numTensors).toBe(before + 1);
-  const values = Array.from(out.dataSync());
-  tf.dispose([yt, ft, out]);
-  return values;
-}
 
 describe('binaryAccuracyFromLogits', () => {
   test('1 where (logit > 0) == (label > 0), for {0,1} and {-1,1} labels; logit 0 is negative', () => {
@@ -24,14 +13,14 @@ describe('binaryAccuracyFromLogits', () => {
     // correct, correct, wrong, wrong, wrong (0 is negative, label positive), correct
     const y01 = [[1], [0], [1], [0], [1], [0]];
     const yPm = y01.map(([v]) => [v! > 0 ? 1 : -1]);
-    expect(evaluate(metrics.binaryAccuracyFromLogits, y01, f)).toEqual([1, 1, 0, 0, 0, 1]);
-    expect(evaluate(metrics.binaryAccuracyFromLogits, yPm, f)).toEqual([1, 1, 0, 0, 0, 1]);
+    expect(perSample(metrics.binaryAccuracyFromLogits, y01, f)).toEqual([1, 1, 0, 0, 0, 1]);
+    expect(perSample(metrics.binaryAccuracyFromLogits, yPm, f)).toEqual([1, 1, 0, 0, 0, 1]);
   });
 
   test('a NaN label scores 0 (never a correct negative), as tfjs\'s own binaryAccuracy', () => {
     const y = [[NaN], [NaN], [0], [1]];
     const f = [[-1], [1], [-1], [1]];
-    expect(evaluate(metrics.binaryAccuracyFromLogits, y, f)).toEqual([0, 0, 1, 1]);
+    expect(perSample(metrics.binaryAccuracyFromLogits, y, f)).toEqual([0, 0, 1, 1]);
     // tfjs's binaryAccuracy on probabilities, for the same rows: the NaN rows score 0 too
     const tfjsValues = tf.tidy(() => Array.from(tfl.metrics.binaryAccuracy(tf.tensor2d(y),
       tf.sigmoid(tf.tensor2d(f))).dataSync()));
@@ -39,7 +28,7 @@ describe('binaryAccuracyFromLogits', () => {
   });
 
   test('several outputs are averaged per sample', () => {
-    expect(evaluate(metrics.binaryAccuracyFromLogits, [[1, 0], [1, 1]], [[0.5, 0.5], [1, 2]])).toEqual([0.5, 1]);
+    expect(perSample(metrics.binaryAccuracyFromLogits, [[1, 0], [1, 1]], [[0.5, 0.5], [1, 2]])).toEqual([0.5, 1]);
   });
 });
 
@@ -47,9 +36,9 @@ describe('categoricalAccuracyFromLogits', () => {
   test('1 where the largest logit is the true class; the first index wins ties', () => {
     const f = [[1, 2, 0.5], [-1, 0.3, 0.2], [0.7, 0.7, 0.1], [0.7, 0.7, 0.1]];
     const y = [[0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0]];
-    expect(evaluate(metrics.categoricalAccuracyFromLogits, y, f)).toEqual([1, 0, 1, 0]);
+    expect(perSample(metrics.categoricalAccuracyFromLogits, y, f)).toEqual([1, 0, 1, 0]);
     const yPm = y.map((r) => r.map((v) => (v > 0 ? 1 : -1)));
-    expect(evaluate(metrics.categoricalAccuracyFromLogits, yPm, f)).toEqual([1, 0, 1, 0]);
+    expect(perSample(metrics.categoricalAccuracyFromLogits, yPm, f)).toEqual([1, 0, 1, 0]);
   });
 });
 

@@ -39,3 +39,20 @@ export function exactKnots(rows: number[][]): number {
 export function stored(model: tfl.LayersModel): number[][] {
   return splineLayers(model).flatMap(({layer}) => rowsOf(layer.getWeights()[0]!));
 }
+
+/**
+ * Checks that the exact knots of a fresh {@link net} trained by `train(model, lambda)` never
+ * rise along `lambdas` and end below a quarter of the first count.
+ */
+export async function expectKnotsFall(lambdas: number[],
+    train: (model: tfl.Sequential, lambda: number) => Promise<void>): Promise<void> {
+  const counts: number[] = [];
+  for (const lambda of lambdas) {
+    const model = net();
+    await train(model, lambda);
+    counts.push(exactKnots(stored(model)));
+    model.dispose();
+  }
+  for (let i = 1; i < counts.length; ++i) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]!);
+  expect(counts[counts.length - 1]).toBeLessThan(counts[0]! / 4);
+}

@@ -1,31 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {SplineActivation, exportToStandardLayers, splineActivation, standardExportNames} from '@deepspline/layers';
+import {exportToStandardLayers, splineActivation, standardExportNames} from '@deepspline/layers';
 import {groupSort, spectralConv2d, spectralDense} from '../src/index.js';
+import {predictionRelError, randomizeSplines} from '@deepspline/testing';
 import {useCpu} from './helpers.js';
 
 beforeAll(useCpu);
 
 const STANDARD = new Set(['InputLayer', 'Dense', 'Conv2D', 'Reshape', 'Permute', 'ReLU', 'DepthwiseConv2D',
   'Cropping2D', 'Minimum', 'Maximum', 'Concatenate', 'Flatten']);
-
-function relError(model: tfl.LayersModel, exported: tfl.LayersModel, x: tf.Tensor): number {
-  return tf.tidy(() => {
-    const a = model.predict(x) as tf.Tensor;
-    const b = exported.predict(x) as tf.Tensor;
-    expect(b.shape).toEqual(a.shape);
-    expect(tf.moments(a).variance.dataSync()[0]).toBeGreaterThan(0);
-    return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!;
-  });
-}
-
-function roughSplines(model: tfl.LayersModel, seed: number): void {
-  model.layers.filter((l) => l instanceof SplineActivation).forEach((l, i) => {
-    const c = tf.randomUniform(l.getWeights()[0]!.shape, -1, 1, 'float32', seed + i);
-    l.setWeights([c]);
-    c.dispose();
-  });
-}
 
 function expectStandard(exported: tfl.LayersModel): void {
   for (const l of exported.layers) expect([l.getClassName(), STANDARD.has(l.getClassName())]).toEqual([l.getClassName(), true]);
@@ -39,6 +22,20 @@ test('lipschitz registers its layers with exportToStandardLayers', () => {
   expect(standardExportNames()).toEqual(expect.arrayContaining(['GroupSort', 'SpectralConv2D', 'SpectralDense']));
 });
 
+/**
+ * The exported model predicts as the original (relative error < 1e-5) on inputs of `shape`
+ * uniform in [-1, 1] (seed `seed`) and in [-1e4, 1e4] (seed `seed + 1`); disposes both models.
+ */
+function expectSamePredictions(m: tfl.LayersModel, e: tfl.LayersModel, shape: number[], seed: number): void {
+  for (const [scale, s] of [[1, seed], [1e4, seed + 1]] as const) {
+    const x = tf.randomUniform(shape, -scale, scale, 'float32', s);
+    expect(predictionRelError(m, e, x)).toBeLessThan(1e-5);
+    x.dispose();
+  }
+  m.dispose();
+  e.dispose();
+}
+
 test('a 1-Lipschitz dense model (spectral layers, GroupSort, maxSlope splines) exports exactly', () => {
   const before = tf.memory().numTensors;
   const m = tfl.sequential({layers: [
@@ -50,7 +47,7 @@ test('a 1-Lipschitz dense model (spectral layers, GroupSort, maxSlope splines) e
     groupSort({groupSize: 3, name: 'sort3'}),
     spectralDense({units: 2, name: 'logits'}),
   ]});
-  roughSplines(m, 1);
+  randomizeSplines(m, 1);
   m.layers.forEach((l, i) => {  // non-zero biases
     const ws = l.getWeights();
     if (ws.length < 2) return;
@@ -62,13 +59,7 @@ test('a 1-Lipschitz dense model (spectral layers, GroupSort, maxSlope splines) e
   expectStandard(e);
   expect(e.getLayer('sd1').getClassName()).toBe('Dense');
   expect(e.getLayer('sd1').getWeights().length).toBe(2);  // kernel and bias, no power-iteration vector
-  for (const [scale, seed] of [[1, 2], [1e4, 3]] as const) {
-    const x = tf.randomUniform([64, 4], -scale, scale, 'float32', seed);
-    expect(relError(m, e, x)).toBeLessThan(1e-5);
-    x.dispose();
-  }
-  m.dispose();
-  e.dispose();
+  expectSamePredictions(m, e, [64, 4], 2);
   expect(tf.memory().numTensors).toBe(before);
 });
 
@@ -81,17 +72,11 @@ test('a spectral conv model exports to Conv2D with the normalised kernel', () =>
     tfl.layers.flatten(),
     spectralDense({units: 3}),
   ]});
-  roughSplines(m, 20);
+  randomizeSplines(m, 20);
   const e = exportToStandardLayers(m);
   expectStandard(e);
   expect(e.getLayer('sc').getClassName()).toBe('Conv2D');
-  for (const [scale, seed] of [[1, 21], [1e4, 22]] as const) {
-    const x = tf.randomUniform([3, 8, 8, 1], -scale, scale, 'float32', seed);
-    expect(relError(m, e, x)).toBeLessThan(1e-5);
-    x.dispose();
-  }
-  m.dispose();
-  e.dispose();
+  expectSamePredictions(m, e, [3, 8, 8, 1], 21);
   expect(tf.memory().numTensors).toBe(before);
 });
 

@@ -1,11 +1,61 @@
 /**
- * A check shared by the float32 GPU kernels (webgl, webgpu): their knots are float32, so on
- * grids far from the origin the error grows with `|start| / step`. The bound is the one the
- * webgl README derives; both packages' READMEs state it.
+ * What the browser test pages of the float32 GPU kernels (webgl, webgpu) share: switching to
+ * the backend, running a case through the op and `tf.grads`, and a check: their knots are
+ * float32, so on grids far from the origin the error grows with `|start| / step`. The bound is
+ * the one the webgl README derives; both packages' READMEs state it.
  */
+import * as tf from '@tensorflow/tfjs-core';
+import {linearSpline} from '@deepspline/core';
 import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
 import {normal, rng} from './prng.js';
 import type {SplineCase} from './reference.js';
+
+/** Sets the backend `name` (e.g. `'webgl'`); whether it is the backend now. */
+export async function useBackend(name: string): Promise<boolean> {
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  return ok && tf.getBackend() === name;
+}
+
+/**
+ * `x` of a case as a tensor on the current backend; with `computed`, as the output of a matMul
+ * by the identity (reshaped), so that the kernels read what another GPU program wrote (on
+ * webgl a packed texture of another shape) instead of data uploaded from JavaScript.
+ */
+export function caseInput(k: SplineCase, computed: boolean): tf.Tensor {
+  const x = tf.tensor(k.x, k.xShape, 'float32');
+  if (!computed) return x;
+  const ch = k.xShape[k.xShape.length - 1];
+  const y = tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(x, [-1, ch]), tf.eye(ch)), k.xShape));
+  x.dispose();
+  return y;
+}
+
+/**
+ * Runs a case on the current backend through the op and `tf.grads`, with `x` the case's input
+ * as a tensor (see {@link caseInput}; disposed here); returns y, dx, dc as arrays.
+ */
+export async function runCase(k: SplineCase, x: tf.Tensor): Promise<{y: Float32Array, dx: Float32Array, dc: Float32Array}> {
+  const c = tf.tensor2d(k.c, [k.C, k.K]);
+  const dy = tf.tensor(k.dy, k.xShape, 'float32');
+  const grid = {start: k.start, step: k.step};
+  const y = linearSpline(x, c, grid);
+  const [dx, dc] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(linearSpline(a, b, grid), dy)))([x, c]);
+  const out = {
+    y: (await y.data()) as Float32Array,
+    dx: (await dx.data()) as Float32Array,
+    dc: (await dc.data()) as Float32Array,
+  };
+  tf.dispose([x, c, dy, y, dx, dc]);
+  return out;
+}
+
+/** The cpu kernel's (float64 arithmetic) y, dx and dc of a case. */
+export function cpuCase(k: SplineCase): {y: Float32Array, dx: Float32Array, dc: Float32Array} {
+  const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
+  return {y, ...linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step)};
+}
 
 /** What {@link farFromOrigin} measures on one grid. */
 export interface FarFromOriginResult {

@@ -1,12 +1,37 @@
 /**
- * Model helpers: deterministic random weights, a save/load round trip in memory, and a small
- * spline network trained with `fit` (the backends' "it learns" check).
+ * Model helpers: deterministic random weights (and rough splines), a save/load round trip in
+ * memory, the error of an exported model's predictions, and a small spline network trained
+ * with `fit` (the backends' "it learns" check).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineImplementation} from '@deepspline/core';
-import {splineActivation} from '@deepspline/layers';
+import {SplineActivation, splineActivation} from '@deepspline/layers';
 import {normal, rng} from './prng.js';
+
+/** Random coefficients in [-1, 1] for every spline layer of `model`: rough, steep splines (a worst case). */
+export function randomizeSplines(model: tfl.LayersModel, seed: number): void {
+  model.layers.filter((l) => l instanceof SplineActivation).forEach((l, i) => {
+    const next = tf.randomUniform(l.getWeights()[0]!.shape, -1, 1, 'float32', seed + i);
+    l.setWeights([next]);
+    next.dispose();
+  });
+}
+
+/**
+ * `max |a - b| / max |a|` over the predictions `a` of `original` and `b` of `exported` on `x`
+ * (the error relative to the output scale), after checking that they have the same shape and
+ * that `a` varies (so that the comparison is not vacuous).
+ */
+export function predictionRelError(original: tfl.LayersModel, exported: tfl.LayersModel, x: tf.Tensor): number {
+  return tf.tidy(() => {
+    const a = original.predict(x) as tf.Tensor;
+    const b = exported.predict(x) as tf.Tensor;
+    expect(b.shape).toEqual(a.shape);
+    expect(tf.moments(a).variance.dataSync()[0]).toBeGreaterThan(0);
+    return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!;
+  });
+}
 
 /** Sets every weight of `model` to `scale` times standard normal samples from `seed`. */
 export function setRandomWeights(model: tfl.LayersModel, seed: number, scale = 1): void {
@@ -44,6 +69,24 @@ export interface CircleNetTraining {
   accuracy: number;
   /** Tensor counts before `fit`, after it, and after one more epoch (equal: no leak). */
   tensors: {before: number, mid: number, end: number};
+}
+
+/**
+ * Checks a {@link trainCircleNet} report from the backend `backend`: trained there with the
+ * kernels, finite losses ending below a quarter of the first, accuracy above 90 %, no tensor
+ * leaked by the last epoch. Returns the summary the browser tests print.
+ */
+export function expectCircleNetTrained(t: CircleNetTraining, backend: string):
+    {firstLoss: number, lastLoss: number, epochs: number, accuracy: number} {
+  const summary = {firstLoss: t.losses[0]!, lastLoss: t.losses[t.losses.length - 1]!, epochs: t.losses.length,
+    accuracy: t.accuracy};
+  expect(t.backend).toBe(backend);
+  expect(t.implementation).toBe('kernel');
+  expect(t.losses.every(Number.isFinite)).toBe(true);
+  expect(summary.lastLoss).toBeLessThan(0.25 * summary.firstLoss);
+  expect(t.accuracy).toBeGreaterThan(0.9);
+  expect(t.tensors.end).toBe(t.tensors.mid);
+  return summary;
 }
 
 /**

@@ -4,8 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';  // registers tfjs-core's gradients (tf.grads in bench_timing)
 import '@tensorflow/tfjs-backend-webgl';
 import '@deepspline/webgl';
-import {median, sample} from '../../../test-browser/bench_timing';
-import type {Variant} from '../../../test-browser/bench_timing';
+import {interleavedMedians} from '../../../test-browser/bench_timing';
 
 (window as unknown as {bench: unknown}).bench = {
   async environment() {
@@ -19,22 +18,16 @@ import type {Variant} from '../../../test-browser/bench_timing';
   },
 
   /** Interleaved samples of the three variants on x of shape `shape`, K coefficients. */
-  async run(shape: number[], K: number, backward: boolean, samples: number, reps: number) {
+  async run({shape, K, backward, samples, reps}: {shape: number[], K: number, backward: boolean, samples: number,
+      reps: number}) {
     await tf.setBackend('webgl');
     const channels = shape[shape.length - 1];
     const x = tf.randomNormal(shape, 0, 1.5, 'float32', 1);
     const c = tf.randomNormal([channels, K], 0, 1, 'float32', 2);
     const grid = {start: -2, step: 4 / (K - 1)};
-    const variants: Variant[] = ['kernel', 'fallback', 'relu'];
-    const times: Record<Variant, number[]> = {kernel: [], fallback: [], relu: []};
-    for (const v of variants) await sample(v, x, c, grid, backward, 2);       // compile, warm up
-    for (let s = 0; s < samples; ++s) {
-      for (const v of variants) times[v].push(await sample(v, x, c, grid, backward, reps));
-    }
+    const medians = await interleavedMedians(x, c, grid, backward, samples, reps);
     tf.dispose([x, c]);
-    const med = {kernel: median(times.kernel), fallback: median(times.fallback), relu: median(times.relu)};
     return {shape, K, pass: backward ? 'forward+backward' : 'forward', samples, repsPerSample: reps,
-      medianMs: med,
-      ratios: {fallbackOverKernel: med.fallback / med.kernel, kernelOverRelu: med.kernel / med.relu}};
+      ...medians};
   },
 };

@@ -122,14 +122,48 @@ function channelOfOutput(rank: number, shared: boolean): string {
 }
 
 /**
- * Forward program: one output element per input element, `y = spline(x)`.
- * Inputs `X` (any rank up to 6) and `C` (`[C, K]`).
+ * GLSL that declares, for the current output element of an elementwise program (see
+ * {@link channelOfOutput}), its input `x`, segment `k`, coefficients `c0`, `c1` and slope `s`.
  */
-export class LinearSplineProgram implements GPGPUProgram {
-  variableNames = ['X', 'C'];
+function segmentOfOutput(rank: number, shared: boolean): string {
+  return `${channelOfOutput(rank, shared)}
+        float x = getXAtOutCoords();
+        int k = spline_segment(x);
+        float c0 = getC(ch, k);
+        float c1 = getC(ch, k + 1);
+        float s = (c1 - c0) / splineStep;`;
+}
+
+/**
+ * Shared fields of the elementwise programs, one output element per input element: the GLSL
+ * is the spline helpers and a `main` that declares the element's segment (see
+ * {@link segmentOfOutput}) and runs `body`, which sets the output.
+ */
+abstract class ElementwiseProgram implements GPGPUProgram {
+  abstract variableNames: string[];
   outputShape: number[];
   userCode: string;
   customUniforms = GRID_UNIFORMS;
+
+  constructor(xShape: readonly number[], C: number, K: number, webglVersion: number, body: string) {
+    this.outputShape = xShape.slice();
+    this.userCode = `
+      ${splineHelpers(K, webglVersion)}
+
+      void main() {
+        ${segmentOfOutput(xShape.length, C === 1)}
+        ${body}
+      }
+    `;
+  }
+}
+
+/**
+ * Forward program: one output element per input element, `y = spline(x)`.
+ * Inputs `X` (any rank up to 6) and `C` (`[C, K]`).
+ */
+export class LinearSplineProgram extends ElementwiseProgram {
+  variableNames = ['X', 'C'];
 
   /**
    * @param xShape Shape of `x`.
@@ -138,18 +172,7 @@ export class LinearSplineProgram implements GPGPUProgram {
    * @param webglVersion `env().getNumber('WEBGL_VERSION')`.
    */
   constructor(xShape: readonly number[], C: number, K: number, webglVersion: number) {
-    this.outputShape = xShape.slice();
-    this.userCode = `
-      ${splineHelpers(K, webglVersion)}
-
-      void main() {
-        ${channelOfOutput(xShape.length, C === 1)}
-        float x = getXAtOutCoords();
-        int k = spline_segment(x);
-        float c0 = getC(ch, k);
-        float c1 = getC(ch, k + 1);
-        float s = (c1 - c0) / splineStep;
-        float y;
+    super(xShape, C, K, webglVersion, `float y;
         if (spline_bad(x, c0, c1)) {
           y = NAN;
         } else if (s == 0.0) {
@@ -157,9 +180,7 @@ export class LinearSplineProgram implements GPGPUProgram {
         } else {
           y = c0 + (x - (splineStart + float(k) * splineStep)) * s;
         }
-        setOutput(spline_plus_zero(y));
-      }
-    `;
+        setOutput(spline_plus_zero(y));`);
   }
 }
 
@@ -167,29 +188,13 @@ export class LinearSplineProgram implements GPGPUProgram {
  * Backward program for `dx = s * dy` (NaN where `x` is NaN or the segment holds a non-finite
  * coefficient), one output element per input element. Inputs `DY`, `X` (same shape) and `C`.
  */
-export class LinearSplineDxProgram implements GPGPUProgram {
+export class LinearSplineDxProgram extends ElementwiseProgram {
   variableNames = ['DY', 'X', 'C'];
-  outputShape: number[];
-  userCode: string;
-  customUniforms = GRID_UNIFORMS;
 
   /** Same parameters as {@link LinearSplineProgram}. */
   constructor(xShape: readonly number[], C: number, K: number, webglVersion: number) {
-    this.outputShape = xShape.slice();
-    this.userCode = `
-      ${splineHelpers(K, webglVersion)}
-
-      void main() {
-        ${channelOfOutput(xShape.length, C === 1)}
-        float x = getXAtOutCoords();
-        float dy = getDYAtOutCoords();
-        int k = spline_segment(x);
-        float c0 = getC(ch, k);
-        float c1 = getC(ch, k + 1);
-        float s = (c1 - c0) / splineStep;
-        setOutput(spline_bad(x, c0, c1) ? NAN : s * dy);
-      }
-    `;
+    super(xShape, C, K, webglVersion, `float dy = getDYAtOutCoords();
+        setOutput(spline_bad(x, c0, c1) ? NAN : s * dy);`);
   }
 }
 

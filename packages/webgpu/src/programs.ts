@@ -106,7 +106,11 @@ export function splineHelpers(K: number): string {
   `;
 }
 
-/** Shared fields of the elementwise programs: one thread per element of `x`, flat dispatch. */
+/**
+ * Shared fields of the elementwise programs: one thread per element of `x`, flat dispatch; the
+ * WGSL is the spline helpers and a `main` that declares the element's segment (see
+ * {@link segmentOf}) and runs {@link ElementwiseProgram.elementCode}.
+ */
 abstract class ElementwiseProgram implements WebGPUProgram {
   abstract variableNames: string[];
   outputShape: number[];
@@ -128,7 +132,22 @@ abstract class ElementwiseProgram implements WebGPUProgram {
     this.shaderKey = `deepspline_${name}_${K}`;
   }
 
-  abstract getUserCode(): string;
+  /** WGSL run for element `index` after {@link segmentOf}: sets its output. */
+  protected abstract elementCode(): string;
+
+  /** The WGSL of the program (called by tfjs when it compiles the pipeline). */
+  getUserCode(): string {
+    return `
+      ${splineHelpers(this.K)}
+
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          ${segmentOf(this.K)}
+          ${this.elementCode()}
+        }
+      }
+    `;
+  }
 }
 
 /**
@@ -158,24 +177,14 @@ export class LinearSplineProgram extends ElementwiseProgram {
     super('linearSpline', xShape, K);
   }
 
-  /** The WGSL of the program (called by tfjs when it compiles the pipeline). */
-  getUserCode(): string {
-    return `
-      ${splineHelpers(this.K)}
-
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          ${segmentOf(this.K)}
-          var y = c0;
+  protected elementCode(): string {
+    return `var y = c0;
           if (spline_bad(x, c0, c1)) {
             y = uniforms.NAN;
           } else if (s != 0.0) {
             y = c0 + (x - spline_knot(k)) * s;
           }
-          setOutputAtIndex(index, spline_plus_zero(y));
-        }
-      }
-    `;
+          setOutputAtIndex(index, spline_plus_zero(y));`;
   }
 }
 
@@ -191,18 +200,8 @@ export class LinearSplineDxProgram extends ElementwiseProgram {
     super('linearSplineDx', xShape, K);
   }
 
-  /** The WGSL of the program. */
-  getUserCode(): string {
-    return `
-      ${splineHelpers(this.K)}
-
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          ${segmentOf(this.K)}
-          setOutputAtIndex(index, select(s * DY[index], uniforms.NAN, spline_bad(x, c0, c1)));
-        }
-      }
-    `;
+  protected elementCode(): string {
+    return 'setOutputAtIndex(index, select(s * DY[index], uniforms.NAN, spline_bad(x, c0, c1)));';
   }
 }
 

@@ -8,56 +8,32 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-layers';  // registers the gradients tf.grads needs
 import {linearSpline, setSplineImplementation, splineImplementation} from '@deepspline/core';
-import {linearSplineForwardImpl, linearSplineGradImpl} from '@deepspline/core/internal';
 import '@deepspline/webgl';
 import {reductionPlan} from '@deepspline/webgl/internal';
-import {compareValues, farFromOrigin, randomCase, rng, rowSumAbsDy, runConformance,
-  trainCircleNet} from '@deepspline/testing';
+import {caseInput, compareValues, cpuCase, farFromOrigin, randomCase, rng, rowSumAbsDy, runCase, runConformance,
+  trainCircleNet, useBackend} from '@deepspline/testing';
 import type {ConformanceOptions, SplineCase as Case} from '@deepspline/testing';
-
-/**
- * `x` as a webgl tensor; with `packed`, as the (packed, lazily unpacked) output of a matMul
- * by the identity, so that the kernels get a packed texture of another shape to read.
- */
-function inputTensor(k: Case, packed: boolean): tf.Tensor {
-  const x = tf.tensor(k.x, k.xShape, 'float32');
-  if (!packed) return x;
-  const ch = k.xShape[k.xShape.length - 1];
-  const y = tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(x, [-1, ch]), tf.eye(ch)), k.xShape));
-  x.dispose();
-  return y;
-}
 
 function isPacked(t: tf.Tensor): boolean {
   const b = tf.backend() as unknown as {texData: {get(id: object): {isPacked: boolean}}};
   return b.texData.get(t.dataId).isPacked;
 }
 
+/**
+ * Runs a case on webgl; with `packed`, `x` is the (packed, lazily unpacked) output of a matMul
+ * by the identity, so that the kernels get a packed texture of another shape to read.
+ */
 async function runWebgl(k: Case, packed = false):
     Promise<{y: Float32Array, dx: Float32Array, dc: Float32Array, packed: boolean}> {
-  const x = inputTensor(k, packed);
+  const x = caseInput(k, packed);
   const wasPacked = isPacked(x);
-  const c = tf.tensor2d(k.c, [k.C, k.K]);
-  const dy = tf.tensor(k.dy, k.xShape, 'float32');
-  const grid = {start: k.start, step: k.step};
-  const y = linearSpline(x, c, grid);
-  const [dx, dc] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(linearSpline(a, b, grid), dy)))([x, c]);
-  const out = {
-    y: (await y.data()) as Float32Array,
-    dx: (await dx.data()) as Float32Array,
-    dc: (await dc.data()) as Float32Array,
-    packed: wasPacked,
-  };
-  tf.dispose([x, c, dy, y, dx, dc]);
-  return out;
+  return {...await runCase(k, x), packed: wasPacked};
 }
 
 /** y, dx against the cpu kernel over max(|y|, 1); dc over the sum of |dy| of its row. */
 async function check(k: Case, packed = false) {
   const got = await runWebgl(k, packed);
-  const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
-  const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
+  const {y, dx, dc} = cpuCase(k);
   return {
     shape: k.xShape, C: k.C, K: k.K, packedInput: got.packed,
     y: compareValues(got.y, y),
@@ -66,11 +42,7 @@ async function check(k: Case, packed = false) {
   };
 }
 
-async function useWebgl(): Promise<boolean> {
-  const ok = await tf.setBackend('webgl');
-  await tf.ready();
-  return ok && tf.getBackend() === 'webgl';
-}
+const useWebgl = () => useBackend('webgl');
 
 const suite = {
   /**

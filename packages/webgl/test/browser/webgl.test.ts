@@ -4,8 +4,8 @@
 // computed in float64 on the same inputs. Run: npm run test:browser
 import {openPage} from '../../../../test-browser/harness.mjs';
 import type {BrowserPage} from '../../../../test-browser/harness.mjs';
-import {checkFarFromOrigin, describeSplineKernel} from '@deepspline/testing';
-import type {Comparison, ConformanceOptions, ConformanceResult, FarFromOriginResult}
+import {checkFarFromOrigin, describeSplineKernel, expectCircleNetTrained} from '@deepspline/testing';
+import type {CircleNetTraining, Comparison, ConformanceOptions, ConformanceResult, FarFromOriginResult}
   from '@deepspline/testing';
 
 interface Parity {shape: number[], C: number, K: number, packedInput?: boolean, y: Comparison,
@@ -101,16 +101,7 @@ test('the two-stage dcoefficients reduction at its block boundaries (64 .. 30000
 });
 
 test('a small spline network trains with fit on webgl (loss goes down)', async () => {
-  const t = await call<{backend: string, implementation: string, losses: number[],
-    accuracy: number, tensors: {mid: number, end: number}}>('train');
-  summary.train = {firstLoss: t.losses[0], lastLoss: t.losses[t.losses.length - 1],
-    epochs: t.losses.length, accuracy: t.accuracy};
-  expect(t.backend).toBe('webgl');
-  expect(t.implementation).toBe('kernel');
-  expect(t.losses.every(Number.isFinite)).toBe(true);
-  expect(t.losses[t.losses.length - 1]).toBeLessThan(0.25 * t.losses[0]);
-  expect(t.accuracy).toBeGreaterThan(0.9);
-  expect(t.tensors.end).toBe(t.tensors.mid);
+  summary.train = expectCircleNetTrained(await call<CircleNetTraining>('train'), 'webgl');
 });
 
 test('WebGL 1 (the GLSL ES 1.0 variant of the programs) is what the second page runs', async () => {

@@ -9,47 +9,21 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {linearSpline, reluSlopes, setSplineImplementation, splineImplementation, tv2} from '@deepspline/core';
-import {linearSplineForwardImpl, linearSplineGradImpl, splineMathOnDevice} from '@deepspline/core/internal';
+import {linearSplineGradImpl, splineMathOnDevice} from '@deepspline/core/internal';
 import {splineActivation} from '@deepspline/layers';
 import {lipschitzBound, lipschitzBoundAsync, lipschitzCallback} from '@deepspline/lipschitz';
 import '@deepspline/webgpu';
 import {reductionPlan} from '@deepspline/webgpu/internal';
-import {compareValues, deviceMathErrors, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
-  runConformance, show, trainCircleNet} from '@deepspline/testing';
+import {caseInput, compareValues, cpuCase, deviceMathErrors, farFromOrigin, randomCase, referenceBackward, rng, rowSumAbsDy,
+  runCase, runConformance, show, trainCircleNet, useBackend} from '@deepspline/testing';
 import type {ConformanceOptions, SplineCase as Case} from '@deepspline/testing';
 
 /**
- * `x` as a webgpu tensor; with `computed`, as the output of a matMul by the identity
- * (reshaped), so that the kernels read a buffer written by another GPU program instead of
- * one uploaded from JavaScript.
+ * Runs a case on webgpu; with `computed`, `x` is the output of a matMul by the identity, so
+ * that the kernels read a buffer written by another GPU program instead of one uploaded from
+ * JavaScript.
  */
-function inputTensor(k: Case, computed: boolean): tf.Tensor {
-  const x = tf.tensor(k.x, k.xShape, 'float32');
-  if (!computed) return x;
-  const ch = k.xShape[k.xShape.length - 1];
-  const y = tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(x, [-1, ch]), tf.eye(ch)), k.xShape));
-  x.dispose();
-  return y;
-}
-
-/** Runs the kernels on webgpu through the op and tf.grads; returns y, dx, dc as arrays. */
-async function runWebgpu(k: Case, computed = false):
-    Promise<{y: Float32Array, dx: Float32Array, dc: Float32Array}> {
-  const x = inputTensor(k, computed);
-  const c = tf.tensor2d(k.c, [k.C, k.K]);
-  const dy = tf.tensor(k.dy, k.xShape, 'float32');
-  const grid = {start: k.start, step: k.step};
-  const y = linearSpline(x, c, grid);
-  const [dx, dc] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(linearSpline(a, b, grid), dy)))([x, c]);
-  const out = {
-    y: (await y.data()) as Float32Array,
-    dx: (await dx.data()) as Float32Array,
-    dc: (await dc.data()) as Float32Array,
-  };
-  tf.dispose([x, c, dy, y, dx, dc]);
-  return out;
-}
+const runWebgpu = (k: Case, computed = false) => runCase(k, caseInput(k, computed));
 
 /**
  * Parity of one case against the cpu kernel: y and dx over max(|b|, 1); dc over the
@@ -60,8 +34,7 @@ async function runWebgpu(k: Case, computed = false):
  */
 async function check(k: Case, computed = false) {
   const got = await runWebgpu(k, computed);
-  const y = linearSplineForwardImpl(k.x, k.c, k.C, k.K, k.start, k.step);
-  const {dx, dc} = linearSplineGradImpl(k.dy, k.x, k.c, k.C, k.K, k.start, k.step);
+  const {y, dx, dc} = cpuCase(k);
   return {
     shape: k.xShape, C: k.C, K: k.K, computedInput: computed,
     y: compareValues(got.y, y),
@@ -71,11 +44,7 @@ async function check(k: Case, computed = false) {
   };
 }
 
-async function useWebgpu(): Promise<boolean> {
-  const ok = await tf.setBackend('webgpu');
-  await tf.ready();
-  return ok && tf.getBackend() === 'webgpu';
-}
+const useWebgpu = () => useBackend('webgpu');
 
 /** A random shape of rank 0..6 with at most about 3000 elements, and a random K in 3..101. */
 function randomShape(r: () => number): [number[], boolean, number] {

@@ -5,8 +5,8 @@
 import {WEBGPU_ARGS} from '../../../../scripts/chromium.mjs';
 import {openPage} from '../../../../test-browser/harness.mjs';
 import type {BrowserPage} from '../../../../test-browser/harness.mjs';
-import {checkFarFromOrigin, describeSplineKernel} from '@deepspline/testing';
-import type {Comparison, ConformanceOptions, ConformanceResult, FarFromOriginResult}
+import {checkFarFromOrigin, describeSplineKernel, expectCircleNetTrained} from '@deepspline/testing';
+import type {CircleNetTraining, Comparison, ConformanceOptions, ConformanceResult, FarFromOriginResult}
   from '@deepspline/testing';
 import {reductionPlan} from '@deepspline/webgpu/internal';
 
@@ -177,16 +177,7 @@ test('lipschitzCallback holds the bound under 1 during fit on webgpu (asynchrono
 });
 
 test('a small spline network trains with fit on webgpu (loss goes down)', async () => {
-  const t = await call<{backend: string, implementation: string, losses: number[],
-    accuracy: number, tensors: {mid: number, end: number}}>('train');
-  summary.train = {firstLoss: t.losses[0], lastLoss: t.losses[t.losses.length - 1],
-    epochs: t.losses.length, accuracy: t.accuracy};
-  expect(t.backend).toBe('webgpu');
-  expect(t.implementation).toBe('kernel');
-  expect(t.losses.every(Number.isFinite)).toBe(true);
-  expect(t.losses[t.losses.length - 1]).toBeLessThan(0.25 * t.losses[0]);
-  expect(t.accuracy).toBeGreaterThan(0.9);
-  expect(t.tensors.end).toBe(t.tensors.mid);
+  summary.train = expectCircleNetTrained(await call<CircleNetTraining>('train'), 'webgpu');
 });
 
 test("the guide's backend choice: webgpu with an adapter, webgl (and its kernels) without", async () => {
