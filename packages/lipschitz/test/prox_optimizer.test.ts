@@ -99,21 +99,29 @@ function valuesReference(row: number[], grads: number[][], T: number, eta: numbe
   return {c, removed};
 }
 
-test('two steps match proximal Adam in the ReLU coordinates, written out in float64', () => {
+/**
+ * A dense layer and a 9-knot ReLU spline; the solver with `options` around SGD(0.05) applies
+ * two random coefficient gradients (from `seed`). The coefficients before (`c0`) and after (`got`).
+ */
+function twoSteps(seed: number, options: Parameters<typeof tv2ProximalOptimizer>[2]) {
   const layer = splineActivation({size: 9, range: 1, init: 'relu'});
   const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
   const c0 = rowsOf(layer.getWeights()[0]!);
-  const r = rng(11);
+  const r = rng(seed);
   const grads = [0, 1].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
-  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.3, splineLearningRateFactor: 0.4,
-    metric: 'relu'});
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), options);
   const name = (layer.weights[0]!.read() as tf.Variable).name;
   for (const g of grads) {
     const tensor = tf.tensor2d(g);
     optimizer.applyGradients({[name]: tensor});
     tensor.dispose();
   }
-  const got = rowsOf(layer.getWeights()[0]!);
+  return {layer, model, optimizer, c0, grads, got: rowsOf(layer.getWeights()[0]!)};
+}
+
+test('two steps match proximal Adam in the ReLU coordinates, written out in float64', () => {
+  const {layer, model, optimizer, c0, grads, got} = twoSteps(11, {lambda: 0.3, splineLearningRateFactor: 0.4,
+    metric: 'relu'});
   c0.forEach((row, ch) => {
     const want = reference(row, grads.map((g) => g[ch]!), layer.step, 0.02, 0.3);
     want.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
@@ -129,20 +137,8 @@ test('two steps match proximal Adam in the ReLU coordinates, written out in floa
 });
 
 test("metric 'values': two steps match Adam on c, the soft-threshold by lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2 and the affine part in the metric, in float64", () => {
-  const layer = splineActivation({size: 9, range: 1, init: 'relu'});
-  const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
-  const c0 = rowsOf(layer.getWeights()[0]!);
-  const r = rng(12);
-  const grads = [0, 1].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
-  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda: 0.02, splineLearningRateFactor: 0.4});
+  const {layer, model, optimizer, c0, grads, got} = twoSteps(12, {lambda: 0.02, splineLearningRateFactor: 0.4});
   expect(optimizer.metric).toBe('values');
-  const name = (layer.weights[0]!.read() as tf.Variable).name;
-  for (const g of grads) {
-    const tensor = tf.tensor2d(g);
-    optimizer.applyGradients({[name]: tensor});
-    tensor.dispose();
-  }
-  const got = rowsOf(layer.getWeights()[0]!);
   let removed = 0;
   c0.forEach((row, ch) => {
     const {c, removed: zeros} = valuesReference(row, grads.map((g) => g[ch]!), layer.step, 0.02, 0.02);
