@@ -8,7 +8,7 @@
 // Nets: the 2-D benchmark's 2-4-4-1 spline net (examples/twod: size-21 splines, TV(2) 1e-5,
 // the default short schedule, seed 0) trained here on circle and on s_shape, predicting the
 // 200 x 200 test grid (times: its first 4,096 points); the committed MNIST spline net (examples/mnist/reference/models/spline:
-// 784-256-256-10, two per-channel size-21 spline layers) and its 2,000 test images (times: the
+// 784-256-256-10, two per-channel size-21 spline layers) and its 10,000 test digits (times: the
 // first 512).
 // Sparsity levels: `sparsify(model, threshold)` (@deepspline/lipschitz) at thresholds that
 // keep about 100 / 50 / 25 / 10 / 5 / 2 / 0 % of the net's knots (quantiles of its |a_k|), then
@@ -146,7 +146,7 @@ async function twodNet(dataset) {
 
 async function mnistNet() {
   const model = await tfl.loadLayersModel(fileLoadHandler(join(root, 'examples/mnist/reference/models/spline/model.json')));
-  const {test} = mnistSplit();
+  const {eval: test} = mnistSplit();
   return {name: 'MNIST', batch: BATCH.mnist, model, x: tf.tensor2d(test.x, [test.n, 784]), labels: Int32Array.from(test.labels)};
 }
 

@@ -202,7 +202,7 @@ function mnistMarkdown(page) {
   const parts = [];
   const table = readFileSync(join(dir, 'results.md'), 'utf8').split('\n\n').filter((b) => b.startsWith('|'));
   parts.push(...table);
-  for (const [file, caption] of [['certified_accuracy.svg', 'Certified accuracy (l2) against the radius'],
+  for (const [file, caption] of [['robust_accuracy.svg', 'Certified (lines) and PGD (circles) accuracy (l2) against the radius'],
     ['activations.svg', 'Learned activations of the spline nets']]) {
     if (!existsSync(join(dir, file))) continue;
     parts.push(`<div class="figures wide">\n<figure><img src="${from(page, join(dir, file))}" alt="${caption}" loading="lazy">` +

@@ -2,14 +2,15 @@
 /**
  * The recipe study of the 1-Lipschitz spline net on the VALIDATION split (55,000 training /
  * 5,000 validation digits; the test set is not read): one row per change from the recipe
- * (Björck or spectral normalisation only; the splines' init, size and range; the splines'
- * learning rate; tau), each a run of index.mjs with --validation, beside the 1-Lipschitz ReLU
- * and GroupSort nets at the same schedule. Writes ablation.json and ablation.md into --out.
+ * (Björck or spectral normalisation only; the splines' init, size and range; tau; with the
+ * proximal solver, whose optimizer takes a separate spline learning rate: that rate and
+ * lambda), each a run of index.mjs with --validation, beside the 1-Lipschitz ReLU and
+ * GroupSort nets at the same schedule. Writes ablation.json and ablation.md into --out.
  *
  * Usage: node examples/mnist/ablation.mjs [--epochs N] [--jobs N] [--out DIR]
  */
 import {spawn} from 'node:child_process';
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseCommandLine} from '../../scripts/cli.mjs';
@@ -24,6 +25,7 @@ Options:
   --epochs N   epochs of every run (default: 3)
   --jobs N     runs at a time (default: 2)
   --rows LIST  comma-separated subset of the rows' names (default: all)
+  --reuse      keep the rows already in --out (same epochs) instead of running them again
   --out DIR    output folder (default: out/mnist-ablation)
   -h, --help   this help
 `;
@@ -41,17 +43,20 @@ export const ROWS = [
   {name: 'range_2', model: 'spline_lip1', change: 'range 2', args: ['--lip-range', '2']},
   {name: 'size_11', model: 'spline_lip1', change: 'size 11', args: ['--lip-size', '11']},
   {name: 'size_41', model: 'spline_lip1', change: 'size 41', args: ['--lip-size', '41']},
-  {name: 'spline_lr_0.1', model: 'spline_lip1', change: 'spline learning rate x0.1', args: ['--spline-lr', '0.1']},
-  {name: 'spline_lr_0.025', model: 'spline_lip1', change: 'spline learning rate x0.025 (Ducotterd et al.\'s 5e-5 / 2e-3)', args: ['--spline-lr', '0.025']},
-  {name: 'spline_lr_3', model: 'spline_lip1', change: 'spline learning rate x3', args: ['--spline-lr', '3']},
   {name: 'tau_1', model: 'spline_lip1', change: 'tau 1', args: ['--tau', '1']},
   {name: 'tau_4', model: 'spline_lip1', change: 'tau 4', args: ['--tau', '4']},
+  {name: 'prox_1e-5', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-5 (the spline learning rates\' reference)', args: ['--prox-lambda', '1e-5']},
+  {name: 'prox_1e-5_lr_0.1', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-5, spline learning rate x0.1', args: ['--prox-lambda', '1e-5', '--spline-lr', '0.1']},
+  {name: 'prox_1e-5_lr_0.025', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-5, spline learning rate x0.025 (Ducotterd et al.\'s 5e-5 / 2e-3)', args: ['--prox-lambda', '1e-5', '--spline-lr', '0.025']},
+  {name: 'sparse_3e-5', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 3e-5', args: ['--prox-lambda', '3e-5']},
+  {name: 'sparse_1e-4', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-4', args: ['--prox-lambda', '1e-4']},
+  {name: 'sparse_3e-4', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 3e-4', args: ['--prox-lambda', '3e-4']},
   {name: 'groupsort_tau_1', model: 'groupsort_lip1', change: 'GroupSort, tau 1', args: ['--tau', '1']},
   {name: 'groupsort_tau_4', model: 'groupsort_lip1', change: 'GroupSort, tau 4', args: ['--tau', '4']},
 ];
 
 const values = parseCommandLine({
-  epochs: {type: 'string'}, jobs: {type: 'string'}, rows: {type: 'string'}, out: {type: 'string'},
+  epochs: {type: 'string'}, jobs: {type: 'string'}, rows: {type: 'string'}, out: {type: 'string'}, reuse: {type: 'boolean'},
 }, USAGE);
 const count = (name, raw, fallback) => {
   if (raw === undefined) return fallback;
@@ -78,8 +83,21 @@ if (values.rows !== undefined) {
 mkdirSync(out, {recursive: true});
 const script = join(dirname(fileURLToPath(import.meta.url)), 'index.mjs');
 
+/** A row's entry from its run's results.json. */
+function rowResult(row, dir, seconds) {
+  const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).models[0];
+  console.log(`${row.name.padEnd(16)} clean ${(100 * r.cleanAccuracy).toFixed(2)}%  ` +
+    EPSILONS.map((e) => `cert@${e} ${(100 * r.certified[String(e)]).toFixed(2)}%`).join('  ') +
+    (seconds == null ? '  (reused)' : `  (${seconds.toFixed(0)} s)`));
+  return {...row, cleanAccuracy: r.cleanAccuracy, certified: r.certified, knots: r.knots, seconds: r.seconds};
+}
+
 function run(row) {
   const dir = join(out, row.name);
+  if (values.reuse && existsSync(join(dir, 'results.json'))) {
+    const previous = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    if (previous.schedule.epochs === epochs && previous.evalSet === 'validation') return Promise.resolve(rowResult(row, dir, null));
+  }
   const args = [script, '--validation', '--models', row.model, '--epochs', String(epochs), '--pgd-restarts', '0',
     '--no-save', '--no-plots', '--quiet', '--out', dir, ...row.args];
   return new Promise((done, fail) => {
@@ -92,11 +110,7 @@ function run(row) {
         fail(new Error(`row ${row.name} (node ${args.slice(1).join(' ')}) exited ${code}:\n${stderr}`));
         return;
       }
-      const r = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')).models[0];
-      console.log(`${row.name.padEnd(16)} clean ${(100 * r.cleanAccuracy).toFixed(2)}%  ` +
-        EPSILONS.map((e) => `cert@${e} ${(100 * r.certified[String(e)]).toFixed(2)}%`).join('  ') +
-        `  (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-      done({...row, cleanAccuracy: r.cleanAccuracy, certified: r.certified, knots: r.knots, seconds: r.seconds});
+      done(rowResult(row, dir, (Date.now() - t0) / 1000));
     });
   });
 }

@@ -5,12 +5,13 @@
  * accuracy and PGD accuracy at l2 radii, every trained model saved for re-checking
  * (verify.mjs). Run `node examples/mnist/index.mjs --help`.
  */
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import {modelActiveKnots, tv2ProximalOptimizer} from '@deepspline/lipschitz';
 import {commandLine} from '../../scripts/cli.mjs';
-import {fileSaveHandler} from '../shared/fs_io.mjs';
+import {fileLoadHandler, fileSaveHandler} from '../shared/fs_io.mjs';
 import {activationsSvg} from '../shared/svg.mjs';
 import {deriveSeed} from '../shared/prng.mjs';
 import {progressBar} from '../shared/progress.mjs';
@@ -56,10 +57,10 @@ const recipe = {
     'certified and saved as plain dense layers with kernel W / ||W||_2',
   unconstrained: 'dense layers, softmax output, categorical cross-entropy; certified on the logits',
   splines: `spline: size ${opts.spline.size}, range ${opts.spline.range}, init ${opts.spline.init}, TV(2) lambda ${opts.lambda}; ` +
-    `1-Lipschitz splines: maxSlope 1, size ${opts.lipSpline.size}, range ${opts.lipSpline.range}, init ${opts.lipSpline.init}, ` +
-    `spline learning rate x${opts.splineLr}; spline_lip1: TV(2) lambda ${opts.lambda} in the loss; spline_lip1_sparse: ` +
-    `tv2ProximalOptimizer lambda ${opts.proxLambda} (no penalty for the first ${PROX_WARMUP.warmup * 100} % of the steps, ` +
-    `then rising over ${PROX_WARMUP.ramp * 100} %)`,
+    `1-Lipschitz splines: maxSlope 1, size ${opts.lipSpline.size}, range ${opts.lipSpline.range}, init ${opts.lipSpline.init}; ` +
+    `spline_lip1: TV(2) lambda ${opts.lambda} in the loss; spline_lip1_sparse: ` +
+    `tv2ProximalOptimizer lambda ${opts.proxLambda}, spline learning rate x${opts.splineLr} (no penalty for the first ` +
+    `${PROX_WARMUP.warmup * 100} % of the steps, then rising over ${PROX_WARMUP.ramp * 100} %)`,
   attack: opts.pgdRestarts > 0 ? `l2 PGD on the logit margin, ${opts.pgdSteps} steps of 2.5 eps / ${opts.pgdSteps}, ` +
     `${opts.pgdRestarts} random restarts, pixel box [0, 1]; images certified at eps are not attacked (they cannot be broken)` :
     'none (--pgd-restarts 0)',
@@ -71,6 +72,27 @@ const header = [
 ];
 console.log(header.join('\n') + '\n');
 
+/** What every row of one table shares; `--append` refuses a folder whose run differs in any. */
+const shared = {data: recipe.data, network: recipe.network, schedule: recipe.schedule, attack: recipe.attack};
+let previous = null;
+if (opts.append && existsSync(join(out, 'results.json'))) {
+  previous = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const differs = Object.keys(shared).filter((k) => previous.recipe?.[k] !== shared[k]);
+  if (differs.length > 0) {
+    console.error(`error: --append: ${join(out, 'results.json')} comes from a run with another ${differs.join(', ')}:\n` +
+      differs.map((k) => `  there: ${previous.recipe?.[k]}\n  here:  ${shared[k]}`).join('\n'));
+    process.exit(2);
+  }
+}
+
+/** The settings a row was trained with, beyond those every row shares. */
+function rowOptions(kind) {
+  if (!isLipschitz(kind)) return isSpline(kind) ? {spline: opts.spline, lambda: opts.lambda} : {};
+  return {tau: opts.tau, bjorckSteps: opts.bjorckSteps, ...(isSpline(kind) ? {
+    lipSpline: opts.lipSpline, ...(isSparse(kind) ? {proxLambda: opts.proxLambda, splineLr: opts.splineLr} : {lambda: opts.lambda}),
+  } : {})};
+}
+
 const trainT = toTensors(train);
 const evalT = toTensors(evalSet);
 const rows = [];
@@ -81,10 +103,10 @@ for (const kind of opts.models) {
   const build = (plain) => buildModel(kind, {...opts, seed, plain});
   const trained = build(false);
   const lipSpline = isLipschitz(kind) && isSpline(kind);
-  const wrapOptimizer = lipSpline && (isSparse(kind) || opts.splineLr !== 1) ?
+  const wrapOptimizer = lipSpline && isSparse(kind) ?
     (adam) => tv2ProximalOptimizer(trained, adam, {
-      lambda: isSparse(kind) ? opts.proxLambda : 0, splineLearningRateFactor: opts.splineLr,
-      ...(isSparse(kind) ? {warmupSteps: Math.round(PROX_WARMUP.warmup * steps), rampSteps: Math.round(PROX_WARMUP.ramp * steps)} : {}),
+      lambda: opts.proxLambda, splineLearningRateFactor: opts.splineLr,
+      warmupSteps: Math.round(PROX_WARMUP.warmup * steps), rampSteps: Math.round(PROX_WARMUP.ramp * steps),
     }) : undefined;
   const bar = progressBar(kind.padEnd(19), steps, {enabled: !opts.quiet});
   const t0 = performance.now();
@@ -123,7 +145,7 @@ for (const kind of opts.models) {
   if (opts.save) await model.save(fileSaveHandler(join(out, 'models', kind)));
   if (opts.plots && isSpline(kind)) activationPanels.push(...activationRows(model, kind));
   rows.push({
-    model: kind, label: MODELS[kind], cleanAccuracy: c.cleanAccuracy, lipschitzBound: c.bound,
+    model: kind, label: MODELS[kind], options: rowOptions(kind), cleanAccuracy: c.cleanAccuracy, lipschitzBound: c.bound,
     certified: c.certified, pgd: pgd?.accuracy ?? null, pgdAttacked: pgd?.attacked ?? null, knots,
     medianRadius: c.medianRadius, seconds: Math.round(seconds * 10) / 10,
     evalSeconds: Math.round(evalSeconds * 10) / 10, params: model.countParams(), loss, curve: c.curve,
@@ -132,7 +154,25 @@ for (const kind of opts.models) {
   if (model !== trained) trained.dispose();
 }
 [trainT, evalT].forEach((t) => { t.x.dispose(); t.y.dispose(); });
-const total = (Date.now() - started) / 1000;
+const total = (Date.now() - started) / 1000 + (previous?.totalSeconds ?? 0);
+if (previous) {
+  // Keep the earlier rows of the models not run now, in table order; their spline panels come
+  // from their saved models.
+  const kept = previous.models.filter((r) => !opts.models.includes(r.model));
+  const order = Object.keys(MODELS);
+  rows.push(...kept);
+  rows.sort((a, b) => order.indexOf(a.model) - order.indexOf(b.model));
+  for (const r of kept) {
+    const path = join(out, 'models', r.model, 'model.json');
+    if (opts.plots && isSpline(r.model) && existsSync(path)) {
+      const m = await tfl.loadLayersModel(fileLoadHandler(path));
+      activationPanels.push(...activationRows(m, r.model));
+      m.dispose();
+    }
+  }
+  const order2 = rows.map((r) => r.model);
+  activationPanels.sort((a, b) => order2.indexOf(a.label) - order2.indexOf(b.label));
+}
 
 console.log('\n' + textTable(rows, COLUMNS) + `\n\nTotal ${total.toFixed(1)} s.`);
 const results = {

@@ -13,7 +13,7 @@ import {SplineActivation} from '@deepspline/layers';
 import {DEFAULT_TRAINING_BJORCK_STEPS, certifiedAccuracy, lipschitzBound, modelActiveKnots,
   tv2ProximalOptimizer} from '@deepspline/lipschitz';
 import {commandLine} from '../../scripts/cli.mjs';
-import {HELP, PROX_LAMBDAS, PROX_WARMUP, SPARSE_LAMBDAS, SPARSE_TOLERANCE, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
+import {HELP, PROX_LAMBDAS, PROX_REFIT, PROX_WARMUP, SPARSE_LAMBDAS, SPARSE_TOLERANCE, SWEEP_LAMBDAS, parseArgs} from './lib/cli.mjs';
 import {makeDataset} from './lib/data.mjs';
 import {MODELS, SPECTRAL, SPLINE, buildModel, isLipschitz, isProximal, isSpline} from './lib/models.mjs';
 import {deriveSeed} from '../shared/prng.mjs';
@@ -87,10 +87,14 @@ const CURVE_RADII = Array.from({length: 51}, (_, k) => k / 100);
 /** The radii of the table. */
 const TABLE_RADII = [0.05, 0.1];
 
-/** The proximal solver's warm-up (PROX_WARMUP, in epochs) in steps of the schedule. */
-function proxWarmup(n) {
+/** The epoch (0-based) at which the proximal solver's refit begins (PROX_REFIT of the epochs). */
+const REFIT_EPOCH = Math.round(PROX_REFIT * opts.schedule.epochs);
+
+/** The proximal solver's warm-up (PROX_WARMUP, in epochs) and refit in steps of the schedule. */
+function proxSchedule(n) {
   const steps = Math.ceil(n / opts.schedule.batchSize);
-  return {warmupSteps: PROX_WARMUP.warmup * steps, rampSteps: PROX_WARMUP.ramp * steps};
+  return {warmupSteps: PROX_WARMUP.warmup * steps, rampSteps: PROX_WARMUP.ramp * steps,
+    refitAfterSteps: REFIT_EPOCH * steps};
 }
 
 /**
@@ -109,7 +113,7 @@ async function runOne(data, kind, seed, {lambda, tag, plots}) {
   const t0 = process.hrtime.bigint();
   await trainModel(model, train, {
     ...opts.schedule, seed: deriveSeed(modelSeed, 'shuffle'), tau,
-    wrapOptimizer: isProximal(kind) ? (adam) => tv2ProximalOptimizer(model, adam, {lambda, ...proxWarmup(train.n)}) :
+    wrapOptimizer: isProximal(kind) ? (adam) => tv2ProximalOptimizer(model, adam, {lambda, ...proxSchedule(train.n)}) :
       undefined,
     onEpoch: (epoch, loss) => bar.update(epoch, `loss ${loss.toFixed(4)}`),
   });
@@ -228,9 +232,9 @@ const header = [
     `init: PyTorch's nn.Linear default (weights and biases uniform in ±1/sqrt(fan_in))`,
   `Splines: size ${SPLINE.size}, range ${SPLINE.range}, init ${SPLINE.init}, TV(2) lambda ` +
     (opts.sweep ? `${SWEEP_LAMBDAS.join('/')} (subgradient: in the loss), ${PROX_LAMBDAS.join('/')} (proximal: tv2ProximalOptimizer, ` +
-      `${PROX_WARMUP.warmup} epochs without the penalty, then lambda rising over ${PROX_WARMUP.ramp})` :
+      `${PROX_WARMUP.warmup} epochs without the penalty, then lambda rising over ${PROX_WARMUP.ramp}, refit from epoch ${REFIT_EPOCH})` :
       `${opts.lambda}` + (opts.models.some(isProximal) ? `; spline_sparse: tv2ProximalOptimizer (${PROX_WARMUP.warmup} epochs ` +
-      `without the penalty, then lambda rising over ${PROX_WARMUP.ramp}), lambda in ${SPARSE_LAMBDAS.join('/')} ` +
+      `without the penalty, then lambda rising over ${PROX_WARMUP.ramp}, refit from epoch ${REFIT_EPOCH}), lambda in ${SPARSE_LAMBDAS.join('/')} ` +
       `chosen on the validation split (the largest within ${100 * SPARSE_TOLERANCE} point of spline's validation accuracy)` : '')) +
     `; active knots: ${knotRule(opts.knotThreshold)}`,
   ...(opts.sweep || lipModels.length === 0 ? [] : [`1-Lipschitz nets: spectralDense (orthonormalize ` +
@@ -251,7 +255,9 @@ const SWEEP_NOTE = 'Test accuracy on the 200 x 200 grid of cell centres. Solvers
   'and trains the splines by tv2ProximalOptimizer({lambda}) (Adam on the coefficients, then every ReLU slope ' +
   'soft-thresholded by lambda times the diagonal of Adam\'s metric seen from the slopes, the linear part of the ' +
   'change chosen in the same metric; exact zeros), without the penalty for the first ' +
-  `${PROX_WARMUP.warmup} epochs, then with lambda rising linearly over ${PROX_WARMUP.ramp} epochs. ` +
+  `${PROX_WARMUP.warmup} epochs, then with lambda rising linearly over ${PROX_WARMUP.ramp} epochs; from epoch ` +
+  `${REFIT_EPOCH} (0-based) on, a refit: the knots that are 0 then stay 0, the others are trained without the ` +
+  'penalty (refitAfterSteps). ' +
   'Lip. bound: the certified operator-norm bound of the logit in the l2 norm. Exact active knots: the ReLU slopes ' +
   'a_k != 0 (exactly) of the 8 splines, of 152, mean ± std and per seed.';
 

@@ -9,7 +9,7 @@ import {parseModelList, parseOptions} from '../../../scripts/cli.mjs';
  * The full schedule (the default, and the committed reference run): FULL_EPOCHS epochs of the
  * 60,000 training digits, batch 256, Adam 1e-3, the learning rate x0.1 for the last 20 %.
  */
-export const FULL_SCHEDULE = {epochs: 30, batchSize: 256, lr: 1e-3, gamma: 0.1};
+export const FULL_SCHEDULE = {epochs: 10, batchSize: 256, lr: 1e-3, gamma: 0.1};
 /** `--quick`: 1 epoch of 6,000 digits, evaluated on the first 1,000 evaluation digits (a few minutes). */
 export const QUICK = {epochs: 1, trainSize: 6000, evalSize: 1000};
 /** Hidden width of the six nets (README, "Why width 256"). */
@@ -26,7 +26,7 @@ export const DEFAULT_BJORCK_STEPS = 15;
 export const SPLINE = {size: 21, range: 1, init: 'leaky_relu'};
 /** The splines of the 1-Lipschitz spline nets (the recipe chosen on the validation split, README). */
 export const LIP_SPLINE = {size: 21, range: 1, init: 'abs'};
-/** Spline learning rate of the 1-Lipschitz spline nets as a multiple of the weights' (tv2ProximalOptimizer). */
+/** Spline learning rate of spline_lip1_sparse as a multiple of the weights' (`splineLearningRateFactor` of its tv2ProximalOptimizer). */
 export const DEFAULT_SPLINE_LR = 1;
 /** The l2 radii of the table (inputs in [0, 1]). */
 export const EPSILONS = [0.5, 1.0, 1.58];
@@ -62,14 +62,16 @@ Options:
   --lip-init NAME       initial activation of the 1-Lipschitz splines (default: ${LIP_SPLINE.init})
   --lip-size N          coefficients per 1-Lipschitz spline (default: ${LIP_SPLINE.size})
   --lip-range X         knot range of the 1-Lipschitz splines (default: ${LIP_SPLINE.range})
-  --spline-lr X         spline learning rate of the 1-Lipschitz spline nets, a multiple of
-                        --lr (default: ${DEFAULT_SPLINE_LR})
+  --spline-lr X         spline learning rate of spline_lip1_sparse (its tv2ProximalOptimizer),
+                        a multiple of --lr (default: ${DEFAULT_SPLINE_LR})
   --pgd-steps N         PGD steps per restart (default: ${PGD.steps})
   --pgd-restarts N      PGD random restarts (default: ${PGD.restarts}); 0: no attack
   --train-size N        train on the first N training digits only
   --eval-size N         evaluate on the first N evaluation digits only
   --seed N              seed of the initializers, the shuffling and the attack (default: 0)
   --out DIR             output folder (default: out/mnist)
+  --append              keep the rows of the models not run now from --out's results.json
+                        (same data, width, schedule and attack; each row records its own settings)
   --no-save             do not save the trained models
   --no-plots            skip the SVG plots
   --quiet               no progress bars
@@ -92,6 +94,7 @@ const NUMBER_OPTIONS = {
 export function parseArgs(argv) {
   const {parsed, values, given} = parseOptions(argv, NUMBER_OPTIONS, {
     'models': {type: 'string'}, 'out': {type: 'string'}, 'quick': {type: 'boolean'}, 'validation': {type: 'boolean'},
+    'append': {type: 'boolean'},
     'lip-init': {type: 'string'}, 'no-save': {type: 'boolean'}, 'no-plots': {type: 'boolean'}, 'quiet': {type: 'boolean'},
     'help': {type: 'boolean', short: 'h'},
   });
@@ -99,7 +102,7 @@ export function parseArgs(argv) {
     models: Object.keys(MODELS), width: DEFAULT_WIDTH, tau: DEFAULT_TAU, lambda: DEFAULT_LAMBDA,
     proxLambda: DEFAULT_PROX_LAMBDA, bjorckSteps: DEFAULT_BJORCK_STEPS, splineLr: DEFAULT_SPLINE_LR,
     pgdSteps: PGD.steps, pgdRestarts: PGD.restarts, seed: 0, out: parsed.out ?? 'out/mnist',
-    quick: Boolean(parsed.quick), validation: Boolean(parsed.validation), save: !parsed['no-save'],
+    quick: Boolean(parsed.quick), validation: Boolean(parsed.validation), append: Boolean(parsed.append), save: !parsed['no-save'],
     plots: !parsed['no-plots'], quiet: Boolean(parsed.quiet), help: Boolean(parsed.help),
     trainSize: parsed.quick ? QUICK.trainSize : undefined, evalSize: parsed.quick ? QUICK.evalSize : undefined,
   };

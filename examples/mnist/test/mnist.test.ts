@@ -156,6 +156,12 @@ describe('examples/mnist', () => {
     expect((act.match(/<circle /g) ?? []).length).toBe(48 * 21);
     expect(act).toContain('a_k != 0, exactly');
 
+    // --append refuses a folder of another run (here: other evaluation digits).
+    const mismatch = run(script, ['--quick', '--train-size', '1024', '--eval-size', '200', '--models', 'relu', '--append', '--out', out]);
+    expect(mismatch.status).toBe(2);
+    expect(mismatch.stderr).toContain('--append:');
+    expect(mismatch.stderr).toContain('comes from a run with another data');
+
     const v = run(verify, ['--attack', '40', out]);
     expect(v.stderr.replace(/^.*Warn.*\n?/gm, '')).toBe('');
     expect(v.status).toBe(0);

@@ -21,7 +21,7 @@ export const SWEEP_LAMBDAS = [0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
  * The lambdas of `--sweep` for the proximal solver (`tv2ProximalOptimizer`: the same objective
  * as the subgradient's lambda, minimized by proximal Adam).
  */
-export const PROX_LAMBDAS = [0, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
+export const PROX_LAMBDAS = [0, 3e-5, 1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2];
 
 /**
  * The proximal solver's warm-up, in epochs: no penalty for the first PROX_WARMUP.warmup epochs,
@@ -31,10 +31,18 @@ export const PROX_LAMBDAS = [0, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
 export const PROX_WARMUP = {warmup: 4, ramp: 4};
 
 /**
+ * Where the proximal solver's refit begins, as a share of the epochs (`refitAfterSteps` of
+ * tv2ProximalOptimizer): from epoch 20 of the short schedule's 32 on, the zero pattern is frozen
+ * and the kept knots are trained without the penalty. Chosen on the validation split among no
+ * refit and epochs 16, 20, 24, 28 (see README).
+ */
+export const PROX_REFIT = 0.625;
+
+/**
  * The lambdas `spline_sparse` chooses from on the validation split: the largest whose mean
  * validation accuracy is within {@link SPARSE_TOLERANCE} of the `spline` net's.
  */
-export const SPARSE_LAMBDAS = [1e-4, 2e-4, 3e-4, 5e-4];
+export const SPARSE_LAMBDAS = [1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4];
 
 /** Validation-accuracy loss that `spline_sparse`'s choice of lambda accepts (0.5 point). */
 export const SPARSE_TOLERANCE = 0.005;

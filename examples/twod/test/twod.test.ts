@@ -145,8 +145,8 @@ describe('examples/twod', () => {
     expect((act.match(/<polyline /g) ?? []).length).toBe(8);
     expect(act).toContain('red = active (ReLU slope change a_k != 0, exactly)');
     const sparse = rows.find((row) => row.model === 'spline_sparse')!;
-    expect(sparse.selection!.map((c) => c.lambda)).toEqual([1e-4, 2e-4, 3e-4, 5e-4]);
-    expect([1e-4, 2e-4, 3e-4, 5e-4]).toContain(sparse.lambda);
+    expect(sparse.selection!.map((c) => c.lambda)).toEqual([1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4]);
+    expect([1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4]).toContain(sparse.lambda);
     expect(md).toContain(`spline_sparse's lambda (validation): circle ${sparse.lambda}.`);
     const cert = readFileSync(join(out, 'certified.svg'), 'utf8');
     // One curve per 1-Lipschitz model, labelled axes.
@@ -163,13 +163,14 @@ describe('examples/twod', () => {
     const rows: Row[] = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
     expect(rows.map((row) => `${row.solver} ${row.lambda}`)).toEqual([
       ...[0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2].map((l) => `subgradient ${l}`),
-      ...[0, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2].map((l) => `proximal ${l}`)]);
+      ...[0, 3e-5, 1e-4, 1.5e-4, 2e-4, 3e-4, 5e-4, 1e-3, 3e-3, 1e-2].map((l) => `proximal ${l}`)]);
     for (const row of rows) {
       expect(row.exactActiveKnots!.perSeed).toEqual([row.runs[0]!.exactActiveKnots]);
       expect(row.exactActiveKnots!.mean).toBe(row.runs[0]!.exactActiveKnots);
     }
     const md = readFileSync(join(dir, 'sweep.md'), 'utf8');
     expect(md).toContain('| dataset | solver | lambda | test acc % | Lip. bound (certified) | exact active knots (per seed) |');
+    expect(md).toContain('then lambda rising over 4, refit from epoch 1)');   // 0.625 of the epochs, rounded
     const svg = readFileSync(join(dir, 'sweep.svg'), 'utf8');
     expectSvg(svg);
     expect(svg).toContain('active knots (a_k != 0, exactly)');

@@ -57,6 +57,18 @@ export interface TV2ProximalOptimizerArgs {
    * this optimizer) uses `lambda * clamp((s - warmupSteps + 1) / rampSteps, 0, 1)`.
    */
   rampSteps?: number;
+  /**
+   * Spline steps after which the zero pattern is frozen and the penalty is dropped (default:
+   * never), a debiasing refit as after a lasso: from spline step `refitAfterSteps` (0-based) on,
+   * a knot that is exactly 0 when the refit begins stays exactly 0 (threshold infinity) and
+   * every other knot takes the plain Adam step (threshold 0, no shrinkage), the affine part of
+   * a frozen knot's change chosen in the metric as before. The l1 penalty biases every kept
+   * slope towards 0 by `lambda` (at the prox's fixed point the loss gradient of a kept slope is
+   * `lambda` in size); the refit fits the kept knots to the loss alone. Give it the step of
+   * the schedule's first learning-rate decay, say, so that the pattern is found at the large
+   * rate and refitted at the small ones.
+   */
+  refitAfterSteps?: number;
   /** Adam's first-moment decay for the spline coordinates (default 0.9). */
   beta1?: number;
   /** Adam's second-moment decay for the spline coordinates (default 0.999). */
@@ -67,7 +79,11 @@ export interface TV2ProximalOptimizerArgs {
 
 const CONTEXT = 'tv2ProximalOptimizer';
 
-interface Moments { m: Variable; v: Variable; }
+/**
+ * A spline variable's Adam moments and, once the refit has begun, its per-knot thresholds of
+ * the refit (infinity at the knots that were 0 when it began, 0 elsewhere).
+ */
+interface Moments { m: Variable; v: Variable; frozen?: Variable; }
 
 /** A named tensor, as tfjs optimizers take and return them. */
 /** tfjs's `NamedTensor` (not exported by tfjs-core's index), written out in signatures. */
@@ -121,6 +137,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   readonly warmupSteps: number;
   /** Spline steps of the linear rise of the threshold after `warmupSteps`. */
   readonly rampSteps: number;
+  /** Spline steps after which the zero pattern is frozen and the penalty dropped (`Infinity`: never). */
+  readonly refitAfterSteps: number;
   /** Adam's first-moment decay for the spline coordinates. */
   readonly beta1: number;
   /** Adam's second-moment decay for the spline coordinates. */
@@ -165,6 +183,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     this.metric = metric;
     this.warmupSteps = checkSteps('warmupSteps', args.warmupSteps ?? 0);
     this.rampSteps = checkSteps('rampSteps', args.rampSteps ?? 0);
+    this.refitAfterSteps = args.refitAfterSteps === undefined || args.refitAfterSteps === Infinity ? Infinity :
+      checkSteps('refitAfterSteps', args.refitAfterSteps);
     this.beta1 = checkBeta('beta1', args.beta1 ?? 0.9);
     this.beta2 = checkBeta('beta2', args.beta2 ?? 0.999);
     this.epsilon = checkPositive('epsilon', args.epsilon ?? 1e-8, CONTEXT);
@@ -224,8 +244,9 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     if (own.length > 0) {
       this.splineSteps += 1;
       const eta = this.splineLearningRateFactor * this.learningRate;
+      const refit = this.splineSteps - 1 >= this.refitAfterSteps;
       const lambda = this.lambda * this.warmupFactor(this.splineSteps - 1);
-      for (const {name, tensor} of own) this.splineStep(name, tensor, splines.get(name)!, eta, lambda);
+      for (const {name, tensor} of own) this.splineStep(name, tensor, splines.get(name)!, eta, lambda, refit);
     }
     this.incrementIterations();
   }
@@ -236,16 +257,23 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
     return this.rampSteps === 0 ? 1 : Math.min((s - this.warmupSteps + 1) / this.rampSteps, 1);
   }
 
-  private splineStep(name: string, gradient: Tensor, layer: SplineActivation, eta: number, lambda: number): void {
+  private splineStep(name: string, gradient: Tensor, layer: SplineActivation, eta: number, lambda: number,
+      refit: boolean): void {
     const variable = registeredVariable(name)!;
     const [C, K] = variable.shape as [number, number];
     const T = layer.step;
-    let state = this.moments.get(name);
-    if (state == null) {
-      state = {m: tf.variable(tf.zeros([C, K]), false), v: tf.variable(tf.zeros([C, K]), false)};
-      this.moments.set(name, state);
+    const state = this.state(name, C, K);
+    if (refit && state.frozen == null) {
+      // The knots exactly 0 now (T a_k as softThresholdSlopes computes it) get an infinite
+      // threshold for the rest of training, the others none.
+      state.frozen = tf.tidy(() => {
+        const d = tf.sub(tf.slice(variable, [0, 1], [C, K - 1]), tf.slice(variable, [0, 0], [C, K - 1]));
+        const zero = tf.equal(tf.sub(tf.slice(d, [0, 1], [C, K - 2]), tf.slice(d, [0, 0], [C, K - 2])), 0);
+        return tf.variable(tf.where(zero, tf.fill([C, K - 2], Infinity), tf.zeros([C, K - 2])), false);
+      });
     }
     const {m, v} = state;
+    const frozen = refit ? state.frozen as Tensor2D : null;
     const b1 = this.beta1;
     const b2 = this.beta2;
     const t = this.splineSteps;
@@ -268,8 +296,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
         // per unit of penalty gradient (the diagonal of A D A^T).
         const [mNew, denom] = adam(g);
         moved = tf.add(variable, tf.div(tf.mul(mNew, -eta), denom));
-        const D = tf.div(eta * lambda / (T * T), denom);
-        threshold = tf.add(tf.add(cols(D, 0, K - 2), tf.mul(cols(D, 1, K - 2), 4)), cols(D, 2, K - 2)) as Tensor2D;
+        const diagonal = (D: Tensor) => tf.add(tf.add(cols(D, 0, K - 2), tf.mul(cols(D, 1, K - 2), 4)), cols(D, 2, K - 2));
+        threshold = frozen ?? diagonal(tf.div(eta * lambda / (T * T), denom)) as Tensor2D;
         moved = tf.add(moved, metricAffine(moved as Tensor2D, threshold, T, denom));
       } else {
         // g_u = M^T g_c: c[0] gets sum (1 - k) g_k, c[1] sum k g_k, a_j T sum_{k>j} (k - j) g_k.
@@ -284,17 +312,28 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
         const linear = tf.add(du0, tf.mul(tf.sub(cols(du, 1, 1), du0), k));
         const padded = tf.concat([tf.zeros([C, 2]), cols(du, 2, K - 2)], 1);
         moved = tf.add(variable, tf.add(linear, tf.mul(tf.cumsum(tf.cumsum(padded, 1), 1), T)));
-        threshold = tf.div(eta * lambda, cols(denom, 2, K - 2)) as Tensor2D;
+        threshold = frozen ?? tf.div(eta * lambda, cols(denom, 2, K - 2)) as Tensor2D;
       }
       variable.assign(softThresholdSlopes(moved as Tensor2D, T, threshold));
     });
   }
 
+  /** The moments of a `[C, K]` spline variable, created at 0 on its first use. */
+  private state(name: string, C: number, K: number): Moments {
+    let state = this.moments.get(name);
+    if (state == null) {
+      state = {m: tf.variable(tf.zeros([C, K]), false), v: tf.variable(tf.zeros([C, K]), false)};
+      this.moments.set(name, state);
+    }
+    return state;
+  }
+
   /** Disposes the spline moments and the wrapped optimizer. */
   override dispose(): void {
-    for (const {m, v} of this.moments.values()) {
+    for (const {m, v, frozen} of this.moments.values()) {
       m.dispose();
       v.dispose();
+      frozen?.dispose();
     }
     this.moments.clear();
     this.optimizer.dispose();
@@ -302,32 +341,33 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
 
   /**
    * The wrapped optimizer's weights, then the spline step count (`tv2prox/steps`) and the
-   * spline moments (`<variable>/tv2prox_m`, `/tv2prox_v`).
+   * spline moments (`<variable>/tv2prox_m`, `/tv2prox_v`; in the refit also its thresholds,
+   * `/tv2prox_frozen`).
    */
   override async getWeights(): Promise<Array<{name: string, tensor: Tensor}>> {
     const own: Named[] = [{name: 'tv2prox/steps', tensor: tf.scalar(this.splineSteps, 'int32')}];
-    for (const [name, {m, v}] of this.moments) {
+    for (const [name, {m, v, frozen}] of this.moments) {
       own.push({name: `${name}/tv2prox_m`, tensor: m}, {name: `${name}/tv2prox_v`, tensor: v});
+      if (frozen != null) own.push({name: `${name}/tv2prox_frozen`, tensor: frozen});
     }
     return [...await this.optimizer.getWeights(), ...own];
   }
 
   /** Restores what {@link getWeights} returned. */
   override async setWeights(weightValues: Array<{name: string, tensor: Tensor}>): Promise<void> {
-    const isOwn = (w: Named) => w.name === 'tv2prox/steps' || /\/tv2prox_[mv]$/.test(w.name);
+    const isOwn = (w: Named) => w.name === 'tv2prox/steps' || /\/tv2prox_(m|v|frozen)$/.test(w.name);
     await this.optimizer.setWeights(weightValues.filter((w) => !isOwn(w)));
     for (const {name, tensor} of weightValues.filter(isOwn)) {
       if (name === 'tv2prox/steps') {
         this.splineSteps = (await tensor.data())[0]!;
         continue;
       }
-      const variable = name.replace(/\/tv2prox_[mv]$/, '');
-      let state = this.moments.get(variable);
-      if (state == null) {
-        state = {m: tf.variable(tf.zerosLike(tensor), false), v: tf.variable(tf.zerosLike(tensor), false)};
-        this.moments.set(variable, state);
-      }
-      (name.endsWith('_m') ? state.m : state.v).assign(tensor);
+      const variable = name.replace(/\/tv2prox_(m|v|frozen)$/, '');
+      const [C, n] = tensor.shape as [number, number];
+      const state = this.state(variable, C, name.endsWith('_frozen') ? n + 2 : n);
+      if (!name.endsWith('_frozen')) (name.endsWith('_m') ? state.m : state.v).assign(tensor);
+      else if (state.frozen == null) state.frozen = tf.variable(tensor, false);
+      else state.frozen.assign(tensor);
     }
   }
 
@@ -335,7 +375,8 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       lambda: this.lambda, splineLearningRateFactor: this.splineLearningRateFactor, metric: this.metric,
-      warmupSteps: this.warmupSteps, rampSteps: this.rampSteps, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
+      warmupSteps: this.warmupSteps, rampSteps: this.rampSteps,
+      refitAfterSteps: this.refitAfterSteps === Infinity ? null : this.refitAfterSteps, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
       optimizer: {className: this.optimizer.getClassName(), config: this.optimizer.getConfig()},
     };
   }

@@ -26,7 +26,7 @@ async function train(model: tfl.LayersModel, lambda: number, {epochs = 10, inner
 
 /** Proximal Adam steps of one spline written out in float64, from the float32 inputs. */
 function reference(c: number[], grads: number[][], T: number, eta: number, lambda: number,
-    b1 = 0.9, b2 = 0.999, eps = 1e-8): number[] {
+    refitFrom = Infinity, b1 = 0.9, b2 = 0.999, eps = 1e-8): number[] {
   const K = c.length;
   // u = (c0, c1, a_1..a_{K-2}), c_k = c0 + k (c1 - c0) + T sum_{j<k} (k - j) a_j
   const u = [c[0]!, c[1]!];
@@ -35,8 +35,11 @@ function reference(c: number[], grads: number[][], T: number, eta: number, lambd
   const dc = (k: number, i: number) => (i === 0 ? 1 - k : i === 1 ? k : T * Math.max(k - (i - 1), 0));
   const m = new Array(K).fill(0);
   const v = new Array(K).fill(0);
+  const frozen = u.map(() => false);
   grads.forEach((g, step) => {
     const t = step + 1;
+    // from refitFrom on, a slope that was 0 then stays 0 and the others are not shrunk
+    if (step === refitFrom) u.forEach((ui, i) => { frozen[i] = i >= 2 && ui === 0; });
     for (let i = 0; i < K; ++i) {
       let gu = 0;
       for (let k = 0; k < K; ++k) gu += dc(k, i) * g[k]!;
@@ -44,10 +47,56 @@ function reference(c: number[], grads: number[][], T: number, eta: number, lambd
       v[i] = b2 * v[i] + (1 - b2) * gu * gu;
       const denom = Math.sqrt(v[i] / (1 - b2 ** t)) + eps;
       u[i] -= eta * (m[i] / (1 - b1 ** t)) / denom;
-      if (i >= 2) u[i] = Math.sign(u[i]) * Math.max(Math.abs(u[i]) - eta * lambda / denom, 0);
+      if (frozen[i]) u[i] = 0;
+      else if (i >= 2 && step < refitFrom) u[i] = Math.sign(u[i]) * Math.max(Math.abs(u[i]) - eta * lambda / denom, 0);
     }
   });
   return c.map((_, k) => u.reduce((s, ui, i) => s + dc(k, i) * ui, 0));
+}
+
+/**
+ * Steps of metric 'values' on one spline written out in float64, from the float32 inputs: Adam
+ * on c, each a_k soft-thresholded by lambda (D[k-1] + 4 D[k] + D[k+1]) / T^2 (from step
+ * refitFrom on, 0-based: a removed a_k stays 0, the others are kept as they are), c0 and c1
+ * kept, then the affine part of the change chosen in the metric diag(D). Returns the values and
+ * which knots are removed.
+ */
+function valuesReference(row: number[], grads: number[][], T: number, eta: number, lambda: number,
+    refitFrom = Infinity): {c: number[], removed: boolean[]} {
+  const c = [...row];
+  const m = c.map(() => 0);
+  const v = c.map(() => 0);
+  let removed = c.slice(2).map(() => false);
+  let frozen = removed;
+  grads.forEach((g, step) => {
+    const t = step + 1;
+    const D = c.map((_, i) => {
+      m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
+      v[i] = 0.999 * v[i]! + 0.001 * g[i]! * g[i]!;
+      return eta / (Math.sqrt(v[i]! / (1 - 0.999 ** t)) + 1e-8);
+    });
+    const z = c.map((ci, i) => ci - D[i]! * m[i]! / (1 - 0.9 ** t));
+    // soft-threshold each a_k, keep c0 and c1, rebuild
+    const a = z.slice(1, -1).map((_, k) => (z[k]! - 2 * z[k + 1]! + z[k + 2]!) / T);
+    // from refitFrom on, the knots removed then stay 0 and the others are kept
+    if (step === refitFrom) frozen = removed;
+    const shrunk = a.map((ak, k) => (step >= refitFrom ? (frozen[k] ? 0 : ak) :
+      Math.sign(ak) * Math.max(Math.abs(ak) - lambda * (D[k]! + 4 * D[k + 1]! + D[k + 2]!) / T ** 2, 0)));
+    removed = shrunk.map((x) => x === 0);
+    c[0] = z[0]!;
+    c[1] = z[1]!;
+    for (let k = 2; k < c.length; ++k) c[k] = 2 * c[k - 1]! - c[k - 2]! + T * shrunk[k - 2]!;
+    // then the affine function alpha + beta k that minimizes sum_k (c[k] - z[k])^2 / D[k]
+    // (normal equations, 2 x 2); it leaves every a_k as it is
+    const w = D.map((x) => 1 / x);
+    const r = c.map((ck, k) => z[k]! - ck);
+    const S = (f: (k: number) => number) => w.reduce((s, wk, k) => s + wk * f(k), 0);
+    const [s0, s1, s2, r0, r1] = [S(() => 1), S((k) => k), S((k) => k * k), S((k) => r[k]!), S((k) => k * r[k]!)];
+    const alpha = (s2 * r0 - s1 * r1) / (s0 * s2 - s1 * s1);
+    const beta = (s0 * r1 - s1 * r0) / (s0 * s2 - s1 * s1);
+    for (let k = 0; k < c.length; ++k) c[k] += alpha + beta * k;
+  });
+  return {c, removed};
 }
 
 test('two steps match proximal Adam in the ReLU coordinates, written out in float64', () => {
@@ -94,39 +143,10 @@ test("metric 'values': two steps match Adam on c, the soft-threshold by lambda (
     tensor.dispose();
   }
   const got = rowsOf(layer.getWeights()[0]!);
-  const T = layer.step;
-  const eta = 0.02;
   let removed = 0;
   c0.forEach((row, ch) => {
-    const c = [...row];
-    const m = c.map(() => 0);
-    const v = c.map(() => 0);
-    grads.forEach((gs, step) => {
-      const t = step + 1;
-      const g = gs[ch]!;
-      const D = c.map((_, i) => {
-        m[i] = 0.9 * m[i]! + 0.1 * g[i]!;
-        v[i] = 0.999 * v[i]! + 0.001 * g[i]! * g[i]!;
-        return eta / (Math.sqrt(v[i]! / (1 - 0.999 ** t)) + 1e-8);
-      });
-      const z = c.map((ci, i) => ci - D[i]! * m[i]! / (1 - 0.9 ** t));
-      // soft-threshold each a_k, keep c0 and c1, rebuild
-      const a = z.slice(1, -1).map((_, k) => (z[k]! - 2 * z[k + 1]! + z[k + 2]!) / T);
-      const shrunk = a.map((ak, k) => Math.sign(ak) * Math.max(Math.abs(ak) - 0.02 * (D[k]! + 4 * D[k + 1]! + D[k + 2]!) / T ** 2, 0));
-      c[0] = z[0]!;
-      c[1] = z[1]!;
-      for (let k = 2; k < c.length; ++k) c[k] = 2 * c[k - 1]! - c[k - 2]! + T * shrunk[k - 2]!;
-      // then the affine function alpha + beta k that minimizes sum_k (c[k] - z[k])^2 / D[k]
-      // (normal equations, 2 x 2); it leaves every a_k as it is
-      const w = D.map((x) => 1 / x);
-      const r = c.map((ck, k) => z[k]! - ck);
-      const S = (f: (k: number) => number) => w.reduce((s, wk, k) => s + wk * f(k), 0);
-      const [s0, s1, s2, r0, r1] = [S(() => 1), S((k) => k), S((k) => k * k), S((k) => r[k]!), S((k) => k * r[k]!)];
-      const alpha = (s2 * r0 - s1 * r1) / (s0 * s2 - s1 * s1);
-      const beta = (s0 * r1 - s1 * r0) / (s0 * s2 - s1 * s1);
-      for (let k = 0; k < c.length; ++k) c[k] += alpha + beta * k;
-      if (step === 1) removed += shrunk.filter((x) => x === 0).length;
-    });
+    const {c, removed: zeros} = valuesReference(row, grads.map((g) => g[ch]!), layer.step, 0.02, 0.02);
+    removed += zeros.filter(Boolean).length;
     c.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
   });
   expect(removed).toBeGreaterThan(0);
@@ -274,19 +294,21 @@ test('getWeights / setWeights carry the spline moments: a restored copy steps id
   b.dispose();
 });
 
-test('no leak over 120 batches', async () => {
-  const model = net({maxSlope: 2});
-  const {x, y} = data();
-  const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.01), {lambda: 3e-3});
-  model.compile({optimizer, loss: 'binaryCrossentropy'});
-  await model.fit(x, y, {epochs: 1, batchSize: 20, verbose: 0});  // creates the moments
-  const before = tf.memory().numTensors;
-  await model.fit(x, y, {epochs: 12, batchSize: 20, verbose: 0});
-  expect(tf.memory().numTensors).toBe(before);
-  optimizer.dispose();
-  expect(tf.memory().numTensors).toBeLessThan(before);
-  tf.dispose([x, y]);
-  model.dispose();
+test('no leak over 120 batches (with and without the refit)', async () => {
+  for (const refitAfterSteps of [undefined, 5]) {
+    const model = net({maxSlope: 2});
+    const {x, y} = data();
+    const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.01), {lambda: 3e-3, refitAfterSteps});
+    model.compile({optimizer, loss: 'binaryCrossentropy'});
+    await model.fit(x, y, {epochs: 1, batchSize: 20, verbose: 0});  // creates the moments (and the refit's thresholds)
+    const before = tf.memory().numTensors;
+    await model.fit(x, y, {epochs: 12, batchSize: 20, verbose: 0});
+    expect(tf.memory().numTensors).toBe(before);
+    optimizer.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+    tf.dispose([x, y]);
+    model.dispose();
+  }
 });
 
 test('lambda may change between steps (a schedule, the demo\'s slider): the next steps use it', async () => {
@@ -368,6 +390,127 @@ test('warmupSteps, rampSteps: the threshold is 0 for warmupSteps spline steps, t
   [a.model, b.model].forEach((m) => m.dispose());
 });
 
+test('refitAfterSteps: from that step on, removed knots stay exactly 0 and the others take the plain Adam step, against float64 write-outs of both metrics', () => {
+  for (const metric of ['relu', 'values'] as const) {
+    const layer = splineActivation({size: 9, range: 1, init: 'relu'});
+    const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
+    const c0 = rowsOf(layer.getWeights()[0]!);
+    const r = rng(14);
+    const grads = [0, 1, 2, 3, 4].map(() => c0.map((row) => row.map(() => 2 * r() - 1)));
+    const lambda = metric === 'relu' ? 0.3 : 0.02;
+    const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), {lambda, splineLearningRateFactor: 0.4, metric,
+      refitAfterSteps: 2});
+    expect(optimizer.refitAfterSteps).toBe(2);
+    expect(optimizer.getConfig()).toMatchObject({refitAfterSteps: 2});
+    const name = (layer.weights[0]!.read() as tf.Variable).name;
+    let afterTwo: number[][] = [];
+    grads.forEach((g, step) => {
+      const tensor = tf.tensor2d(g);
+      optimizer.applyGradients({[name]: tensor});
+      tensor.dispose();
+      if (step === 1) afterTwo = rowsOf(layer.getWeights()[0]!);
+    });
+    const got = rowsOf(layer.getWeights()[0]!);
+    const zerosOf = (rows: number[][]) => rows.map((c) => c.slice(1, -1).map((_, k) => (c[k]! - 2 * c[k + 1]!) + c[k + 2]! === 0));
+    let differs = 0;
+    c0.forEach((row, ch) => {
+      const g = grads.map((gs) => gs[ch]!);
+      const want = metric === 'relu' ? reference(row, g, layer.step, 0.02, lambda, 2) :
+        valuesReference(row, g, layer.step, 0.02, lambda, 2).c;
+      want.forEach((w, k) => expect([metric, Math.abs(got[ch]![k]! - w) < 1e-5]).toEqual([metric, true]));
+      // the steps without the refit end elsewhere (so the comparison sees the refit)
+      const never = metric === 'relu' ? reference(row, g, layer.step, 0.02, lambda) :
+        valuesReference(row, g, layer.step, 0.02, lambda).c;
+      differs = Math.max(differs, ...never.map((w, k) => Math.abs(got[ch]![k]! - w)));
+    });
+    // the zero pattern of step 2 is the final one, exactly, and some knots were removed before it
+    expect([metric, zerosOf(got)]).toEqual([metric, zerosOf(afterTwo)]);
+    expect(zerosOf(got).flat().some(Boolean)).toBe(true);
+    expect(zerosOf(got).flat().every(Boolean)).toBe(false);
+    expect([metric, differs > 1e-3]).toEqual([metric, true]);
+    optimizer.dispose();
+    model.dispose();
+  }
+});
+
+test('getWeights / setWeights carry the refit\'s frozen knots (infinity where a knot was 0 when the refit began)', async () => {
+  const layer = splineActivation({size: 9, range: 1, init: 'relu'});
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
+  const name = (layer.weights[0]!.read() as tf.Variable).name;
+  const args = {lambda: 0.3, splineLearningRateFactor: 0.4, metric: 'relu' as const, refitAfterSteps: 1};
+  const optimizer = tv2ProximalOptimizer(model, tf.train.sgd(0.05), args);
+  const r = rng(15);
+  for (let step = 0; step < 3; ++step) {
+    const g = tf.tensor2d([0, 1].map(() => Array.from({length: 9}, () => 2 * r() - 1)));
+    optimizer.applyGradients({[name]: g});
+    g.dispose();
+  }
+  const c = rowsOf(layer.getWeights()[0]!);
+  const want = c.map((row) => row.slice(1, -1).map((_, k) => ((row[k]! - 2 * row[k + 1]!) + row[k + 2]! === 0 ? Infinity : 0)));
+  const frozenOf = async (o: tf.Optimizer) => (await o.getWeights()).find((w) => w.name === `${name}/tv2prox_frozen`);
+  expect(rowsOf((await frozenOf(optimizer))!.tensor)).toEqual(want);
+  const copy = tv2ProximalOptimizer(model, tf.train.sgd(0.05), args);
+  await copy.setWeights(await optimizer.getWeights());
+  expect(rowsOf((await frozenOf(copy))!.tensor)).toEqual(want);
+  [optimizer, copy].forEach((o) => o.dispose());
+  model.dispose();
+});
+
+test('refitAfterSteps after fit: the zero pattern of that step, and a lower training loss than the prox alone', async () => {
+  const {x, y} = data();
+  const zerosOf = (m: tfl.LayersModel) => stored(m).map((c) => c.slice(1, -1).map((_, k) => (c[k]! - 2 * c[k + 1]!) + c[k + 2]! === 0));
+  const run = async (epochs: number, refitAfterSteps?: number) => {
+    const model = net();
+    const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.01), {lambda: 1e-4, refitAfterSteps});
+    model.compile({optimizer, loss: 'binaryCrossentropy'});
+    await model.fit(x, y, {epochs, batchSize: 20, shuffle: false, verbose: 0});
+    const loss = tf.tidy(() => tf.mean(tfl.metrics.binaryCrossentropy(y, model.predict(x) as tf.Tensor)).dataSync()[0]!);
+    optimizer.dispose();
+    const result = {loss, knots: exactKnots(stored(model)), zeros: zerosOf(model)};
+    model.dispose();
+    return result;
+  };
+  const found = await run(10);                 // 100 steps: the pattern the refit keeps
+  const refit = await run(20, 100);
+  const shrunk = await run(20);
+  expect(refit.zeros).toEqual(found.zeros);
+  expect(refit.knots).toBeGreaterThan(0);
+  expect(refit.knots).toBeLessThan(6 * 19 / 2);
+  expect(refit.loss).toBeLessThan(shrunk.loss);
+  tf.dispose([x, y]);
+});
+
+test('refitAfterSteps composes with maxSlope, the constrain callback and save/load: frozen knots stay 0, bound <= target, same predictions', async () => {
+  const {x, y} = data();
+  const zerosOf = (m: tfl.LayersModel) => stored(m).flatMap((c) => c.slice(1, -1).map((_, k) => (c[k]! - 2 * c[k + 1]!) + c[k + 2]! === 0));
+  const run = async (epochs: number, refitAfterSteps?: number) => {
+    const model = net({maxSlope: 1, init: 'abs'});
+    const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.01), {lambda: 1e-4, refitAfterSteps});
+    model.compile({optimizer, loss: 'binaryCrossentropy'});
+    await model.fit(x, y, {epochs, batchSize: 20, shuffle: false, verbose: 0,
+      callbacks: [lipschitzCallback({mode: 'constrain', target: 1})]});
+    optimizer.dispose();
+    return model;
+  };
+  const found = await run(10);
+  const refit = await run(20, 100);
+  // the knots 0 at step 100 are 0 at the end (the slope clipping may remove more)
+  const before = zerosOf(found);
+  const after = zerosOf(refit);
+  expect(before.filter(Boolean).length).toBeGreaterThan(0);
+  before.forEach((zero, i) => { if (zero) expect(after[i]).toBe(true); });
+  expect(exactKnots(stored(refit))).toBeGreaterThan(0);
+  expect(lipschitzBound(refit).bound).toBeLessThanOrEqual(1);
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await refit.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}}; }));
+  const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+  expect(zerosOf(loaded)).toEqual(after);
+  expect(sparsify(loaded, 0).total).toBe(exactKnots(stored(refit)));
+  expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((refit.predict(x) as tf.Tensor).dataSync()));
+  tf.dispose([x, y]);
+  [found, refit, loaded].forEach((m) => m.dispose());
+});
+
 test('clear errors for bad arguments', () => {
   const model = net();
   const adam = tf.train.adam(0.01);
@@ -386,6 +529,7 @@ test('clear errors for bad arguments', () => {
     [model, adam, {lambda: 1, metric: 'c'}, 'tv2ProximalOptimizer: expected metric \'values\' or \'relu\', got "c"'],
     [model, adam, {lambda: 1, warmupSteps: -1}, 'tv2ProximalOptimizer: expected warmupSteps to be an integer >= 0, got -1'],
     [model, adam, {lambda: 1, rampSteps: 1.5}, 'tv2ProximalOptimizer: expected rampSteps to be an integer >= 0, got 1.5'],
+    [model, adam, {lambda: 1, refitAfterSteps: -2}, 'tv2ProximalOptimizer: expected refitAfterSteps to be an integer >= 0, got -2'],
   ];
   const make = tv2ProximalOptimizer as unknown as (m: unknown, o: unknown, a: unknown) => unknown;
   for (const [m, o, args, message] of bad) expect(() => make(m, o, args)).toThrow(message);
