@@ -1,18 +1,31 @@
 /**
- * The 2-D benchmark datasets of the paper, exactly as this example's README ("What it does")
+ * The 2-D benchmark datasets of the paper, and `annulus`, a task of ours held out for the
+ * transfer check of the 1-Lipschitz recipe, exactly as this example's README ("What it does")
  * defines them.
  */
 import {deriveSeed, mulberry32} from '../../shared/prng.mjs';
 
-/** The dataset names. */
-export const DATASETS = ['circle', 's_shape'];
+/** The paper's datasets: what `--dataset all` (the default run) trains on. */
+export const PAPER_DATASETS = ['circle', 's_shape'];
+
+/**
+ * Every dataset name: the paper's and `annulus`, which no setting of the example was tuned on
+ * (the recipe's transfer task; trained only when named, `--dataset annulus`).
+ */
+export const DATASETS = [...PAPER_DATASETS, 'annulus'];
 
 /** Radius of the circle holding half of the square [-1, 1]^2: x^2 + y^2 < 2 / pi. */
 export const CIRCLE_RADIUS_SQ = 2 / Math.PI;
 
 /**
+ * The annulus's squared radii: label 1 where `inner < x^2 + y^2 < outer`, outer radius 0.95
+ * (inside the square) and the ring's area 2, half of the square's (outer - inner = 2 / pi).
+ */
+export const ANNULUS_RADII_SQ = {inner: 0.95 * 0.95 - 2 / Math.PI, outer: 0.95 * 0.95};
+
+/**
  * The label (0 or 1) of a point.
- * @param {string} dataset 'circle' or 's_shape'
+ * @param {string} dataset 'circle', 's_shape' or 'annulus'
  * @param {number} x
  * @param {number} y
  * @returns {number}
@@ -22,6 +35,10 @@ export function label(dataset, x, y) {
   if (dataset === 's_shape') {
     const c = 0.4 * Math.sin(-5 * y);
     return c - 0.3 < x && x < c + 0.3 && Math.abs(y) < 0.8 ? 1 : 0;
+  }
+  if (dataset === 'annulus') {
+    const r2 = x * x + y * y;
+    return ANNULUS_RADII_SQ.inner < r2 && r2 < ANNULUS_RADII_SQ.outer ? 1 : 0;
   }
   throw new Error(`unknown dataset ${JSON.stringify(dataset)}; expected one of ${DATASETS.join(', ')}`);
 }

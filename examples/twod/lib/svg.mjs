@@ -5,18 +5,20 @@
  */
 
 import {doc, esc, f} from '../../shared/svg.mjs';
+import {ANNULUS_RADII_SQ, CIRCLE_RADIUS_SQ} from './data.mjs';
 
 /** The true class boundary of a dataset as SVG path data, in data coordinates mapped by `m`. */
 function truthPath(dataset, m) {
-  const pts = [];
-  if (dataset === 'circle') {
-    const r = Math.sqrt(2 / Math.PI);
+  const circle = (r) => {
+    const pts = [];
     for (let i = 0; i <= 180; ++i) {
       const a = (2 * Math.PI * i) / 180;
       pts.push([r * Math.cos(a), r * Math.sin(a)]);
     }
     return 'M' + pts.map(([x, y]) => `${f(m.x(x))},${f(m.y(y))}`).join(' L') + ' Z';
-  }
+  };
+  if (dataset === 'circle') return circle(Math.sqrt(CIRCLE_RADIUS_SQ));
+  if (dataset === 'annulus') return `${circle(Math.sqrt(ANNULUS_RADII_SQ.inner))} ${circle(Math.sqrt(ANNULUS_RADII_SQ.outer))}`;
   // s_shape: 0.4 sin(-5y) - 0.3 < x < 0.4 sin(-5y) + 0.3 and |y| < 0.8, clipped to [-1, 1]^2.
   const clip = (v) => Math.max(-1, Math.min(1, v));
   const left = [];
