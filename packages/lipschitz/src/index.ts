@@ -31,7 +31,7 @@ export {modelActiveKnots, sparsify, splineLayers} from './sparsity.js';
 export {TV2Prox, tv2Prox} from './prox.js';
 export type {TV2ProxArgs} from './prox.js';
 export {TV2ProximalOptimizer, tv2ProximalOptimizer} from './prox_optimizer.js';
-export type {TV2ProximalOptimizerArgs} from './prox_optimizer.js';
+export type {TV2ProximalOptimizerArgs} from './prox_optimizer_args.js';
 export type {FoundSplineLayer, LayerKnots, ModelKnots} from './sparsity.js';
 export {certifiedRadius, certifiedRadiusAsync} from './certify.js';
 export {certifiedAccuracy, certifiedAccuracyAsync} from './certified_accuracy.js';
