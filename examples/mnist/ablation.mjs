@@ -13,7 +13,7 @@ import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {parseCommandLine} from '../../scripts/cli.mjs';
+import {commandLine, parseOptions} from '../../scripts/cli.mjs';
 import {markdownTable} from '../shared/tables.mjs';
 import {DEFAULT_BJORCK_STEPS, DEFAULT_TAU, EPSILONS, LIP_SPLINE} from './lib/cli.mjs';
 
@@ -51,20 +51,12 @@ export const ROWS = [
   {name: 'prox_1e-5_lr_0.025', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-5, spline learning rate x0.025 (Ducotterd et al.\'s 5e-5 / 2e-3)', args: ['--prox-lambda', '1e-5', '--spline-lr', '0.025']},
 ];
 
-const values = parseCommandLine({
-  epochs: {type: 'string'}, jobs: {type: 'string'}, rows: {type: 'string'}, out: {type: 'string'}, reuse: {type: 'boolean'},
+const values = commandLine((argv) => {
+  const {parsed, values: numbers} = parseOptions(argv, {'epochs': ['epochs', 'int', 1], 'jobs': ['jobs', 'int', 1]},
+    {'rows': {type: 'string'}, 'out': {type: 'string'}, 'reuse': {type: 'boolean'}, 'help': {type: 'boolean', short: 'h'}});
+  return {...parsed, epochs: numbers.epochs ?? 3, jobs: numbers.jobs ?? 1};
 }, USAGE);
-const count = (name, raw, fallback) => {
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) {
-    console.error(`error: --${name}: expected an integer >= 1, got ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return v;
-};
-const epochs = count('epochs', values.epochs, 3);
-const jobs = count('jobs', values.jobs, 1);
+const {epochs, jobs} = values;
 const out = resolve(values.out ?? 'out/mnist-ablation');
 let rows = ROWS;
 if (values.rows !== undefined) {

@@ -7,11 +7,9 @@ import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {dirname, join} from 'node:path';
 import {mulberry32, permutation} from '../../shared/prng.mjs';
+import {CLASSES, PIXELS, subset} from '../../mnist/lib/data.mjs';
 
-/** Pixels per image. */
-export const PIXELS = 28 * 28;
-/** Classes (the digits 0-9). */
-export const CLASSES = 10;
+export {CLASSES, PIXELS, classCounts} from '../../mnist/lib/data.mjs';
 /** Test images of the split; the other 8,000 are the training images. */
 export const TEST_SIZE = 2000;
 /**
@@ -53,32 +51,14 @@ export function loadDigits(dir = digitsDir()) {
   return {x, labels, n};
 }
 
-function subset(all, indices) {
-  const x = new Float32Array(indices.length * PIXELS);
-  const labels = new Uint8Array(indices.length);
-  indices.forEach((i, k) => {
-    x.set(all.x.subarray(i * PIXELS, (i + 1) * PIXELS), k * PIXELS);
-    labels[k] = all.labels[i];
-  });
-  return {x, labels, n: indices.length, indices: Int32Array.from(indices)};
-}
-
 /**
  * The fixed split: one seeded shuffle (mulberry32, {@link SPLIT_SEED}) of the 10,000 images
  * in file order, the first 8,000 for training and the last 2,000 for testing. Not
  * stratified: the class counts follow the shuffle (`classCounts` reports them).
- * @returns {{train: Split, test: Split}} with `Split = {x, labels, n, indices}`; `indices`
- *   are positions in file order
+ * @returns {{train: Split, test: Split}} with `Split = {x, labels, n}`
  */
 export function mnistSplit(all = loadDigits()) {
   const order = Array.from(permutation(all.n, mulberry32(SPLIT_SEED)));
   const trainSize = all.n - TEST_SIZE;
   return {train: subset(all, order.slice(0, trainSize)), test: subset(all, order.slice(trainSize))};
-}
-
-/** Images per class of a split. */
-export function classCounts(split) {
-  const counts = new Array(CLASSES).fill(0);
-  for (const l of split.labels) counts[l] += 1;
-  return counts;
 }

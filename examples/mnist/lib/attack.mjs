@@ -32,7 +32,7 @@ export function pgdAccuracy(logits, images, epsilons, options = {}) {
     if (!(epsilons[i] > epsilons[i - 1])) throw new Error(`pgdAccuracy: expected ascending radii, got ${epsilons.join(', ')}`);
   }
   const n = images.labels.length;
-  const margins = marginsOf(logits, images.x, images.labels, batchSize);
+  const {margins, classes} = marginsOf(logits, images.x, images.labels, batchSize);
   const alive = Array.from(margins, (m) => m <= 0);  // correct and not broken so far
   const robust = [];
   const attacked = [];
@@ -44,7 +44,7 @@ export function pgdAccuracy(logits, images, epsilons, options = {}) {
     attacked.push(targets.length);
     for (let start = 0; start < targets.length; start += batchSize) {
       const chunk = targets.slice(start, start + batchSize);
-      const broken = attackChunk(logits, images, chunk, eps, {steps, restarts, seed: (rngSeed += 7919)});
+      const broken = attackChunk(logits, images, chunk, eps, {steps, restarts, classes, seed: (rngSeed += 7919)});
       chunk.forEach((i, k) => { if (broken[k]) alive[i] = false; });
       onProgress?.(e + (start + chunk.length) / Math.max(1, targets.length), epsilons.length);
     }
@@ -54,26 +54,25 @@ export function pgdAccuracy(logits, images, epsilons, options = {}) {
   return {accuracy: robust.map((r) => r.filter(Boolean).length / n), robust, attacked};
 }
 
-/** The margins `max_{j != y} z_j - z_y` of every image (positive: misclassified). */
+/**
+ * The margins `max_{j != y} z_j - z_y` of every image (positive: misclassified), and the
+ * number of logits.
+ */
 function marginsOf(logits, x, labels, batchSize) {
   const n = labels.length;
   const out = new Float32Array(n);
+  let classes = 0;
   for (let s = 0; s < n; s += batchSize) {
     const b = Math.min(batchSize, n - s);
-    const m = tf.tidy(() => margin(logits(tf.slice(x, [s, 0], [b, x.shape[1]])), oneHot(labels.subarray(s, s + b), logitsWidth(logits, x.shape[1]))));
+    const m = tf.tidy(() => {
+      const z = logits(tf.slice(x, [s, 0], [b, x.shape[1]]));
+      classes = z.shape[1];
+      return margin(z, oneHot(labels.subarray(s, s + b), classes));
+    });
     out.set(m.dataSync(), s);
     m.dispose();
   }
-  return out;
-}
-
-const widthCache = new WeakMap();
-function logitsWidth(logits, d) {
-  if (!widthCache.has(logits)) {
-    const w = tf.tidy(() => logits(tf.zeros([1, d])).shape[1]);
-    widthCache.set(logits, w);
-  }
-  return widthCache.get(logits);
+  return {margins: out, classes};
 }
 
 const oneHot = (labels, classes) => tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), classes));
@@ -90,9 +89,8 @@ function margin(z, hot) {
  * one forward and one backward pass: the margins of the current iterates come out of the
  * gradient's forward pass. Every 10 steps the broken images leave the batch.
  */
-function attackChunk(logits, images, chunk, eps, {steps, restarts, seed}) {
+function attackChunk(logits, images, chunk, eps, {steps, restarts, seed, classes}) {
   const broken = new Array(chunk.length).fill(false);
-  const classes = logitsWidth(logits, images.x.shape[1]);
   const alpha = (2.5 * eps) / steps;
   for (let r = 0; r < restarts; ++r) {
     let rows = chunk.map((_, k) => k).filter((k) => !broken[k]);  // positions in chunk still unbroken

@@ -41,8 +41,3 @@ export const ANCHORS = [
     source: 'Leino, Wang, Fredrikson, ICML 2021 (GloRo nets)',
   },
 ];
-
-/** The anchors as Markdown table rows under {@link COLUMNS}' header. */
-export function anchorRows() {
-  return ANCHORS.map((a) => ({...a, lipschitzBound: 1}));
-}
