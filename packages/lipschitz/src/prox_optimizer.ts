@@ -52,7 +52,10 @@ type Named = {name: string, tensor: Tensor};
  * threshold by `lambda * learningRate` after any optimizer's own step, see `tv2Prox`.
  *
  * Use it *instead of* `tv2Regularizer` on the splines (the penalty would count twice: a
- * spline layer with a `TV2Regularizer` is an error). `maxSlope` composes (the forward clips;
+ * spline layer with a `TV2Regularizer` is an error while `lambda > 0`). With `lambda: 0` it is
+ * a separate learning rate for the spline coefficients (Adam at `splineLearningRateFactor *
+ * learningRate`, no prox), and then a `tv2Regularizer` may stay in the loss: TV(2) by its
+ * subgradient, at the splines' own learning rate. `maxSlope` composes (the forward clips;
  * the prox acts on the stored coefficients), as do `lipschitzCallback({mode: 'constrain'})`
  * and saving the model. Frozen spline layers get no gradient and are left alone.
  *
@@ -162,9 +165,10 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
   private splineVariables(): Map<string, SplineActivation> {
     const byName = new Map<string, SplineActivation>();
     for (const layer of this.layers()) {
-      if (layer.coefficientsRegularizer instanceof TV2Regularizer) {
+      if (this.lambda > 0 && layer.coefficientsRegularizer instanceof TV2Regularizer) {
         throw new ArgumentError(`${CONTEXT}: spline layer '${layer.name}' has a tv2Regularizer; the proximal ` +
-          `solver minimizes the same TV(2) penalty (remove the regularizer, or it counts twice)`);
+          `solver minimizes the same TV(2) penalty at lambda ${this.lambda} (remove the regularizer, or it ` +
+          `counts twice; with a tv2Regularizer, lambda must be 0)`);
       }
       // The coefficients only (the layer's first weight): a learnableScale's scale, its second,
       // is an ordinary weight of the wrapped optimizer.

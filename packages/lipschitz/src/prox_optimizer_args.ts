@@ -9,7 +9,8 @@ export interface TV2ProximalOptimizerArgs {
   /**
    * Weight of the TV(2) penalty, a finite number >= 0: the same `lambda` as
    * `tv2Regularizer({lambda})` (the objective is the batch loss plus `lambda` times the TV(2)
-   * of every spline of every layer).
+   * of every spline of every layer). 0 turns the prox off: the wrapper is then a separate
+   * learning rate for the spline coefficients, and the splines may keep a `tv2Regularizer`.
    */
   lambda: number;
   /**

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import {tv2} from '@deepspline/core';
 import {splineActivation} from '@deepspline/layers';
 import {lipschitzBound, lipschitzCallback, modelActiveKnots, sparsify, splineLayers, tv2Prox,
   tv2ProximalOptimizer, tv2Regularizer} from '@deepspline/lipschitz';
@@ -604,4 +605,72 @@ test('learnableScale: the scale goes to the wrapped optimizer (its step, written
   tf.dispose([x, before, after]);
   trained.dispose();
   scaled.dispose();
+});
+
+describe('lambda 0: a separate learning rate for the spline coefficients', () => {
+  const lr = 0.01;
+  const factor = 0.1;
+  const reg = 1e-3;
+
+  test('with a tv2Regularizer in the loss, fit equals tfjs Adam at lr x factor on the coefficients and at lr elsewhere', async () => {
+    const {x, y} = data();
+    const curved = (t: number) => 0.3 * Math.sin(3 * t) + t * t;
+    const model = net({init: curved, coefficientsRegularizer: tv2Regularizer({lambda: reg})});
+    const reference = net({init: curved});
+    reference.setWeights(model.getWeights());
+    const optimizer = tv2ProximalOptimizer(model, tf.train.adam(lr), {lambda: 0, splineLearningRateFactor: factor,
+      epsilon: 1e-7});
+    model.compile({optimizer, loss: 'binaryCrossentropy'});
+    await model.fit(x, y, {epochs: 3, batchSize: 200, shuffle: false, verbose: 0});
+
+    // The same objective (mean BCE + reg TV(2)) and two tfjs Adam optimizers: one for the
+    // coefficients at lr x factor, one for the rest at lr. The splines start curved everywhere
+    // (sin + square), so no a_k is near 0, where the subgradient would follow the sign of
+    // float32 rounding noise.
+    const splineAdam = tf.train.adam(lr * factor);
+    const restAdam = tf.train.adam(lr);
+    const coefficients = reference.getLayer('act').trainableWeights[0]!.read() as tf.Variable;
+    for (let step = 0; step < 3; ++step) {
+      const {grads} = tf.variableGrads(() => tf.tidy(() => {
+        const penalty = tf.mul(reg, tf.sum(tv2(coefficients as tf.Tensor2D, 0.1)));
+        const bce = tf.mean(tfl.metrics.binaryCrossentropy(y, reference.apply(x) as tf.Tensor));
+        return tf.add(bce, penalty) as tf.Scalar;
+      }));
+      const own = coefficients.name;
+      splineAdam.applyGradients([{name: own, tensor: grads[own]!}]);
+      restAdam.applyGradients(Object.entries(grads).filter(([name]) => name !== own).map(([name, tensor]) => ({name, tensor})));
+      tf.dispose(grads);
+    }
+    const got = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const want = reference.getWeights().map((w) => Array.from(w.dataSync()));
+    const fresh = net({init: curved});
+    const start = fresh.getWeights().map((w) => Array.from(w.dataSync()));
+    fresh.dispose();
+    got.forEach((g, i) => g.forEach((v, j) => {
+      expect(Math.abs(v - want[i]![j]!)).toBeLessThan(1e-5);
+    }));
+    // Every weight moved, the coefficients by about lr x factor per step, not lr.
+    const moved = (i: number) => Math.max(...got[i]!.map((v, j) => Math.abs(v - start[i]![j]!)));
+    expect(moved(2)).toBeGreaterThan(0.5 * lr * factor);
+    expect(moved(2)).toBeLessThan(4 * lr * factor);
+    expect(moved(0)).toBeGreaterThan(0.5 * lr);
+    optimizer.dispose();
+    [splineAdam, restAdam].forEach((o) => o.dispose());
+    [model, reference].forEach((m) => m.dispose());
+    tf.dispose([x, y]);
+  });
+
+  test('a lambda > 0 set later with a tv2Regularizer in the loss is an error at the next step', async () => {
+    const {x, y} = data();
+    const model = net({coefficientsRegularizer: tv2Regularizer({lambda: reg})});
+    const optimizer = tv2ProximalOptimizer(model, tf.train.adam(lr), {lambda: 0});
+    model.compile({optimizer, loss: 'binaryCrossentropy'});
+    await model.fit(x, y, {epochs: 1, batchSize: 200, verbose: 0});
+    optimizer.lambda = 1e-4;
+    await expect(model.fit(x, y, {epochs: 1, batchSize: 200, verbose: 0})).rejects.toThrow(
+      /^tv2ProximalOptimizer: spline layer 'act' has a tv2Regularizer; the proximal solver minimizes the same TV\(2\) penalty at lambda 0.0001/);
+    optimizer.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+  });
 });
