@@ -167,6 +167,7 @@ describe('SplineActivation learnableScale: derived quantities', () => {
 
   it('channelKnots are t_k / s, knots the grid\'s; BV(2) is TV(2) + |f(0)| + |f(1)|; curves sample f', () => {
     const layer = layerWith(c, scales);
+    const before = tf.memory().numTensors;
     const knots = take(layer.knots());
     const perChannel = take(layer.channelKnots());
     const tv = take(layer.tv2());
@@ -174,6 +175,7 @@ describe('SplineActivation learnableScale: derived quantities', () => {
     const {x, y} = layer.curves(50, 1);
     const xv = take(x);
     const yv = take(y);
+    expect(tf.memory().numTensors).toBe(before);
     for (let k = 0; k < SIZE; ++k) relClose(knots[k]!, -RANGE + k * STEP, 1e-7);
     for (let ch = 0; ch < 3; ++ch) {
       const s = f32[ch]!;
