@@ -2,20 +2,20 @@
 /**
  * The recipe study of the 1-Lipschitz spline net on the VALIDATION split (55,000 training /
  * 5,000 validation digits; the test set is not read): one row per change from the recipe
- * (Björck or spectral normalisation only; the splines' init, size and range; tau; with the
- * proximal solver, whose optimizer takes a separate spline learning rate: that rate and
- * lambda), each a run of index.mjs with --validation, beside the 1-Lipschitz ReLU and
- * GroupSort nets at the same schedule. Writes ablation.json and ablation.md into --out.
+ * (Björck or spectral normalisation only; the splines' init, size and range; a learnable
+ * scale per activation; the spline coefficients' learning rate; tau; with the proximal solver:
+ * lambda and the spline learning rate), each a run of index.mjs with --validation, beside the
+ * 1-Lipschitz ReLU and GroupSort nets at the same schedule. Writes ablation.json and
+ * ablation.md into --out.
  *
  * Usage: node examples/mnist/ablation.mjs [--epochs N] [--jobs N] [--out DIR]
  */
-import {spawn} from 'node:child_process';
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
-import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {join, resolve} from 'node:path';
 import {commandLine, parseOptions} from '../../scripts/cli.mjs';
 import {markdownTable} from '../shared/tables.mjs';
 import {DEFAULT_BJORCK_STEPS, DEFAULT_TAU, EPSILONS, LIP_SPLINE} from './lib/cli.mjs';
+import {pool, runIndex} from './lib/runs.mjs';
 
 const USAGE = `The recipe study of the 1-Lipschitz spline net on the MNIST validation split.
 
@@ -49,6 +49,10 @@ export const ROWS = [
   {name: 'tau_4', model: 'spline_lip1', change: 'tau 4', args: ['--tau', '4']},
   {name: 'prox_1e-5_lr_0.1', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-5, spline learning rate x0.1', args: ['--prox-lambda', '1e-5', '--spline-lr', '0.1']},
   {name: 'prox_1e-5_lr_0.025', model: 'spline_lip1_sparse', change: 'proximal TV(2), lambda 1e-5, spline learning rate x0.025 (Ducotterd et al.\'s 5e-5 / 2e-3)', args: ['--prox-lambda', '1e-5', '--spline-lr', '0.025']},
+  {name: 'lr_0.1', model: 'spline_lip1', change: 'spline learning rate x0.1 (TV(2) in the loss)', args: ['--lip-spline-lr', '0.1']},
+  {name: 'lr_0.025', model: 'spline_lip1', change: 'spline learning rate x0.025 (TV(2) in the loss)', args: ['--lip-spline-lr', '0.025']},
+  {name: 'scale', model: 'spline_lip1', change: 'a learnable scale per activation, spline(alpha x) / alpha', args: ['--lip-scale']},
+  {name: 'scale_lr_0.025', model: 'spline_lip1', change: 'a learnable scale, spline learning rate x0.025 (Ducotterd et al.\'s recipe)', args: ['--lip-scale', '--lip-spline-lr', '0.025']},
 ];
 
 const values = commandLine((argv) => {
@@ -69,7 +73,6 @@ if (values.rows !== undefined) {
   rows = ROWS.filter((r) => names.includes(r.name));
 }
 mkdirSync(out, {recursive: true});
-const script = join(dirname(fileURLToPath(import.meta.url)), 'index.mjs');
 
 /** A row's entry from its run's results.json. */
 function rowResult(row, dir, seconds) {
@@ -80,38 +83,19 @@ function rowResult(row, dir, seconds) {
   return {...row, cleanAccuracy: r.cleanAccuracy, certified: r.certified, knots: r.knots, seconds: r.seconds};
 }
 
-function run(row) {
+async function run(row) {
   const dir = join(out, row.name);
   if (values.reuse && existsSync(join(dir, 'results.json'))) {
     const previous = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    if (previous.schedule.epochs === epochs && previous.evalSet === 'validation') return Promise.resolve(rowResult(row, dir, null));
+    if (previous.schedule.epochs === epochs && previous.evalSet === 'validation') return rowResult(row, dir, null);
   }
-  const args = [script, '--validation', '--models', row.model, '--epochs', String(epochs), '--pgd-restarts', '0',
-    '--no-save', '--no-plots', '--quiet', '--out', dir, ...row.args];
-  return new Promise((done, fail) => {
-    const t0 = Date.now();
-    const child = spawn(process.execPath, args, {stdio: ['ignore', 'ignore', 'pipe']});
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('close', (code) => {
-      if (code !== 0) {
-        fail(new Error(`row ${row.name} (node ${args.slice(1).join(' ')}) exited ${code}:\n${stderr}`));
-        return;
-      }
-      done(rowResult(row, dir, (Date.now() - t0) / 1000));
-    });
-  });
+  const seconds = await runIndex(`row ${row.name}`, ['--validation', '--models', row.model, '--epochs', String(epochs),
+    '--pgd-restarts', '0', '--no-save', '--no-plots', '--quiet', '--out', dir, ...row.args]);
+  return rowResult(row, dir, seconds);
 }
 
 console.log(`${rows.length} runs of ${epochs} epochs on the validation split, ${jobs} at a time\n`);
-const results = new Array(rows.length);
-let next = 0;
-await Promise.all(Array.from({length: Math.min(jobs, rows.length)}, async () => {
-  while (next < rows.length) {
-    const i = next++;
-    results[i] = await run(rows[i]);
-  }
-}));
+const results = await pool(rows, jobs, run);
 
 const pct = (v) => (100 * v).toFixed(2);
 const COLUMNS = [

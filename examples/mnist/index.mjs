@@ -60,8 +60,10 @@ const recipe = {
     'certified and saved as plain dense layers with kernel W / ||W||_2',
   unconstrained: 'dense layers, softmax output, categorical cross-entropy; certified on the logits',
   splines: `spline: size ${opts.spline.size}, range ${opts.spline.range}, init ${opts.spline.init}, TV(2) lambda ${opts.lambda}; ` +
-    `1-Lipschitz splines: maxSlope 1, size ${opts.lipSpline.size}, range ${opts.lipSpline.range}, init ${opts.lipSpline.init}; ` +
-    `spline_lip1: TV(2) lambda ${opts.lambda} in the loss; spline_lip1_sparse: ` +
+    `1-Lipschitz splines: maxSlope 1, size ${opts.lipSpline.size}, range ${opts.lipSpline.range}, init ${opts.lipSpline.init}` +
+    `${opts.lipSpline.learnableScale ? ', a learnable scale (spline(alpha x) / alpha)' : ''}; ` +
+    `spline_lip1: TV(2) lambda ${opts.lambda} in the loss` +
+    `${opts.lipSplineLr !== 1 ? `, spline learning rate x${opts.lipSplineLr} (tv2ProximalOptimizer, lambda 0)` : ''}; spline_lip1_sparse: ` +
     `tv2ProximalOptimizer lambda ${opts.proxLambda}, spline learning rate x${opts.splineLr} (no penalty for the first ` +
     `${PROX_WARMUP.warmup * 100} % of the steps, then rising over ${PROX_WARMUP.ramp * 100} %; from ${PROX_WARMUP.refit * 100} % ` +
     'of the steps on, the knots at zero stay zero and the others are refit without the penalty)',
@@ -93,7 +95,8 @@ if (opts.append && existsSync(join(out, 'results.json'))) {
 function rowOptions(kind) {
   if (!isLipschitz(kind)) return isSpline(kind) ? {spline: opts.spline, lambda: opts.lambda} : {};
   return {tau: opts.tau, bjorckSteps: opts.bjorckSteps, ...(isSpline(kind) ? {
-    lipSpline: opts.lipSpline, ...(isSparse(kind) ? {proxLambda: opts.proxLambda, splineLr: opts.splineLr} : {lambda: opts.lambda}),
+    lipSpline: opts.lipSpline, ...(isSparse(kind) ? {proxLambda: opts.proxLambda, splineLr: opts.splineLr} :
+      {lambda: opts.lambda, ...(opts.lipSplineLr !== 1 ? {splineLr: opts.lipSplineLr} : {})}),
   } : {})};
 }
 
@@ -107,12 +110,16 @@ for (const kind of opts.models) {
   const build = (plain) => buildModel(kind, {...opts, seed, plain});
   const trained = build(false);
   const lipSpline = isLipschitz(kind) && isSpline(kind);
+  // The sparse net's proximal solver; spline_lip1's own spline learning rate, if any, in the
+  // same optimizer at lambda 0 (no prox; its TV(2) stays in the loss).
   const wrapOptimizer = lipSpline && isSparse(kind) ?
     (adam) => tv2ProximalOptimizer(trained, adam, {
       lambda: opts.proxLambda, splineLearningRateFactor: opts.splineLr,
       warmupSteps: Math.round(PROX_WARMUP.warmup * steps), rampSteps: Math.round(PROX_WARMUP.ramp * steps),
       refitAfterSteps: Math.round(PROX_WARMUP.refit * steps),
-    }) : undefined;
+    }) : lipSpline && opts.lipSplineLr !== 1 ?
+      (adam) => tv2ProximalOptimizer(trained, adam, {lambda: 0, splineLearningRateFactor: opts.lipSplineLr}) :
+      undefined;
   const bar = progressBar(kind.padEnd(19), steps, {enabled: !opts.quiet});
   const t0 = performance.now();
   const {loss} = await trainModel(trained, trainT, {
@@ -186,7 +193,7 @@ console.log('\n' + textTable(rows, COLUMNS) + `\n\nTotal ${total.toFixed(1)} s.`
 const results = {
   recipe, epsilons: EPSILONS, curveEpsilons: CURVE_EPSILONS, norm: 2, seed: opts.seed, width: opts.width,
   tau: opts.tau, lambda: opts.lambda, proxLambda: opts.proxLambda, bjorckSteps: opts.bjorckSteps,
-  spline: opts.spline, lipSpline: opts.lipSpline, splineLr: opts.splineLr,
+  spline: opts.spline, lipSpline: opts.lipSpline, splineLr: opts.splineLr, lipSplineLr: opts.lipSplineLr,
   pgd: {steps: opts.pgdSteps, restarts: opts.pgdRestarts}, schedule: s, trainSize: train.n, evalSize: evalSet.n,
   evalSet: split.evalSet, evalClassCounts: classCounts(evalSet), totalSeconds: Math.round(total),
   models: rows, anchors: ANCHORS,

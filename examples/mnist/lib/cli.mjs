@@ -28,6 +28,11 @@ export const SPLINE = {size: 21, range: 1, init: 'leaky_relu'};
 export const LIP_SPLINE = {size: 21, range: 1, init: 'abs'};
 /** Spline learning rate of spline_lip1_sparse as a multiple of the weights' (`splineLearningRateFactor` of its tv2ProximalOptimizer). */
 export const DEFAULT_SPLINE_LR = 0.025;
+/**
+ * Spline learning rate of spline_lip1 as a multiple of the weights' (1: one Adam for everything;
+ * otherwise a tv2ProximalOptimizer with lambda 0 holds it, and the TV(2) stays in the loss).
+ */
+export const DEFAULT_LIP_SPLINE_LR = 1;
 /** The l2 radii of the table (inputs in [0, 1]). */
 export const EPSILONS = [0.5, 1.0, 1.58];
 
@@ -62,8 +67,13 @@ Options:
   --lip-init NAME       initial activation of the 1-Lipschitz splines (default: ${LIP_SPLINE.init})
   --lip-size N          coefficients per 1-Lipschitz spline (default: ${LIP_SPLINE.size})
   --lip-range X         knot range of the 1-Lipschitz splines (default: ${LIP_SPLINE.range})
+  --lip-scale           a learnable scale per 1-Lipschitz spline, spline(alpha x) / alpha
+                        (splineActivation's learnableScale)
   --spline-lr X         spline learning rate of spline_lip1_sparse (its tv2ProximalOptimizer),
                         a multiple of --lr (default: ${DEFAULT_SPLINE_LR})
+  --lip-spline-lr X     spline learning rate of spline_lip1, a multiple of --lr (default:
+                        ${DEFAULT_LIP_SPLINE_LR}; other values: a tv2ProximalOptimizer with lambda 0
+                        holds it, the TV(2) stays in the loss)
   --pgd-steps N         PGD steps per restart (default: ${PGD.steps})
   --pgd-restarts N      PGD random restarts (default: ${PGD.restarts}); 0: no attack
   --train-size N        train on the first N training digits only
@@ -83,7 +93,7 @@ const NUMBER_OPTIONS = {
   'width': ['width', 'int', 2], 'epochs': ['epochs', 'int', 1], 'batch-size': ['batchSize', 'int', 1],
   'lr': ['lr', 'pos'], 'tau': ['tau', 'pos'], 'lambda': ['lambda', 'nonneg'], 'prox-lambda': ['proxLambda', 'nonneg'],
   'bjorck-steps': ['bjorckSteps', 'int', 0], 'lip-size': ['lipSize', 'int', 3], 'lip-range': ['lipRange', 'pos'],
-  'spline-lr': ['splineLr', 'pos'], 'pgd-steps': ['pgdSteps', 'int', 1], 'pgd-restarts': ['pgdRestarts', 'int', 0],
+  'spline-lr': ['splineLr', 'pos'], 'lip-spline-lr': ['lipSplineLr', 'pos'], 'pgd-steps': ['pgdSteps', 'int', 1], 'pgd-restarts': ['pgdRestarts', 'int', 0],
   'train-size': ['trainSize', 'int', 1], 'eval-size': ['evalSize', 'int', 1], 'seed': ['seed', 'int', 0],
 };
 
@@ -95,12 +105,13 @@ export function parseArgs(argv) {
   const {parsed, values, given} = parseOptions(argv, NUMBER_OPTIONS, {
     'models': {type: 'string'}, 'out': {type: 'string'}, 'quick': {type: 'boolean'}, 'validation': {type: 'boolean'},
     'append': {type: 'boolean'},
-    'lip-init': {type: 'string'}, 'no-save': {type: 'boolean'}, 'no-plots': {type: 'boolean'}, 'quiet': {type: 'boolean'},
+    'lip-init': {type: 'string'}, 'lip-scale': {type: 'boolean'}, 'no-save': {type: 'boolean'}, 'no-plots': {type: 'boolean'}, 'quiet': {type: 'boolean'},
     'help': {type: 'boolean', short: 'h'},
   });
   const o = {
     models: Object.keys(MODELS), width: DEFAULT_WIDTH, tau: DEFAULT_TAU, lambda: DEFAULT_LAMBDA,
     proxLambda: DEFAULT_PROX_LAMBDA, bjorckSteps: DEFAULT_BJORCK_STEPS, splineLr: DEFAULT_SPLINE_LR,
+    lipSplineLr: DEFAULT_LIP_SPLINE_LR,
     pgdSteps: PGD.steps, pgdRestarts: PGD.restarts, seed: 0, out: parsed.out ?? 'out/mnist',
     quick: Boolean(parsed.quick), validation: Boolean(parsed.validation), append: Boolean(parsed.append), save: !parsed['no-save'],
     plots: !parsed['no-plots'], quiet: Boolean(parsed.quiet), help: Boolean(parsed.help),
@@ -113,7 +124,8 @@ export function parseArgs(argv) {
     throw new Error(`--lip-init: expected one of ${SPLINE_INIT_NAMES.join(', ')}, got ${JSON.stringify(init)}`);
   }
   o.spline = {...SPLINE};
-  o.lipSpline = {size: o.lipSize ?? LIP_SPLINE.size, range: o.lipRange ?? LIP_SPLINE.range, init};
+  o.lipSpline = {size: o.lipSize ?? LIP_SPLINE.size, range: o.lipRange ?? LIP_SPLINE.range, init,
+    ...(parsed['lip-scale'] ? {learnableScale: true} : {})};
   delete o.lipSize;
   delete o.lipRange;
   const limit = o.validation ? TRAIN_SIZE - VALIDATION_SIZE : TRAIN_SIZE;
