@@ -51,6 +51,13 @@ export interface WithSplineActivationsArgs {
   /** Slope bound of each new layer (see `SplineActivationArgs.maxSlope`). */
   maxSlope?: number;
   /**
+   * A learnable scale per activation in each new layer (see
+   * `SplineActivationArgs.learnableScale`); it starts at 1, so the converted model still
+   * computes the original function.
+   * @defaultValue `false`
+   */
+  learnableScale?: boolean;
+  /**
    * Which layers to convert: called with every layer of the model (nested models: with their
    * layers); return false to keep a layer unchanged (cloned, its activation kept).
    * @defaultValue convert every ReLU-family activation
@@ -133,6 +140,7 @@ function replacementOf(layer: tfl.layers.Layer, args: WithSplineActivationsArgs,
     coefficientsRegularizer: resolveRegularizerFor(args, layer.name),
     coefficientsConstraint: args.coefficientsConstraint,
     maxSlope: args.maxSlope,
+    ...(args.learnableScale != null ? {learnableScale: args.learnableScale} : {}),
   };
   return {original: layer, clone: split ? cloneLayer(layer, {activation: 'linear'}) : null,
     spline: new SplineActivation(splineArgs), act, splineArgs};

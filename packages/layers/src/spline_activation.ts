@@ -6,7 +6,7 @@ import type {LayerVariable} from '@tensorflow/tfjs-layers';
 import {activeKnots, ArgumentError, bv2, clipSlopes, coefficientsFromFunction, linearSpline,
   NonFiniteError, reluSlopes, softThresholdSlopes, sparsifyCoefficients, splineCurves, splineGrid,
   splineKnots, splineLipschitz, tv2} from '@deepspline/core';
-import {checkArgsObject, checkFinite, checkNonNegative, describe} from '@deepspline/core/internal';
+import {checkArgsObject, checkFinite, checkInteger, checkNonNegative, describe} from '@deepspline/core/internal';
 import type {SplineGrid} from '@deepspline/core';
 import {checkInit, namedInit} from './inits.js';
 import type {SplineInit} from './inits.js';
@@ -71,6 +71,17 @@ export interface SplineActivationArgs extends LayerArgs {
    * Differentiable; the stored weights are unchanged.
    */
   maxSlope?: number;
+  /**
+   * A learnable scale per activation (Ducotterd et al., JMLR 2024): channel n computes
+   * `f_n(x) = sigma_n(s_n x) / s_n`, with `sigma_n` the spline on the layer's grid and
+   * `s_n = max(scale_n, SplineActivation.MIN_SCALE)` from a second trainable weight `scale`
+   * (`[C]`, `[1]` when shared, initialised to 1), so that each channel learns its own knot
+   * spacing: its knots are `t_k / s_n`. Since `f_n'(x) = sigma_n'(s_n x)`, the slopes, the
+   * ReLU slopes `a_k`, TV(2), the active knots and the Lipschitz constant of `f_n` are those of
+   * `sigma_n`; only the knot positions (and the values, `f_n(t_k / s_n) = c[k] / s_n`) move.
+   * @defaultValue `false`
+   */
+  learnableScale?: boolean;
 }
 
 const CONTEXT = 'splineActivation';
@@ -91,13 +102,25 @@ function checkArgs(args: unknown): SplineActivationArgs {
  * 2020). Each channel of the last axis gets its own spline (or one shared spline), with
  * coefficients on a uniform grid of knots, trained with the rest of the model.
  *
- * The single weight `coefficients` has shape `[C, size]`; `coefficients[n][k]` is the value
- * of channel n's activation at knot `-range + k * step`. Outside the grid the end segments
- * extend linearly.
+ * The first weight `coefficients` has shape `[C, size]`; `coefficients[n][k]` is the value
+ * of channel n's spline `sigma_n` at knot `t_k = -range + k * step`. Outside the grid the end
+ * segments extend linearly. Without `learnableScale` (the default) `sigma_n` is the layer's
+ * function and `coefficients` its only weight. With `learnableScale` a second weight `scale`
+ * (`[C]`, or `[1]` when shared) follows, and channel n computes
+ * `f_n(x) = sigma_n(s_n x) / s_n`, `s_n = max(scale_n, MIN_SCALE)` (see
+ * {@link SplineActivationArgs.learnableScale}): the methods below that describe "the layer's
+ * function" describe `f_n`, and those that describe the coefficients describe `sigma_n`.
  */
 export class SplineActivation extends tfl.layers.Layer {
   /** Class name used for serialization. */
   static className = 'SplineActivation';
+  /**
+   * The smallest effective scale of `learnableScale`: the layer evaluates with
+   * `s = max(scale, MIN_SCALE)`, which keeps `f(x) = sigma(s x) / s` defined and its knots
+   * `t_k / s` ordered whatever value training gives the weight (the gradient of `scale` is 0
+   * below it).
+   */
+  static readonly MIN_SCALE = 1e-3;
 
   /** Coefficients per spline. */
   readonly size: number;
@@ -113,8 +136,11 @@ export class SplineActivation extends tfl.layers.Layer {
   readonly coefficientsRegularizer: Regularizer | undefined;
   /** The coefficient constraint, if any (applied by {@link constraintCallback}). */
   readonly coefficientsConstraint: Constraint | undefined;
+  /** Whether the layer has a learnable scale per activation (the `scale` weight). */
+  readonly learnableScale: boolean;
   private readonly gridSpec: {range?: number, grid?: number};
   private coefficients: LayerVariable | null = null;
+  private scale: LayerVariable | null = null;
 
   constructor(args: SplineActivationArgs = {}) {
     super(checkArgs(args));
@@ -127,6 +153,10 @@ export class SplineActivation extends tfl.layers.Layer {
     this.shared = args.shared ?? false;
     if (typeof this.shared !== 'boolean') {
       throw new ArgumentError(`${CONTEXT}: expected shared to be a boolean, got ${describe(args.shared)}`);
+    }
+    this.learnableScale = args.learnableScale ?? false;
+    if (typeof this.learnableScale !== 'boolean') {
+      throw new ArgumentError(`${CONTEXT}: expected learnableScale to be a boolean, got ${describe(args.learnableScale)}`);
     }
     this.init = checkInit(args.init ?? DEFAULT_INIT, this.size);
     if (args.maxSlope !== undefined && args.maxSlope !== null) {
@@ -167,6 +197,9 @@ export class SplineActivation extends tfl.layers.Layer {
     });
     this.coefficients.write(init);
     init.dispose();
+    if (this.learnableScale) {
+      this.scale = this.addWeight('scale', [channels], 'float32', tfl.initializers.ones(), undefined, true);
+    }
     if (!this.shared) this.inputSpec = [{minNDim: 2, axes: {[-1]: channels}}];
     this.built = true;
   }
@@ -184,7 +217,16 @@ export class SplineActivation extends tfl.layers.Layer {
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      return linearSpline(x, this.effectiveCoefficients(), this.grid);
+      return this.evaluate(x, this.effectiveCoefficients());
+    });
+  }
+
+  /** The layer's function of `x` with the coefficients `c`: `sigma(s x) / s` with a scale. */
+  private evaluate(x: Tensor, c: Tensor2D): Tensor {
+    if (this.scale == null) return linearSpline(x, c, this.grid);
+    return tf.tidy(() => {
+      const s = this.effectiveScale();
+      return tf.div(linearSpline(tf.mul(x, s), c, this.grid), s);
     });
   }
 
@@ -209,6 +251,7 @@ export class SplineActivation extends tfl.layers.Layer {
         tf.serialization.ConfigDict | null,
     };
     if (this.maxSlope !== undefined) config.maxSlope = this.maxSlope;
+    if (this.learnableScale) config.learnableScale = true;
     return {...super.getConfig(), ...config};
   }
 
@@ -222,11 +265,25 @@ export class SplineActivation extends tfl.layers.Layer {
 
   /**
    * The coefficients the layer evaluates with, `[C, size]`: the weight, slope-clipped when
-   * `maxSlope` is set. The caller disposes the result.
+   * `maxSlope` is set. They are the values of `sigma_n` at the knots of {@link knots}; with
+   * `learnableScale` channel n's function takes the values `c[k] / s_n` at its knots
+   * `t_k / s_n` (same slopes). The caller disposes the result.
    */
   effectiveCoefficients(): Tensor2D {
     const c = this.weight().read() as Tensor2D;
     return this.maxSlope === undefined ? tf.clone(c) : clipSlopes(c, this.step, this.maxSlope);
+  }
+
+  /**
+   * The scale each channel evaluates with, `max(scale, MIN_SCALE)`, float32 `[C]` (`[1]` when
+   * shared): channel n computes `sigma_n(s_n x) / s_n`. Without `learnableScale`, ones (the
+   * layer's function is then `sigma_n` itself). The caller disposes the result.
+   */
+  effectiveScale(): Tensor1D {
+    const c = this.weight();
+    if (this.scale == null) return tf.ones([c.shape[0] as number]) as Tensor1D;
+    const scale = this.scale;
+    return tf.tidy(() => tf.maximum(scale.read(), SplineActivation.MIN_SCALE) as Tensor1D);
   }
 
   private withCoefficients<T>(f: (c: Tensor2D) => T): T {
@@ -234,26 +291,72 @@ export class SplineActivation extends tfl.layers.Layer {
     try { return f(c); } finally { c.dispose(); }
   }
 
-  /** The knots `[size]`. */
+  /**
+   * The knots of the layer's grid, `t_k = -range + k * step`, `[size]`: the knots of the
+   * splines `sigma_n` of the coefficients. They are the knots of the layer's function unless
+   * `learnableScale` moves them (to `t_k / s_n`: see {@link channelKnots}).
+   */
   knots(): Tensor1D { return splineKnots(this.size, this.grid); }
-  /** ReLU slopes at the inner knots, `[C, size - 2]`. */
+  /**
+   * The knots of each channel's function, `[C, size]`: `t_k / s_n` with the
+   * {@link effectiveScale} `s_n` (float32 quotients), which is every row equal to
+   * {@link knots} without `learnableScale`.
+   */
+  channelKnots(): Tensor2D {
+    return tf.tidy(() => tf.div(tf.reshape(this.knots(), [1, this.size]),
+      tf.reshape(this.effectiveScale(), [-1, 1])) as Tensor2D);
+  }
+  /**
+   * ReLU slopes at the inner knots, `[C, size - 2]`: the slope changes of the layer's function
+   * (a scale moves the knots, not the slope changes).
+   */
   reluSlopes(): Tensor2D { return this.withCoefficients((c) => reluSlopes(c, this.step)); }
-  /** TV(2) of each spline, `[C]`. */
+  /** TV(2) of each channel's function, `[C]` (a scale does not change it). */
   tv2(): Tensor1D { return this.withCoefficients((c) => tv2(c, this.step)); }
-  /** BV(2) of each spline (reference definition), `[C]`. */
-  bv2(): Tensor1D { return this.withCoefficients((c) => bv2(c, this.grid)); }
-  /** Exact Lipschitz constant of each spline, `[C]`. */
+  /**
+   * BV(2) of each channel's function (reference definition), `[C]`:
+   * `TV2 + |f(0)| + |f(1)|`. With `learnableScale` that is `TV2 + |sigma(0)| / s +
+   * |sigma(s)| / s`, the BV(2) of the function the layer computes, still an upper bound of
+   * its Lipschitz constant.
+   */
+  bv2(): Tensor1D {
+    if (this.scale == null) return this.withCoefficients((c) => bv2(c, this.grid));
+    return this.withCoefficients((c) => tf.tidy(() => {
+      const channels = c.shape[0];
+      const values = this.evaluate(tf.concat([tf.zeros([1, channels]), tf.ones([1, channels])], 0), c);
+      return tf.add(tv2(c, this.step), tf.sum(tf.abs(values), 0)) as Tensor1D;
+    }));
+  }
+  /** Exact Lipschitz constant of each channel's function, `[C]` (a scale does not change it). */
   lipschitz(): Tensor1D { return this.withCoefficients((c) => splineLipschitz(c, this.step)); }
-  /** Active knots per spline (`|a_k| > threshold`), int32 `[C]`. */
+  /**
+   * Active knots per channel (`|a_k| > threshold`), int32 `[C]` (a scale does not change
+   * them).
+   */
   activeKnots(threshold = 0): Tensor1D {
     return this.withCoefficients((c) => activeKnots(c, this.step, threshold));
   }
   /**
-   * Every spline sampled on `numPoints` points over the grid widened by `margin` spacings:
-   * `x` `[numPoints]`, `y` `[C, numPoints]`. For plotting.
+   * The layer's function of every channel sampled on `numPoints` equally spaced points over
+   * the grid widened by `margin` spacings on each side: `x` `[numPoints]`, `y` `[C, numPoints]`,
+   * `y[n][i] = f_n(x[i])`. With `learnableScale` the interval spans every channel's widened
+   * grid, `[min_n (t_0 - margin T) / s_n, max_n (t_{K-1} + margin T) / s_n]`. For plotting.
    */
   curves(numPoints = 201, margin = 1): {x: Tensor1D, y: Tensor2D} {
-    return this.withCoefficients((c) => splineCurves(c, this.grid, numPoints, margin));
+    if (this.scale == null) return this.withCoefficients((c) => splineCurves(c, this.grid, numPoints, margin));
+    const context = `${CONTEXT} '${this.name}': curves`;
+    checkInteger('numPoints', numPoints, 2, context);
+    checkNonNegative('margin', margin, context);
+    const s = this.effectiveScale();
+    const scales = Array.from(s.dataSync());
+    s.dispose();
+    const lo = Math.min(...scales.map((v) => (this.grid.start - margin * this.step) / v));
+    const hi = Math.max(...scales.map((v) => (this.grid.start + (this.size - 1 + margin) * this.step) / v));
+    return this.withCoefficients((c) => tf.tidy(() => {
+      const x = tf.linspace(lo, hi, numPoints) as Tensor1D;
+      const xs = tf.tile(tf.reshape(x, [numPoints, 1]), [1, c.shape[0]]);
+      return {x, y: tf.transpose(this.evaluate(xs, c)) as Tensor2D};
+    }));
   }
 
   /**

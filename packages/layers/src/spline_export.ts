@@ -164,6 +164,13 @@ function writeWeights(layer: tfl.layers.Layer, values: Array<{data: number[], sh
  * Units whose weight is exactly 0 in every channel are left out (they add exactly nothing);
  * without units the spline is affine: `Reshape [P, 1, C] -> DepthwiseConv2D([1, 1]) ->
  * Reshape` (shared: `Reshape [P C, 1] -> Dense(1) -> Reshape`).
+ *
+ * With `learnableScale`, channel n computes `sigma_n(s_n x) / s_n` (`s_n` the effective
+ * scale): the units see `s_n x` and their weights and the bias are divided by `s_n`. Per channel
+ * the input first goes through `Reshape [P, 1, C] -> DepthwiseConv2D([1, 1], kernel s, no bias)
+ * -> Reshape [P, C, 1]` (the product `s_n x` the layer computes); shared, `s` multiplies the
+ * input weights of Dense A and B (`ReLU(k s x + b)`, the units' knots at `t / s`). The affine
+ * case needs no input scaling: `(l s x + b) / s = l x + b / s`.
  */
 function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
     context: StandardExportContext): tfl.SymbolicTensor {
@@ -178,20 +185,30 @@ function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
   const c = spline.effectiveCoefficients();
   const coefficients = c.arraySync() as number[][];
   c.dispose();
+  const s = spline.effectiveScale();
+  const scales = Array.from(s.dataSync());
+  s.dispose();
+  const scaled = spline.learnableScale;
+  /** `v / s_n` (float64, rounded once when written) for channel n's value, or `v` unscaled. */
+  const unscale = (v: number, n: number) => (scaled ? v / scales[n]! : v);
   const {splineForm, knotThreshold} = context.options;
   const form = (splineForm === 'ramps' ? rampForm : hatForm)(
     coefficients, spline.grid.start, spline.grid.step, knotThreshold);
-  const units = form.units.filter((u) => u.weights.some((w) => w !== 0));
+  const units = form.units.filter((u) => u.weights.some((w) => w !== 0))
+    .map((u) => ({...u, weights: u.weights.map(unscale)}));
+  const bias = form.bias.map(unscale);
   const hats = units.some((u) => u.b != null);
   const n = units.length;
   const name = (suffix: string) => context.uniqueName(`${layer.name}_${suffix}`);
   const apply = (l: tfl.layers.Layer, t: tfl.SymbolicTensor | tfl.SymbolicTensor[]) => l.apply(t) as tfl.SymbolicTensor;
   const channels = outShape[outShape.length - 1] as number;
   const shared = spline.shared;
+  // A shared scale multiplies the units' input weights (per channel, a depthwise layer scales the input).
+  const inputScale = scaled && shared ? scales[0]! : 1;
   const dense = (suffix: string, input: tfl.SymbolicTensor, part: (u: Unit) => [number, number]) => {
     const d = tfl.layers.dense({units: n, name: name(suffix)});
     const y = apply(d, input);
-    writeWeights(d, [{data: units.map((u) => part(u)[0]), shape: [1, n]},
+    writeWeights(d, [{data: units.map((u) => part(u)[0] * inputScale), shape: [1, n]},
       {data: units.map((u) => part(u)[1]), shape: [n]}]);
     return y;
   };
@@ -210,20 +227,27 @@ function exportSpline(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[],
     const sum = tfl.layers.dense({units: 1, name: name(n === 0 ? 'affine' : 'weights')});
     h = apply(sum, n === 0 ? columns : unitsOut(columns));
     writeWeights(sum, [n === 0 ? {data: form.linear, shape: [1, 1]} : {data: units.map((u) => u.weights[0]!), shape: [n, 1]},
-      {data: form.bias, shape: [1]}]);
+      {data: bias, shape: [1]}]);
   } else if (n === 0) {
     const columns = apply(tfl.layers.reshape({targetShape: [-1, 1, channels], name: name('columns')}), x);
     const affine = tfl.layers.depthwiseConv2d({kernelSize: [1, 1], name: name('affine')});
     h = apply(affine, columns);
-    writeWeights(affine, [{data: form.linear, shape: [1, 1, channels, 1]}, {data: form.bias, shape: [channels]}]);
+    writeWeights(affine, [{data: form.linear, shape: [1, 1, channels, 1]}, {data: bias, shape: [channels]}]);
   } else {
-    const columns = apply(tfl.layers.reshape({targetShape: [-1, channels, 1], name: name('columns')}), x);
+    let input = x;
+    if (scaled) {
+      const rows = apply(tfl.layers.reshape({targetShape: [-1, 1, channels], name: name('rows')}), x);
+      const scale = tfl.layers.depthwiseConv2d({kernelSize: [1, 1], useBias: false, name: name('scale')});
+      input = apply(scale, rows);
+      writeWeights(scale, [{data: scales, shape: [1, 1, channels, 1]}]);
+    }
+    const columns = apply(tfl.layers.reshape({targetShape: [-1, channels, 1], name: name('columns')}), input);
     h = apply(tfl.layers.permute({dims: [1, 3, 2], name: name('permute')}), unitsOut(columns));
     const sum = tfl.layers.depthwiseConv2d({kernelSize: [1, n], padding: 'valid', name: name('weights')});
     h = apply(sum, h);
     // Depthwise kernel [1, U, C, 1]: element (j, c) is unit j's weight in channel c.
     writeWeights(sum, [{data: units.flatMap((u) => u.weights), shape: [1, n, channels, 1]},
-      {data: form.bias, shape: [channels]}]);
+      {data: bias, shape: [channels]}]);
   }
   return apply(tfl.layers.reshape({targetShape: outShape.map((d) => d ?? -1), name: context.uniqueName(layer.name)}), h);
 }

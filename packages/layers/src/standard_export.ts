@@ -24,8 +24,9 @@ const CONTEXT = 'exportToStandardLayers';
  * converts to Keras with `tensorflowjs_converter --input_format=tfjs_layers_model
  * --output_format=keras`.
  *
- * - Every `SplineActivation` (per-channel or shared, any input rank, with `maxSlope` applied)
- *   becomes `Reshape -> Dense, Dense -> Minimum -> ReLU -> Permute -> DepthwiseConv2D ->
+ * - Every `SplineActivation` (per-channel or shared, any input rank, with `maxSlope` applied,
+ *   with `learnableScale`: the scale folded into the weights, per channel after a 1x1
+ *   `DepthwiseConv2D` that scales the input) becomes `Reshape -> Dense, Dense -> Minimum -> ReLU -> Permute -> DepthwiseConv2D ->
  *   Reshape` (shared: a `Dense(1)` instead of the permute and depthwise): the spline as a sum
  *   of hat functions at its knots plus the two extrapolation ramps, the same function for
  *   every input (inside the grid, on the knots, extrapolating) up to float32 rounding. See

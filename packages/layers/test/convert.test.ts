@@ -218,6 +218,21 @@ describe('withSplineActivations on Sequential models', () => {
     [m, s, s2].forEach((model) => model.dispose());
   });
 
+  it('learnableScale: every new layer gets a scale weight of ones, and the model computes the same function', () => {
+    const m = reluZoo();
+    const s = withSplineActivations(m, {size: 21, range: 3, learnableScale: true});
+    const layers = splines(s);
+    expect(layers.length).toBe(4);
+    for (const l of layers) {
+      expect(l.learnableScale).toBe(true);
+      expect(Array.from(l.getWeights()[1]!.dataSync()).every((v) => v === 1)).toBe(true);
+    }
+    const x = inputs([32, 3], 2, 4);
+    expectSamePredictions(m, s, x);
+    x.dispose();
+    [m, s].forEach((model) => model.dispose());
+  });
+
   it('uses an unregistered regularizer instance as is, even one named like an Object member', () => {
     const m = reluZoo();
     // A real tfjs Regularizer subclass (tfjs accepts no look-alike), never registered.

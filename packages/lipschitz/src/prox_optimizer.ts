@@ -44,7 +44,8 @@ type Named = {name: string, tensor: Tensor};
  * are rebuilt by core's `softThresholdSlopes` (per-knot thresholds), so a removed knot is
  * exactly 0 in the float32 coefficients on every backend. A knot survives where its loss
  * gradient beats `lambda` (the l1 optimality condition), not by the sign noise of a step.
- * Every other variable goes to `optimizer` (any tfjs optimizer), unchanged.
+ * Every other variable goes to `optimizer` (any tfjs optimizer), unchanged, including the
+ * `scale` of a spline layer with `learnableScale`.
  *
  * Why a wrapper and not a callback: the step in the ReLU coordinates and the per-knot
  * threshold need the spline coefficients' gradient, which only the optimizer sees. For a
@@ -169,7 +170,10 @@ export class TV2ProximalOptimizer extends tf.Optimizer {
           `solver minimizes the same TV(2) penalty at lambda ${this.lambda} (remove the regularizer, or it ` +
           `counts twice; with a tv2Regularizer, lambda must be 0)`);
       }
-      for (const w of layer.weights) byName.set((w.read() as Variable).name, layer);
+      // The coefficients only (the layer's first weight): a learnableScale's scale, its second,
+      // is an ordinary weight of the wrapped optimizer.
+      const coefficients = layer.weights[0];
+      if (coefficients != null) byName.set((coefficients.read() as Variable).name, layer);
     }
     return byName;
   }

@@ -175,3 +175,15 @@ test('clear errors for bad arguments and models without spline layers', async ()
   expect(() => layer.softThresholdSlopes(-1)).toThrow(
     `splineActivation '${layer.name}': softThresholdSlopes: expected threshold >= 0, got -1`);
 });
+
+test('learnableScale: the prox thresholds the coefficients only; the scale trains, the removed knots are exactly 0', async () => {
+  const model = net({learnableScale: true});
+  await train(model, [tv2Prox({lambda: 5})]);
+  const scale = Array.from(model.getLayer('act').getWeights()[1]!.dataSync());
+  expect(scale.some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+  const exact = exactKnots(stored(model));
+  expect(exact).toBeGreaterThan(0);
+  expect(exact).toBeLessThan(6 * 19 / 2);
+  expect(modelActiveKnots(model).total).toBe(exact);
+  model.dispose();
+});

@@ -564,6 +564,49 @@ test('beside tv2Prox on the same problem: fewer knots at no higher training loss
   tf.dispose([x, y]);
 });
 
+test('learnableScale: the scale goes to the wrapped optimizer (its step, written out), the coefficients to the spline step', async () => {
+  // one step by hand: Adam's first step moves each scale by -lr g / (|g| + eps)
+  const layer = splineActivation({size: 9, range: 1, init: 'relu', learnableScale: true});
+  const model = tfl.sequential({layers: [tfl.layers.dense({units: 2, inputShape: [2]}), layer]});
+  const optimizer = tv2ProximalOptimizer(model, tf.train.adam(0.1), {lambda: 0.3, splineLearningRateFactor: 0.4,
+    metric: 'relu'});
+  const c0 = rowsOf(layer.getWeights()[0]!);
+  const r = rng(21);
+  const g = c0.map((row) => row.map(() => 2 * r() - 1));
+  const gs = [0.5, -2];
+  const names = layer.weights.map((w) => (w.read() as tf.Variable).name);
+  const tensors = [tf.tensor2d(g), tf.tensor1d(gs)];
+  optimizer.applyGradients({[names[0]!]: tensors[0]!, [names[1]!]: tensors[1]!});
+  tf.dispose(tensors);
+  const scale = Array.from(layer.getWeights()[1]!.dataSync());
+  gs.forEach((v, i) => expect(Math.abs(scale[i]! - (1 - 0.1 * v / (Math.abs(v) + 1e-7)))).toBeLessThan(1e-6));
+  const got = rowsOf(layer.getWeights()[0]!);
+  c0.forEach((row, ch) => {
+    const want = reference(row, [g[ch]!], layer.step, 0.04, 0.3);
+    want.forEach((w, k) => expect(Math.abs(got[ch]![k]! - w)).toBeLessThan(1e-5));
+  });
+  optimizer.dispose();
+  model.dispose();
+
+  // and in fit: the scale moves, the removed knots are exactly 0, sparsify(model, 0) changes nothing
+  const scaled = net({learnableScale: true});
+  const trained = await train(scaled, 1e-2);
+  const s = Array.from(scaled.getLayer('act').getWeights()[1]!.dataSync());
+  expect(s.some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+  const exact = exactKnots(stored(scaled));
+  expect(exact).toBeGreaterThan(0);
+  expect(exact).toBeLessThan(6 * 19 / 2);
+  expect(modelActiveKnots(scaled).total).toBe(exact);
+  const {x} = data();
+  const before = scaled.predict(x) as tf.Tensor;
+  sparsify(scaled, 0);
+  const after = scaled.predict(x) as tf.Tensor;
+  expect(Array.from(after.dataSync())).toEqual(Array.from(before.dataSync()));
+  tf.dispose([x, before, after]);
+  trained.dispose();
+  scaled.dispose();
+});
+
 describe('lambda 0: a separate learning rate for the spline coefficients', () => {
   const lr = 0.01;
   const factor = 0.1;
@@ -594,8 +637,8 @@ describe('lambda 0: a separate learning rate for the spline coefficients', () =>
         return tf.add(bce, penalty) as tf.Scalar;
       }));
       const own = coefficients.name;
-      splineAdam.applyGradients({[own]: grads[own]!});
-      restAdam.applyGradients(Object.fromEntries(Object.entries(grads).filter(([name]) => name !== own)));
+      splineAdam.applyGradients([{name: own, tensor: grads[own]!}]);
+      restAdam.applyGradients(Object.entries(grads).filter(([name]) => name !== own).map(([name, tensor]) => ({name, tensor})));
       tf.dispose(grads);
     }
     const got = model.getWeights().map((w) => Array.from(w.dataSync()));
