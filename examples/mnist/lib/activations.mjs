@@ -19,14 +19,18 @@ export function activationRows(model, modelName, perLayer = 8) {
     const ys = y.arraySync();
     const c = coeffs.arraySync();
     const a = slopes.arraySync();
-    const knots = Array.from(layer.knots().dataSync());
-    [x, y, coeffs, slopes].forEach((t) => t.dispose());
+    // With a learnable scale, channel n is sigma(s x) / s: its knots are at t_k / s, its values c[k] / s.
+    const knotsT = layer.channelKnots();
+    const scaleT = layer.effectiveScale();
+    const knots = knotsT.arraySync();
+    const scale = Array.from(scaleT.dataSync());
+    [x, y, coeffs, slopes, knotsT, scaleT].forEach((t) => t.dispose());
     const channels = Array.from({length: Math.min(perLayer, ys.length)},
       (_, i) => Math.floor((i * ys.length) / Math.min(perLayer, ys.length)));
     rows.push({label: modelName, panels: channels.map((n) => ({
       label: `${layer.name} ch. ${n}: ${a[n].filter((v) => Math.abs(v) > KNOT_THRESHOLD).length} knots`,
-      x: xs, y: ys[n], range: layer.grid.range,
-      knots: knots.map((t, k) => ({x: t, y: c[n][k], active: k > 0 && k < knots.length - 1 &&
+      x: xs, y: ys[n], range: layer.grid.range / scale[n % scale.length],
+      knots: knots[n % knots.length].map((t, k) => ({x: t, y: c[n][k] / scale[n % scale.length], active: k > 0 && k < c[n].length - 1 &&
         Math.abs(a[n][k - 1]) > KNOT_THRESHOLD})),
     }))});
   }

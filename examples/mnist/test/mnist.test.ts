@@ -1,7 +1,8 @@
 // Smoke test of the MNIST example: runs the real scripts (on the BUILT packages, as
 // `npm run example:mnist` does) with `--quick` cut down to 1,024 training digits, one epoch and
 // 300 test digits, checks the outputs, then re-checks the saved models' certificates with
-// verify.mjs (recomputed, and attacked with PGD). The ablation script's command line too.
+// verify.mjs (recomputed, and attacked with PGD). The ablation script's command line too, and
+// seeds.mjs on two tiny runs (its means against the runs' own results.json).
 import {readFileSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {exampleOutputDir, expectSvg, root, runScript} from '../../shared/test/example_cli';
@@ -26,7 +27,8 @@ describe('examples/mnist', () => {
     const r = run(script, ['--help']);
     expect(r.status).toBe(0);
     for (const opt of ['--quick', '--validation', '--models', '--width', '--epochs', '--tau', '--lambda', '--prox-lambda',
-      '--bjorck-steps', '--lip-init', '--lip-size', '--lip-range', '--spline-lr', '--pgd-steps', '--pgd-restarts',
+      '--bjorck-steps', '--lip-init', '--lip-size', '--lip-range', '--lip-scale', '--spline-lr', '--lip-spline-lr',
+      '--pgd-steps', '--pgd-restarts',
       '--eval-size', '--out']) {
       expect(r.stdout).toContain(opt);
     }
@@ -42,6 +44,11 @@ describe('examples/mnist', () => {
     const ablation = run(join(root, 'examples/mnist/ablation.mjs'), ['--rows', 'recipe,bogus']);
     expect(ablation.status).toBe(2);
     expect(ablation.stderr).toContain('--rows: unknown "bogus"');
+    const seeds = join(root, 'examples/mnist/seeds.mjs');
+    expect(run(seeds, ['--seeds', '0,x']).stderr).toContain('--seeds: expected comma-separated integers >= 0, got "0,x"');
+    expect(run(seeds, ['--seeds', '1,1']).stderr).toContain('--seeds: a seed is given twice in "1,1"');
+    expect(run(seeds, ['--', '--seed', '3']).stderr).toContain('--seed after --: seeds.mjs sets it for every run');
+    expect(run(script, ['--lip-spline-lr=0']).stderr).toContain('--lip-spline-lr: expected a number > 0, got "0"');
     for (const [file, flag] of [[script, '--bogus'], [verify, '--quik']]) {
       const unknown = run(file, [flag]);
       expect(unknown.status).toBe(2);
@@ -145,5 +152,38 @@ describe('examples/mnist', () => {
     expect(v.stdout).toContain('Every certificate re-checked');
     expect(v.stdout).toContain('PGD broke no certified digit');
     expect(v.stdout.match(/ ok /g)?.length).toBe(MODELS.length);
+  });
+
+  it('seeds.mjs: two seeds of the spline net with its own spline learning rate and a learnable scale; mean and sd of the runs', () => {
+    const dir = join(out(), 'seeds');
+    const r = run(join(root, 'examples/mnist/seeds.mjs'), ['--seeds', '0,1', '--models', 'groupsort_lip1,spline_lip1', '--out', dir,
+      '--', '--quick', '--train-size', '512', '--eval-size', '100', '--pgd-restarts', '0', '--lip-spline-lr', '0.1', '--lip-scale']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const runs = [0, 1].map((seed) => JSON.parse(readFileSync(join(dir, `seed_${seed}`, 'results.json'), 'utf8')));
+    expect(runs.map((x) => x.seed)).toEqual([0, 1]);
+    expect(runs[0].recipe.splines).toContain('a learnable scale (spline(alpha x) / alpha)');
+    expect(runs[0].recipe.splines).toContain('spline learning rate x0.1 (tv2ProximalOptimizer, lambda 0)');
+    const row = (x: {models: Row[]}, m: string) => x.models.find((y) => y.model === m)!;
+    expect(row(runs[0], 'spline_lip1')).toMatchObject({options: {splineLr: 0.1, lipSpline: {learnableScale: true}}});
+    // The two seeds train different nets.
+    expect(row(runs[0], 'spline_lip1').loss).not.toEqual(row(runs[1], 'spline_lip1').loss);
+    const summary = JSON.parse(readFileSync(join(dir, 'seeds.json'), 'utf8'));
+    for (const m of ['groupsort_lip1', 'spline_lip1']) {
+      const got = summary.rows.find((x: {model: string}) => x.model === m);
+      const [a, b] = runs.map((x) => row(x, m).certified['1']);
+      expect(got['cert. 1'].mean).toBeCloseTo((a + b) / 2, 12);
+      expect(got['cert. 1'].sd).toBeCloseTo(Math.abs(a - b) / Math.SQRT2, 12);
+    }
+    const [d0, d1] = runs.map((x) => row(x, 'spline_lip1').cleanAccuracy - row(x, 'groupsort_lip1').cleanAccuracy);
+    expect(summary.paired[0].mean).toBeCloseTo((d0 + d1) / 2, 12);
+    const md = readFileSync(join(dir, 'seeds.md'), 'utf8');
+    expect(md).toContain('| model | clean % | cert. 0.5 % | cert. 1 % | cert. 1.58 % |');
+    expect(md).toContain('spline_lip1 minus groupsort_lip1, paired by seed');
+    // --reuse takes the runs as they are (a run that changed its settings would be refused).
+    const again = run(join(root, 'examples/mnist/seeds.mjs'), ['--seeds', '0,1', '--models', 'groupsort_lip1,spline_lip1', '--reuse',
+      '--out', dir]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('seed 1: reused');
   });
 });
