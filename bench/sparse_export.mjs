@@ -8,8 +8,8 @@
 // Nets: the 2-D benchmark's 2-4-4-1 spline net (examples/twod: size-21 splines, TV(2) 1e-5,
 // the default short schedule, seed 0) trained here on circle and on s_shape, predicting the
 // 200 x 200 test grid (times: its first 4,096 points); the committed MNIST spline net (examples/mnist/reference/models/spline:
-// 784-256-256-10, two per-channel size-21 spline layers) and its proximally trained 1-Lipschitz
-// net (models/spline_lip1_sparse, 895 exactly non-zero knots of 9,728), on the 10,000 test digits
+// 784-512-512-10, two per-channel size-21 spline layers) and its proximally trained 1-Lipschitz
+// net (models/spline_lip1_sparse, 1,317 exactly non-zero knots of 19,456), on the 10,000 test digits
 // (times: the first 512).
 // Sparsity levels: `sparsify(model, threshold)` (@deepspline/lipschitz) at thresholds that
 // keep about 100 / 50 / 25 / 10 / 5 / 2 / 0 % of the net's knots (quantiles of its |a_k|), then
