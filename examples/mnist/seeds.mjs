@@ -12,6 +12,7 @@ import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {commandLine, parseModelList, parseOptions} from '../../scripts/cli.mjs';
 import {markdownTable, textTable} from '../shared/tables.mjs';
+import {meanStd} from '../shared/stats.mjs';
 import {EPSILONS} from './lib/cli.mjs';
 import {MODELS} from './lib/models.mjs';
 import {pool, runIndex} from './lib/runs.mjs';
@@ -83,11 +84,10 @@ if (odd >= 0) {
 }
 
 const metrics = [['clean', (r) => r.cleanAccuracy], ...EPSILONS.map((e) => [`cert. ${e}`, (r) => r.certified[String(e)]])];
-/** Mean and sample standard deviation (n - 1) of `xs`. */
+/** Mean and sample standard deviation (n - 1) of `xs` (sd 0 for one seed). */
 function stats(xs) {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return {mean, sd};
+  const {mean, std} = meanStd(xs);
+  return {mean, sd: std ?? 0};
 }
 const rowOf = (run, model) => run.models.find((r) => r.model === model);
 const rows = values.models.map((model) => ({

@@ -22,7 +22,8 @@ import {tfjsNoticeFirst} from '../shared/tfjs_notice.mjs';
 import {accuracy, predict, trainModel} from './lib/train.mjs';
 import {activationsSvg} from '../shared/svg.mjs';
 import {certifiedSvg, decisionRegionSvg, sweepSvg} from './lib/svg.mjs';
-import {COLUMNS, meanStd} from './lib/report.mjs';
+import {COLUMNS} from './lib/report.mjs';
+import {meanStd} from '../shared/stats.mjs';
 import {markdownTable, textTable} from '../shared/tables.mjs';
 
 const opts = commandLine(parseArgs, HELP);

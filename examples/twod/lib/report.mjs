@@ -1,20 +1,7 @@
 /**
- * Per-seed runs summarized (mean +- std), and the results table's columns (rendered as console
- * text and Markdown by `examples/shared/tables.mjs`).
+ * The results table's columns and their mean +- std cells (the summaries come from
+ * `examples/shared/stats.mjs`; rendered as console text and Markdown by `examples/shared/tables.mjs`).
  */
-
-/**
- * Mean and sample standard deviation (n - 1) of finite numbers; `std` is null for one value,
- * the whole summary null when there is none.
- * @param {(number | null)[]} values
- */
-export function meanStd(values) {
-  const v = values.filter((x) => x != null && Number.isFinite(x));
-  if (v.length === 0) return null;
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : null;
-  return {mean, std};
-}
 
 const fmtNumber = (v, digits, precision = 4) => (v >= 1e4 ? v.toExponential(2) : digits == null ?
   v.toPrecision(precision) : v.toFixed(digits));

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {splineActivation} from '@deepspline/layers';
-import {splineLayers} from '@deepspline/lipschitz';
+import {modelActiveKnots, splineLayers} from '@deepspline/lipschitz';
 import {rng, rowsOf} from './helpers.js';
 
 /** 200 points in [-1, 1]^2 labelled by a circle, seeded. */
@@ -56,3 +56,18 @@ export async function expectKnotsFall(lambdas: number[],
   for (let i = 1; i < counts.length; ++i) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]!);
   expect(counts[counts.length - 1]).toBeLessThan(counts[0]! / 4);
 }
+
+/**
+ * After training a {@link net} with `learnableScale` under a TV(2) prox: the scale has moved
+ * away from 1, some knots are exactly 0 (fewer than half of the 6 x 19 remain), and
+ * `modelActiveKnots` counts exactly the non-zero ones.
+ */
+export function expectScaledAndSparse(model: tfl.LayersModel): void {
+  const scale = Array.from(model.getLayer('act').getWeights()[1]!.dataSync());
+  expect(scale.some((v) => Math.abs(v - 1) > 1e-3)).toBe(true);
+  const exact = exactKnots(stored(model));
+  expect(exact).toBeGreaterThan(0);
+  expect(exact).toBeLessThan(6 * 19 / 2);
+  expect(modelActiveKnots(model).total).toBe(exact);
+}
+
