@@ -108,9 +108,9 @@ function targetsTable(results) {
 const machineOf = (results) => `${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`;
 /** The closing line of a table measured by `npm run bench`. */
 const measuredOn = (results) => `Measured on ${machineOf(results)} (\`npm run bench\`, ${results.date.slice(0, 10)}).`;
-/** The same for the browser benches, which record the GPU adapter, not the CPU. */
-const browserMeasuredOn = (bench) => `Measured ${bench.date.slice(0, 10)} on SwiftShader (a CPU renderer); ` +
-  (bench.environment.machine ? `${bench.environment.machine}.` : 'the CPU was not recorded by that run.');
+/** The same for the browser benches: SwiftShader's CPU (`environment.machine`; older runs lack it). */
+const browserMeasuredOn = (bench) => `Measured ${bench.date.slice(0, 10)} on SwiftShader (a CPU renderer)` +
+  (bench.environment.machine ? ` on ${bench.environment.machine}.` : '; the CPU was not recorded by that run.');
 
 const NET_NAMES = {relu: 'ReLU MLP', spline: 'spline MLP (size 21)', relu_lip1: '1-Lipschitz ReLU',
   groupsort_lip1: '1-Lipschitz GroupSort(2)', spline_lip1: '1-Lipschitz spline (slopes in [-1, 1])'};

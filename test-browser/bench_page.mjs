@@ -3,6 +3,7 @@
 // `window.bench.run(config)` (bench_timing.ts's interleaved medians), print a row each and
 // write the results file.
 import {mkdirSync, writeFileSync} from 'node:fs';
+import {cpus} from 'node:os';
 import {join} from 'node:path';
 import {benchArgs} from '../scripts/bench-args.mjs';
 import {openPage, ROOT} from './harness.mjs';
@@ -15,7 +16,8 @@ const NOTE_TAIL = 'Medians of interleaved samples in one run; ratios are same-ru
  * opens the page script `page.ts` beside it (Chromium flags `args`), throws unless the page's
  * environment has the backend (`label` names it in the message), prints
  * `describe(environment)`, then one row per configuration of `configs(quick)`; writes
- * `{date, command, note, environment, results}` to `<out>/<backend>-results.json`. `note` is
+ * `{date, command, note, environment, results}` to `<out>/<backend>-results.json` (the
+ * environment with the CPU that SwiftShader ran on, `machine`). `note` is
  * the machine's part of the note.
  */
 export async function runBenchPage({args, backend, label, describe, configs, command, note}) {
@@ -36,7 +38,10 @@ export async function runBenchPage({args, backend, label, describe, configs, com
         `${r.ratios.fallbackOverKernel.toFixed(2)}x, kernel/relu ${r.ratios.kernelOverRelu.toFixed(2)}x`);
     }
     if (p.errors.length) throw new Error(`page errors: ${p.errors.join('\n')}`);
-    const out = {date: new Date().toISOString(), command, note: `${note} ${NOTE_TAIL}`, environment: env, results};
+    // SwiftShader renders on the CPU, so the CPU is the machine of these numbers.
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`;
+    const out = {date: new Date().toISOString(), command, note: `${note} ${NOTE_TAIL}`,
+      environment: {...env, machine}, results};
     const file = join(outDir, `${backend}-results.json`);
     mkdirSync(outDir, {recursive: true});
     writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
