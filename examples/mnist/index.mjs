@@ -112,14 +112,12 @@ for (const kind of opts.models) {
   const lipSpline = isLipschitz(kind) && isSpline(kind);
   // The sparse net's proximal solver; spline_lip1's own spline learning rate, if any, in the
   // same optimizer at lambda 0 (no prox; its TV(2) stays in the loss).
-  const wrapOptimizer = lipSpline && isSparse(kind) ?
-    (adam) => tv2ProximalOptimizer(trained, adam, {
-      lambda: opts.proxLambda, splineLearningRateFactor: opts.splineLr,
-      warmupSteps: Math.round(PROX_WARMUP.warmup * steps), rampSteps: Math.round(PROX_WARMUP.ramp * steps),
-      refitAfterSteps: Math.round(PROX_WARMUP.refit * steps),
-    }) : lipSpline && opts.lipSplineLr !== 1 ?
-      (adam) => tv2ProximalOptimizer(trained, adam, {lambda: 0, splineLearningRateFactor: opts.lipSplineLr}) :
-      undefined;
+  const proxArgs = !lipSpline ? null : isSparse(kind) ? {
+    lambda: opts.proxLambda, splineLearningRateFactor: opts.splineLr,
+    warmupSteps: Math.round(PROX_WARMUP.warmup * steps), rampSteps: Math.round(PROX_WARMUP.ramp * steps),
+    refitAfterSteps: Math.round(PROX_WARMUP.refit * steps),
+  } : opts.lipSplineLr !== 1 ? {lambda: 0, splineLearningRateFactor: opts.lipSplineLr} : null;
+  const wrapOptimizer = proxArgs ? (adam) => tv2ProximalOptimizer(trained, adam, proxArgs) : undefined;
   const bar = progressBar(kind.padEnd(19), steps, {enabled: !opts.quiet});
   const t0 = performance.now();
   const {loss} = await trainModel(trained, trainT, {

@@ -14,7 +14,7 @@ export const FULL_SCHEDULE = {epochs: 10, batchSize: 256, lr: 1e-3, gamma: 0.1};
 export const QUICK = {epochs: 1, trainSize: 6000, evalSize: 1000};
 /** Hidden width of the six nets: the widest whose full run fits about 90 minutes here (README, "Why width 512"). */
 export const DEFAULT_WIDTH = 512;
-/** Hidden width of the recipe study (ablation.mjs) and of the seeds table (README). */
+/** Hidden width of the recipe study (ablation.mjs, on the validation split). */
 export const STUDY_WIDTH = 256;
 /** Temperature of the tau cross-entropy of the 1-Lipschitz nets (chosen on the validation split). */
 export const DEFAULT_TAU = 2;
