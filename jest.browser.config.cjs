@@ -20,6 +20,9 @@ module.exports = {
   transform,
   moduleNameMapper,
   testTimeout: 180000,
+  // Re-print every failing test after the run, however few files ran: CI keeps the end of the
+  // output, which is otherwise the console summaries of the passing files.
+  reporters: [['default', {summaryThreshold: 0}]],
   // One Chromium at a time: the machine has 2 cores.
   maxWorkers: 1,
 };

@@ -20,5 +20,8 @@ module.exports = {
   },
   setupFiles: ['<rootDir>/test/jest.setup.cjs'],
   testTimeout: 120000,
+  // Re-print every failing test after the run, however few files ran: CI keeps the end of the
+  // output, which is otherwise the console summaries of the passing files.
+  reporters: [['default', {summaryThreshold: 0}]],
   maxWorkers: 2,
 };
