@@ -314,8 +314,12 @@ const suite = {
    */
   async constrainedFit() {
     await useWebgpu();
-    const build = () => tfl.sequential({layers: [tfl.layers.dense({units: 16, inputShape: [2]}),
-      splineActivation({size: 11, range: 1}), tfl.layers.dense({units: 1})]});
+    // Seeded and unshuffled, so the run is the same every time. With unseeded initializers, 1
+    // draw in 40 started under the target and failed the test's 'the callback had to act'.
+    const build = () => tfl.sequential({layers: [
+      tfl.layers.dense({units: 16, inputShape: [2], kernelInitializer: tfl.initializers.glorotUniform({seed: 11})}),
+      splineActivation({size: 11, range: 1}),
+      tfl.layers.dense({units: 1, kernelInitializer: tfl.initializers.glorotUniform({seed: 12})})]});
     const model = build();
     const r = rng(9);
     const xs = Array.from({length: 256}, () => [2 * r() - 1, 2 * r() - 1]);
@@ -324,7 +328,8 @@ const suite = {
     model.compile({optimizer: tf.train.adam(0.02), loss: 'binaryCrossentropy'});
     const before = (await lipschitzBoundAsync(model)).bound;
     const callback = lipschitzCallback({mode: 'constrain', target: 1});
-    const history = await model.fit(x, y, {epochs: 3, batchSize: 32, verbose: 0, callbacks: [callback]});
+    const history = await model.fit(x, y, {epochs: 3, batchSize: 32, shuffle: false, verbose: 0,
+      callbacks: [callback]});
     const weights = await Promise.all(model.getWeights().map((w) => w.array()));
     const backend = tf.getBackend();
     tf.dispose([x, y]);
