@@ -64,6 +64,8 @@ interface DemoState {
   measureParts: Record<string, number>;
   running: boolean;
   error: string | null;
+  /** The seed of the current run (initial weights and training points). */
+  seed: number;
 }
 
 // The wasm binaries are copied next to the bundle (docs/scripts/demo.mjs).
@@ -125,17 +127,33 @@ function createModel(lipschitz: boolean, seed: number): tfl.Sequential {
   if (lipschitz) {
     return buildModel('spline_lip1', {seed, lambda: 0, weightDecay: 0, splineInit: LIPSCHITZ_SPLINE_INIT});
   }
+  const init = (i: number) => tfl.initializers.glorotUniform({seed: seed + i});
   return tfl.sequential({layers: [
-    tfl.layers.dense({units: 4, inputShape: [2], useBias: false}),
+    tfl.layers.dense({units: 4, inputShape: [2], useBias: false, kernelInitializer: init(0)}),
     splineActivation({size: 21, range: 1}),
-    tfl.layers.dense({units: 4}),
+    tfl.layers.dense({units: 4, kernelInitializer: init(1)}),
     splineActivation({size: 21, range: 1}),
-    tfl.layers.dense({units: 1}),
+    tfl.layers.dense({units: 1, kernelInitializer: init(2)}),
   ]});
 }
 
-function createRun(dataset: string, lipschitz: boolean, solver: Solver, lambda: number): Run {
-  const seed = 1 + Math.floor(Math.random() * 1e6);
+/** The largest seed `?seed=` takes (and the range of the random ones). */
+const MAX_SEED = 1e6;
+
+/**
+ * The `?seed=N` of the page's address (a whole number from 1 to {@link MAX_SEED}): every run
+ * (and every Reset) starts from the same weights and points. Absent: a new random seed per run.
+ */
+function seedParam(value: string | null): number | null {
+  if (value == null) return null;
+  const seed = Number(value);
+  if (!/^[0-9]+$/.test(value) || !(seed >= 1 && seed <= MAX_SEED)) {
+    throw new Error(`?seed=${value}: expected a whole number from 1 to ${MAX_SEED}`);
+  }
+  return seed;
+}
+
+function createRun(dataset: string, lipschitz: boolean, solver: Solver, lambda: number, seed: number): Run {
   const model = createModel(lipschitz, seed);
   const splines = model.layers.filter((l): l is SplineActivation => l instanceof SplineActivation);
   const points = uniformSet(dataset, TRAIN_POINTS, seed);
@@ -183,7 +201,8 @@ function probability(run: Run, logits: Tensor2D): Tensor2D {
  */
 export function startDemo(): () => void {
   const state: DemoState = {backend: '', implementation: '', lipschitz: false, solver: 'proximal', knots: NaN, steps: 0, losses: [],
-    bounds: [], accuracy: NaN, probe: null, stepsPerSecond: 0, measureMs: 0, measureParts: {}, running: false, error: null};
+    bounds: [], accuracy: NaN, probe: null, stepsPerSecond: 0, measureMs: 0, measureParts: {}, running: false, error: null,
+    seed: NaN};
   (window as unknown as {deepsplineDemo: DemoState}).deepsplineDemo = state;
 
   const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -225,6 +244,8 @@ export function startDemo(): () => void {
   }
 
   let run: Run | null = null;
+  /** `?seed=` of the address, or null: a random seed per run. */
+  let fixedSeed: number | null = null;
   let generation = 0;
   let history: HistoryPoint[] = [];
 
@@ -400,9 +421,11 @@ export function startDemo(): () => void {
       state.backend = await useBackend(backendSelect.value);
       backendSelect.value = state.backend;
       if (myGeneration !== generation) return;
-      run = createRun(datasetSelect.value, state.lipschitz, state.solver, lambda());
+      state.seed = fixedSeed ?? 1 + Math.floor(Math.random() * MAX_SEED);
+      run = createRun(datasetSelect.value, state.lipschitz, state.solver, lambda(), state.seed);
       state.implementation = splineImplementation();
       setStat('backend', `${state.backend} (${state.implementation})`);
+      setStat('seed', String(state.seed));
       await measure(run);
       state.running = true;
       toggleButton.textContent = 'Pause';
@@ -444,7 +467,12 @@ export function startDemo(): () => void {
   if (params.get('solver')) solverSelect.value = params.get('solver') as string;
   if (params.get('lambda')) lambdaInput.value = params.get('lambda') as string;
   showLambda();
-  restart();
+  try {
+    fixedSeed = seedParam(params.get('seed'));
+    restart();
+  } catch (err) {
+    fail(err);
+  }
 
   return () => {
     generation++;
