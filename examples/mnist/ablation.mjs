@@ -38,6 +38,7 @@ export const ROWS = [
   {name: 'spectral', model: 'spline_lip1', change: 'spectral normalisation only (no Björck)', args: ['--bjorck-steps', '0']},
   {name: 'init_identity', model: 'spline_lip1', change: 'init identity', args: ['--lip-init', 'identity']},
   {name: 'init_leaky', model: 'spline_lip1', change: 'init leaky_relu', args: ['--lip-init', 'leaky_relu']},
+  {name: 'init_even_odd', model: 'spline_lip1', change: 'init even_odd (the reference\'s: half abs, half soft threshold)', args: ['--lip-init', 'even_odd']},
   {name: 'range_0.5', model: 'spline_lip1', change: 'range 0.5', args: ['--lip-range', '0.5']},
   {name: 'range_2', model: 'spline_lip1', change: 'range 2', args: ['--lip-range', '2']},
   {name: 'size_41', model: 'spline_lip1', change: 'size 41', args: ['--lip-size', '41']},
