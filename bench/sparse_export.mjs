@@ -12,7 +12,7 @@
 // net (models/spline_lip1_sparse, 1,317 exactly non-zero knots of 19,456), on the 10,000 test digits
 // (times: the first 512).
 // Sparsity levels: `sparsify(model, threshold)` (@deepspline/lipschitz) at thresholds that
-// keep about 100 / 50 / 25 / 10 / 5 / 2 / 0 % of the net's knots (quantiles of its |a_k|), then
+// keep about 100 / 50 / 25 / 10 / 5 / 2 / 0 % of the net's active knots (quantiles of its non-zero |a_k|), then
 // `exportToStandardLayers(model, {knotThreshold: threshold, splineForm})`. Times: `predict`,
 // median over interleaved rounds (every model once per round), on the
 // cpu and wasm backends (the plugin row runs the spline net itself, with @deepspline/wasm's
@@ -58,15 +58,18 @@ function machine() {
   return `${model}, ${cpus().length} cores, Node ${process.version}, tfjs ${tf.version_core}`;
 }
 
-/** The threshold that keeps about `keep` of the net's knots: a quantile of its |a_k| (float64). */
+/** The threshold that keeps about `keep` of the net's active knots: a quantile of its non-zero |a_k| (float64). */
 function thresholdFor(model, keep) {
   if (keep === 1) return 0;
+  // quantiles of the knots the net uses (a_k != 0): a proximally trained net's exact zeros
+  // would otherwise make every level down to its own sparsity threshold 0
   const a = splineLayers(model).flatMap(({layer}) => {
     const t = layer.reluSlopes();
-    const v = Array.from(t.dataSync(), Math.abs);
+    const v = Array.from(t.dataSync(), Math.abs).filter((x) => x > 0);
     t.dispose();
     return v;
   }).sort((x, y) => x - y);
+  if (a.length === 0) return 0;
   return keep === 0 ? a[a.length - 1] : a[Math.min(a.length - 1, Math.floor((1 - keep) * a.length))];
 }
 
