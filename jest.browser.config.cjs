@@ -3,7 +3,7 @@
 // esbuild from the TypeScript sources (test-browser/harness.ts). Picks up
 // packages/*/test/browser/**/*.test.ts, docs/test/browser/**/*.test.ts and test/browser/**/*.test.ts
 // (the script-tag bundles, on the built packages).
-const {transform, moduleNameMapper} = require('./jest.config.cjs');
+const {transform, moduleNameMapper, reporters} = require('./jest.config.cjs');
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -16,13 +16,11 @@ module.exports = {
     '<rootDir>/test/browser/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  // the node suite's: TypeScript by SWC, @deepspline/* mapped to the sources
+  // the node suite's: TypeScript by SWC, @deepspline/* mapped to the sources, failures re-printed at the end
   transform,
   moduleNameMapper,
   testTimeout: 180000,
-  // Re-print every failing test after the run, however few files ran: CI keeps the end of the
-  // output, which is otherwise the console summaries of the passing files.
-  reporters: [['default', {summaryThreshold: 0}]],
+  reporters,
   // One Chromium at a time: the machine has 2 cores.
   maxWorkers: 1,
 };

@@ -7,21 +7,15 @@ tf.setBackend('cpu');
 const cpu = tf.findBackend('cpu');
 if (cpu != null) cpu.firstUse = false;
 
-// Math.random is seeded (mulberry32), once per test file: tfjs draws unseeded initializers,
-// fit's shuffling and dropout from it, so every file sees the same draws on every run and a
-// test cannot pass or fail by the luck of a draw. DEEPSPLINE_TEST_SEED=N (a whole number)
-// picks another sequence, to look for draws a test does not survive.
+// Math.random is seeded, once per test file, with the test suites' one PRNG (rng of
+// @deepspline/testing, mulberry32): tfjs draws unseeded initializers, fit's shuffling and
+// dropout from it, so every file sees the same draws on every run and a test cannot pass or
+// fail by the luck of a draw. DEEPSPLINE_TEST_SEED=N (a whole number) picks another sequence,
+// to look for draws a test does not survive.
 {
   const raw = process.env.DEEPSPLINE_TEST_SEED ?? '20261207';
   if (!/^[0-9]+$/.test(raw)) {
     throw new Error(`DEEPSPLINE_TEST_SEED: expected a whole number, got ${JSON.stringify(raw)}`);
   }
-  let state = Number(raw) >>> 0;
-  Math.random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  Math.random = require('../packages/testing/src/prng.ts').rng(Number(raw));
 }
